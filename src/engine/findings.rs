@@ -1,0 +1,404 @@
+//! Findings: what an operator must know about a derived plan before pasting it into a console.
+//!
+//! Codes are stable (`FW001` …) so scripts and the designer can filter on them; the slug says the same
+//! in words.
+
+use super::{Entry, FlowRef, NodePlan, Direction, Member};
+use crate::catalog::{Catalog, ParamKind, Platform, Tag, HOST_PRODUCT};
+use crate::net::Peers;
+use crate::topology::{OsFamily, Topology};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The design is wrong or dangerous: `fwtopo check` exits non-zero.
+    Error,
+    /// Works, but an operator should look.
+    Warning,
+    /// Worth knowing.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Every kind of finding, with its stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    PlaintextOpenToAny,
+    LocalhostPortExposed,
+    PeerRoleMissing,
+    DynamicPortUnset,
+    PortConflict,
+    DnsPeer,
+    NoManagementAccess,
+    TrustedOnlyOpenToAny,
+    WinrmBasicHttp,
+    ErrataInUse,
+    ZoneUndefined,
+    TemporaryPort,
+    RoleOsMismatch,
+    NodeWithoutAddress,
+}
+
+impl Code {
+    pub const ALL: [Code; 14] = [
+        Code::PlaintextOpenToAny,
+        Code::LocalhostPortExposed,
+        Code::PeerRoleMissing,
+        Code::DynamicPortUnset,
+        Code::PortConflict,
+        Code::DnsPeer,
+        Code::NoManagementAccess,
+        Code::TrustedOnlyOpenToAny,
+        Code::WinrmBasicHttp,
+        Code::ErrataInUse,
+        Code::ZoneUndefined,
+        Code::TemporaryPort,
+        Code::RoleOsMismatch,
+        Code::NodeWithoutAddress,
+    ];
+
+    /// The stable code, `FW001` …; never renumbered.
+    pub fn id(self) -> &'static str {
+        match self {
+            Code::PlaintextOpenToAny => "FW001",
+            Code::LocalhostPortExposed => "FW002",
+            Code::PeerRoleMissing => "FW003",
+            Code::DynamicPortUnset => "FW004",
+            Code::PortConflict => "FW005",
+            Code::DnsPeer => "FW006",
+            Code::NoManagementAccess => "FW007",
+            Code::TrustedOnlyOpenToAny => "FW008",
+            Code::WinrmBasicHttp => "FW009",
+            Code::ErrataInUse => "FW010",
+            Code::ZoneUndefined => "FW011",
+            Code::TemporaryPort => "FW012",
+            Code::RoleOsMismatch => "FW013",
+            Code::NodeWithoutAddress => "FW014",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Code::PlaintextOpenToAny => "plaintext-open-to-any",
+            Code::LocalhostPortExposed => "localhost-port-exposed",
+            Code::PeerRoleMissing => "peer-role-missing",
+            Code::DynamicPortUnset => "dynamic-port-unset",
+            Code::PortConflict => "port-conflict",
+            Code::DnsPeer => "dns-peer",
+            Code::NoManagementAccess => "no-management-access",
+            Code::TrustedOnlyOpenToAny => "trusted-only-open-to-any",
+            Code::WinrmBasicHttp => "winrm-basic-http",
+            Code::ErrataInUse => "errata-in-use",
+            Code::ZoneUndefined => "zone-undefined",
+            Code::TemporaryPort => "temporary-port",
+            Code::RoleOsMismatch => "role-os-mismatch",
+            Code::NodeWithoutAddress => "node-without-address",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.id(), self.slug())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Finding {
+    pub severity: Severity,
+    /// The node it is about; `None` for the whole topology.
+    pub node: Option<String>,
+    pub code: Code,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:<7} {} {}", self.severity.as_str(), self.code.id(), self.code.slug())?;
+        if let Some(n) = &self.node {
+            write!(f, " [{n}]")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Gathers findings during derivation, deduplicated and aggregated.
+#[derive(Debug, Default)]
+pub(super) struct Collector {
+    out: Vec<Finding>,
+    /// (product, flow, missing endpoint id) to the nodes left without a peer.
+    peer_missing: BTreeMap<(usize, usize, String), BTreeSet<usize>>,
+    /// Zone name to the flows that name it.
+    zones: BTreeMap<String, BTreeSet<FlowRef>>,
+}
+
+impl Collector {
+    pub(super) fn peer_missing(&mut self, p: usize, flow: usize, missing: &str, nodes: BTreeSet<usize>) {
+        self.peer_missing.entry((p, flow, missing.to_string())).or_default().extend(nodes);
+    }
+
+    pub(super) fn zone_missing(&mut self, zone: &str, _node: usize, r: FlowRef) {
+        self.zones.entry(zone.to_string()).or_default().insert(r);
+    }
+
+    fn add(&mut self, code: Code, severity: Severity, node: Option<&str>, message: String) {
+        self.out.push(Finding { severity, node: node.map(str::to_string), code, message });
+    }
+
+    /// The findings of one node's finished plan.
+    pub(super) fn node(&mut self, catalog: &Catalog, topology: &Topology, plan: &NodePlan, entries: &[Entry], roles: &[Member<'_>]) {
+        let node = &topology.nodes[plan.node];
+        let name = Some(node.name.as_str());
+        let products = catalog.products();
+        let rule_text = |r: &super::Rule| format!("{}/{}", r.protocol.as_str(), r.ports);
+        let services = |r: &super::Rule| r.services(catalog).join(", ");
+
+        if node.addresses.is_empty() && roles.iter().any(|m| m.product_id(catalog) != HOST_PRODUCT) {
+            self.add(
+                Code::NodeWithoutAddress,
+                Severity::Error,
+                name,
+                "the node has no address, so no other node's rules can reach it; add its IPv4 or IPv6 addresses".into(),
+            );
+        }
+        for m in roles {
+            let role = &products[m.product].roles[m.role];
+            let wrong = match (role.platform, node.os.family()) {
+                (Platform::Windows, OsFamily::Linux) | (Platform::Linux, OsFamily::Windows) => true,
+                _ => false,
+            };
+            if wrong {
+                self.add(
+                    Code::RoleOsMismatch,
+                    Severity::Error,
+                    name,
+                    format!("{}/{} runs on {:?} but the node's OS is {}", products[m.product].id, role.id, role.platform, node.os.as_str()).to_lowercase(),
+                );
+            }
+            for param in &role.parameters {
+                let set = m.params.is_some_and(|ps| ps.contains_key(&param.id));
+                if let (ParamKind::Dynamic { fallback }, false) = (&param.kind, set) {
+                    self.add(
+                        Code::DynamicPortUnset,
+                        Severity::Warning,
+                        name,
+                        format!(
+                            "{}/{} parameter {} ({}) is not pinned, so {}-{} stays open; pin it to one port",
+                            products[m.product].id, role.id, param.id, param.name, fallback.0, fallback.1
+                        ),
+                    );
+                }
+            }
+        }
+
+        let management = plan.inbound.iter().any(|r| r.is_management());
+        if !management {
+            let (severity, why) = if node.management {
+                (Severity::Error, "define the admin zone's CIDRs so SSH (Linux) or RDP and WinRM (Windows) can be allowed from it")
+            } else {
+                (Severity::Warning, "management access is switched off for this node; make sure a console is at hand")
+            };
+            self.add(Code::NoManagementAccess, severity, name, format!("no inbound rule lets an operator back in: {why}"));
+        }
+
+        for r in &plan.inbound {
+            if r.peers.is_any() && r.has_tag(Tag::Insecure) {
+                self.add(
+                    Code::PlaintextOpenToAny,
+                    Severity::Warning,
+                    name,
+                    format!("{} ({}) is a plaintext service open to any address", rule_text(r), services(r)),
+                );
+            }
+            if r.peers.is_any() && r.has_tag(Tag::TrustedOnly) {
+                self.add(
+                    Code::TrustedOnlyOpenToAny,
+                    Severity::Error,
+                    name,
+                    format!("{} ({}) is meant for trusted networks only but is open to any address", rule_text(r), services(r)),
+                );
+            }
+            if r.has_tag(Tag::WinrmBasicHttp) {
+                self.add(
+                    Code::WinrmBasicHttp,
+                    Severity::Warning,
+                    name,
+                    format!("{} ({}) is WinRM with Basic authentication over plain HTTP: credentials cross the wire in the clear", rule_text(r), services(r)),
+                );
+            }
+            for lp in &plan.local_only {
+                if lp.protocol == r.protocol && !lp.ports.intersection(&r.ports).is_empty() && !r.peers.is_empty() {
+                    self.add(
+                        Code::LocalhostPortExposed,
+                        Severity::Error,
+                        name,
+                        format!(
+                            "{}/{} ({}) must only be reached on localhost but {} ({}) opens it to {}",
+                            lp.protocol.as_str(),
+                            lp.ports.intersection(&r.ports),
+                            lp.provenance.flow(catalog).service,
+                            rule_text(r),
+                            services(r),
+                            r.peers
+                        ),
+                    );
+                }
+            }
+        }
+        for r in plan.rules() {
+            if let Peers::Dns(names) = &r.peers {
+                self.add(
+                    Code::DnsPeer,
+                    Severity::Warning,
+                    name,
+                    format!(
+                        "{} {} ({}) reaches {} by name; host firewalls hold addresses, so pin its addresses as an external host or allow the port to any",
+                        r.direction.as_str(),
+                        rule_text(r),
+                        services(r),
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+
+        let mut errata = BTreeSet::new();
+        let mut temporary = BTreeSet::new();
+        let refs = plan.rules().flat_map(|r| r.provenance.iter()).chain(plan.local_only.iter().map(|l| &l.provenance));
+        for f in refs {
+            let flow = f.flow(catalog);
+            if flow.has_tag(Tag::Errata) {
+                errata.insert(format!("{}/{}", products[f.product].id, flow.id));
+            }
+            if flow.has_tag(Tag::Temporary) {
+                temporary.insert(format!("{}/{}", products[f.product].id, flow.id));
+            }
+        }
+        if !errata.is_empty() {
+            self.add(
+                Code::ErrataInUse,
+                Severity::Info,
+                name,
+                format!("rules rest on flows where the document is wrong or ambiguous (see their notes): {}", errata.into_iter().collect::<Vec<_>>().join(", ")),
+            );
+        }
+        if !temporary.is_empty() {
+            self.add(
+                Code::TemporaryPort,
+                Severity::Info,
+                name,
+                format!("ports only needed during setup or testing; close them afterwards: {}", temporary.into_iter().collect::<Vec<_>>().join(", ")),
+            );
+        }
+        self.conflicts(catalog, name, entries);
+    }
+
+    /// Two services of different products listening on one port and protocol of a node.
+    fn conflicts(&mut self, catalog: &Catalog, name: Option<&str>, entries: &[Entry]) {
+        let products = catalog.products();
+        let host = catalog.product_index(HOST_PRODUCT);
+        let mut claims: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| e.direction == Direction::Inbound && !e.fallback && Some(e.flow.product) != host)
+            .collect();
+        claims.sort_by_key(|e| (e.flow.product, e.flow.flow, e.protocol));
+        claims.dedup_by_key(|e| (e.flow.product, e.flow.flow, e.protocol));
+        let mut seen = BTreeSet::new();
+        for (i, a) in claims.iter().enumerate() {
+            for b in &claims[i + 1..] {
+                if a.flow.product == b.flow.product || a.protocol != b.protocol {
+                    continue;
+                }
+                let both = a.ports.intersection(&b.ports);
+                if both.is_empty() {
+                    continue;
+                }
+                let (fa, fb) = (a.flow.flow(catalog), b.flow.flow(catalog));
+                let key = (a.protocol, both.clone(), a.flow.product, b.flow.product);
+                if !seen.insert(key) {
+                    continue;
+                }
+                self.add(
+                    Code::PortConflict,
+                    Severity::Warning,
+                    name,
+                    format!(
+                        "{}/{} is claimed by {}/{} ({}) and {}/{} ({}); only one daemon can listen there",
+                        a.protocol.as_str(),
+                        both,
+                        products[a.flow.product].id,
+                        products[a.flow.product].roles[a.flow.role].id,
+                        fa.service,
+                        products[b.flow.product].id,
+                        products[b.flow.product].roles[b.flow.role].id,
+                        fb.service
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The topology-wide findings, then everything sorted.
+    pub(super) fn finish(mut self, catalog: &Catalog, topology: &Topology) -> Vec<Finding> {
+        let products = catalog.products();
+        // One line per (product, missing peer): which flows and how many nodes lack a peer.
+        let mut by_missing: BTreeMap<(usize, String), (BTreeSet<String>, BTreeSet<usize>, bool)> = BTreeMap::new();
+        for ((p, flow, missing), nodes) in std::mem::take(&mut self.peer_missing) {
+            let f = &products[p].flows[flow];
+            let slot = by_missing.entry((p, missing)).or_default();
+            slot.0.insert(f.id.clone());
+            slot.1.extend(nodes);
+            slot.2 |= !f.has_tag(Tag::Optional);
+        }
+        for ((p, missing), (flows, nodes, required)) in by_missing {
+            let names: Vec<&str> = nodes.iter().take(5).map(|&n| topology.nodes[n].name.as_str()).collect();
+            let more = if nodes.len() > 5 { format!(" and {} more", nodes.len() - 5) } else { String::new() };
+            self.add(
+                Code::PeerRoleMissing,
+                if required { Severity::Warning } else { Severity::Info },
+                None,
+                format!(
+                    "no node plays {}/{}, so flows {} of {}{} have no peer",
+                    products[p].id,
+                    missing,
+                    flows.into_iter().collect::<Vec<_>>().join(", "),
+                    names.join(", "),
+                    more
+                ),
+            );
+        }
+        for (zone, refs) in std::mem::take(&mut self.zones) {
+            let flows: BTreeSet<String> = refs.iter().map(|r| format!("{}/{}", products[r.product].id, r.flow(catalog).id)).collect();
+            let defined = topology.zone(&zone).is_some();
+            self.add(
+                Code::ZoneUndefined,
+                Severity::Warning,
+                None,
+                format!(
+                    "zone '{zone}' is {}, so nothing is allowed for {}",
+                    if defined { "defined without CIDRs" } else { "not defined" },
+                    flows.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        self.out.sort();
+        self.out.dedup();
+        self.out
+    }
+}
+
+impl Member<'_> {
+    fn product_id<'c>(&self, catalog: &'c Catalog) -> &'c str {
+        &catalog.products()[self.product].id
+    }
+}

@@ -1,0 +1,639 @@
+//! The rule engine: both ends of every catalog flow, per node, derived from a topology.
+//!
+//! A flow says "protocol/ports from endpoint A to endpoint B". For every node that plays B's role the
+//! engine makes an inbound rule from A's resolved addresses, and for every node that plays A's role an
+//! outbound rule to B's. Nothing is typed twice, so the two ends can never disagree. Rules are then
+//! merged (same direction, protocol and peers), port ranges coalesced, addresses aggregated per family
+//! and ordered deterministically, so exports are stable. [`findings`] lints the result.
+
+pub mod findings;
+
+pub use findings::{Code, Finding, Severity};
+
+use crate::catalog::{Catalog, Endpoint, Flow, ParamKind, PortItem, Product, Tag, HOST_PRODUCT};
+use crate::net::{AddrSetBuilder, Peers};
+use crate::ports::{PortRange, PortSet, Protocol};
+use crate::topology::{OsFamily, ParamValue, Topology};
+use ipnet::IpNet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::rc::Rc;
+
+/// Which way a rule lets traffic through, seen from the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// Provenance: the catalog flow that produced a rule, and the node's role it applied to.
+/// Indices into the [`Catalog`] the plan was derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FlowRef {
+    pub product: usize,
+    pub role: usize,
+    pub flow: usize,
+}
+
+impl FlowRef {
+    pub fn product<'c>(&self, catalog: &'c Catalog) -> &'c Product {
+        &catalog.products()[self.product]
+    }
+
+    pub fn flow<'c>(&self, catalog: &'c Catalog) -> &'c Flow {
+        &self.product(catalog).flows[self.flow]
+    }
+
+    pub fn role_id<'c>(&self, catalog: &'c Catalog) -> &'c str {
+        &self.product(catalog).roles[self.role].id
+    }
+
+    /// `product/role/flow`, the stable way to name a provenance in text.
+    pub fn label(&self, catalog: &Catalog) -> String {
+        format!("{}/{}/{}", self.product(catalog).id, self.role_id(catalog), self.flow(catalog).id)
+    }
+}
+
+/// One line of one node's firewall.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub direction: Direction,
+    pub protocol: Protocol,
+    pub ports: PortSet,
+    /// One address family, `any`, or host names; never mixed.
+    pub peers: Peers,
+    /// Sorted, without duplicates.
+    pub provenance: Vec<FlowRef>,
+    /// Union of the producing flows' tags, sorted.
+    pub tags: Vec<Tag>,
+}
+
+impl Rule {
+    pub fn has_tag(&self, tag: Tag) -> bool {
+        self.tags.contains(&tag)
+    }
+
+    /// Management access to the node (SSH, RDP, WinRM): exporters put these first.
+    pub fn is_management(&self) -> bool {
+        self.has_tag(Tag::Management)
+    }
+
+    /// The service names of the producing flows, sorted, without duplicates.
+    pub fn services<'c>(&self, catalog: &'c Catalog) -> Vec<&'c str> {
+        let set: BTreeSet<&str> = self.provenance.iter().map(|r| r.flow(catalog).service.as_str()).collect();
+        set.into_iter().collect()
+    }
+}
+
+/// A port a role listens on that must only be reached over loopback: no rule, but a finding if a
+/// rule opens it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPort {
+    pub protocol: Protocol,
+    pub ports: PortSet,
+    pub provenance: FlowRef,
+}
+
+/// Everything one node's firewall needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePlan {
+    /// Index into the topology's nodes.
+    pub node: usize,
+    pub name: String,
+    pub inbound: Vec<Rule>,
+    pub outbound: Vec<Rule>,
+    pub local_only: Vec<LocalPort>,
+}
+
+impl NodePlan {
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.inbound.iter().chain(self.outbound.iter())
+    }
+}
+
+/// The derived firewall of a whole topology.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// In topology order.
+    pub nodes: Vec<NodePlan>,
+    /// Sorted: errors first, then by node and code.
+    pub findings: Vec<Finding>,
+}
+
+impl Plan {
+    pub fn node(&self, name: &str) -> Option<&NodePlan> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// Findings about one node, and those about the whole topology.
+    pub fn findings_for<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| f.node.as_deref().is_none_or(|n| n == node))
+    }
+}
+
+/// A role a node plays: an assignment from the topology, or the implicit host management role.
+#[derive(Debug, Clone, Copy)]
+struct Member<'t> {
+    node: usize,
+    product: usize,
+    role: usize,
+    params: Option<&'t BTreeMap<String, String>>,
+}
+
+/// An address set shared by every rule that reaches the same group of nodes, aggregated once.
+#[derive(Debug)]
+struct Shared {
+    nodes: Vec<usize>,
+    v4: Option<Peers>,
+    v6: Option<Peers>,
+}
+
+/// Where an accumulated rule's peers come from, before merging.
+#[derive(Debug, Clone)]
+enum PeerSrc {
+    Any,
+    Shared(Rc<Shared>),
+    Nets(Vec<IpNet>),
+    Dns(String),
+}
+
+/// One flow's contribution to one node, before merging.
+#[derive(Debug, Clone)]
+struct Entry {
+    direction: Direction,
+    protocol: Protocol,
+    ports: PortSet,
+    peers: PeerSrc,
+    flow: FlowRef,
+    /// The ports came from an unset dynamic parameter's fallback range.
+    fallback: bool,
+}
+
+/// The resolved non-role side of a flow.
+#[derive(Debug, Clone)]
+enum Outside {
+    Peers(PeerSrc),
+    Localhost,
+    /// A zone the topology does not define (or defines empty): nothing to allow.
+    Missing(String),
+}
+
+/// What the engine needs to know about a flow's parameters, for one pair of sides.
+struct FlowParams<'c> {
+    /// Parameter id, index of the declaring role, kind.
+    refs: Vec<(&'c str, usize, &'c ParamKind)>,
+}
+
+/// Resolved ports of a flow instance, or why it yields nothing.
+enum Resolved {
+    Ports { ports: PortSet, fallback: bool },
+    Off,
+}
+
+/// Per-topology state of one derivation.
+struct Deriver<'c, 't> {
+    catalog: &'c Catalog,
+    topology: &'t Topology,
+    /// Per node, the roles it plays.
+    roles_of: Vec<Vec<Member<'t>>>,
+    /// (product, role) to members.
+    members: HashMap<(usize, usize), Vec<Member<'t>>>,
+    entries: Vec<Vec<Entry>>,
+    local_only: Vec<Vec<LocalPort>>,
+    findings: findings::Collector,
+}
+
+/// Derives every node's rules and the findings. Pure; unknown products, roles or invalid parameter
+/// values (which [`crate::topology::check`] reports) are skipped or take their defaults.
+pub fn derive(catalog: &Catalog, topology: &Topology) -> Plan {
+    let mut d = Deriver::new(catalog, topology);
+    let products: BTreeSet<usize> = d.members.keys().map(|&(p, _)| p).collect();
+    for p in products {
+        let product = &catalog.products()[p];
+        for (fi, flow) in product.flows.iter().enumerate() {
+            d.flow(p, fi, flow);
+        }
+    }
+    d.finish()
+}
+
+impl<'c, 't> Deriver<'c, 't> {
+    fn new(catalog: &'c Catalog, topology: &'t Topology) -> Self {
+        let n = topology.nodes.len();
+        let mut roles_of: Vec<Vec<Member<'t>>> = vec![Vec::new(); n];
+        let mut members: HashMap<(usize, usize), Vec<Member<'t>>> = HashMap::new();
+        let host = catalog.product_index(HOST_PRODUCT);
+        for (ni, node) in topology.nodes.iter().enumerate() {
+            for ra in &node.roles {
+                let Some(p) = catalog.product_index(&ra.product) else { continue };
+                let Some(r) = catalog.products()[p].roles.iter().position(|r| r.id == ra.role) else {
+                    continue;
+                };
+                if roles_of[ni].iter().any(|m| m.product == p && m.role == r) {
+                    continue;
+                }
+                roles_of[ni].push(Member { node: ni, product: p, role: r, params: Some(&ra.params) });
+            }
+            let lists_host = node.roles.iter().any(|ra| ra.product == HOST_PRODUCT);
+            if let (Some(h), true, false) = (host, node.management, lists_host) {
+                let id = match node.os.family() {
+                    OsFamily::Windows => "windows",
+                    OsFamily::Linux => "linux",
+                };
+                if let Some(r) = catalog.products()[h].roles.iter().position(|r| r.id == id) {
+                    roles_of[ni].push(Member { node: ni, product: h, role: r, params: None });
+                }
+            }
+            for m in &roles_of[ni] {
+                members.entry((m.product, m.role)).or_default().push(*m);
+            }
+        }
+        Deriver {
+            catalog,
+            topology,
+            roles_of,
+            members,
+            entries: vec![Vec::new(); n],
+            local_only: vec![Vec::new(); n],
+            findings: findings::Collector::default(),
+        }
+    }
+
+    /// Every member playing a role named by an endpoint id (the role itself or a group).
+    fn members_of(&self, p: usize, id: &str) -> Vec<Member<'t>> {
+        let product = &self.catalog.products()[p];
+        let mut out = Vec::new();
+        for (ri, role) in product.roles.iter().enumerate() {
+            if product.role_matches(role, id)
+                && let Some(ms) = self.members.get(&(p, ri))
+            {
+                out.extend_from_slice(ms);
+            }
+        }
+        out
+    }
+
+    fn outside(&self, e: &Endpoint) -> Outside {
+        match e {
+            Endpoint::Any => Outside::Peers(PeerSrc::Any),
+            Endpoint::Localhost => Outside::Localhost,
+            Endpoint::Zone(z) => match self.topology.zone(z) {
+                Some(zone) if !zone.cidrs.is_empty() => Outside::Peers(PeerSrc::Nets(zone.cidrs.clone())),
+                _ => Outside::Missing(z.clone()),
+            },
+            Endpoint::Cidrs(v) => Outside::Peers(PeerSrc::Nets(v.iter().filter_map(|s| s.parse().ok()).collect())),
+            Endpoint::Dns(name) => {
+                match self.topology.external_hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name)) {
+                    Some(h) if !h.addresses.is_empty() => {
+                        Outside::Peers(PeerSrc::Nets(h.addresses.iter().map(|a| IpNet::from(*a)).collect()))
+                    }
+                    _ => Outside::Peers(PeerSrc::Dns(name.clone())),
+                }
+            }
+            Endpoint::Role(_) => Outside::Missing(String::new()),
+        }
+    }
+
+    fn flow(&mut self, p: usize, fi: usize, flow: &'c Flow) {
+        let product = &self.catalog.products()[p];
+        let mut refs = Vec::new();
+        let names = flow
+            .ports
+            .iter()
+            .filter_map(|i| match i {
+                PortItem::Param(id) => Some(id.as_str()),
+                _ => None,
+            })
+            .chain(flow.when.as_deref());
+        for id in names {
+            if let Some((role, param)) = product.parameter(id) {
+                let ri = product.roles.iter().position(|r| r.id == role.id).unwrap_or(0);
+                if !refs.iter().any(|(r, _, _)| *r == id) {
+                    refs.push((id, ri, &param.kind));
+                }
+            }
+        }
+        let params = FlowParams { refs };
+        for from in &flow.from {
+            for to in &flow.to {
+                match (from, to) {
+                    (Endpoint::Role(a), Endpoint::Role(b)) => {
+                        let s = self.members_of(p, a);
+                        let t = self.members_of(p, b);
+                        self.role_to_role(p, fi, flow, &params, &s, &t, (a, b));
+                    }
+                    (Endpoint::Role(a), other) => {
+                        let s = self.members_of(p, a);
+                        let outside = self.outside(other);
+                        self.role_to_outside(p, fi, flow, &params, &s, outside, Direction::Outbound);
+                    }
+                    (other, Endpoint::Role(b)) => {
+                        let t = self.members_of(p, b);
+                        let outside = self.outside(other);
+                        self.role_to_outside(p, fi, flow, &params, &t, outside, Direction::Inbound);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The raw value a node gives a parameter: set on the node's assignment of the declaring role.
+    fn raw(&self, node: usize, p: usize, decl_role: usize, id: &str) -> Option<&'t str> {
+        self.roles_of[node]
+            .iter()
+            .filter(|m| m.product == p && m.role == decl_role)
+            .find_map(|m| m.params.and_then(|ps| ps.get(id)).map(String::as_str))
+    }
+
+    fn signature(&self, m: &Member<'t>, params: &FlowParams<'c>) -> Vec<Option<&'t str>> {
+        params.refs.iter().map(|(id, decl, _)| self.raw(m.node, m.product, *decl, id)).collect()
+    }
+
+    /// Groups members by the parameter values they give a flow, so every group resolves once.
+    fn group(&self, ms: &[Member<'t>], params: &FlowParams<'c>) -> Vec<(Vec<Option<&'t str>>, Vec<Member<'t>>)> {
+        let mut groups: Vec<(Vec<Option<&'t str>>, Vec<Member<'t>>)> = Vec::new();
+        let mut index: HashMap<Vec<Option<&'t str>>, usize> = HashMap::new();
+        for m in ms {
+            let sig = self.signature(m, params);
+            match index.get(&sig) {
+                Some(&i) => groups[i].1.push(*m),
+                None => {
+                    index.insert(sig.clone(), groups.len());
+                    groups.push((sig, vec![*m]));
+                }
+            }
+        }
+        groups
+    }
+
+    /// The flow's ports for a pair of sides: the listener's (target's) setting wins, then the
+    /// source's, then the catalog default.
+    fn resolve(flow: &Flow, params: &FlowParams<'c>, target: &[Option<&str>], source: &[Option<&str>]) -> Resolved {
+        let value = |id: &str| -> Option<(Option<ParamValue>, &ParamKind)> {
+            let i = params.refs.iter().position(|(r, _, _)| *r == id)?;
+            let kind = params.refs[i].2;
+            let raw = target.get(i).copied().flatten().or(source.get(i).copied().flatten());
+            Some((raw.and_then(|t| ParamValue::parse(kind, t).ok()), kind))
+        };
+        if let Some(w) = &flow.when {
+            let on = match value(w) {
+                Some((Some(ParamValue::Switch(b)), _)) => b,
+                Some((None, ParamKind::Switch { default })) => *default,
+                _ => true,
+            };
+            if !on {
+                return Resolved::Off;
+            }
+        }
+        let mut ranges = Vec::new();
+        let mut fallback = false;
+        for item in &flow.ports {
+            let r = match item {
+                PortItem::Port(n) => PortRange::single(*n),
+                PortItem::Range(a, b) => PortRange::new(*a, *b),
+                PortItem::Param(id) => match value(id) {
+                    Some((Some(ParamValue::Ports(r)), _)) => Some(r),
+                    Some((_, ParamKind::Port { default })) => PortRange::single(*default),
+                    Some((_, ParamKind::PortRange { default })) => PortRange::new(default.0, default.1),
+                    Some((_, ParamKind::Dynamic { fallback: fb })) => {
+                        fallback = true;
+                        PortRange::new(fb.0, fb.1)
+                    }
+                    // A required value that is not set: the topology check reports it.
+                    _ => return Resolved::Off,
+                },
+            };
+            ranges.extend(r);
+        }
+        if ranges.is_empty() {
+            return Resolved::Off;
+        }
+        Resolved::Ports { ports: PortSet::from_ranges(ranges), fallback }
+    }
+
+    fn shared(&self, ms: &[Member<'t>]) -> Rc<Shared> {
+        let mut nodes: Vec<usize> = ms.iter().map(|m| m.node).collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let mut b = AddrSetBuilder::default();
+        for &n in &nodes {
+            for a in &self.topology.nodes[n].addresses {
+                b.push_addr(*a);
+            }
+        }
+        let (v4, v6) = b.finish();
+        Rc::new(Shared { nodes, v4, v6 })
+    }
+
+    /// The peers a node sees in a group: the group's shared set, or, when the node is itself in the
+    /// group, every other node's addresses (a flow never makes a rule to the node itself).
+    fn peers_excluding(&self, shared: &Rc<Shared>, node: usize) -> Option<PeerSrc> {
+        if shared.nodes.binary_search(&node).is_err() {
+            return Some(PeerSrc::Shared(Rc::clone(shared)));
+        }
+        let nets: Vec<IpNet> = shared
+            .nodes
+            .iter()
+            .filter(|&&n| n != node)
+            .flat_map(|&n| self.topology.nodes[n].addresses.iter().map(|a| IpNet::from(*a)))
+            .collect();
+        (!nets.is_empty()).then_some(PeerSrc::Nets(nets))
+    }
+
+    fn push(&mut self, node: usize, direction: Direction, flow: &Flow, flow_ref: FlowRef, ports: &PortSet, peers: PeerSrc, fallback: bool) {
+        for &protocol in &flow.protocols {
+            self.entries[node].push(Entry { direction, protocol, ports: ports.clone(), peers: peers.clone(), flow: flow_ref, fallback });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn role_to_role(&mut self, p: usize, fi: usize, flow: &'c Flow, params: &FlowParams<'c>, s: &[Member<'t>], t: &[Member<'t>], ids: (&str, &str)) {
+        if s.is_empty() || t.is_empty() {
+            let (present, missing) = if s.is_empty() { (t, ids.0) } else { (s, ids.1) };
+            for (sig, group) in self.group(present, params) {
+                if let Resolved::Ports { .. } = Self::resolve(flow, params, &sig, &sig) {
+                    let nodes: BTreeSet<usize> = group.iter().map(|m| m.node).collect();
+                    self.findings.peer_missing(p, fi, missing, nodes);
+                }
+            }
+            return;
+        }
+        let sources = self.group(s, params);
+        let targets = self.group(t, params);
+        let source_sets: Vec<Rc<Shared>> = sources.iter().map(|(_, g)| self.shared(g)).collect();
+        let target_sets: Vec<Rc<Shared>> = targets.iter().map(|(_, g)| self.shared(g)).collect();
+        for (si, (ssig, sgroup)) in sources.iter().enumerate() {
+            for (ti, (tsig, tgroup)) in targets.iter().enumerate() {
+                let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, tsig, ssig) else { continue };
+                for m in sgroup {
+                    if let Some(peers) = self.peers_excluding(&target_sets[ti], m.node) {
+                        let r = FlowRef { product: p, role: m.role, flow: fi };
+                        self.push(m.node, Direction::Outbound, flow, r, &ports, peers, fallback);
+                    }
+                }
+                for m in tgroup {
+                    if let Some(peers) = self.peers_excluding(&source_sets[si], m.node) {
+                        let r = FlowRef { product: p, role: m.role, flow: fi };
+                        self.push(m.node, Direction::Inbound, flow, r, &ports, peers, fallback);
+                    }
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn role_to_outside(&mut self, p: usize, fi: usize, flow: &'c Flow, params: &FlowParams<'c>, ms: &[Member<'t>], outside: Outside, direction: Direction) {
+        for (sig, group) in self.group(ms, params) {
+            let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, &sig, &sig) else { continue };
+            for m in &group {
+                let r = FlowRef { product: p, role: m.role, flow: fi };
+                match &outside {
+                    Outside::Peers(peers) => self.push(m.node, direction, flow, r, &ports, peers.clone(), fallback),
+                    Outside::Localhost if direction == Direction::Inbound => {
+                        for &protocol in &flow.protocols {
+                            self.local_only[m.node].push(LocalPort { protocol, ports: ports.clone(), provenance: r });
+                        }
+                    }
+                    Outside::Localhost => {}
+                    Outside::Missing(zone) => self.findings.zone_missing(zone, m.node, r),
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> Plan {
+        let mut nodes = Vec::with_capacity(self.topology.nodes.len());
+        for (ni, node) in self.topology.nodes.iter().enumerate() {
+            let entries = std::mem::take(&mut self.entries[ni]);
+            let (inbound, outbound) = merge(self.catalog, &entries);
+            let mut local_only = std::mem::take(&mut self.local_only[ni]);
+            local_only.sort_by(|a, b| (a.protocol, &a.ports, a.provenance).cmp(&(b.protocol, &b.ports, b.provenance)));
+            local_only.dedup();
+            let plan = NodePlan { node: ni, name: node.name.clone(), inbound, outbound, local_only };
+            self.findings.node(self.catalog, self.topology, &plan, &entries, &self.roles_of[ni]);
+            nodes.push(plan);
+        }
+        let findings = self.findings.finish(self.catalog, self.topology);
+        Plan { nodes, findings }
+    }
+}
+
+/// Merges one node's entries into rules: first every entry with the same direction, protocol and
+/// ports unions its peers; then, per address family, rules with the same peers union their ports.
+/// Both steps keep exactly the set of allowed (direction, protocol, port, address) tuples.
+fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
+    // Step 1: union peers per (direction, protocol, ports).
+    let mut by_ports: BTreeMap<(Direction, Protocol, &PortSet), Vec<&Entry>> = BTreeMap::new();
+    for e in entries {
+        by_ports.entry((e.direction, e.protocol, &e.ports)).or_default().push(e);
+    }
+    // Step 2: split per family and union ports per (direction, protocol, peers).
+    let mut by_peers: HashMap<(Direction, Protocol, Peers), (PortSet, BTreeSet<FlowRef>)> = HashMap::new();
+    let mut add = |key: (Direction, Protocol, Peers), ports: &PortSet, refs: &BTreeSet<FlowRef>| {
+        let slot = by_peers.entry(key).or_default();
+        slot.0 = slot.0.union(ports);
+        slot.1.extend(refs.iter().copied());
+    };
+    for ((direction, protocol, ports), group) in by_ports {
+        let refs: BTreeSet<FlowRef> = group.iter().map(|e| e.flow).collect();
+        if group.iter().any(|e| matches!(e.peers, PeerSrc::Any)) {
+            add((direction, protocol, Peers::Any), ports, &refs);
+            continue;
+        }
+        let shared: Vec<&Rc<Shared>> = group
+            .iter()
+            .filter_map(|e| match &e.peers {
+                PeerSrc::Shared(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let has_nets = group.iter().any(|e| matches!(e.peers, PeerSrc::Nets(_)));
+        let (v4, v6) = if shared.len() == 1 && !has_nets {
+            (shared[0].v4.clone(), shared[0].v6.clone())
+        } else if shared.is_empty() && !has_nets {
+            (None, None)
+        } else {
+            let mut b = AddrSetBuilder::default();
+            for e in &group {
+                match &e.peers {
+                    PeerSrc::Shared(s) => {
+                        for peers in [&s.v4, &s.v6].into_iter().flatten() {
+                            push_peers(&mut b, peers);
+                        }
+                    }
+                    PeerSrc::Nets(v) => v.iter().for_each(|n| b.push_net(*n)),
+                    _ => {}
+                }
+            }
+            b.finish()
+        };
+        let dns: BTreeSet<&str> = group
+            .iter()
+            .filter_map(|e| match &e.peers {
+                PeerSrc::Dns(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
+        for peers in [v4, v6].into_iter().flatten() {
+            add((direction, protocol, peers), ports, &refs);
+        }
+        if !dns.is_empty() {
+            add((direction, protocol, Peers::Dns(dns.into_iter().map(str::to_string).collect())), ports, &refs);
+        }
+    }
+    let mut rules: Vec<Rule> = by_peers
+        .into_iter()
+        .map(|((direction, protocol, peers), (ports, refs))| Rule {
+            direction,
+            protocol,
+            ports,
+            peers,
+            provenance: refs.into_iter().collect(),
+            tags: Vec::new(),
+        })
+        .collect();
+    tag_rules(catalog, &mut rules);
+    rules.sort_by(|a, b| rule_key(a).cmp(&rule_key(b)));
+    let (inbound, outbound): (Vec<Rule>, Vec<Rule>) = rules.into_iter().partition(|r| r.direction == Direction::Inbound);
+    (inbound, outbound)
+}
+
+fn push_peers(b: &mut AddrSetBuilder, peers: &Peers) {
+    match peers {
+        Peers::V4(v) => b.v4.extend_from_slice(v),
+        Peers::V6(v) => b.v6.extend_from_slice(v),
+        _ => {}
+    }
+}
+
+fn rule_key(r: &Rule) -> (Direction, bool, Protocol, &PortSet, &Peers) {
+    (r.direction, !r.is_management(), r.protocol, &r.ports, &r.peers)
+}
+
+/// Fills each rule's tags from its provenance.
+fn tag_rules(catalog: &Catalog, rules: &mut [Rule]) {
+    for r in rules {
+        let tags: BTreeSet<Tag> = r.provenance.iter().flat_map(|f| f.flow(catalog).tags.iter().copied()).collect();
+        r.tags = tags.into_iter().collect();
+    }
+}
+
+/// Whether an address is inside any of a rule list's peers for a protocol and port: the question a
+/// packet asks a firewall, used by tests and the probe harness.
+pub fn allows(rules: &[Rule], protocol: Protocol, port: u16, addr: IpAddr) -> bool {
+    rules.iter().any(|r| r.protocol == protocol && r.ports.contains(port) && r.peers.contains(addr))
+}

@@ -1,0 +1,14 @@
+//! fwtopo: design the host firewalls of a multi-server deployment from vendor flows.
+//!
+//! The pure core is [`catalog`] (what products need), [`topology`] (what the operator built),
+//! [`engine`] (both ends of every flow, per node) and the exporters. Files, terminals and clipboards live
+//! at the edges ([`files`], the CLI), so every face uses the same functions.
+
+pub mod catalog;
+pub mod engine;
+pub mod files;
+pub mod net;
+pub mod ports;
+pub mod report;
+pub mod target;
+pub mod topology;

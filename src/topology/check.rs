@@ -1,0 +1,96 @@
+//! Checks that need the catalog: every role exists, every parameter is known and well-typed, and
+//! every required parameter is set.
+
+use super::file::Problem;
+use super::Topology;
+use crate::catalog::{Catalog, ParamKind};
+use crate::ports::{PortError, PortRange};
+
+/// A parameter value as the engine uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamValue {
+    Ports(PortRange),
+    Switch(bool),
+}
+
+impl ParamValue {
+    /// Parses a typed value for a parameter of the given kind.
+    pub fn parse(kind: &ParamKind, text: &str) -> Result<ParamValue, String> {
+        let t = text.trim();
+        match kind {
+            ParamKind::Switch { .. } => match t.to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" => Ok(ParamValue::Switch(true)),
+                "off" | "false" | "no" => Ok(ParamValue::Switch(false)),
+                _ => Err(format!("'{}' is not on or off", t.escape_debug())),
+            },
+            ParamKind::Port { .. } => {
+                let r: PortRange = t.parse().map_err(|e: PortError| e.to_string())?;
+                if r.is_single() { Ok(ParamValue::Ports(r)) } else { Err(format!("'{t}' is a range; a single port is needed")) }
+            }
+            ParamKind::PortRange { .. } | ParamKind::Dynamic { .. } | ParamKind::Required => {
+                t.parse::<PortRange>().map(ParamValue::Ports).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// Every problem of the topology against the catalog; empty when it is ready for the engine.
+pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (i, node) in topology.nodes.iter().enumerate() {
+        let at = format!("nodes[{i}] \"{}\"", node.name);
+        let mut seen = Vec::new();
+        for (j, ra) in node.roles.iter().enumerate() {
+            let here = format!("{at}: roles[{j}] {}/{}", ra.product, ra.role);
+            let Some(product) = catalog.product(&ra.product) else {
+                let known: Vec<&str> = catalog.products().iter().map(|p| p.id.as_str()).collect();
+                problems.push(Problem {
+                    path: format!("{at}: roles[{j}].product"),
+                    message: format!("unknown product '{}' (known: {})", ra.product, known.join(", ")),
+                });
+                continue;
+            };
+            let Some(role) = product.role(&ra.role) else {
+                let known: Vec<&str> = product.roles.iter().map(|r| r.id.as_str()).collect();
+                problems.push(Problem {
+                    path: format!("{at}: roles[{j}].role"),
+                    message: format!("unknown role '{}' of {} (known: {})", ra.role, product.id, known.join(", ")),
+                });
+                continue;
+            };
+            if seen.contains(&(&ra.product, &ra.role)) {
+                problems.push(Problem { path: here.clone(), message: "role is assigned twice".into() });
+            }
+            seen.push((&ra.product, &ra.role));
+            for (key, value) in &ra.params {
+                match role.parameters.iter().find(|p| &p.id == key) {
+                    None => {
+                        let known: Vec<&str> = role.parameters.iter().map(|p| p.id.as_str()).collect();
+                        problems.push(Problem {
+                            path: format!("{here}: params.{key}"),
+                            message: if known.is_empty() {
+                                format!("unknown parameter '{key}': this role has none")
+                            } else {
+                                format!("unknown parameter '{key}' (known: {})", known.join(", "))
+                            },
+                        });
+                    }
+                    Some(p) => {
+                        if let Err(m) = ParamValue::parse(&p.kind, value) {
+                            problems.push(Problem { path: format!("{here}: params.{key}"), message: m });
+                        }
+                    }
+                }
+            }
+            for p in &role.parameters {
+                if matches!(p.kind, ParamKind::Required) && !ra.params.contains_key(&p.id) {
+                    problems.push(Problem {
+                        path: format!("{here}: params.{}", p.id),
+                        message: format!("required parameter '{}' ({}) is not set", p.id, p.name),
+                    });
+                }
+            }
+        }
+    }
+    problems
+}

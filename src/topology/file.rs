@@ -1,0 +1,411 @@
+//! The `.ron` topology format: what is on disk, its version, and errors that say where.
+//!
+//! Values are read as text and checked here, so a bad address names its node and field instead of
+//! a byte offset, and nothing a person typed reaches an exporter unchecked.
+
+use super::{is_safe_name, ExternalHost, Node, Os, RoleAssignment, Topology, Zone};
+use crate::catalog::is_dns_name;
+use crate::target::Target;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+
+/// The topology format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One thing wrong with a value, and where (`nodes[2] "pa-sn1": addresses[1]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Why a topology text could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("{line}:{col}: {message}")]
+    Syntax { line: usize, col: usize, message: String },
+    #[error("format version {found} is newer than this fwtopo understands ({FORMAT_VERSION}); upgrade fwtopo")]
+    Version { found: u32 },
+    #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopologyFile {
+    version: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    description: String,
+    #[serde(default)]
+    zones: Vec<ZoneFile>,
+    #[serde(default)]
+    nodes: Vec<NodeFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    external_hosts: Vec<ExternalHostFile>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZoneFile {
+    name: String,
+    #[serde(default)]
+    cidrs: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    note: String,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeFile {
+    name: String,
+    os: String,
+    #[serde(default)]
+    addresses: Vec<String>,
+    #[serde(default)]
+    roles: Vec<RoleFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    firewall: Option<String>,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    management: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    note: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleFile {
+    product: String,
+    role: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    params: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExternalHostFile {
+    name: String,
+    #[serde(default)]
+    addresses: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    note: String,
+}
+
+/// Only the version, read first so a newer file gets a version error instead of "unknown field".
+#[derive(Deserialize)]
+struct VersionProbe {
+    version: u32,
+}
+
+/// Parses and checks a topology text (everything that does not need the catalog).
+pub fn from_ron(text: &str) -> Result<Topology, LoadError> {
+    if let Ok(probe) = ron::from_str::<VersionProbe>(text) {
+        if probe.version > FORMAT_VERSION {
+            return Err(LoadError::Version { found: probe.version });
+        }
+    }
+    let file: TopologyFile = ron::from_str(text).map_err(|e| LoadError::Syntax {
+        line: e.span.start.line,
+        col: e.span.start.col,
+        message: e.code.to_string(),
+    })?;
+    if file.version == 0 {
+        return Err(LoadError::Invalid(vec![Problem {
+            path: "version".into(),
+            message: format!("version must be {FORMAT_VERSION}"),
+        }]));
+    }
+    convert(file)
+}
+
+/// Writes a topology in the current format. `from_ron(&to_ron(t)) == Ok(t)` for every checked `t`.
+pub fn to_ron(t: &Topology) -> String {
+    let file = TopologyFile {
+        version: FORMAT_VERSION,
+        name: t.name.clone(),
+        description: t.description.clone(),
+        zones: t
+            .zones
+            .iter()
+            .map(|z| ZoneFile {
+                name: z.name.clone(),
+                cidrs: z.cidrs.iter().map(|c| c.to_string()).collect(),
+                note: z.note.clone(),
+            })
+            .collect(),
+        nodes: t
+            .nodes
+            .iter()
+            .map(|n| NodeFile {
+                name: n.name.clone(),
+                os: n.os.as_str().to_string(),
+                addresses: n.addresses.iter().map(|a| a.to_string()).collect(),
+                roles: n
+                    .roles
+                    .iter()
+                    .map(|r| RoleFile { product: r.product.clone(), role: r.role.clone(), params: r.params.clone() })
+                    .collect(),
+                firewall: n.firewall.map(|f| f.as_str().to_string()),
+                management: n.management,
+                note: n.note.clone(),
+            })
+            .collect(),
+        external_hosts: t
+            .external_hosts
+            .iter()
+            .map(|h| ExternalHostFile {
+                name: h.name.clone(),
+                addresses: h.addresses.iter().map(|a| a.to_string()).collect(),
+                note: h.note.clone(),
+            })
+            .collect(),
+    };
+    let config = ron::ser::PrettyConfig::new().indentor("    ").struct_names(false);
+    // Serialising plain strings, vectors and maps cannot fail.
+    let mut out = ron::ser::to_string_pretty(&file, config).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// Checks free text (names of the topology, notes): any printable text, but no control characters
+/// other than newline and tab, and no bidirectional overrides that make text read differently than it runs.
+pub fn check_text(s: &str) -> Result<(), String> {
+    for c in s.chars() {
+        if (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+        {
+            return Err(format!("contains the control character U+{:04X}", c as u32));
+        }
+    }
+    if s.len() > 4096 {
+        return Err("is longer than 4096 bytes".into());
+    }
+    Ok(())
+}
+
+/// Checks a node, zone or parameter name: it ends up in shell, cmd.exe and PowerShell text.
+pub fn check_name(s: &str) -> Result<(), String> {
+    if is_safe_name(s) {
+        Ok(())
+    } else if s.is_empty() {
+        Err("is empty".into())
+    } else {
+        Err(format!(
+            "'{}' may only use letters, digits, '.', '_' and '-', start with a letter or digit, and be at most 63 characters",
+            s.escape_debug()
+        ))
+    }
+}
+
+fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
+    let mut problems = Vec::new();
+    let mut push = |path: String, message: String| problems.push(Problem { path, message });
+
+    if let Err(m) = check_text(&file.name) {
+        push("name".into(), m);
+    }
+    if let Err(m) = check_text(&file.description) {
+        push("description".into(), m);
+    }
+
+    let mut zones = Vec::new();
+    let mut zone_names = HashSet::new();
+    for (i, z) in file.zones.into_iter().enumerate() {
+        let at = format!("zones[{i}] \"{}\"", z.name.escape_debug());
+        if let Err(m) = check_name(&z.name) {
+            push(format!("{at}: name"), m);
+        } else if !zone_names.insert(z.name.clone()) {
+            push(format!("{at}: name"), format!("duplicate zone name '{}'", z.name));
+        }
+        if let Err(m) = check_text(&z.note) {
+            push(format!("{at}: note"), m);
+        }
+        let mut cidrs = Vec::new();
+        for (j, c) in z.cidrs.iter().enumerate() {
+            match parse_net(c) {
+                Ok(n) => cidrs.push(n),
+                Err(m) => push(format!("{at}: cidrs[{j}]"), m),
+            }
+        }
+        zones.push(Zone { name: z.name, cidrs, note: z.note });
+    }
+
+    let mut nodes = Vec::new();
+    let mut node_names = HashSet::new();
+    for (i, n) in file.nodes.into_iter().enumerate() {
+        let at = format!("nodes[{i}] \"{}\"", n.name.escape_debug());
+        if let Err(m) = check_name(&n.name) {
+            push(format!("{at}: name"), m);
+        } else if !node_names.insert(n.name.clone()) {
+            push(format!("{at}: name"), format!("duplicate node name '{}'", n.name));
+        }
+        let os = match n.os.parse::<Os>() {
+            Ok(os) => os,
+            Err(m) => {
+                push(format!("{at}: os"), m);
+                Os::Almalinux
+            }
+        };
+        let mut addresses = Vec::new();
+        for (j, a) in n.addresses.iter().enumerate() {
+            match a.trim().parse::<IpAddr>() {
+                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => {
+                    push(format!("{at}: addresses[{j}]"), format!("'{a}' cannot be a node's address"))
+                }
+                Ok(ip) if addresses.contains(&ip) => {
+                    push(format!("{at}: addresses[{j}]"), format!("'{a}' is listed twice"))
+                }
+                Ok(ip) => addresses.push(ip),
+                Err(_) => push(
+                    format!("{at}: addresses[{j}]"),
+                    format!("'{}' is not an IPv4 or IPv6 address", a.escape_debug()),
+                ),
+            }
+        }
+        let firewall = match n.firewall.as_deref().map(str::parse::<Target>) {
+            None => None,
+            Some(Ok(t)) => Some(t),
+            Some(Err(m)) => {
+                push(format!("{at}: firewall"), m);
+                None
+            }
+        };
+        if let Err(m) = check_text(&n.note) {
+            push(format!("{at}: note"), m);
+        }
+        let mut roles = Vec::new();
+        for (j, r) in n.roles.into_iter().enumerate() {
+            for key in r.params.keys() {
+                if let Err(m) = check_name(key) {
+                    push(format!("{at}: roles[{j}] {}/{}: params", r.product, r.role), m);
+                }
+            }
+            for (key, value) in &r.params {
+                if let Err(m) = check_text(value) {
+                    push(format!("{at}: roles[{j}] {}/{}: params.{key}", r.product, r.role), m);
+                }
+            }
+            roles.push(RoleAssignment { product: r.product, role: r.role, params: r.params });
+        }
+        nodes.push(Node { name: n.name, os, addresses, roles, firewall, management: n.management, note: n.note });
+    }
+
+    let mut external_hosts = Vec::new();
+    let mut host_names = HashSet::new();
+    for (i, h) in file.external_hosts.into_iter().enumerate() {
+        let at = format!("external_hosts[{i}] \"{}\"", h.name.escape_debug());
+        if !is_dns_name(&h.name) {
+            push(format!("{at}: name"), format!("'{}' is not a DNS name", h.name.escape_debug()));
+        } else if !host_names.insert(h.name.to_ascii_lowercase()) {
+            push(format!("{at}: name"), format!("duplicate external host '{}'", h.name));
+        }
+        let mut addresses = Vec::new();
+        for (j, a) in h.addresses.iter().enumerate() {
+            match a.trim().parse::<IpAddr>() {
+                Ok(ip) => addresses.push(ip),
+                Err(_) => push(
+                    format!("{at}: addresses[{j}]"),
+                    format!("'{}' is not an IPv4 or IPv6 address", a.escape_debug()),
+                ),
+            }
+        }
+        if let Err(m) = check_text(&h.note) {
+            push(format!("{at}: note"), m);
+        }
+        external_hosts.push(ExternalHost { name: h.name, addresses, note: h.note });
+    }
+
+    if problems.is_empty() {
+        Ok(Topology { name: file.name, description: file.description, zones, nodes, external_hosts })
+    } else {
+        Err(LoadError::Invalid(problems))
+    }
+}
+
+/// A CIDR (`198.51.100.0/24`) or a bare address (taken as a host network).
+pub fn parse_net(s: &str) -> Result<IpNet, String> {
+    let t = s.trim();
+    if let Ok(n) = t.parse::<IpNet>() {
+        if n.trunc() != n {
+            return Err(format!("'{t}' has host bits set; did you mean {}?", n.trunc()));
+        }
+        return Ok(n);
+    }
+    t.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| format!("'{}' is not a CIDR or address", t.escape_debug()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"(
+        version: 1,
+        name: "t",
+        zones: [(name: "admin", cidrs: ["198.51.100.0/24"])],
+        nodes: [
+            (name: "a", os: "almalinux", addresses: ["203.0.113.2", "2001:db8::2"],
+             roles: [(product: "plesk-automation", role: "mn")]),
+        ],
+    )"#;
+
+    #[test]
+    fn round_trips_exactly() {
+        let t = from_ron(GOOD).unwrap();
+        let text = to_ron(&t);
+        let again = from_ron(&text).unwrap();
+        assert_eq!(t, again);
+        assert_eq!(text, to_ron(&again));
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let bad = "(\n    version: 1,\n    nodes: [(name: \"a\" os: \"ubuntu\")],\n)";
+        match from_ron(bad) {
+            Err(LoadError::Syntax { line, col, .. }) => {
+                assert_eq!(line, 3);
+                assert!(col > 20, "col {col}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn semantic_errors_name_node_and_field() {
+        let bad = GOOD.replace("203.0.113.2\"", "203.0.113.300\"").replace("\"a\"", "\"a;rm\"");
+        let Err(LoadError::Invalid(p)) = from_ron(&bad) else { panic!("expected invalid") };
+        let text: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+        assert!(text.iter().any(|t| t.contains("addresses[0]") && t.contains("203.0.113.300")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains(": name") && t.contains("a;rm")), "{text:?}");
+    }
+
+    #[test]
+    fn newer_version_is_refused() {
+        let newer = GOOD.replace("version: 1", "version: 9");
+        assert_eq!(from_ron(&newer), Err(LoadError::Version { found: 9 }));
+    }
+
+    #[test]
+    fn control_characters_in_notes_are_refused() {
+        let bad = GOOD.replace("name: \"t\"", "name: \"t\\u{202E}x\"");
+        assert!(matches!(from_ron(&bad), Err(LoadError::Invalid(_))));
+    }
+}

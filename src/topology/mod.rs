@@ -1,0 +1,104 @@
+//! The operator's design: zones, nodes with their roles, and external hosts.
+//!
+//! [`Topology`] holds typed, already-checked values (addresses are addresses, names are safe); the file
+//! format and its errors live in [`file`], and the checks that need the catalog in [`check`].
+
+mod check;
+pub mod file;
+mod os;
+
+pub use check::{check, ParamValue};
+pub use file::{from_ron, to_ron, LoadError, Problem, FORMAT_VERSION};
+pub use os::{Os, OsFamily};
+
+use crate::target::Target;
+use ipnet::IpNet;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Topology {
+    pub name: String,
+    pub description: String,
+    pub zones: Vec<Zone>,
+    pub nodes: Vec<Node>,
+    pub external_hosts: Vec<ExternalHost>,
+}
+
+/// A named network: `admin` (where operators come from), `trusted`, or one the operator defines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Zone {
+    pub name: String,
+    pub cidrs: Vec<IpNet>,
+    pub note: String,
+}
+
+/// A server of the deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub os: Os,
+    pub addresses: Vec<IpAddr>,
+    pub roles: Vec<RoleAssignment>,
+    /// The firewall to export for, when the OS default is not wanted.
+    pub firewall: Option<Target>,
+    /// Whether the built-in `host` management role (SSH, or RDP and WinRM) is added automatically.
+    pub management: bool,
+    pub note: String,
+}
+
+impl Node {
+    pub fn new(name: impl Into<String>, os: Os) -> Node {
+        Node {
+            name: name.into(),
+            os,
+            addresses: Vec::new(),
+            roles: Vec::new(),
+            firewall: None,
+            management: true,
+            note: String::new(),
+        }
+    }
+}
+
+/// A node's role of one product, with the parameter values the operator set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleAssignment {
+    pub product: String,
+    pub role: String,
+    /// Parameter id to value as typed (`"9000"`, `"60000-65000"`, `"off"`), checked against the catalog.
+    pub params: BTreeMap<String, String>,
+}
+
+impl RoleAssignment {
+    pub fn new(product: impl Into<String>, role: impl Into<String>) -> Self {
+        RoleAssignment { product: product.into(), role: role.into(), params: BTreeMap::new() }
+    }
+}
+
+/// A host outside the design, known by DNS name; pinned addresses make it expressible in a firewall.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExternalHost {
+    pub name: String,
+    pub addresses: Vec<IpAddr>,
+    pub note: String,
+}
+
+impl Topology {
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    pub fn zone(&self, name: &str) -> Option<&Zone> {
+        self.zones.iter().find(|z| z.name == name)
+    }
+}
+
+/// Whether a node, zone or parameter name is safe to carry into every export target unquoted:
+/// letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 63 characters.
+pub fn is_safe_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && s.len() <= 63
+}
