@@ -6,9 +6,11 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod export;
 pub mod files;
 pub mod net;
 pub mod ports;
 pub mod report;
+pub mod starter;
 pub mod target;
 pub mod topology;

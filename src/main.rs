@@ -1,1 +1,7 @@
-fn main() {}
+//! The `fwtopo` binary: the command line (and, with no arguments, the designer).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
+}

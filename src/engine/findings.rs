@@ -162,6 +162,17 @@ impl Collector {
         let products = catalog.products();
         let rule_text = |r: &super::Rule| format!("{}/{}", r.protocol.as_str(), r.ports);
         let services = |r: &super::Rule| r.services(catalog).join(", ");
+        // Only the services of the flows carrying the tag: a merged rule may hold others too.
+        let tagged = |r: &super::Rule, tag: Tag| {
+            let set: BTreeSet<&str> = r
+                .provenance
+                .iter()
+                .map(|f| f.flow(catalog))
+                .filter(|f| f.has_tag(tag))
+                .map(|f| f.service.as_str())
+                .collect();
+            set.into_iter().collect::<Vec<_>>().join(", ")
+        };
 
         if node.addresses.is_empty() && roles.iter().any(|m| m.product_id(catalog) != HOST_PRODUCT) {
             self.add(
@@ -185,20 +196,45 @@ impl Collector {
                     format!("{}/{} runs on {:?} but the node's OS is {}", products[m.product].id, role.id, role.platform, node.os.as_str()).to_lowercase(),
                 );
             }
-            for param in &role.parameters {
-                let set = m.params.is_some_and(|ps| ps.contains_key(&param.id));
-                if let (ParamKind::Dynamic { fallback }, false) = (&param.kind, set) {
-                    self.add(
-                        Code::DynamicPortUnset,
-                        Severity::Warning,
-                        name,
-                        format!(
-                            "{}/{} parameter {} ({}) is not pinned, so {}-{} stays open; pin it to one port",
-                            products[m.product].id, role.id, param.id, param.name, fallback.0, fallback.1
-                        ),
-                    );
+        }
+        // Dynamic ports left at their fallback range, reported where a rule really opens that range:
+        // on the listener (inbound) or on the node that declares the parameter. Reporting every
+        // unset Dynamic parameter of the node's roles instead warned about ranges a switched-off
+        // flow never opens (VHS rpc_ports with vhs_rpc off) and missed ranges opened on roles that
+        // use a parameter declared elsewhere (CGP frontend and ftp_passive, declared on server).
+        let mut unset: BTreeSet<(usize, usize, &str)> = BTreeSet::new();
+        for e in entries.iter().filter(|e| e.fallback) {
+            let product = &products[e.flow.product];
+            for item in &e.flow.flow(catalog).ports {
+                let crate::catalog::PortItem::Param(id) = item else { continue };
+                let Some((decl, prm)) = product.parameter(id) else { continue };
+                if !matches!(prm.kind, ParamKind::Dynamic { .. }) {
+                    continue;
+                }
+                let declaring: Vec<&Member<'_>> =
+                    roles.iter().filter(|m| m.product == e.flow.product && products[m.product].roles[m.role].id == decl.id).collect();
+                if declaring.iter().any(|m| m.params.is_some_and(|ps| ps.contains_key(id))) {
+                    continue;
+                }
+                if e.direction == Direction::Inbound || !declaring.is_empty() {
+                    unset.insert((e.flow.product, e.flow.role, id.as_str()));
                 }
             }
+        }
+        for (p, r, id) in unset {
+            let Some((decl, param)) = products[p].parameter(id) else { continue };
+            let ParamKind::Dynamic { fallback } = param.kind else { continue };
+            let role = &products[p].roles[r];
+            let elsewhere = if decl.id == role.id { String::new() } else { format!(" (declared on {})", decl.id) };
+            self.add(
+                Code::DynamicPortUnset,
+                Severity::Warning,
+                name,
+                format!(
+                    "{}/{} parameter {}{elsewhere} ({}) is not pinned, so {}-{} stays open; pin it to one port",
+                    products[p].id, role.id, param.id, param.name, fallback.0, fallback.1
+                ),
+            );
         }
 
         let management = plan.inbound.iter().any(|r| r.is_management());
@@ -217,7 +253,7 @@ impl Collector {
                     Code::PlaintextOpenToAny,
                     Severity::Warning,
                     name,
-                    format!("{} ({}) is a plaintext service open to any address", rule_text(r), services(r)),
+                    format!("plaintext {} open to any address (rule {})", tagged(r, Tag::Insecure), rule_text(r)),
                 );
             }
             if r.peers.is_any() && r.has_tag(Tag::TrustedOnly) {
@@ -225,7 +261,7 @@ impl Collector {
                     Code::TrustedOnlyOpenToAny,
                     Severity::Error,
                     name,
-                    format!("{} ({}) is meant for trusted networks only but is open to any address", rule_text(r), services(r)),
+                    format!("{} is meant for trusted networks only but is open to any address (rule {})", tagged(r, Tag::TrustedOnly), rule_text(r)),
                 );
             }
             if r.has_tag(Tag::WinrmBasicHttp) {
@@ -233,7 +269,12 @@ impl Collector {
                     Code::WinrmBasicHttp,
                     Severity::Warning,
                     name,
-                    format!("{} ({}) is WinRM with Basic authentication over plain HTTP: credentials cross the wire in the clear", rule_text(r), services(r)),
+                    format!(
+                        "{} is WinRM with Basic authentication over plain HTTP, so credentials cross the wire in the clear; keep it to the management node only (rule {} from {})",
+                        tagged(r, Tag::WinrmBasicHttp),
+                        rule_text(r),
+                        r.peers
+                    ),
                 );
             }
             for lp in &plan.local_only {

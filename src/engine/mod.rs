@@ -197,6 +197,17 @@ struct FlowParams<'c> {
     refs: Vec<(&'c str, usize, &'c ParamKind)>,
 }
 
+/// What a node gives one parameter of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Setting<'t> {
+    /// The node does not play the role that declares the parameter.
+    Absent,
+    /// The node plays the declaring role and leaves the parameter at its default.
+    Default,
+    /// The value the operator typed.
+    Set(&'t str),
+}
+
 /// Resolved ports of a flow instance, or why it yields nothing.
 enum Resolved {
     Ports { ports: PortSet, fallback: bool },
@@ -351,22 +362,26 @@ impl<'c, 't> Deriver<'c, 't> {
         }
     }
 
-    /// The raw value a node gives a parameter: set on the node's assignment of the declaring role.
-    fn raw(&self, node: usize, p: usize, decl_role: usize, id: &str) -> Option<&'t str> {
-        self.roles_of[node]
-            .iter()
-            .filter(|m| m.product == p && m.role == decl_role)
-            .find_map(|m| m.params.and_then(|ps| ps.get(id)).map(String::as_str))
+    /// The setting a node gives a parameter: on the node's assignment of the declaring role.
+    fn raw(&self, node: usize, p: usize, decl_role: usize, id: &str) -> Setting<'t> {
+        let mut declared = false;
+        for m in self.roles_of[node].iter().filter(|m| m.product == p && m.role == decl_role) {
+            declared = true;
+            if let Some(v) = m.params.and_then(|ps| ps.get(id)) {
+                return Setting::Set(v.as_str());
+            }
+        }
+        if declared { Setting::Default } else { Setting::Absent }
     }
 
-    fn signature(&self, m: &Member<'t>, params: &FlowParams<'c>) -> Vec<Option<&'t str>> {
+    fn signature(&self, m: &Member<'t>, params: &FlowParams<'c>) -> Vec<Setting<'t>> {
         params.refs.iter().map(|(id, decl, _)| self.raw(m.node, m.product, *decl, id)).collect()
     }
 
     /// Groups members by the parameter values they give a flow, so every group resolves once.
-    fn group(&self, ms: &[Member<'t>], params: &FlowParams<'c>) -> Vec<(Vec<Option<&'t str>>, Vec<Member<'t>>)> {
-        let mut groups: Vec<(Vec<Option<&'t str>>, Vec<Member<'t>>)> = Vec::new();
-        let mut index: HashMap<Vec<Option<&'t str>>, usize> = HashMap::new();
+    fn group(&self, ms: &[Member<'t>], params: &FlowParams<'c>) -> Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> {
+        let mut groups: Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> = Vec::new();
+        let mut index: HashMap<Vec<Setting<'t>>, usize> = HashMap::new();
         for m in ms {
             let sig = self.signature(m, params);
             match index.get(&sig) {
@@ -381,12 +396,22 @@ impl<'c, 't> Deriver<'c, 't> {
     }
 
     /// The flow's ports for a pair of sides: the listener's (target's) setting wins, then the
-    /// source's, then the catalog default.
-    fn resolve(flow: &Flow, params: &FlowParams<'c>, target: &[Option<&str>], source: &[Option<&str>]) -> Resolved {
+    /// source's, then the catalog default. A port belongs to the node that listens on it: when the
+    /// target plays the role declaring a port parameter but leaves it unset, it listens on the
+    /// default (or the dynamic fallback), whatever the source set for its own listener.
+    fn resolve(flow: &Flow, params: &FlowParams<'c>, target: &[Setting<'_>], source: &[Setting<'_>]) -> Resolved {
         let value = |id: &str| -> Option<(Option<ParamValue>, &ParamKind)> {
             let i = params.refs.iter().position(|(r, _, _)| *r == id)?;
             let kind = params.refs[i].2;
-            let raw = target.get(i).copied().flatten().or(source.get(i).copied().flatten());
+            let is_port = !matches!(kind, ParamKind::Switch { .. });
+            let raw = match (target.get(i).copied(), source.get(i).copied()) {
+                (Some(Setting::Set(v)), _) => Some(v),
+                // Without this, chunk server A pinned to 7000 made the unpinned chunk server B
+                // accept (and A send) only 7000, while B listens on a run-time port.
+                (Some(Setting::Default), _) if is_port => None,
+                (_, Some(Setting::Set(v))) => Some(v),
+                _ => None,
+            };
             Some((raw.and_then(|t| ParamValue::parse(kind, t).ok()), kind))
         };
         if let Some(w) = &flow.when {
@@ -537,18 +562,22 @@ impl<'c, 't> Deriver<'c, 't> {
 /// Both steps keep exactly the set of allowed (direction, protocol, port, address) tuples.
 fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
     // Step 1: union peers per (direction, protocol, ports).
-    let mut by_ports: BTreeMap<(Direction, Protocol, &PortSet), Vec<&Entry>> = BTreeMap::new();
+    let mut by_ports: BTreeMap<(Direction, Protocol, &PortSet, bool), Vec<&Entry>> = BTreeMap::new();
     for e in entries {
-        by_ports.entry((e.direction, e.protocol, &e.ports)).or_default().push(e);
+        let management = e.flow.flow(catalog).has_tag(Tag::Management);
+        by_ports.entry((e.direction, e.protocol, &e.ports, management)).or_default().push(e);
     }
     // Step 2: split per family and union ports per (direction, protocol, peers).
-    let mut by_peers: HashMap<(Direction, Protocol, Peers), (PortSet, BTreeSet<FlowRef>)> = HashMap::new();
+    // Management access stays in rules of its own, so exporters can put it first and an operator
+    // can see it at a glance.
+    let mut by_peers: HashMap<(Direction, Protocol, Peers, bool), (PortSet, BTreeSet<FlowRef>)> = HashMap::new();
     let mut add = |key: (Direction, Protocol, Peers), ports: &PortSet, refs: &BTreeSet<FlowRef>| {
-        let slot = by_peers.entry(key).or_default();
+        let management = refs.iter().any(|f| f.flow(catalog).has_tag(Tag::Management));
+        let slot = by_peers.entry((key.0, key.1, key.2, management)).or_default();
         slot.0 = slot.0.union(ports);
         slot.1.extend(refs.iter().copied());
     };
-    for ((direction, protocol, ports), group) in by_ports {
+    for ((direction, protocol, ports, _), group) in by_ports {
         let refs: BTreeSet<FlowRef> = group.iter().map(|e| e.flow).collect();
         if group.iter().any(|e| matches!(e.peers, PeerSrc::Any)) {
             add((direction, protocol, Peers::Any), ports, &refs);
@@ -597,7 +626,7 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
     }
     let mut rules: Vec<Rule> = by_peers
         .into_iter()
-        .map(|((direction, protocol, peers), (ports, refs))| Rule {
+        .map(|((direction, protocol, peers, _), (ports, refs))| Rule {
             direction,
             protocol,
             ports,

@@ -1,0 +1,276 @@
+//! The command line: a thin face over the core. Parses arguments, loads files through
+//! [`fwtopo::files`], calls the same pure functions the designer uses, and prints.
+
+mod text;
+
+use anyhow::{Context, Result, bail};
+use clap::{CommandFactory, Parser, Subcommand};
+use fwtopo::catalog::Catalog;
+use fwtopo::engine::{self, Severity};
+use fwtopo::export::{self, Egress, Export, Options};
+use fwtopo::files;
+use fwtopo::target::Target;
+use fwtopo::topology::{self, Topology};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Design the host firewalls of a multi-server deployment from vendor port documents.
+#[derive(Debug, Parser)]
+#[command(name = "fwtopo", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the products and roles of the catalog, or every flow of one product.
+    Catalog {
+        /// A product id (plesk-automation, mailstore-spe, communigate-pro, cpanel-whm, …).
+        product: Option<String>,
+        /// Print JSON for scripts and jq.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print every node's inbound and outbound rules.
+    Rules {
+        /// A topology file (.ron).
+        file: PathBuf,
+        /// Only this node.
+        #[arg(long)]
+        node: Option<String>,
+        /// Print JSON for scripts and jq.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a topology and print its findings; exits 1 when there are errors.
+    Check {
+        /// A topology file (.ron).
+        file: PathBuf,
+    },
+    /// Export firewall scripts: one node to standard output, or every node to files under --out.
+    Export {
+        /// A topology file (.ron).
+        file: PathBuf,
+        /// nftables, iptables, firewalld, ufw, csf, apf, netsh, powershell, or auto (from each node's OS).
+        #[arg(long, short)]
+        target: TargetArg,
+        /// Only this node.
+        #[arg(long)]
+        node: Option<String>,
+        /// Write one file per node and target, plus index.txt, into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Outbound policy: open (default; derived outbound rules as comments) or strict (default drop).
+        #[arg(long, default_value = "open")]
+        egress: Egress,
+        /// CRLF line ends for Windows targets.
+        #[arg(long)]
+        crlf: bool,
+    },
+    /// Write a starter topology (to FILE, or to standard output).
+    New {
+        /// Lay out one node per role of this product.
+        #[arg(long)]
+        product: Option<String>,
+        /// Where to write; refuses to overwrite an existing file unless --force.
+        file: Option<PathBuf>,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print shell completions.
+    Completions {
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `--target`: one firewall, or `auto` to pick per node.
+#[derive(Debug, Clone, Copy)]
+enum TargetArg {
+    Auto,
+    One(Target),
+}
+
+impl std::str::FromStr for TargetArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "auto" { Ok(TargetArg::Auto) } else { s.parse().map(TargetArg::One) }
+    }
+}
+
+/// Exit status for input that cannot be used (bad file, unknown name).
+const EXIT_INPUT: u8 = 2;
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { 0 });
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // Broken pipe (`fwtopo rules x | head`) is not an error worth a message.
+            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("fwtopo: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let Some(command) = cli.command else {
+        // Plain `fwtopo` is the designer's; until it is built in, say how to use the rest.
+        Cli::command().print_help()?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Catalog { product, json } => {
+            let catalog = load_catalog()?;
+            if let Some(id) = &product
+                && catalog.product(id).is_none()
+            {
+                let known: Vec<&str> = catalog.products().iter().map(|p| p.id.as_str()).collect();
+                bail!("unknown product '{id}' (known: {})", known.join(", "));
+            }
+            if json {
+                serde_json::to_writer_pretty(&mut out, &fwtopo::report::catalog(&catalog, product.as_deref()))?;
+                writeln!(out)?;
+            } else {
+                out.write_all(text::catalog(&catalog, product.as_deref()).as_bytes())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { file, node, json } => {
+            let catalog = load_catalog()?;
+            let topology = load_checked(&file, &catalog)?;
+            if let Some(n) = &node
+                && topology.node(n).is_none()
+            {
+                bail!("{}: no node named '{n}'", file.display());
+            }
+            let plan = engine::derive(&catalog, &topology);
+            if json {
+                let report = fwtopo::report::rules(&catalog, &topology, &plan, node.as_deref());
+                serde_json::to_writer_pretty(&mut out, &report)?;
+                writeln!(out)?;
+            } else {
+                out.write_all(text::rules(&catalog, &topology, &plan, node.as_deref()).as_bytes())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { file } => {
+            let catalog = load_catalog()?;
+            let topology = load_checked(&file, &catalog)?;
+            let plan = engine::derive(&catalog, &topology);
+            out.write_all(text::findings(&plan.findings).as_bytes())?;
+            let count = |s| plan.findings.iter().filter(|f| f.severity == s).count();
+            writeln!(
+                out,
+                "{}: {} nodes, {} errors, {} warnings, {} notes",
+                file.display(),
+                topology.nodes.len(),
+                count(Severity::Error),
+                count(Severity::Warning),
+                count(Severity::Info)
+            )?;
+            Ok(if plan.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Export { file, target, node, out: dir, egress, crlf } => {
+            let catalog = load_catalog()?;
+            let topology = load_checked(&file, &catalog)?;
+            let plan = engine::derive(&catalog, &topology);
+            let options = Options { egress, crlf };
+            let nodes: Vec<_> = match &node {
+                Some(n) => {
+                    let Some(p) = plan.node(n) else { bail!("{}: no node named '{n}'", file.display()) };
+                    vec![p]
+                }
+                None => plan.nodes.iter().collect(),
+            };
+            let jobs: Vec<(&engine::NodePlan, Target)> = nodes
+                .iter()
+                .flat_map(|p| {
+                    let targets = match target {
+                        TargetArg::One(t) => vec![t],
+                        TargetArg::Auto => export::auto_targets(&topology.nodes[p.node]),
+                    };
+                    targets.into_iter().map(move |t| (*p, t))
+                })
+                .collect();
+            match dir {
+                None => {
+                    if jobs.len() != 1 {
+                        bail!(
+                            "{} scripts would go to standard output ({}); choose one with --node and --target, or write them all with --out DIR",
+                            jobs.len(),
+                            jobs.iter().map(|(p, t)| format!("{} {}", p.name, t)).collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                    let (p, t) = jobs[0];
+                    out.write_all(export::render(t, &Export::new(&catalog, &topology, &plan, p, options)).as_bytes())?;
+                }
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create the directory", dir.display()))?;
+                    let mut index = format!("# fwtopo export of {}\n", export::text::comment_text(&topology.name));
+                    for (p, t) in &jobs {
+                        let name = export::file_name(&p.name, *t);
+                        let script = export::render(*t, &Export::new(&catalog, &topology, &plan, p, options));
+                        files::write_atomic(&dir.join(&name), script.as_bytes())?;
+                        index.push_str(&format!("{name}\t{}\t{}\n", p.name, t));
+                        writeln!(out, "{}", dir.join(&name).display())?;
+                    }
+                    files::write_atomic(&dir.join("index.txt"), index.as_bytes())?;
+                }
+            }
+            if plan.nodes.iter().any(|n| nodes.iter().any(|m| m.name == n.name))
+                && plan.findings.iter().any(|f| f.severity == Severity::Error)
+            {
+                eprintln!("fwtopo: warning: the topology has errors; run `fwtopo check {}`", file.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New { product, file, force } => {
+            let catalog = load_catalog()?;
+            let topology = fwtopo::starter::topology(&catalog, product.as_deref()).map_err(anyhow::Error::msg)?;
+            let text = topology::to_ron(&topology);
+            match file {
+                None => out.write_all(text.as_bytes())?,
+                Some(path) => {
+                    if path.exists() && !force {
+                        bail!("{}: already exists (use --force to overwrite)", path.display());
+                    }
+                    files::write_atomic(&path, text.as_bytes())?;
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "fwtopo", &mut out);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_catalog() -> Result<Catalog> {
+    files::load_catalog().context("loading the catalog")
+}
+
+/// Loads a topology and runs the catalog checks; any problem is an input error naming the file.
+fn load_checked(path: &Path, catalog: &Catalog) -> Result<Topology> {
+    let topology = files::load_topology(path)?;
+    let problems = topology::check(&topology, catalog);
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| format!("{}: {p}", path.display())).collect();
+        bail!("{}", lines.join("\n"));
+    }
+    Ok(topology)
+}

@@ -1,0 +1,134 @@
+//! Human-readable text for the terminal: aligned tables, one section per node.
+
+use fwtopo::catalog::Catalog;
+use fwtopo::engine::{Finding, NodePlan, Plan, Rule};
+use fwtopo::report;
+use fwtopo::topology::Topology;
+use std::fmt::Write;
+
+/// Lays out rows in columns separated by two spaces; the last column is not padded.
+fn table(rows: &[Vec<String>], indent: &str) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::from(indent);
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ", w = widths[c]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn catalog(catalog: &Catalog, only: Option<&str>) -> String {
+    let mut out = String::new();
+    match only.and_then(|id| catalog.product(id)) {
+        None => {
+            let rows: Vec<Vec<String>> = catalog
+                .products()
+                .iter()
+                .map(|p| {
+                    let roles: Vec<&str> = p.roles.iter().map(|r| r.id.as_str()).collect();
+                    vec![p.id.clone(), p.name.clone(), roles.join(", ")]
+                })
+                .collect();
+            out.push_str(&table(&rows, ""));
+            out.push_str("\n`fwtopo catalog PRODUCT` lists a product's flows.\n");
+        }
+        Some(p) => {
+            let _ = writeln!(out, "{} ({})\n  document: {}", p.name, p.id, p.document.title);
+            if !p.document.url.is_empty() {
+                let _ = writeln!(out, "  {}", p.document.url);
+            }
+            for r in &p.roles {
+                let _ = writeln!(out, "\nrole {}: {}", r.id, r.name);
+                for x in &r.parameters {
+                    let _ = writeln!(out, "  parameter {}: {}", x.id, x.name);
+                }
+            }
+            let _ = writeln!(out, "\nflows");
+            let rows: Vec<Vec<String>> = p
+                .flows
+                .iter()
+                .map(|f| {
+                    let protos: Vec<&str> = f.protocols.iter().map(|x| x.as_str()).collect();
+                    let tags: Vec<&str> = f.tags.iter().map(|t| t.as_str()).collect();
+                    vec![
+                        protos.join("+"),
+                        report::default_ports(p, f).to_string(),
+                        f.from.iter().map(report::endpoint).collect::<Vec<_>>().join(","),
+                        "->".into(),
+                        f.to.iter().map(report::endpoint).collect::<Vec<_>>().join(","),
+                        format!("{}{}", f.service, if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) }),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(&rows, "  "));
+        }
+    }
+    out
+}
+
+fn rule_rows(catalog: &Catalog, rules: &[Rule], word: &str) -> Vec<Vec<String>> {
+    rules
+        .iter()
+        .map(|r| {
+            vec![
+                r.protocol.as_str().to_string(),
+                r.ports.to_string(),
+                word.to_string(),
+                r.peers.to_string(),
+                r.services(catalog).join(", "),
+            ]
+        })
+        .collect()
+}
+
+fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan, out: &mut String) {
+    let node = &topology.nodes[n.node];
+    let addrs: Vec<String> = node.addresses.iter().map(|a| a.to_string()).collect();
+    let _ = writeln!(out, "{} ({}; {})", n.name, node.os.as_str(), if addrs.is_empty() { "no address".into() } else { addrs.join(", ") });
+    let roles: Vec<String> = node.roles.iter().map(|r| format!("{}/{}", r.product, r.role)).collect();
+    if !roles.is_empty() {
+        let _ = writeln!(out, "  roles: {}", roles.join(", "));
+    }
+    let _ = writeln!(out, "  inbound");
+    out.push_str(&table(&rule_rows(catalog, &n.inbound, "from"), "    "));
+    let _ = writeln!(out, "  outbound");
+    out.push_str(&table(&rule_rows(catalog, &n.outbound, "to"), "    "));
+    if !n.local_only.is_empty() {
+        let _ = writeln!(out, "  localhost only (no rule)");
+        let rows: Vec<Vec<String>> = n
+            .local_only
+            .iter()
+            .map(|l| vec![l.protocol.as_str().into(), l.ports.to_string(), l.provenance.flow(catalog).service.clone()])
+            .collect();
+        out.push_str(&table(&rows, "    "));
+    }
+}
+
+pub fn rules(catalog: &Catalog, topology: &Topology, plan: &Plan, only: Option<&str>) -> String {
+    let mut out = String::new();
+    for n in plan.nodes.iter().filter(|n| only.is_none_or(|name| n.name == name)) {
+        node(catalog, topology, n, &mut out);
+        out.push('\n');
+    }
+    let findings: Vec<Finding> = match only {
+        Some(name) => plan.findings_for(name).cloned().collect(),
+        None => plan.findings.clone(),
+    };
+    out.push_str(&self::findings(&findings));
+    out
+}
+
+pub fn findings(findings: &[Finding]) -> String {
+    findings.iter().map(|f| format!("{f}\n")).collect()
+}

@@ -1,0 +1,184 @@
+//! Exporters: one module per firewall, each a pure function from one node's plan to script text.
+//!
+//! Laid out like Aerleon's generators: a shared model ([`Export`]) and shared escaping and formatting
+//! ([`text`]), then one small module per platform. Nothing here touches files or terminals.
+
+pub mod apf;
+pub mod csf;
+pub mod firewalld;
+pub mod iptables;
+pub mod netsh;
+pub mod nftables;
+pub mod powershell;
+pub mod text;
+pub mod ufw;
+
+use crate::catalog::Catalog;
+use crate::engine::{NodePlan, Plan, Rule};
+use crate::net::Peers;
+use crate::target::Target;
+use crate::topology::{Node, OsFamily, Topology};
+
+/// What to do with traffic the node starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Egress {
+    /// Outbound is not filtered; the derived outbound rules are listed as comments.
+    #[default]
+    Open,
+    /// Outbound is dropped by default; only the derived outbound rules are allowed.
+    Strict,
+}
+
+impl std::str::FromStr for Egress {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(Egress::Open),
+            "strict" => Ok(Egress::Strict),
+            _ => Err(format!("unknown egress policy '{s}' (expected open or strict)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    pub egress: Egress,
+    /// CRLF line ends (Windows targets; ignored elsewhere).
+    pub crlf: bool,
+}
+
+/// Everything an exporter may read: one node's plan in its topology.
+#[derive(Debug, Clone, Copy)]
+pub struct Export<'a> {
+    pub catalog: &'a Catalog,
+    pub topology: &'a Topology,
+    pub plan: &'a Plan,
+    pub node_plan: &'a NodePlan,
+    pub options: Options,
+}
+
+impl<'a> Export<'a> {
+    pub fn new(catalog: &'a Catalog, topology: &'a Topology, plan: &'a Plan, node_plan: &'a NodePlan, options: Options) -> Self {
+        Export { catalog, topology, plan, node_plan, options }
+    }
+
+    pub fn node(&self) -> &'a Node {
+        &self.topology.nodes[self.node_plan.node]
+    }
+
+    pub fn inbound(&self) -> &'a [Rule] {
+        &self.node_plan.inbound
+    }
+
+    pub fn outbound(&self) -> &'a [Rule] {
+        &self.node_plan.outbound
+    }
+
+    /// Whether the node has any IPv6 address (so IPv6 rules matter); with no address at all both do.
+    pub fn has_v6(&self) -> bool {
+        let a = &self.node().addresses;
+        a.is_empty() || a.iter().any(|x| x.is_ipv6())
+    }
+
+    /// Services and provenance of a rule, ASCII and on one line, for a comment.
+    pub fn rule_comment(&self, r: &Rule) -> String {
+        let refs: Vec<String> = r.provenance.iter().map(|f| f.label(self.catalog)).collect();
+        text::comment_text(&format!("{} [{}]", r.services(self.catalog).join(", "), refs.join(" ")))
+    }
+
+    /// Host names among the node's peers: a firewall holds addresses, so these need care per target.
+    pub fn dns_peers(&self) -> Vec<&'a str> {
+        let mut v: Vec<&str> = self
+            .node_plan
+            .rules()
+            .filter_map(|r| match &r.peers {
+                Peers::Dns(n) => Some(n.iter().map(String::as_str)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// Renders one node for one target.
+pub fn render(target: Target, x: &Export) -> String {
+    let out = match target {
+        Target::Nftables => nftables::render(x),
+        Target::Iptables => iptables::render(x),
+        Target::Firewalld => firewalld::render(x),
+        Target::Ufw => ufw::render(x),
+        Target::Csf => csf::render(x),
+        Target::Apf => apf::render(x),
+        Target::Netsh => netsh::render(x),
+        Target::Powershell => powershell::render(x),
+    };
+    if target.is_windows() && x.options.crlf { text::to_crlf(&out) } else { out }
+}
+
+/// The targets `--target auto` picks for a node: an explicit choice in the topology wins; Windows
+/// gets netsh and PowerShell; AlmaLinux, Rocky, CloudLinux (and other RHEL-likes) nftables, as cPanel
+/// recommends; Ubuntu and Debian iptables.
+pub fn auto_targets(node: &Node) -> Vec<Target> {
+    use crate::topology::Os;
+    if let Some(t) = node.firewall {
+        return vec![t];
+    }
+    match node.os.family() {
+        OsFamily::Windows => vec![Target::Netsh, Target::Powershell],
+        OsFamily::Linux => match node.os {
+            Os::Ubuntu | Os::Debian => vec![Target::Iptables],
+            _ => vec![Target::Nftables],
+        },
+    }
+}
+
+/// The file a node's export is written to under `--out DIR`.
+pub fn file_name(node: &str, target: Target) -> String {
+    let ext = match target {
+        Target::Nftables => "nft",
+        Target::Iptables => "iptables.sh",
+        Target::Firewalld | Target::Ufw | Target::Csf | Target::Apf => "sh",
+        Target::Netsh => "cmd",
+        Target::Powershell => "ps1",
+    };
+    format!("{node}.{}.{ext}", target.as_str())
+}
+
+/// The header every export starts with, as plain lines for the target to prefix with its comment
+/// marker: topology, node, target, policy, how to apply and how to roll back.
+pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> Vec<String> {
+    let node = x.node();
+    let addrs: Vec<String> = node.addresses.iter().map(|a| a.to_string()).collect();
+    let roles: Vec<String> = node.roles.iter().map(|r| format!("{}/{}", r.product, r.role)).collect();
+    let mut h = vec![
+        format!("fwtopo {} export for node {}", target.as_str(), node.name),
+        format!("topology: {}", text::comment_text(&x.topology.name)),
+        format!("node: {} ({}) addresses: {}", node.name, node.os.as_str(), if addrs.is_empty() { "none".into() } else { addrs.join(" ") }),
+        format!("roles: {}", if roles.is_empty() { "none".into() } else { roles.join(" ") }),
+        format!(
+            "policy: inbound default drop; outbound {}",
+            match x.options.egress {
+                Egress::Open => "open (derived outbound rules listed as comments)",
+                Egress::Strict => "default drop (only derived outbound rules allowed)",
+            }
+        ),
+    ];
+    let findings: Vec<String> = x
+        .plan
+        .findings_for(&node.name)
+        .filter(|f| f.severity != crate::engine::Severity::Info)
+        .map(|f| text::comment_text(&format!("{} {} {}: {}", f.severity.as_str(), f.code.id(), f.code.slug(), f.message)))
+        .collect();
+    if !findings.is_empty() {
+        h.push("findings (fwtopo check):".into());
+        h.extend(findings.into_iter().map(|f| format!("  {f}")));
+    }
+    h.push("apply:".into());
+    h.extend(apply.iter().map(|l| format!("  {l}")));
+    h.push("roll back:".into());
+    h.extend(rollback.iter().map(|l| format!("  {l}")));
+    h
+}

@@ -1,0 +1,135 @@
+//! Escaping and formatting shared by every exporter.
+//!
+//! Anything a user or the catalog wrote (topology names, notes, service names) reaches shell,
+//! cmd.exe and PowerShell text only through these functions, so no input can become a second command.
+//! Node, zone and parameter names are already restricted to `[A-Za-z0-9._-]` when a topology loads.
+
+use crate::engine::FlowRef;
+use crate::ports::PortSet;
+
+/// Folds text to printable ASCII: typographic quotes and dashes become their plain forms, other
+/// non-ASCII characters `?`, control characters (newlines included) a space.
+pub fn ascii_fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => '"',
+            '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+            '\u{00A0}' | '\u{2000}'..='\u{200B}' => ' ',
+            c if c.is_ascii_control() || c.is_control() => ' ',
+            c if c.is_ascii() => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+/// Text safe inside a line comment of every target (`#`, `REM`, `::`): one ASCII line with only
+/// letters, digits, spaces and harmless punctuation. Quotes, `%`, `^`, `&`, `|`, `<`, `>`, `` ` ``,
+/// `$` and `;` become `_`, so even a comment pasted into cmd.exe or PowerShell stays a comment.
+pub fn comment_text(s: &str) -> String {
+    let folded: String = ascii_fold(s)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || " .,:/()[]-_+=@*?!".contains(c) { c } else { '_' })
+        .collect();
+    let collapsed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+    truncate(&collapsed, 200)
+}
+
+/// Text safe inside a double-quoted nft `comment "..."` (at most 128 bytes, nft's limit).
+pub fn nft_comment(s: &str) -> String {
+    truncate(&comment_text(s).replace('"', "_"), 120)
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    // ASCII only by now, so byte slicing is character slicing.
+    format!("{}...", &s[..max.saturating_sub(3)])
+}
+
+/// A POSIX shell word: the text in single quotes, with each `'` written as `'\''`.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A PowerShell literal string: ASCII, in single quotes, with `'` doubled. PowerShell also treats
+/// typographic single quotes as quote characters, so text is ASCII-folded first.
+pub fn ps_quote(s: &str) -> String {
+    format!("'{}'", ascii_fold(s).replace('\'', "''"))
+}
+
+/// Text safe inside a double-quoted cmd.exe/netsh argument: no `"` (ends the quoting), `%` (expands
+/// variables), `^`, `!`, `&`, `|`, `<`, `>` or non-ASCII.
+pub fn cmd_text(s: &str) -> String {
+    comment_text(s).replace(['!', '*', '?'], "_")
+}
+
+/// Port list in a target's syntax: `range_sep` between the ends of a range (`-`, `:` or `_`) and
+/// `list_sep` between items.
+pub fn ports(ps: &PortSet, range_sep: &str, list_sep: &str) -> String {
+    ps.ranges().iter().map(|r| r.format_with(range_sep)).collect::<Vec<_>>().join(list_sep)
+}
+
+/// Splits a port set into chunks of at most `max` ports, counting a range as `range_weight` ports
+/// (iptables multiport: 15 slots, a range takes 2).
+pub fn chunk_ports(ps: &PortSet, max: usize, range_weight: usize) -> Vec<PortSet> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut used = 0;
+    for r in ps.ranges() {
+        let w = if r.is_single() { 1 } else { range_weight };
+        if used + w > max && !cur.is_empty() {
+            out.push(PortSet::from_ranges(std::mem::take(&mut cur)));
+            used = 0;
+        }
+        cur.push(*r);
+        used += w;
+    }
+    if !cur.is_empty() {
+        out.push(PortSet::from_ranges(cur));
+    }
+    out
+}
+
+/// Short provenance for a comment: `product/role/flow` labels.
+pub fn provenance(catalog: &crate::catalog::Catalog, refs: &[FlowRef]) -> String {
+    comment_text(&refs.iter().map(|f| f.label(catalog)).collect::<Vec<_>>().join(" "))
+}
+
+/// Converts LF line ends to CRLF (for pasting into Windows consoles and for .cmd files).
+pub fn to_crlf(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\n', "\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_cannot_escape() {
+        let hostile = "a\"b'c;d&e|f%PATH%^g`h$(rm -rf /)\nnext\u{201C}x\u{201D}";
+        let c = comment_text(hostile);
+        assert!(!c.contains('\n'));
+        for bad in ['"', '\'', ';', '&', '|', '%', '^', '`', '$', '<', '>'] {
+            assert!(!c.contains(bad), "{bad} in {c}");
+        }
+        assert!(c.is_ascii());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(ps_quote("it\u{2019}s"), "'it''s'");
+        assert_eq!(to_crlf("a\nb\r\n"), "a\r\nb\r\n");
+    }
+
+    #[test]
+    fn chunks_respect_the_limit() {
+        let ranges: Vec<_> = (1..=20).map(|p| crate::ports::PortRange::single(p * 10).unwrap()).collect();
+        let ps = PortSet::from_ranges(ranges);
+        let chunks = chunk_ports(&ps, 15, 2);
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks.iter().map(|c| c.ranges().len()).sum::<usize>(), 20);
+    }
+}
