@@ -6,7 +6,7 @@
 //! fails when the engine opens too much, too little, or on the wrong node.
 
 use fwtopo::catalog::Catalog;
-use fwtopo::engine::{allows, derive, Code, Direction, NodePlan, Plan, Rule, Severity};
+use fwtopo::engine::{Code, Direction, NodePlan, Plan, Rule, Severity, allows, derive};
 use fwtopo::net::Peers;
 use fwtopo::ports::Protocol::{self, Tcp, Udp};
 use fwtopo::topology::{ExternalHost, Node, Os, RoleAssignment, Topology, Zone};
@@ -40,26 +40,46 @@ fn ip(s: &str) -> IpAddr {
 fn node(name: &str, os: Os, addrs: &[&str], roles: &[(&str, &str)]) -> Node {
     let mut n = Node::new(name, os);
     n.addresses = addrs.iter().map(|a| ip(a)).collect();
-    n.roles = roles.iter().map(|(p, r)| RoleAssignment::new(*p, *r)).collect();
+    n.roles = roles
+        .iter()
+        .map(|(p, r)| RoleAssignment::new(*p, *r))
+        .collect();
     n
 }
 
 /// Sets a parameter on the node's assignment of `role`.
 fn set(n: &mut Node, role: &str, key: &str, value: &str) {
-    let ra = n.roles.iter_mut().find(|r| r.role == role).unwrap_or_else(|| panic!("{} has no role {role}", n.name));
+    let ra = n
+        .roles
+        .iter_mut()
+        .find(|r| r.role == role)
+        .unwrap_or_else(|| panic!("{} has no role {role}", n.name));
     ra.params.insert(key.to_string(), value.to_string());
 }
 
 fn zone(name: &str, cidrs: &[&str]) -> Zone {
-    Zone { name: name.into(), cidrs: cidrs.iter().map(|c| c.parse().expect("valid cidr")).collect(), note: String::new() }
+    Zone {
+        name: name.into(),
+        cidrs: cidrs
+            .iter()
+            .map(|c| c.parse().expect("valid cidr"))
+            .collect(),
+        note: String::new(),
+    }
 }
 
 fn site(nodes: Vec<Node>) -> Topology {
-    Topology { name: "t".into(), zones: vec![zone("admin", &[ADMIN])], nodes, ..Topology::default() }
+    Topology {
+        name: "t".into(),
+        zones: vec![zone("admin", &[ADMIN])],
+        nodes,
+        ..Topology::default()
+    }
 }
 
 fn plan_node<'p>(plan: &'p Plan, name: &str) -> &'p NodePlan {
-    plan.node(name).unwrap_or_else(|| panic!("no node {name} in the plan"))
+    plan.node(name)
+        .unwrap_or_else(|| panic!("no node {name} in the plan"))
 }
 
 fn tcp_in(plan: &Plan, n: &str, port: u16, from: &str) -> bool {
@@ -72,7 +92,11 @@ fn tcp_out(plan: &Plan, n: &str, port: u16, to: &str) -> bool {
 
 /// Which of the candidate addresses a rule list allows for a protocol and port.
 fn allowed(rules: &[Rule], proto: Protocol, port: u16, candidates: &[&str]) -> BTreeSet<IpAddr> {
-    candidates.iter().map(|a| ip(a)).filter(|a| allows(rules, proto, port, *a)).collect()
+    candidates
+        .iter()
+        .map(|a| ip(a))
+        .filter(|a| allows(rules, proto, port, *a))
+        .collect()
 }
 
 fn set_of(addrs: &[&str]) -> BTreeSet<IpAddr> {
@@ -84,17 +108,25 @@ fn findings_of(plan: &Plan, code: Code) -> Vec<&fwtopo::engine::Finding> {
 }
 
 fn has_finding(plan: &Plan, code: Code, n: Option<&str>) -> bool {
-    plan.findings.iter().any(|f| f.code == code && f.node.as_deref() == n)
+    plan.findings
+        .iter()
+        .any(|f| f.code == code && f.node.as_deref() == n)
 }
 
 /// Every port of a rule list for a protocol, whatever the peer.
 fn any_rule_has_port(rules: &[Rule], proto: Protocol, port: u16) -> bool {
-    rules.iter().any(|r| r.protocol == proto && r.ports.contains(port))
+    rules
+        .iter()
+        .any(|r| r.protocol == proto && r.ports.contains(port))
 }
 
 /// The rules whose peers are not `any`.
 fn not_any(rules: &[Rule]) -> Vec<Rule> {
-    rules.iter().filter(|r| !r.peers.is_any()).cloned().collect()
+    rules
+        .iter()
+        .filter(|r| !r.peers.is_any())
+        .cloned()
+        .collect()
 }
 
 /// Structural invariants every plan must keep.
@@ -103,16 +135,34 @@ fn check_invariants(t: &Topology, plan: &Plan) {
     for (i, np) in plan.nodes.iter().enumerate() {
         assert_eq!(np.node, i);
         assert_eq!(np.name, t.nodes[i].name);
-        assert!(np.inbound.iter().all(|r| r.direction == Direction::Inbound), "{}: outbound rule in inbound list", np.name);
-        assert!(np.outbound.iter().all(|r| r.direction == Direction::Outbound), "{}: inbound rule in outbound list", np.name);
+        assert!(
+            np.inbound.iter().all(|r| r.direction == Direction::Inbound),
+            "{}: outbound rule in inbound list",
+            np.name
+        );
+        assert!(
+            np.outbound
+                .iter()
+                .all(|r| r.direction == Direction::Outbound),
+            "{}: inbound rule in outbound list",
+            np.name
+        );
         for r in np.rules() {
             assert!(!r.ports.is_empty(), "{}: rule without ports {r:?}", np.name);
             assert!(!r.peers.is_empty(), "{}: rule without peers {r:?}", np.name);
-            assert!(!r.provenance.is_empty(), "{}: rule without provenance {r:?}", np.name);
+            assert!(
+                !r.provenance.is_empty(),
+                "{}: rule without provenance {r:?}",
+                np.name
+            );
             let mut sorted = r.provenance.clone();
             sorted.sort();
             sorted.dedup();
-            assert_eq!(sorted, r.provenance, "{}: provenance not sorted/unique", np.name);
+            assert_eq!(
+                sorted, r.provenance,
+                "{}: provenance not sorted/unique",
+                np.name
+            );
         }
         // A node never gets a rule for itself: no address-list peer holds one of its own addresses
         // (the sites here keep node addresses out of every zone).
@@ -122,7 +172,11 @@ fn check_invariants(t: &Topology, plan: &Plan) {
                     Peers::V4(_) | Peers::V6(_) => r.peers.contains(*a),
                     _ => false,
                 };
-                assert!(!own, "{}: rule {:?} {} {} reaches the node itself ({a})", np.name, r.direction, r.protocol, r.ports);
+                assert!(
+                    !own,
+                    "{}: rule {:?} {} {} reaches the node itself ({a})",
+                    np.name, r.direction, r.protocol, r.ports
+                );
             }
         }
     }
@@ -145,9 +199,15 @@ const PA_SN2: &str = "203.0.113.11";
 const PA_IIS: &str = "203.0.113.12";
 
 /// Seed: "PA internal ports for accepting requests from Management Node" on every service node.
-const SN_PORTS: [u16; 17] = [8352, 8353, 8354, 8355, 8356, 8357, 8358, 8359, 8360, 8361, 8362, 8363, 8364, 8412, 8490, 8532, 8443];
+const SN_PORTS: [u16; 17] = [
+    8352, 8353, 8354, 8355, 8356, 8357, 8358, 8359, 8360, 8361, 8362, 8363, 8364, 8412, 8490, 8532,
+    8443,
+];
 /// Seed: "PA internal port(s) for accepting requests from Service Node(s)" on the MN.
-const MN_PORTS: [u16; 17] = [8352, 8353, 8354, 8355, 8356, 8357, 8358, 8359, 8360, 8361, 8362, 8363, 8364, 8412, 8490, 8532, 8400];
+const MN_PORTS: [u16; 17] = [
+    8352, 8353, 8354, 8355, 8356, 8357, 8358, 8359, 8360, 8361, 8362, 8363, 8364, 8412, 8490, 8532,
+    8400,
+];
 
 fn pa_site() -> Topology {
     site(vec![
@@ -166,11 +226,18 @@ fn pa_service_node_accepts_internal_ports_only_from_the_management_node() {
     for sn in ["sn1", "sn2", "iis"] {
         let rules = &plan_node(&plan, sn).inbound;
         for port in SN_PORTS {
-            assert_eq!(allowed(rules, Tcp, port, &PA_ALL), set_of(&[PA_MN, PA_MN6]), "{sn} tcp/{port}");
+            assert_eq!(
+                allowed(rules, Tcp, port, &PA_ALL),
+                set_of(&[PA_MN, PA_MN6]),
+                "{sn} tcp/{port}"
+            );
         }
         // 8400 is on the MN's list only; the range ends at 8364.
         for port in [8400, 8351, 8365] {
-            assert!(allowed(rules, Tcp, port, &PA_ALL).is_empty(), "{sn} must not open tcp/{port}");
+            assert!(
+                allowed(rules, Tcp, port, &PA_ALL).is_empty(),
+                "{sn} must not open tcp/{port}"
+            );
         }
         // The internal ports are TCP; nothing UDP there.
         assert!(!allows(rules, Udp, 8352, ip(PA_MN)), "{sn}: udp/8352");
@@ -182,14 +249,27 @@ fn pa_management_node_accepts_internal_ports_from_every_service_node() {
     let plan = derive_checked(&pa_site());
     let rules = &plan_node(&plan, "mn").inbound;
     for port in MN_PORTS {
-        assert_eq!(allowed(rules, Tcp, port, &PA_ALL), set_of(&[PA_SN1, PA_SN2, PA_IIS]), "mn tcp/{port}");
+        assert_eq!(
+            allowed(rules, Tcp, port, &PA_ALL),
+            set_of(&[PA_SN1, PA_SN2, PA_IIS]),
+            "mn tcp/{port}"
+        );
     }
     // "80: Connection to PA package repository from service nodes": not from anywhere else.
-    assert_eq!(allowed(rules, Tcp, 80, &PA_ALL), set_of(&[PA_SN1, PA_SN2, PA_IIS]));
+    assert_eq!(
+        allowed(rules, Tcp, 80, &PA_ALL),
+        set_of(&[PA_SN1, PA_SN2, PA_IIS])
+    );
     // The panel defaults to the admin zone; the Public API too.
     for port in [8880, 8443, 8440] {
-        assert!(tcp_in(&plan, "mn", port, ADMIN_HOST), "mn tcp/{port} from admin");
-        assert!(!tcp_in(&plan, "mn", port, STRANGER), "mn tcp/{port} from a stranger");
+        assert!(
+            tcp_in(&plan, "mn", port, ADMIN_HOST),
+            "mn tcp/{port} from admin"
+        );
+        assert!(
+            !tcp_in(&plan, "mn", port, STRANGER),
+            "mn tcp/{port} from a stranger"
+        );
     }
     // 8443 on the MN is the panel, not an SN->MN internal port.
     assert!(!tcp_in(&plan, "mn", 8443, PA_SN1));
@@ -200,13 +280,21 @@ fn pa_both_ends_match_outbound() {
     let plan = derive_checked(&pa_site());
     let mn_out = &plan_node(&plan, "mn").outbound;
     for port in SN_PORTS {
-        assert_eq!(allowed(mn_out, Tcp, port, &PA_ALL), set_of(&[PA_SN1, PA_SN2, PA_IIS]), "mn out tcp/{port}");
+        assert_eq!(
+            allowed(mn_out, Tcp, port, &PA_ALL),
+            set_of(&[PA_SN1, PA_SN2, PA_IIS]),
+            "mn out tcp/{port}"
+        );
     }
     for sn in ["sn1", "sn2", "iis"] {
         let out = &plan_node(&plan, sn).outbound;
         for port in MN_PORTS {
             // The MN is dual-stack: both of its addresses are reachable.
-            assert_eq!(allowed(out, Tcp, port, &PA_ALL), set_of(&[PA_MN, PA_MN6]), "{sn} out tcp/{port}");
+            assert_eq!(
+                allowed(out, Tcp, port, &PA_ALL),
+                set_of(&[PA_MN, PA_MN6]),
+                "{sn} out tcp/{port}"
+            );
         }
     }
     // Every role-to-role inbound rule has the mirrored outbound rule on the peer (rules open to
@@ -223,9 +311,23 @@ fn pa_both_ends_match_outbound() {
                         continue;
                     }
                     for port in [80u16, 443, 8352, 8400, 8443, 5985, 51618, 51619, 60000] {
-                        let inbound = allows(&not_any(&plan_node(&plan, &a.name).inbound), Tcp, port, addr_b);
-                        let outbound = allows(&not_any(&plan_node(&plan, &b.name).outbound), Tcp, port, addr_a);
-                        assert_eq!(inbound, outbound, "{} in from {} vs out tcp/{port}", a.name, b.name);
+                        let inbound = allows(
+                            &not_any(&plan_node(&plan, &a.name).inbound),
+                            Tcp,
+                            port,
+                            addr_b,
+                        );
+                        let outbound = allows(
+                            &not_any(&plan_node(&plan, &b.name).outbound),
+                            Tcp,
+                            port,
+                            addr_a,
+                        );
+                        assert_eq!(
+                            inbound, outbound,
+                            "{} in from {} vs out tcp/{port}",
+                            a.name, b.name
+                        );
                     }
                 }
             }
@@ -256,7 +358,10 @@ fn pa_hosting_services_per_node_type() {
     // Apache: 80, 443, 21 and the passive range 60000-65000 from anywhere.
     for port in [80, 443, 21, 60000, 62000, 65000] {
         assert!(tcp_in(&plan, "sn1", port, STRANGER), "apache tcp/{port}");
-        assert!(tcp_in(&plan, "sn1", port, STRANGER6), "apache tcp/{port} v6");
+        assert!(
+            tcp_in(&plan, "sn1", port, STRANGER6),
+            "apache tcp/{port} v6"
+        );
     }
     assert!(!tcp_in(&plan, "sn1", 59999, STRANGER));
     assert!(!tcp_in(&plan, "sn1", 65001, STRANGER));
@@ -281,7 +386,12 @@ fn pa_dns_node_opens_53_on_udp_and_tcp() {
     let rules = &plan_node(&plan, "dns").inbound;
     assert!(allows(rules, Udp, 53, ip(STRANGER)));
     assert!(allows(rules, Tcp, 53, ip(STRANGER)));
-    assert!(!allows(&plan_node(&plan, "mn").inbound, Udp, 53, ip(STRANGER)));
+    assert!(!allows(
+        &plan_node(&plan, "mn").inbound,
+        Udp,
+        53,
+        ip(STRANGER)
+    ));
     assert!(has_finding(&plan, Code::ErrataInUse, Some("dns")));
 }
 
@@ -295,11 +405,24 @@ fn pa_database_node_is_never_open_to_any() {
     let plan = derive_checked(&t);
     let rules = &plan_node(&plan, "db").inbound;
     for port in [3306, 5432] {
-        assert_eq!(allowed(rules, Tcp, port, &[PA_MN, PA_SN1, PA_SN2, STRANGER, ADMIN_HOST]), set_of(&[PA_MN, PA_SN1]), "db tcp/{port}");
+        assert_eq!(
+            allowed(
+                rules,
+                Tcp,
+                port,
+                &[PA_MN, PA_SN1, PA_SN2, STRANGER, ADMIN_HOST]
+            ),
+            set_of(&[PA_MN, PA_SN1]),
+            "db tcp/{port}"
+        );
     }
     // MS SQL is off by default.
     assert!(!any_rule_has_port(rules, Tcp, 1433));
-    assert!(rules.iter().all(|r| !r.peers.is_any() || !r.ports.contains(3306)));
+    assert!(
+        rules
+            .iter()
+            .all(|r| !r.peers.is_any() || !r.ports.contains(3306))
+    );
 }
 
 #[test]
@@ -315,8 +438,14 @@ fn pa_sn_test_ports_follow_the_switch_on_the_management_node() {
     for n in ["mn", "sn1", "sn2", "iis"] {
         let np = plan_node(&plan, n);
         for port in [51618, 51619] {
-            assert!(!any_rule_has_port(&np.inbound, Tcp, port), "{n} in tcp/{port}");
-            assert!(!any_rule_has_port(&np.outbound, Tcp, port), "{n} out tcp/{port}");
+            assert!(
+                !any_rule_has_port(&np.inbound, Tcp, port),
+                "{n} in tcp/{port}"
+            );
+            assert!(
+                !any_rule_has_port(&np.outbound, Tcp, port),
+                "{n} out tcp/{port}"
+            );
         }
     }
     assert!(!has_finding(&plan, Code::TemporaryPort, Some("mn")));
@@ -331,13 +460,22 @@ fn pa_public_panel_switch_adds_any() {
     assert!(tcp_in(&plan, "mn", 8443, STRANGER));
     assert!(tcp_in(&plan, "mn", 8880, STRANGER6));
     // Plain HTTP panel open to any is reported.
-    assert!(findings_of(&plan, Code::PlaintextOpenToAny).iter().any(|f| f.node.as_deref() == Some("mn")));
+    assert!(
+        findings_of(&plan, Code::PlaintextOpenToAny)
+            .iter()
+            .any(|f| f.node.as_deref() == Some("mn"))
+    );
 }
 
 #[test]
 fn pa_passive_range_parameter_changes_the_range() {
     let mut t = pa_site();
-    set(&mut t.nodes[1], "sn-apache", "apache_ftp_passive", "50000-50010");
+    set(
+        &mut t.nodes[1],
+        "sn-apache",
+        "apache_ftp_passive",
+        "50000-50010",
+    );
     let plan = derive_checked(&t);
     assert!(tcp_in(&plan, "sn1", 50000, STRANGER));
     assert!(tcp_in(&plan, "sn1", 50010, STRANGER));
@@ -359,16 +497,35 @@ fn pa_windows_role_on_linux_node_is_fw013() {
     assert!(f[0].message.contains("sn-iis"), "{}", f[0].message);
     assert!(!has_finding(&plan, Code::RoleOsMismatch, Some("mn")));
     // The other way round too: a Linux-only role on Windows.
-    let t = site(vec![node("vz-on-windows", Os::WindowsServer2019, &[PA_SN1], &[(VZ, "vhs")])]);
-    assert!(has_finding(&derive_checked(&t), Code::RoleOsMismatch, Some("vz-on-windows")));
+    let t = site(vec![node(
+        "vz-on-windows",
+        Os::WindowsServer2019,
+        &[PA_SN1],
+        &[(VZ, "vhs")],
+    )]);
+    assert!(has_finding(
+        &derive_checked(&t),
+        Code::RoleOsMismatch,
+        Some("vz-on-windows")
+    ));
 }
 
 #[test]
 fn pa_missing_management_node_is_fw003() {
-    let t = site(vec![node("sn1", Os::Almalinux, &[PA_SN1], &[(PA, "sn-apache")])]);
+    let t = site(vec![node(
+        "sn1",
+        Os::Almalinux,
+        &[PA_SN1],
+        &[(PA, "sn-apache")],
+    )]);
     let plan = derive_checked(&t);
     let f = findings_of(&plan, Code::PeerRoleMissing);
-    assert!(f.iter().any(|f| f.message.contains("plesk-automation/mn") && f.message.contains("sn1")), "{:?}", plan.findings);
+    assert!(
+        f.iter()
+            .any(|f| f.message.contains("plesk-automation/mn") && f.message.contains("sn1")),
+        "{:?}",
+        plan.findings
+    );
     assert!(f.iter().any(|f| f.severity == Severity::Warning));
     // Nothing for the internal ports: there is no peer to allow.
     let np = plan_node(&plan, "sn1");
@@ -386,10 +543,18 @@ fn pa_complete_site_has_no_peer_missing() {
     // MN and service node find each other. (Service-node types the site does not use are still
     // reported as missing peers of the MN: see the report on FW003 noise.)
     for f in findings_of(&plan, Code::PeerRoleMissing) {
-        assert!(!f.message.contains("plesk-automation/mn,") && !f.message.contains("plesk-automation/sn,"), "{f:?}");
+        assert!(
+            !f.message.contains("plesk-automation/mn,")
+                && !f.message.contains("plesk-automation/sn,"),
+            "{f:?}"
+        );
         assert!(!f.message.contains("plesk-automation/sn-postfix,"), "{f:?}");
     }
-    assert!(findings_of(&plan, Code::NoManagementAccess).is_empty(), "{:?}", plan.findings);
+    assert!(
+        findings_of(&plan, Code::NoManagementAccess).is_empty(),
+        "{:?}",
+        plan.findings
+    );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -399,20 +564,39 @@ fn pa_complete_site_has_no_peer_missing() {
 fn ipv6_only_peers_never_become_any_and_families_stay_apart() {
     let t = site(vec![
         node("mn", Os::Almalinux, &["2001:db8::2"], &[(PA, "mn")]),
-        node("sn1", Os::Almalinux, &[PA_SN1, "2001:db8::10"], &[(PA, "sn-postfix")]),
+        node(
+            "sn1",
+            Os::Almalinux,
+            &[PA_SN1, "2001:db8::10"],
+            &[(PA, "sn-postfix")],
+        ),
         node("sn2", Os::Almalinux, &[PA_SN2], &[(PA, "sn-postfix")]),
     ]);
     let plan = derive_checked(&t);
     let sn1 = plan_node(&plan, "sn1");
-    let internal: Vec<&Rule> = sn1.inbound.iter().filter(|r| r.ports.contains(8352)).collect();
+    let internal: Vec<&Rule> = sn1
+        .inbound
+        .iter()
+        .filter(|r| r.ports.contains(8352))
+        .collect();
     assert_eq!(internal.len(), 1, "{internal:?}");
-    assert_eq!(internal[0].peers, Peers::V6(vec!["2001:db8::2/128".parse().expect("net")]));
+    assert_eq!(
+        internal[0].peers,
+        Peers::V6(vec!["2001:db8::2/128".parse().expect("net")])
+    );
     for a in [PA_MN, PA_SN2, STRANGER, "0.0.0.0", "2001:db8::3"] {
-        assert!(!allows(&sn1.inbound, Tcp, 8352, ip(a)), "sn1 tcp/8352 from {a}");
+        assert!(
+            !allows(&sn1.inbound, Tcp, 8352, ip(a)),
+            "sn1 tcp/8352 from {a}"
+        );
     }
     // The MN sees a dual-stack SN and a v4-only SN: one v4 rule and one v6 rule, never mixed.
     let mn = plan_node(&plan, "mn");
-    let internal: Vec<&Rule> = mn.inbound.iter().filter(|r| r.ports.contains(8352)).collect();
+    let internal: Vec<&Rule> = mn
+        .inbound
+        .iter()
+        .filter(|r| r.ports.contains(8352))
+        .collect();
     assert_eq!(internal.len(), 2, "{internal:?}");
     assert!(internal.iter().any(|r| matches!(&r.peers, Peers::V4(v) if v.len() == 1 && v[0].to_string() == "203.0.113.10/31")));
     assert!(internal.iter().any(|r| matches!(&r.peers, Peers::V6(v) if v.len() == 1 && v[0].to_string() == "2001:db8::10/128")));
@@ -431,9 +615,16 @@ fn admin_zone_with_only_ipv6_gives_only_ipv6_ssh() {
     let mut t = site(vec![node("sn1", Os::Almalinux, &[PA_SN1], &[(VZ, "vhs")])]);
     t.zones = vec![zone("admin", &["2001:db8:a::/64"])];
     let plan = derive_checked(&t);
-    let ssh: Vec<&Rule> = plan_node(&plan, "sn1").inbound.iter().filter(|r| r.ports.contains(22)).collect();
+    let ssh: Vec<&Rule> = plan_node(&plan, "sn1")
+        .inbound
+        .iter()
+        .filter(|r| r.ports.contains(22))
+        .collect();
     assert!(!ssh.is_empty());
-    assert!(ssh.iter().all(|r| matches!(r.peers, Peers::V6(_))), "{ssh:?}");
+    assert!(
+        ssh.iter().all(|r| matches!(r.peers, Peers::V6(_))),
+        "{ssh:?}"
+    );
     assert!(!tcp_in(&plan, "sn1", 22, ADMIN_HOST));
     assert!(!tcp_in(&plan, "sn1", 22, "0.0.0.1"));
     assert!(tcp_in(&plan, "sn1", 22, "2001:db8:a::1"));
@@ -446,7 +637,9 @@ const MS_MGMT: &str = "203.0.113.20";
 const MS_CAS: &str = "203.0.113.21";
 const MS_IH1: &str = "203.0.113.22";
 const MS_IH2: &str = "203.0.113.23";
-const MS_ALL: [&str; 7] = [MS_MGMT, MS_CAS, MS_IH1, MS_IH2, ADMIN_HOST, STRANGER, STRANGER6];
+const MS_ALL: [&str; 7] = [
+    MS_MGMT, MS_CAS, MS_IH1, MS_IH2, ADMIN_HOST, STRANGER, STRANGER6,
+];
 
 fn ms_site() -> Topology {
     let w = Os::WindowsServer2022;
@@ -462,27 +655,51 @@ fn ms_site() -> Topology {
 fn ms_instance_host_accepts_8472_only_from_mgmt_and_cas() {
     let plan = derive_checked(&ms_site());
     for ih in ["ih1", "ih2"] {
-        assert_eq!(allowed(&plan_node(&plan, ih).inbound, Tcp, 8472, &MS_ALL), set_of(&[MS_MGMT, MS_CAS]), "{ih}");
+        assert_eq!(
+            allowed(&plan_node(&plan, ih).inbound, Tcp, 8472, &MS_ALL),
+            set_of(&[MS_MGMT, MS_CAS]),
+            "{ih}"
+        );
     }
     // And the senders have the outbound half, to both IHs and nothing else.
     for src in ["mgmt", "cas"] {
-        assert_eq!(allowed(&plan_node(&plan, src).outbound, Tcp, 8472, &MS_ALL), set_of(&[MS_IH1, MS_IH2]), "{src}");
+        assert_eq!(
+            allowed(&plan_node(&plan, src).outbound, Tcp, 8472, &MS_ALL),
+            set_of(&[MS_IH1, MS_IH2]),
+            "{src}"
+        );
     }
     // An IH never talks to another IH on 8472.
-    assert!(!any_rule_has_port(&plan_node(&plan, "ih1").outbound, Tcp, 8472));
+    assert!(!any_rule_has_port(
+        &plan_node(&plan, "ih1").outbound,
+        Tcp,
+        8472
+    ));
 }
 
 #[test]
 fn ms_internal_ports_of_mgmt_and_cas() {
     let plan = derive_checked(&ms_site());
     // 8471 | CAS, IH | MGMT
-    assert_eq!(allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8471, &MS_ALL), set_of(&[MS_CAS, MS_IH1, MS_IH2]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8471, &MS_ALL),
+        set_of(&[MS_CAS, MS_IH1, MS_IH2])
+    );
     // 8473 | MGMT | CAS
-    assert_eq!(allowed(&plan_node(&plan, "cas").inbound, Tcp, 8473, &MS_ALL), set_of(&[MS_MGMT]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "cas").inbound, Tcp, 8473, &MS_ALL),
+        set_of(&[MS_MGMT])
+    );
     // 8470 | ADM | MGMT
-    assert_eq!(allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8470, &MS_ALL), set_of(&[ADMIN_HOST]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8470, &MS_ALL),
+        set_of(&[ADMIN_HOST])
+    );
     // 8474 | ADM | MGMT and 8474 | IH, CAS | MGMT (optional pairing, on by default)
-    assert_eq!(allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8474, &MS_ALL), set_of(&[MS_CAS, MS_IH1, MS_IH2, ADMIN_HOST]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8474, &MS_ALL),
+        set_of(&[MS_CAS, MS_IH1, MS_IH2, ADMIN_HOST])
+    );
     // 443, 143, 993 | ANY | CAS
     for port in [443, 143, 993] {
         assert_eq!(
@@ -513,7 +730,10 @@ fn ms_pairing_switch_closes_8474_to_ih_and_cas() {
     let mut t = ms_site();
     set(&mut t.nodes[0], "mgmt", "mgmt_pairing", "off");
     let plan = derive_checked(&t);
-    assert_eq!(allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8474, &MS_ALL), set_of(&[ADMIN_HOST]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 8474, &MS_ALL),
+        set_of(&[ADMIN_HOST])
+    );
     assert!(!tcp_out(&plan, "ih1", 8474, MS_MGMT));
     assert!(!tcp_out(&plan, "cas", 8474, MS_MGMT));
 }
@@ -525,22 +745,43 @@ fn ms_altered_default_port_changes_both_ends() {
     set(&mut t.nodes[2], "ih", "ih_internal_port", "9472");
     let plan = derive_checked(&t);
     // ih1 listens on 9472 now, ih2 still on 8472.
-    assert_eq!(allowed(&plan_node(&plan, "ih1").inbound, Tcp, 9472, &MS_ALL), set_of(&[MS_MGMT, MS_CAS]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "ih1").inbound, Tcp, 9472, &MS_ALL),
+        set_of(&[MS_MGMT, MS_CAS])
+    );
     assert!(allowed(&plan_node(&plan, "ih1").inbound, Tcp, 8472, &MS_ALL).is_empty());
-    assert_eq!(allowed(&plan_node(&plan, "ih2").inbound, Tcp, 8472, &MS_ALL), set_of(&[MS_MGMT, MS_CAS]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "ih2").inbound, Tcp, 8472, &MS_ALL),
+        set_of(&[MS_MGMT, MS_CAS])
+    );
     assert!(allowed(&plan_node(&plan, "ih2").inbound, Tcp, 9472, &MS_ALL).is_empty());
     for src in ["mgmt", "cas"] {
         let out = &plan_node(&plan, src).outbound;
-        assert_eq!(allowed(out, Tcp, 9472, &MS_ALL), set_of(&[MS_IH1]), "{src} out 9472");
-        assert_eq!(allowed(out, Tcp, 8472, &MS_ALL), set_of(&[MS_IH2]), "{src} out 8472");
+        assert_eq!(
+            allowed(out, Tcp, 9472, &MS_ALL),
+            set_of(&[MS_IH1]),
+            "{src} out 9472"
+        );
+        assert_eq!(
+            allowed(out, Tcp, 8472, &MS_ALL),
+            set_of(&[MS_IH2]),
+            "{src} out 8472"
+        );
     }
 
     // A port declared on the listener (mgmt) reaches the connecting side (cas, ih).
     let mut t = ms_site();
     set(&mut t.nodes[0], "mgmt", "mgmt_internal_port", "9471");
     let plan = derive_checked(&t);
-    assert_eq!(allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 9471, &MS_ALL), set_of(&[MS_CAS, MS_IH1, MS_IH2]));
-    assert!(!any_rule_has_port(&plan_node(&plan, "mgmt").inbound, Tcp, 8471));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mgmt").inbound, Tcp, 9471, &MS_ALL),
+        set_of(&[MS_CAS, MS_IH1, MS_IH2])
+    );
+    assert!(!any_rule_has_port(
+        &plan_node(&plan, "mgmt").inbound,
+        Tcp,
+        8471
+    ));
     for src in ["cas", "ih1", "ih2"] {
         assert!(tcp_out(&plan, src, 9471, MS_MGMT), "{src}");
         assert!(!tcp_out(&plan, src, 8471, MS_MGMT), "{src}");
@@ -552,14 +793,22 @@ fn ms_my_mailstore_is_a_dns_peer_until_pinned() {
     let mut t = ms_site();
     let plan = derive_checked(&t);
     let mgmt = plan_node(&plan, "mgmt");
-    let dns: Vec<&Rule> = mgmt.outbound.iter().filter(|r| matches!(r.peers, Peers::Dns(_))).collect();
+    let dns: Vec<&Rule> = mgmt
+        .outbound
+        .iter()
+        .filter(|r| matches!(r.peers, Peers::Dns(_)))
+        .collect();
     assert_eq!(dns.len(), 1, "{:?}", mgmt.outbound);
     assert_eq!(dns[0].peers, Peers::Dns(vec!["my.mailstore.com".into()]));
     assert_eq!(dns[0].protocol, Tcp);
     assert!(dns[0].ports.contains(443));
     // A host name never matches an address, so 443 is not open to a stranger from this rule.
     assert!(!tcp_out(&plan, "mgmt", 443, STRANGER));
-    assert!(findings_of(&plan, Code::DnsPeer).iter().any(|f| f.node.as_deref() == Some("mgmt") && f.message.contains("my.mailstore.com")));
+    assert!(
+        findings_of(&plan, Code::DnsPeer)
+            .iter()
+            .any(|f| f.node.as_deref() == Some("mgmt") && f.message.contains("my.mailstore.com"))
+    );
     // Only mgmt reaches my.mailstore.com in multi server mode.
     assert!(!has_finding(&plan, Code::DnsPeer, Some("cas")));
 
@@ -569,7 +818,11 @@ fn ms_my_mailstore_is_a_dns_peer_until_pinned() {
         note: String::new(),
     });
     let plan = derive_checked(&t);
-    assert!(!has_finding(&plan, Code::DnsPeer, Some("mgmt")), "{:?}", plan.findings);
+    assert!(
+        !has_finding(&plan, Code::DnsPeer, Some("mgmt")),
+        "{:?}",
+        plan.findings
+    );
     let mgmt = plan_node(&plan, "mgmt");
     assert!(mgmt.rules().all(|r| !matches!(r.peers, Peers::Dns(_))));
     assert!(tcp_out(&plan, "mgmt", 443, "192.0.2.80"));
@@ -580,14 +833,25 @@ fn ms_my_mailstore_is_a_dns_peer_until_pinned() {
 
 #[test]
 fn ms_instance_host_without_management_server_is_fw003() {
-    let t = site(vec![node("ih1", Os::WindowsServer2022, &[MS_IH1], &[(MS, "ih")])]);
+    let t = site(vec![node(
+        "ih1",
+        Os::WindowsServer2022,
+        &[MS_IH1],
+        &[(MS, "ih")],
+    )]);
     let plan = derive_checked(&t);
     assert!(
-        findings_of(&plan, Code::PeerRoleMissing).iter().any(|f| f.message.contains("mailstore-spe/mgmt")),
+        findings_of(&plan, Code::PeerRoleMissing)
+            .iter()
+            .any(|f| f.message.contains("mailstore-spe/mgmt")),
         "{:?}",
         plan.findings
     );
-    assert!(!any_rule_has_port(&plan_node(&plan, "ih1").inbound, Tcp, 8472));
+    assert!(!any_rule_has_port(
+        &plan_node(&plan, "ih1").inbound,
+        Tcp,
+        8472
+    ));
 }
 
 #[test]
@@ -599,9 +863,18 @@ fn ms_co_hosted_roles_drop_host_internal_flows() {
         node("ih1", w, &[MS_IH1], &[(MS, "ih")]),
     ]);
     let plan = derive_checked(&t);
-    assert_eq!(allowed(&plan_node(&plan, "mgmt-cas").inbound, Tcp, 8473, &MS_ALL), BTreeSet::new());
-    assert_eq!(allowed(&plan_node(&plan, "mgmt-cas").inbound, Tcp, 8471, &MS_ALL), set_of(&[MS_IH1]));
-    assert_eq!(allowed(&plan_node(&plan, "ih1").inbound, Tcp, 8472, &MS_ALL), set_of(&[MS_MGMT]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mgmt-cas").inbound, Tcp, 8473, &MS_ALL),
+        BTreeSet::new()
+    );
+    assert_eq!(
+        allowed(&plan_node(&plan, "mgmt-cas").inbound, Tcp, 8471, &MS_ALL),
+        set_of(&[MS_IH1])
+    );
+    assert_eq!(
+        allowed(&plan_node(&plan, "ih1").inbound, Tcp, 8472, &MS_ALL),
+        set_of(&[MS_MGMT])
+    );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -612,9 +885,19 @@ const CGP_B2: &str = "203.0.113.31";
 const CGP_F1: &str = "203.0.113.32";
 const TRUSTED: &str = "192.0.2.0/26";
 const TRUSTED_HOST: &str = "192.0.2.9";
-const CGP_ALL: [&str; 7] = [CGP_B1, CGP_B2, CGP_F1, ADMIN_HOST, TRUSTED_HOST, STRANGER, STRANGER6];
+const CGP_ALL: [&str; 7] = [
+    CGP_B1,
+    CGP_B2,
+    CGP_F1,
+    ADMIN_HOST,
+    TRUSTED_HOST,
+    STRANGER,
+    STRANGER6,
+];
 /// Seed section 3 (387 corrected to 389).
-const INTER_CLUSTER_TCP: [u16; 16] = [21, 25, 80, 106, 110, 143, 389, 674, 5060, 5222, 8010, 8021, 8100, 9010, 9100, 11024];
+const INTER_CLUSTER_TCP: [u16; 16] = [
+    21, 25, 80, 106, 110, 143, 389, 674, 5060, 5222, 8010, 8021, 8100, 9010, 9100, 11024,
+];
 
 fn cgp_cluster() -> Topology {
     let mut t = site(vec![
@@ -633,9 +916,18 @@ fn cgp_backends_take_the_inter_cluster_ports_from_other_members_only() {
         let rules = &plan_node(&plan, b).inbound;
         for port in INTER_CLUSTER_TCP {
             let got = allowed(rules, Tcp, port, &CGP_ALL);
-            assert!(got.contains(&ip(other)), "{b} tcp/{port} from the other backend");
-            assert!(got.contains(&ip(CGP_F1)), "{b} tcp/{port} from the frontend");
-            assert!(!got.contains(&ip(STRANGER)), "{b} tcp/{port} from a stranger");
+            assert!(
+                got.contains(&ip(other)),
+                "{b} tcp/{port} from the other backend"
+            );
+            assert!(
+                got.contains(&ip(CGP_F1)),
+                "{b} tcp/{port} from the frontend"
+            );
+            assert!(
+                !got.contains(&ip(STRANGER)),
+                "{b} tcp/{port} from a stranger"
+            );
         }
         assert!(allows(rules, Udp, 69, ip(other)), "{b} udp/69 (TFTP)");
         assert!(allows(rules, Udp, 5060, ip(CGP_F1)), "{b} udp/5060 (SIP)");
@@ -648,19 +940,37 @@ fn cgp_backends_take_the_inter_cluster_ports_from_other_members_only() {
     // The other end: the frontend connects to both backends, backends to each other.
     for port in INTER_CLUSTER_TCP {
         // (All egress is open by default, "Keep State", so only "allowed" can be checked here.)
-        assert!(tcp_out(&plan, "f1", port, CGP_B1) && tcp_out(&plan, "f1", port, CGP_B2), "f1 out {port}");
+        assert!(
+            tcp_out(&plan, "f1", port, CGP_B1) && tcp_out(&plan, "f1", port, CGP_B2),
+            "f1 out {port}"
+        );
         assert!(tcp_out(&plan, "b1", port, CGP_B2), "b1 out {port}");
     }
     // Backends reach frontends on 25, 106, 5060 (inferred), nothing else cluster-wise.
     for port in [25, 106, 5060] {
-        assert_eq!(allowed(&plan_node(&plan, "f1").inbound, Tcp, port, &[CGP_B1, CGP_B2]), set_of(&[CGP_B1, CGP_B2]), "f1 tcp/{port}");
+        assert_eq!(
+            allowed(
+                &plan_node(&plan, "f1").inbound,
+                Tcp,
+                port,
+                &[CGP_B1, CGP_B2]
+            ),
+            set_of(&[CGP_B1, CGP_B2]),
+            "f1 tcp/{port}"
+        );
     }
     // 106 on a frontend is for backends and the admin zone, not the Internet.
     assert!(!tcp_in(&plan, "f1", 106, STRANGER));
     assert!(tcp_in(&plan, "f1", 106, ADMIN_HOST));
     // Other inter-cluster ports are backend listeners only (389 stays trusted-zone on a frontend).
-    assert!(!tcp_in(&plan, "f1", 389, CGP_B1), "f1 tcp/389 from a backend");
-    assert!(!tcp_in(&plan, "f1", 674, CGP_B2), "f1 tcp/674 from a backend");
+    assert!(
+        !tcp_in(&plan, "f1", 389, CGP_B1),
+        "f1 tcp/389 from a backend"
+    );
+    assert!(
+        !tcp_in(&plan, "f1", 674, CGP_B2),
+        "f1 tcp/674 from a backend"
+    );
 }
 
 #[test]
@@ -668,7 +978,9 @@ fn cgp_frontend_public_ports_follow_the_seed_errata() {
     let plan = derive_checked(&cgp_cluster());
     let f1 = &plan_node(&plan, "f1").inbound;
     // Public list.
-    for port in [25, 110, 143, 465, 587, 636, 993, 995, 5060, 5061, 5222, 8100, 9100, 11024] {
+    for port in [
+        25, 110, 143, 465, 587, 636, 993, 995, 5060, 5061, 5222, 8100, 9100, 11024,
+    ] {
         assert!(allows(f1, Tcp, port, ip(STRANGER)), "f1 tcp/{port}");
         assert!(allows(f1, Tcp, port, ip(STRANGER6)), "f1 tcp/{port} v6");
     }
@@ -687,51 +999,101 @@ fn cgp_frontend_public_ports_follow_the_seed_errata() {
     assert!(allows(f1, Udp, 69, ip(TRUSTED_HOST)));
     assert!(!allows(f1, Udp, 69, ip(STRANGER)));
     for port in [389, 674] {
-        assert!(allows(f1, Tcp, port, ip(TRUSTED_HOST)), "f1 tcp/{port} trusted");
-        assert!(!allows(f1, Tcp, port, ip(STRANGER)), "f1 tcp/{port} stranger");
+        assert!(
+            allows(f1, Tcp, port, ip(TRUSTED_HOST)),
+            "f1 tcp/{port} trusted"
+        );
+        assert!(
+            !allows(f1, Tcp, port, ip(STRANGER)),
+            "f1 tcp/{port} stranger"
+        );
     }
     assert!(!any_rule_has_port(f1, Tcp, 387));
     // The frontend's FTP passive ports are the unpinned fallback 1024-65535 (ftp_passive is declared
     // on `server`), open to any: that must be reported on the frontend.
     assert!(allows(f1, Tcp, 40000, ip(STRANGER)));
     assert!(
-        findings_of(&plan, Code::DynamicPortUnset).iter().any(|f| f.node.as_deref() == Some("f1") && f.message.contains("ftp_passive")),
+        findings_of(&plan, Code::DynamicPortUnset)
+            .iter()
+            .any(|f| f.node.as_deref() == Some("f1") && f.message.contains("ftp_passive")),
         "{:?}",
         plan.findings
     );
     // Backends take no FTP from outside, so no FW004 there.
-    assert!(!has_finding(&plan, Code::DynamicPortUnset, Some("b1")), "{:?}", plan.findings);
+    assert!(
+        !has_finding(&plan, Code::DynamicPortUnset, Some("b1")),
+        "{:?}",
+        plan.findings
+    );
     // No trusted-only port is ever open to any.
-    assert!(findings_of(&plan, Code::TrustedOnlyOpenToAny).is_empty(), "{:?}", plan.findings);
+    assert!(
+        findings_of(&plan, Code::TrustedOnlyOpenToAny).is_empty(),
+        "{:?}",
+        plan.findings
+    );
 }
 
 #[test]
 fn cgp_single_server_has_no_cluster_rules_and_no_missing_peers() {
-    let mut t = site(vec![node("cgp", Os::Almalinux, &[CGP_B1], &[(CGP, "server")])]);
+    let mut t = site(vec![node(
+        "cgp",
+        Os::Almalinux,
+        &[CGP_B1],
+        &[(CGP, "server")],
+    )]);
     t.zones.push(zone("trusted", &[TRUSTED]));
     let plan = derive_checked(&t);
-    assert!(findings_of(&plan, Code::PeerRoleMissing).is_empty(), "{:?}", plan.findings);
+    assert!(
+        findings_of(&plan, Code::PeerRoleMissing).is_empty(),
+        "{:?}",
+        plan.findings
+    );
     // Keep State: all outbound open by default.
-    assert!(allows(&plan_node(&plan, "cgp").outbound, Udp, 12345, ip(STRANGER)));
+    assert!(allows(
+        &plan_node(&plan, "cgp").outbound,
+        Udp,
+        12345,
+        ip(STRANGER)
+    ));
     // 106 is from the admin zone only on a single server.
     assert!(tcp_in(&plan, "cgp", 106, ADMIN_HOST));
     assert!(!tcp_in(&plan, "cgp", 106, STRANGER));
     // 53 only with a co-located DNS server (off by default).
-    assert!(!allows(&plan_node(&plan, "cgp").inbound, Udp, 53, ip(STRANGER)));
+    assert!(!allows(
+        &plan_node(&plan, "cgp").inbound,
+        Udp,
+        53,
+        ip(STRANGER)
+    ));
     // WebAdmin 8010/9010 from the admin zone only (FTP off, so no passive fallback covers them).
     set(&mut t.nodes[0], "server", "ftp", "off");
     let plan = derive_checked(&t);
     for port in [8010, 9010] {
-        assert!(tcp_in(&plan, "cgp", port, ADMIN_HOST), "tcp/{port} from admin");
-        assert!(!tcp_in(&plan, "cgp", port, STRANGER), "tcp/{port} from a stranger");
+        assert!(
+            tcp_in(&plan, "cgp", port, ADMIN_HOST),
+            "tcp/{port} from admin"
+        );
+        assert!(
+            !tcp_in(&plan, "cgp", port, STRANGER),
+            "tcp/{port} from a stranger"
+        );
     }
     assert!(!tcp_in(&plan, "cgp", 40000, STRANGER));
-    assert!(!has_finding(&plan, Code::DynamicPortUnset, Some("cgp")), "{:?}", plan.findings);
+    assert!(
+        !has_finding(&plan, Code::DynamicPortUnset, Some("cgp")),
+        "{:?}",
+        plan.findings
+    );
 }
 
 #[test]
 fn cgp_open_egress_off_keeps_only_explicit_outbound() {
-    let mut t = site(vec![node("cgp", Os::Almalinux, &[CGP_B1], &[(CGP, "server")])]);
+    let mut t = site(vec![node(
+        "cgp",
+        Os::Almalinux,
+        &[CGP_B1],
+        &[(CGP, "server")],
+    )]);
     set(&mut t.nodes[0], "server", "open_egress", "off");
     let plan = derive_checked(&t);
     let out = &plan_node(&plan, "cgp").outbound;
@@ -743,18 +1105,33 @@ fn cgp_open_egress_off_keeps_only_explicit_outbound() {
 
 #[test]
 fn cgp_pinning_the_ftp_passive_range_replaces_the_fallback() {
-    let mut t = site(vec![node("cgp", Os::Almalinux, &[CGP_B1], &[(CGP, "server")])]);
+    let mut t = site(vec![node(
+        "cgp",
+        Os::Almalinux,
+        &[CGP_B1],
+        &[(CGP, "server")],
+    )]);
     let plan = derive_checked(&t);
     // Unset: the fallback 1024-65535 is open and reported.
     assert!(tcp_in(&plan, "cgp", 40000, STRANGER));
-    assert!(findings_of(&plan, Code::DynamicPortUnset).iter().any(|f| f.message.contains("ftp_passive")), "{:?}", plan.findings);
+    assert!(
+        findings_of(&plan, Code::DynamicPortUnset)
+            .iter()
+            .any(|f| f.message.contains("ftp_passive")),
+        "{:?}",
+        plan.findings
+    );
     set(&mut t.nodes[0], "server", "ftp_passive", "40000-40100");
     let plan = derive_checked(&t);
     assert!(tcp_in(&plan, "cgp", 40000, STRANGER));
     assert!(tcp_in(&plan, "cgp", 40100, STRANGER));
     assert!(!tcp_in(&plan, "cgp", 40101, STRANGER));
     assert!(!tcp_in(&plan, "cgp", 30000, STRANGER));
-    assert!(!findings_of(&plan, Code::DynamicPortUnset).iter().any(|f| f.message.contains("ftp_passive")));
+    assert!(
+        !findings_of(&plan, Code::DynamicPortUnset)
+            .iter()
+            .any(|f| f.message.contains("ftp_passive"))
+    );
     // Switching FTP off removes 21, 8021 and the passive range.
     set(&mut t.nodes[0], "server", "ftp", "off");
     let plan = derive_checked(&t);
@@ -769,7 +1146,12 @@ fn cgp_pinning_the_ftp_passive_range_replaces_the_fallback() {
 const CP_HOST: &str = "203.0.113.40";
 
 fn cp_site() -> Topology {
-    site(vec![node("cp", Os::Almalinux, &[CP_HOST, "2001:db8::40"], &[(CP, "server")])])
+    site(vec![node(
+        "cp",
+        Os::Almalinux,
+        &[CP_HOST, "2001:db8::40"],
+        &[(CP, "server")],
+    )])
 }
 
 #[test]
@@ -777,10 +1159,22 @@ fn cpanel_localhost_ports_are_never_rules() {
     let plan = derive_checked(&cp_site());
     let cp = plan_node(&plan, "cp");
     for (proto, port) in [(Tcp, 783), (Udp, 783), (Tcp, 579), (Tcp, 953), (Udp, 953)] {
-        assert!(!any_rule_has_port(&cp.inbound, proto, port), "{proto}/{port} inbound");
-        assert!(cp.local_only.iter().any(|l| l.protocol == proto && l.ports.contains(port)), "{proto}/{port} local_only");
+        assert!(
+            !any_rule_has_port(&cp.inbound, proto, port),
+            "{proto}/{port} inbound"
+        );
+        assert!(
+            cp.local_only
+                .iter()
+                .any(|l| l.protocol == proto && l.ports.contains(port)),
+            "{proto}/{port} local_only"
+        );
     }
-    assert!(findings_of(&plan, Code::LocalhostPortExposed).is_empty(), "{:?}", plan.findings);
+    assert!(
+        findings_of(&plan, Code::LocalhostPortExposed).is_empty(),
+        "{:?}",
+        plan.findings
+    );
 }
 
 #[test]
@@ -788,15 +1182,32 @@ fn cpanel_783_opened_by_another_product_is_fw002() {
     // A CGP Dynamic Cluster backend on the cPanel server, with "no filtering between cluster
     // members" on, opens every port to the other backend, 783 included.
     let mut t = site(vec![
-        node("cp", Os::Almalinux, &[CP_HOST], &[(CP, "server"), (CGP, "backend")]),
+        node(
+            "cp",
+            Os::Almalinux,
+            &[CP_HOST],
+            &[(CP, "server"), (CGP, "backend")],
+        ),
         node("b2", Os::Almalinux, &[CGP_B2], &[(CGP, "backend")]),
     ]);
     set(&mut t.nodes[0], "backend", "cluster_any_port", "on");
     set(&mut t.nodes[1], "backend", "cluster_any_port", "on");
     let plan = derive_checked(&t);
-    assert!(allows(&plan_node(&plan, "cp").inbound, Tcp, 783, ip(CGP_B2)));
-    let f: Vec<_> = findings_of(&plan, Code::LocalhostPortExposed).into_iter().filter(|f| f.node.as_deref() == Some("cp")).collect();
-    assert!(f.iter().any(|f| f.message.contains("783")), "{:?}", plan.findings);
+    assert!(allows(
+        &plan_node(&plan, "cp").inbound,
+        Tcp,
+        783,
+        ip(CGP_B2)
+    ));
+    let f: Vec<_> = findings_of(&plan, Code::LocalhostPortExposed)
+        .into_iter()
+        .filter(|f| f.node.as_deref() == Some("cp"))
+        .collect();
+    assert!(
+        f.iter().any(|f| f.message.contains("783")),
+        "{:?}",
+        plan.findings
+    );
     assert!(f.iter().all(|f| f.severity == Severity::Error));
     // b2 has no localhost-only port, so no FW002 there.
     assert!(!has_finding(&plan, Code::LocalhostPortExposed, Some("b2")));
@@ -813,15 +1224,29 @@ fn cpanel_783_opened_by_a_user_product_is_fw002() {
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .chain([("user.ron".to_string(), user.to_string())]);
     let cat = Catalog::from_sources(sources).expect("catalog with a user product");
-    let t = site(vec![node("cp", Os::Almalinux, &[CP_HOST], &[(CP, "server"), ("spamd-public", "spamd")])]);
+    let t = site(vec![node(
+        "cp",
+        Os::Almalinux,
+        &[CP_HOST],
+        &[(CP, "server"), ("spamd-public", "spamd")],
+    )]);
     let plan = derive(&cat, &t);
     check_invariants(&t, &plan);
-    assert!(allows(&plan_node(&plan, "cp").inbound, Tcp, 783, ip(STRANGER)));
+    assert!(allows(
+        &plan_node(&plan, "cp").inbound,
+        Tcp,
+        783,
+        ip(STRANGER)
+    ));
     let f = findings_of(&plan, Code::LocalhostPortExposed);
     assert_eq!(f.len(), 1, "{:?}", plan.findings);
     assert!(f[0].message.contains("tcp/783"), "{}", f[0].message);
     // udp/783 stays closed: the user flow is TCP only.
-    assert!(!any_rule_has_port(&plan_node(&plan, "cp").inbound, Udp, 783));
+    assert!(!any_rule_has_port(
+        &plan_node(&plan, "cp").inbound,
+        Udp,
+        783
+    ));
 }
 
 #[test]
@@ -830,15 +1255,29 @@ fn cpanel_switches_remove_their_ports() {
     let plan = derive_checked(&t);
     let mail_in = [25, 110, 143, 465, 587, 993, 995];
     for port in mail_in {
-        assert!(tcp_in(&plan, "cp", port, STRANGER), "mail tcp/{port} on by default");
+        assert!(
+            tcp_in(&plan, "cp", port, STRANGER),
+            "mail tcp/{port} on by default"
+        );
     }
     for port in [20, 21, 49152, 65534, 2077, 2078, 2079, 2080] {
-        assert!(tcp_in(&plan, "cp", port, STRANGER), "tcp/{port} on by default");
+        assert!(
+            tcp_in(&plan, "cp", port, STRANGER),
+            "tcp/{port} on by default"
+        );
     }
-    assert!(allows(&plan_node(&plan, "cp").inbound, Udp, 53, ip(STRANGER)));
+    assert!(allows(
+        &plan_node(&plan, "cp").inbound,
+        Udp,
+        53,
+        ip(STRANGER)
+    ));
     // Off by default.
     for port in [26, 2091, 3306] {
-        assert!(!any_rule_has_port(&plan_node(&plan, "cp").inbound, Tcp, port), "tcp/{port} off by default");
+        assert!(
+            !any_rule_has_port(&plan_node(&plan, "cp").inbound, Tcp, port),
+            "tcp/{port} off by default"
+        );
     }
     assert!(!tcp_out(&plan, "cp", 2195, STRANGER));
 
@@ -848,13 +1287,22 @@ fn cpanel_switches_remove_their_ports() {
     let plan = derive_checked(&t);
     let cp = plan_node(&plan, "cp");
     for port in mail_in {
-        assert!(!any_rule_has_port(&cp.inbound, Tcp, port), "mail off: tcp/{port}");
+        assert!(
+            !any_rule_has_port(&cp.inbound, Tcp, port),
+            "mail off: tcp/{port}"
+        );
     }
     for port in [20, 21, 49152, 60000, 65534, 2077, 2078, 2079, 2080, 53] {
-        assert!(!any_rule_has_port(&cp.inbound, Tcp, port), "off: tcp/{port}");
+        assert!(
+            !any_rule_has_port(&cp.inbound, Tcp, port),
+            "off: tcp/{port}"
+        );
     }
     assert!(!any_rule_has_port(&cp.inbound, Udp, 53));
-    assert!(!cp.local_only.iter().any(|l| l.ports.contains(953)), "953 belongs to the dns switch");
+    assert!(
+        !cp.local_only.iter().any(|l| l.ports.contains(953)),
+        "953 belongs to the dns switch"
+    );
     // The server still relays mail and resolves names.
     assert!(tcp_out(&plan, "cp", 25, STRANGER));
     assert!(allows(&cp.outbound, Udp, 53, ip(STRANGER)));
@@ -891,11 +1339,31 @@ fn cpanel_outbound_licensing_and_autossl() {
     // AutoSSL reaches store.cpanel.net by name, but 443 out is open to any anyway (https-out):
     // the name is absorbed by `any`, so there is no host-name rule and no FW006 to resolve it.
     assert!(allows(&cp.outbound, Tcp, 443, ip(STRANGER)));
-    assert!(cp.outbound.iter().all(|r| !matches!(r.peers, Peers::Dns(_))), "{:?}", cp.outbound);
-    assert!(findings_of(&plan, Code::DnsPeer).is_empty(), "{:?}", plan.findings);
+    assert!(
+        cp.outbound
+            .iter()
+            .all(|r| !matches!(r.peers, Peers::Dns(_))),
+        "{:?}",
+        cp.outbound
+    );
+    assert!(
+        findings_of(&plan, Code::DnsPeer).is_empty(),
+        "{:?}",
+        plan.findings
+    );
     let cat = catalog();
-    let out443 = cp.outbound.iter().find(|r| r.protocol == Tcp && r.ports.contains(443) && r.peers.is_any()).expect("443 out");
-    assert!(out443.provenance.iter().any(|f| f.flow(&cat).id == "autossl-out"), "autossl-out kept in provenance");
+    let out443 = cp
+        .outbound
+        .iter()
+        .find(|r| r.protocol == Tcp && r.ports.contains(443) && r.peers.is_any())
+        .expect("443 out");
+    assert!(
+        out443
+            .provenance
+            .iter()
+            .any(|f| f.flow(&cat).id == "autossl-out"),
+        "autossl-out kept in provenance"
+    );
     // License callback ranges reach the cPanel/WHM ports.
     assert!(allows(&cp.inbound, Tcp, 2087, ip("208.74.121.10")));
 }
@@ -908,7 +1376,16 @@ const VZ_MDS2: &str = "203.0.113.51";
 const VZ_CS1: &str = "203.0.113.60";
 const VZ_CS2: &str = "203.0.113.61";
 const VZ_CLIENT: &str = "203.0.113.70";
-const VZ_ALL: [&str; 8] = [VZ_MDS1, VZ_MDS2, VZ_CS1, VZ_CS2, VZ_CLIENT, ADMIN_HOST, STRANGER, "203.0.113.52"];
+const VZ_ALL: [&str; 8] = [
+    VZ_MDS1,
+    VZ_MDS2,
+    VZ_CS1,
+    VZ_CS2,
+    VZ_CLIENT,
+    ADMIN_HOST,
+    STRANGER,
+    "203.0.113.52",
+];
 
 fn vz_site() -> Topology {
     let os = Os::Virtuozzo;
@@ -932,17 +1409,36 @@ fn vz_site_pinned() -> Topology {
 fn vz_client_needs_2511_out_to_exactly_the_mds_servers() {
     let plan = derive_checked(&vz_site_pinned());
     for n in ["client", "cs1", "cs2"] {
-        assert_eq!(allowed(&plan_node(&plan, n).outbound, Tcp, 2511, &VZ_ALL), set_of(&[VZ_MDS1, VZ_MDS2]), "{n} out 2511");
+        assert_eq!(
+            allowed(&plan_node(&plan, n).outbound, Tcp, 2511, &VZ_ALL),
+            set_of(&[VZ_MDS1, VZ_MDS2]),
+            "{n} out 2511"
+        );
     }
     // The MDS accepts 2511 from chunk servers and clients, 2510 from the other MDS only.
     for (m, other) in [("mds1", VZ_MDS2), ("mds2", VZ_MDS1)] {
-        assert_eq!(allowed(&plan_node(&plan, m).inbound, Tcp, 2511, &VZ_ALL), set_of(&[VZ_CS1, VZ_CS2, VZ_CLIENT]), "{m} in 2511");
-        assert_eq!(allowed(&plan_node(&plan, m).inbound, Tcp, 2510, &VZ_ALL), set_of(&[other]), "{m} in 2510");
-        assert_eq!(allowed(&plan_node(&plan, m).outbound, Tcp, 2510, &VZ_ALL), set_of(&[other]), "{m} out 2510");
+        assert_eq!(
+            allowed(&plan_node(&plan, m).inbound, Tcp, 2511, &VZ_ALL),
+            set_of(&[VZ_CS1, VZ_CS2, VZ_CLIENT]),
+            "{m} in 2511"
+        );
+        assert_eq!(
+            allowed(&plan_node(&plan, m).inbound, Tcp, 2510, &VZ_ALL),
+            set_of(&[other]),
+            "{m} in 2510"
+        );
+        assert_eq!(
+            allowed(&plan_node(&plan, m).outbound, Tcp, 2510, &VZ_ALL),
+            set_of(&[other]),
+            "{m} out 2510"
+        );
     }
     // Nothing to open inbound on a pure client for storage.
     for port in [2510, 2511, 7000] {
-        assert!(allowed(&plan_node(&plan, "client").inbound, Tcp, port, &VZ_ALL).is_empty(), "client in {port}");
+        assert!(
+            allowed(&plan_node(&plan, "client").inbound, Tcp, port, &VZ_ALL).is_empty(),
+            "client in {port}"
+        );
     }
 }
 
@@ -950,29 +1446,61 @@ fn vz_client_needs_2511_out_to_exactly_the_mds_servers() {
 fn vz_pinned_chunk_server_port_is_used_on_both_ends() {
     let plan = derive_checked(&vz_site_pinned());
     for (cs, other) in [("cs1", VZ_CS2), ("cs2", VZ_CS1)] {
-        assert_eq!(allowed(&plan_node(&plan, cs).inbound, Tcp, 7000, &VZ_ALL), set_of(&[VZ_CLIENT, other]), "{cs} in 7000");
-        assert!(allowed(&plan_node(&plan, cs).inbound, Tcp, 7001, &VZ_ALL).is_empty(), "{cs} in 7001");
-        assert!(allowed(&plan_node(&plan, cs).inbound, Tcp, 40000, &VZ_ALL).is_empty(), "{cs} in 40000");
+        assert_eq!(
+            allowed(&plan_node(&plan, cs).inbound, Tcp, 7000, &VZ_ALL),
+            set_of(&[VZ_CLIENT, other]),
+            "{cs} in 7000"
+        );
+        assert!(
+            allowed(&plan_node(&plan, cs).inbound, Tcp, 7001, &VZ_ALL).is_empty(),
+            "{cs} in 7001"
+        );
+        assert!(
+            allowed(&plan_node(&plan, cs).inbound, Tcp, 40000, &VZ_ALL).is_empty(),
+            "{cs} in 40000"
+        );
     }
-    assert_eq!(allowed(&plan_node(&plan, "client").outbound, Tcp, 7000, &VZ_ALL), set_of(&[VZ_CS1, VZ_CS2]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "client").outbound, Tcp, 7000, &VZ_ALL),
+        set_of(&[VZ_CS1, VZ_CS2])
+    );
     assert!(allowed(&plan_node(&plan, "client").outbound, Tcp, 40000, &VZ_ALL).is_empty());
-    assert!(!findings_of(&plan, Code::DynamicPortUnset).iter().any(|f| f.message.contains("cs_port")), "{:?}", plan.findings);
+    assert!(
+        !findings_of(&plan, Code::DynamicPortUnset)
+            .iter()
+            .any(|f| f.message.contains("cs_port")),
+        "{:?}",
+        plan.findings
+    );
 }
 
 #[test]
 fn vz_unpinned_chunk_server_port_is_the_reported_fallback() {
     let plan = derive_checked(&vz_site());
     for cs in ["cs1", "cs2"] {
-        assert!(findings_of(&plan, Code::DynamicPortUnset).iter().any(|f| f.node.as_deref() == Some(cs) && f.message.contains("cs_port")), "{cs}: {:?}", plan.findings);
+        assert!(
+            findings_of(&plan, Code::DynamicPortUnset)
+                .iter()
+                .any(|f| f.node.as_deref() == Some(cs) && f.message.contains("cs_port")),
+            "{cs}: {:?}",
+            plan.findings
+        );
         for port in [1024, 40000, 65535] {
-            assert!(tcp_in(&plan, cs, port, VZ_CLIENT), "{cs} tcp/{port} from the client");
+            assert!(
+                tcp_in(&plan, cs, port, VZ_CLIENT),
+                "{cs} tcp/{port} from the client"
+            );
         }
         assert!(!tcp_in(&plan, cs, 1023, VZ_CLIENT));
         assert!(!tcp_in(&plan, cs, 40000, STRANGER));
     }
     assert!(tcp_out(&plan, "client", 40000, VZ_CS1));
     // The MDS does not play cs: no FW004 for cs_port there.
-    assert!(!findings_of(&plan, Code::DynamicPortUnset).iter().any(|f| f.node.as_deref() == Some("mds1") && f.message.contains("cs_port")));
+    assert!(
+        !findings_of(&plan, Code::DynamicPortUnset)
+            .iter()
+            .any(|f| f.node.as_deref() == Some("mds1") && f.message.contains("cs_port"))
+    );
 }
 
 #[test]
@@ -983,12 +1511,22 @@ fn vz_mixed_chunk_server_ports_follow_each_listener() {
     set(&mut t.nodes[2], "cs", "cs_port", "7000");
     let plan = derive_checked(&t);
     // cs1 listens on 7000 only.
-    assert_eq!(allowed(&plan_node(&plan, "cs1").inbound, Tcp, 7000, &VZ_ALL), set_of(&[VZ_CLIENT, VZ_CS2]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "cs1").inbound, Tcp, 7000, &VZ_ALL),
+        set_of(&[VZ_CLIENT, VZ_CS2])
+    );
     assert!(allowed(&plan_node(&plan, "cs1").inbound, Tcp, 40000, &VZ_ALL).is_empty());
     // cs2 listens somewhere in 1024-65535: reachable from the client and from cs1 alike.
     for port in [1024, 7000, 40000, 65535] {
-        assert_eq!(allowed(&plan_node(&plan, "cs2").inbound, Tcp, port, &VZ_ALL), set_of(&[VZ_CLIENT, VZ_CS1]), "cs2 in tcp/{port}");
-        assert!(tcp_out(&plan, "cs1", port, VZ_CS2), "cs1 out tcp/{port} to cs2");
+        assert_eq!(
+            allowed(&plan_node(&plan, "cs2").inbound, Tcp, port, &VZ_ALL),
+            set_of(&[VZ_CLIENT, VZ_CS1]),
+            "cs2 in tcp/{port}"
+        );
+        assert!(
+            tcp_out(&plan, "cs1", port, VZ_CS2),
+            "cs1 out tcp/{port} to cs2"
+        );
     }
     assert!(tcp_out(&plan, "cs2", 7000, VZ_CS1));
     assert!(!tcp_out(&plan, "cs2", 40000, VZ_CS1));
@@ -1002,10 +1540,19 @@ fn vz_pinning_mds_ports_changes_both_ends() {
         set(&mut t.nodes[i], "mds", "mds_client_port", "4111");
     }
     let plan = derive_checked(&t);
-    assert_eq!(allowed(&plan_node(&plan, "client").outbound, Tcp, 4111, &VZ_ALL), set_of(&[VZ_MDS1, VZ_MDS2]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "client").outbound, Tcp, 4111, &VZ_ALL),
+        set_of(&[VZ_MDS1, VZ_MDS2])
+    );
     assert!(allowed(&plan_node(&plan, "client").outbound, Tcp, 2511, &VZ_ALL).is_empty());
-    assert_eq!(allowed(&plan_node(&plan, "mds1").inbound, Tcp, 4111, &VZ_ALL), set_of(&[VZ_CS1, VZ_CS2, VZ_CLIENT]));
-    assert_eq!(allowed(&plan_node(&plan, "mds1").inbound, Tcp, 4110, &VZ_ALL), set_of(&[VZ_MDS2]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mds1").inbound, Tcp, 4111, &VZ_ALL),
+        set_of(&[VZ_CS1, VZ_CS2, VZ_CLIENT])
+    );
+    assert_eq!(
+        allowed(&plan_node(&plan, "mds1").inbound, Tcp, 4110, &VZ_ALL),
+        set_of(&[VZ_MDS2])
+    );
     assert!(allowed(&plan_node(&plan, "mds1").inbound, Tcp, 2510, &VZ_ALL).is_empty());
     assert!(tcp_out(&plan, "mds2", 4110, VZ_MDS1));
     assert!(!tcp_out(&plan, "mds2", 2510, VZ_MDS1));
@@ -1017,7 +1564,11 @@ fn vz_standalone_ports() {
     let np = plan_node(&plan, "client");
     // 67 is never opened externally.
     assert!(!any_rule_has_port(&np.inbound, Udp, 67));
-    assert!(np.local_only.iter().any(|l| l.protocol == Udp && l.ports.contains(67)));
+    assert!(
+        np.local_only
+            .iter()
+            .any(|l| l.protocol == Udp && l.ports.contains(67))
+    );
     // SSH, dispatcher and VNC from admin; dispatcher also between VHS hosts.
     for port in [22, 64000, 5700, 6900] {
         assert!(tcp_in(&plan, "client", port, ADMIN_HOST), "tcp/{port}");
@@ -1041,7 +1592,11 @@ fn vz_standalone_ports() {
 fn vz_switched_off_rpc_ports_are_not_reported_as_open() {
     // vhs_rpc is off by default, so the unpinned rpc_ports range opens nothing: no FW004.
     let plan = derive_checked(&vz_site_pinned());
-    assert!(findings_of(&plan, Code::DynamicPortUnset).is_empty(), "{:?}", plan.findings);
+    assert!(
+        findings_of(&plan, Code::DynamicPortUnset).is_empty(),
+        "{:?}",
+        plan.findings
+    );
     let mut t = vz_site_pinned();
     t.zones.push(zone("trusted", &[TRUSTED]));
     set(&mut t.nodes[4], "vhs", "vhs_rpc", "on");
@@ -1049,8 +1604,17 @@ fn vz_switched_off_rpc_ports_are_not_reported_as_open() {
     let f = findings_of(&plan, Code::DynamicPortUnset);
     assert_eq!(f.len(), 1, "{:?}", plan.findings);
     assert_eq!(f[0].node.as_deref(), Some("client"));
-    assert!(f[0].message.contains("rpc_ports") && f[0].message.contains("1024-65535"), "{}", f[0].message);
-    assert!(allows(&plan_node(&plan, "client").inbound, Udp, 40000, ip(TRUSTED_HOST)));
+    assert!(
+        f[0].message.contains("rpc_ports") && f[0].message.contains("1024-65535"),
+        "{}",
+        f[0].message
+    );
+    assert!(allows(
+        &plan_node(&plan, "client").inbound,
+        Udp,
+        40000,
+        ip(TRUSTED_HOST)
+    ));
 }
 
 #[test]
@@ -1062,11 +1626,37 @@ fn vz_rpc_switch_opens_rpcbind_to_trusted_only() {
     let plan = derive_checked(&t);
     for proto in [Tcp, Udp] {
         for port in [111, 20048] {
-            assert!(allows(&plan_node(&plan, "client").inbound, proto, port, ip(TRUSTED_HOST)), "{proto}/{port}");
-            assert!(!allows(&plan_node(&plan, "client").inbound, proto, port, ip(STRANGER)), "{proto}/{port}");
+            assert!(
+                allows(
+                    &plan_node(&plan, "client").inbound,
+                    proto,
+                    port,
+                    ip(TRUSTED_HOST)
+                ),
+                "{proto}/{port}"
+            );
+            assert!(
+                !allows(
+                    &plan_node(&plan, "client").inbound,
+                    proto,
+                    port,
+                    ip(STRANGER)
+                ),
+                "{proto}/{port}"
+            );
         }
-        assert!(!allows(&plan_node(&plan, "client").inbound, proto, 20049, ip(TRUSTED_HOST)));
-        assert!(!allows(&plan_node(&plan, "cs1").inbound, proto, 111, ip(TRUSTED_HOST)));
+        assert!(!allows(
+            &plan_node(&plan, "client").inbound,
+            proto,
+            20049,
+            ip(TRUSTED_HOST)
+        ));
+        assert!(!allows(
+            &plan_node(&plan, "cs1").inbound,
+            proto,
+            111,
+            ip(TRUSTED_HOST)
+        ));
     }
 }
 
@@ -1081,14 +1671,27 @@ fn no_admin_zone_is_fw007_on_every_node() {
     t.zones.clear();
     let plan = derive_checked(&t);
     for n in &t.nodes {
-        let f: Vec<_> = plan.findings.iter().filter(|f| f.code == Code::NoManagementAccess && f.node.as_deref() == Some(n.name.as_str())).collect();
+        let f: Vec<_> = plan
+            .findings
+            .iter()
+            .filter(|f| {
+                f.code == Code::NoManagementAccess && f.node.as_deref() == Some(n.name.as_str())
+            })
+            .collect();
         assert_eq!(f.len(), 1, "{}: {:?}", n.name, plan.findings);
         assert_eq!(f[0].severity, Severity::Error);
-        assert!(plan_node(&plan, &n.name).inbound.iter().all(|r| !r.is_management()));
+        assert!(
+            plan_node(&plan, &n.name)
+                .inbound
+                .iter()
+                .all(|r| !r.is_management())
+        );
     }
     assert!(plan.has_errors());
     // The missing zone is named once for the whole topology.
-    assert!(plan.findings.iter().any(|f| f.code == Code::ZoneUndefined && f.node.is_none() && f.message.contains("'admin'")));
+    assert!(plan.findings.iter().any(|f| f.code == Code::ZoneUndefined
+        && f.node.is_none()
+        && f.message.contains("'admin'")));
 }
 
 #[test]
@@ -1096,7 +1699,11 @@ fn management_off_is_a_warning_and_removes_ssh() {
     let mut t = pa_site();
     t.nodes[1].management = false;
     let plan = derive_checked(&t);
-    let f: Vec<_> = plan.findings.iter().filter(|f| f.code == Code::NoManagementAccess).collect();
+    let f: Vec<_> = plan
+        .findings
+        .iter()
+        .filter(|f| f.code == Code::NoManagementAccess)
+        .collect();
     assert_eq!(f.len(), 1, "{:?}", plan.findings);
     assert_eq!(f[0].node.as_deref(), Some("sn1"));
     assert_eq!(f[0].severity, Severity::Warning);
@@ -1108,9 +1715,21 @@ fn management_off_is_a_warning_and_removes_ssh() {
 fn management_rules_stay_separate_and_first() {
     let plan = derive_checked(&pa_site());
     for np in &plan.nodes {
-        let first_other = np.inbound.iter().position(|r| !r.is_management()).unwrap_or(np.inbound.len());
-        assert!(np.inbound[..first_other].iter().all(|r| r.is_management()), "{}", np.name);
-        assert!(np.inbound[first_other..].iter().all(|r| !r.is_management()), "{}: management rules after others", np.name);
+        let first_other = np
+            .inbound
+            .iter()
+            .position(|r| !r.is_management())
+            .unwrap_or(np.inbound.len());
+        assert!(
+            np.inbound[..first_other].iter().all(|r| r.is_management()),
+            "{}",
+            np.name
+        );
+        assert!(
+            np.inbound[first_other..].iter().all(|r| !r.is_management()),
+            "{}: management rules after others",
+            np.name
+        );
         assert!(first_other > 0, "{}: no management rule", np.name);
     }
 }
@@ -1123,7 +1742,10 @@ fn node_without_address_is_fw014() {
     assert!(has_finding(&plan, Code::NodeWithoutAddress, Some("sn1")));
     assert!(!has_finding(&plan, Code::NodeWithoutAddress, Some("sn2")));
     // The MN has no peer address for sn1, so nothing lets "sn1" in.
-    assert_eq!(allowed(&plan_node(&plan, "mn").inbound, Tcp, 8352, &PA_ALL), set_of(&[PA_SN2, PA_IIS]));
+    assert_eq!(
+        allowed(&plan_node(&plan, "mn").inbound, Tcp, 8352, &PA_ALL),
+        set_of(&[PA_SN2, PA_IIS])
+    );
 }
 
 #[test]
@@ -1131,11 +1753,23 @@ fn two_products_on_one_port_is_fw005() {
     // cPanel's httpd and PA's Apache both listen on 80.
     let t = site(vec![
         node("mn", Os::Almalinux, &[PA_MN], &[(PA, "mn")]),
-        node("both", Os::Almalinux, &[PA_SN1], &[(CP, "server"), (PA, "sn-apache")]),
+        node(
+            "both",
+            Os::Almalinux,
+            &[PA_SN1],
+            &[(CP, "server"), (PA, "sn-apache")],
+        ),
     ]);
     let plan = derive_checked(&t);
-    let f: Vec<_> = findings_of(&plan, Code::PortConflict).into_iter().filter(|f| f.node.as_deref() == Some("both")).collect();
-    assert!(f.iter().any(|f| f.message.contains("tcp/80")), "{:?}", plan.findings);
+    let f: Vec<_> = findings_of(&plan, Code::PortConflict)
+        .into_iter()
+        .filter(|f| f.node.as_deref() == Some("both"))
+        .collect();
+    assert!(
+        f.iter().any(|f| f.message.contains("tcp/80")),
+        "{:?}",
+        plan.findings
+    );
     assert!(!has_finding(&plan, Code::PortConflict, Some("mn")));
 }
 
@@ -1147,7 +1781,12 @@ fn mixed_site() -> Topology {
     t.nodes.extend(ms_site().nodes);
     t.nodes.extend(cgp_cluster().nodes);
     t.nodes.extend(vz_site().nodes);
-    t.nodes.push(node("cp", Os::Ubuntu, &[CP_HOST, "2001:db8::40"], &[(CP, "server")]));
+    t.nodes.push(node(
+        "cp",
+        Os::Ubuntu,
+        &[CP_HOST, "2001:db8::40"],
+        &[(CP, "server")],
+    ));
     t.zones.push(zone("trusted", &[TRUSTED, "2001:db8:7::/48"]));
     t
 }
@@ -1179,7 +1818,12 @@ fn rules_do_not_depend_on_role_or_node_order() {
         assert_eq!(na.outbound, nb.outbound, "{} outbound", na.name);
         assert_eq!(na.local_only, nb.local_only, "{} local_only", na.name);
     }
-    let codes = |p: &Plan| p.findings.iter().map(|f| (f.code, f.node.clone())).collect::<BTreeSet<_>>();
+    let codes = |p: &Plan| {
+        p.findings
+            .iter()
+            .map(|f| (f.code, f.node.clone()))
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(codes(&a), codes(&b));
 }
 
@@ -1199,7 +1843,11 @@ fn rules_are_merged_one_per_direction_protocol_and_peers() {
                 r.peers
             );
             // Tags are the union of the producing flows' tags.
-            let tags: BTreeSet<_> = r.provenance.iter().flat_map(|f| f.flow(&cat).tags.iter().copied()).collect();
+            let tags: BTreeSet<_> = r
+                .provenance
+                .iter()
+                .flat_map(|f| f.flow(&cat).tags.iter().copied())
+                .collect();
             assert_eq!(r.tags, tags.into_iter().collect::<Vec<_>>(), "{}", np.name);
         }
     }
