@@ -46,7 +46,10 @@ fn catalog_json_has_the_interface_fields_and_one_entry_per_protocol() {
     let pa = products.iter().find(|p| p["id"] == "plesk-automation").unwrap();
     let flows: Vec<&Value> =
         pa["roles"].as_array().unwrap().iter().flat_map(|r| r["flows"].as_array().unwrap().iter()).collect();
-    assert!(flows.iter().any(|f| f["protocol"] == "tcp" && f["ports"] == "8352-8364"), "PA agent range missing");
+    assert!(
+        flows.iter().any(|f| f["protocol"] == "tcp" && f["ports"].as_str().unwrap().split(',').any(|p| p == "8352-8364")),
+        "PA agent range missing"
+    );
     for f in &flows {
         assert!(f["protocol"] == "tcp" || f["protocol"] == "udp");
         for key in ["ports", "from", "to", "service", "tags"] {
@@ -129,7 +132,7 @@ fn check_exits_1_on_findings_errors() {
     fs::write(
         &path,
         r#"(version: 1, nodes: [(name: "web", os: "almalinux", addresses: ["203.0.113.5"],
-            roles: [(product: "cpanel-whm", role: "server")])])"#,
+            roles: [(product: "plesk-automation", role: "sn-database")])])"#,
     )
     .unwrap();
     let out = fwtopo().arg("check").arg(&path).output().unwrap();

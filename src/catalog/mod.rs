@@ -112,6 +112,22 @@ impl Product {
             .find_map(|r| r.parameters.iter().find(|p| p.id == id).map(|p| (r, p)))
     }
 
+    /// Whether an operator may set a parameter on a role: the role declares it, or the parameter is
+    /// product-wide and the role uses it: it listens on the port (a `to` side of a flow whose ports
+    /// name it), or a flow it takes part in is switched by it. CommuniGate's FTP and egress switches
+    /// are declared once on `server` but govern frontends and backends too.
+    pub fn accepts(&self, role: &Role, param: &str) -> bool {
+        if role.parameters.iter().any(|p| p.id == param) {
+            return true;
+        }
+        let plays = |eps: &[Endpoint]| eps.iter().any(|e| matches!(e, Endpoint::Role(id) if self.role_matches(role, id)));
+        self.flows.iter().any(|f| {
+            let in_ports = f.ports.iter().any(|i| matches!(i, PortItem::Param(id) if id == param));
+            let switched = f.when.as_deref() == Some(param);
+            (in_ports && plays(&f.to)) || (switched && (plays(&f.to) || plays(&f.from)))
+        })
+    }
+
     /// Whether a role is named by an endpoint id (its own id or one of its groups).
     pub fn role_matches(&self, role: &Role, endpoint_id: &str) -> bool {
         role.id == endpoint_id || role.groups.iter().any(|g| g == endpoint_id)

@@ -264,19 +264,6 @@ impl Collector {
                     format!("{} is meant for trusted networks only but is open to any address (rule {})", tagged(r, Tag::TrustedOnly), rule_text(r)),
                 );
             }
-            if r.has_tag(Tag::WinrmBasicHttp) {
-                self.add(
-                    Code::WinrmBasicHttp,
-                    Severity::Warning,
-                    name,
-                    format!(
-                        "{} is WinRM with Basic authentication over plain HTTP, so credentials cross the wire in the clear; keep it to the management node only (rule {} from {})",
-                        tagged(r, Tag::WinrmBasicHttp),
-                        rule_text(r),
-                        r.peers
-                    ),
-                );
-            }
             for lp in &plan.local_only {
                 if lp.protocol == r.protocol && !lp.ports.intersection(&r.ports).is_empty() && !r.peers.is_empty() {
                     self.add(
@@ -295,6 +282,21 @@ impl Collector {
                     );
                 }
             }
+        }
+        // One WinRM finding per node, whatever the number of address families it is open to.
+        let winrm: Vec<&super::Rule> = plan.inbound.iter().filter(|r| r.has_tag(Tag::WinrmBasicHttp)).collect();
+        if let Some(first) = winrm.first() {
+            let peers: Vec<String> = winrm.iter().map(|r| r.peers.to_string()).collect();
+            self.add(
+                Code::WinrmBasicHttp,
+                Severity::Warning,
+                name,
+                format!(
+                    "{} is WinRM with Basic authentication over plain HTTP, so credentials cross the wire in the clear; it is open only to {}; prefer the HTTPS listener (5986)",
+                    tagged(first, Tag::WinrmBasicHttp),
+                    peers.join(", ")
+                ),
+            );
         }
         for r in plan.rules() {
             if let Peers::Dns(names) = &r.peers {

@@ -195,6 +195,8 @@ enum Outside {
 struct FlowParams<'c> {
     /// Parameter id, index of the declaring role, kind.
     refs: Vec<(&'c str, usize, &'c ParamKind)>,
+    /// Per reference, per role of the product: whether the role accepts the parameter.
+    accepting: Vec<Vec<bool>>,
 }
 
 /// What a node gives one parameter of a flow.
@@ -337,7 +339,8 @@ impl<'c, 't> Deriver<'c, 't> {
                 }
             }
         }
-        let params = FlowParams { refs };
+        let accepting = refs.iter().map(|(id, _, _)| product.roles.iter().map(|r| product.accepts(r, id)).collect()).collect();
+        let params = FlowParams { refs, accepting };
         for from in &flow.from {
             for to in &flow.to {
                 match (from, to) {
@@ -362,20 +365,21 @@ impl<'c, 't> Deriver<'c, 't> {
         }
     }
 
-    /// The setting a node gives a parameter: on the node's assignment of the declaring role.
-    fn raw(&self, node: usize, p: usize, decl_role: usize, id: &str) -> Setting<'t> {
-        let mut declared = false;
-        for m in self.roles_of[node].iter().filter(|m| m.product == p && m.role == decl_role) {
-            declared = true;
+    /// The setting a node gives a parameter: the value typed on any of its roles of the product that
+    /// accepts the parameter ([`Product::accepts`]); `Default` when such a role leaves it unset.
+    fn raw(&self, node: usize, p: usize, accepting: &[bool], id: &str) -> Setting<'t> {
+        let mut plays = false;
+        for m in self.roles_of[node].iter().filter(|m| m.product == p && accepting.get(m.role).copied().unwrap_or(false)) {
+            plays = true;
             if let Some(v) = m.params.and_then(|ps| ps.get(id)) {
                 return Setting::Set(v.as_str());
             }
         }
-        if declared { Setting::Default } else { Setting::Absent }
+        if plays { Setting::Default } else { Setting::Absent }
     }
 
     fn signature(&self, m: &Member<'t>, params: &FlowParams<'c>) -> Vec<Setting<'t>> {
-        params.refs.iter().map(|(id, decl, _)| self.raw(m.node, m.product, *decl, id)).collect()
+        params.refs.iter().zip(&params.accepting).map(|((id, _, _), acc)| self.raw(m.node, m.product, acc, id)).collect()
     }
 
     /// Groups members by the parameter values they give a flow, so every group resolves once.
@@ -488,11 +492,24 @@ impl<'c, 't> Deriver<'c, 't> {
     #[allow(clippy::too_many_arguments)]
     fn role_to_role(&mut self, p: usize, fi: usize, flow: &'c Flow, params: &FlowParams<'c>, s: &[Member<'t>], t: &[Member<'t>], ids: (&str, &str)) {
         if s.is_empty() || t.is_empty() {
-            let (present, missing) = if s.is_empty() { (t, ids.0) } else { (s, ids.1) };
-            for (sig, group) in self.group(present, params) {
-                if let Resolved::Ports { .. } = Self::resolve(flow, params, &sig, &sig) {
-                    let nodes: BTreeSet<usize> = group.iter().map(|m| m.node).collect();
-                    self.findings.peer_missing(p, fi, missing, nodes);
+            // A listener whose every client role is missing waits for peers that do not exist. A
+            // client without a listener is normal (no backup node means no backup traffic).
+            let from_ids: Vec<&str> = flow
+                .from
+                .iter()
+                .filter_map(|e| match e {
+                    Endpoint::Role(id) => Some(id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let all_missing = flow.from.iter().all(|e| matches!(e, Endpoint::Role(_)))
+                && from_ids.iter().all(|id| self.members_of(p, id).is_empty());
+            if s.is_empty() && !t.is_empty() && all_missing && ids.0 == from_ids[0] {
+                for (sig, group) in self.group(t, params) {
+                    if let Resolved::Ports { .. } = Self::resolve(flow, params, &sig, &sig) {
+                        let nodes: BTreeSet<usize> = group.iter().map(|m| m.node).collect();
+                        self.findings.peer_missing(p, fi, &from_ids.join(" or "), nodes);
+                    }
                 }
             }
             return;
@@ -617,6 +634,8 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
                 _ => None,
             })
             .collect();
+        // Both families are kept even on a node that lists addresses of one family only: the list
+        // may be incomplete, and a missing rule could lock an operator out.
         for peers in [v4, v6].into_iter().flatten() {
             add((direction, protocol, peers), ports, &refs);
         }

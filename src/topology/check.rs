@@ -63,9 +63,16 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
             }
             seen.push((&ra.product, &ra.role));
             for (key, value) in &ra.params {
-                match role.parameters.iter().find(|p| &p.id == key) {
+                let declared = product.parameter(key).filter(|_| product.accepts(role, key)).map(|(_, p)| p);
+                match declared {
                     None => {
-                        let known: Vec<&str> = role.parameters.iter().map(|p| p.id.as_str()).collect();
+                        let known: Vec<&str> = product
+                            .roles
+                            .iter()
+                            .flat_map(|r| r.parameters.iter())
+                            .map(|p| p.id.as_str())
+                            .filter(|id| product.accepts(role, id))
+                            .collect();
                         problems.push(Problem {
                             path: format!("{here}: params.{key}"),
                             message: if known.is_empty() {
