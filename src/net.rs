@@ -128,3 +128,47 @@ mod tests {
         assert!(v4.is_none());
     }
 }
+
+/// The networks minus one address, as the fewest networks: each network holding the address is
+/// split in halves down to the address, keeping the halves without it. Used to drop a node's own
+/// address from a shared peer set without rebuilding the set from every other node.
+pub fn exclude_addr(nets: &[IpNet], addr: IpAddr) -> Vec<IpNet> {
+    let mut out = Vec::with_capacity(nets.len() + 8);
+    for &net in nets {
+        if !net.contains(&addr) {
+            out.push(net);
+            continue;
+        }
+        let mut cur = net;
+        while cur.prefix_len() < cur.max_prefix_len() {
+            let Ok(mut halves) = cur.subnets(cur.prefix_len() + 1) else { break };
+            let (Some(lo), Some(hi)) = (halves.next(), halves.next()) else { break };
+            if lo.contains(&addr) {
+                out.push(hi);
+                cur = lo;
+            } else {
+                out.push(lo);
+                cur = hi;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod exclude_tests {
+    use super::*;
+
+    #[test]
+    fn excluding_an_address_keeps_every_other() {
+        let nets: Vec<IpNet> = vec!["203.0.113.0/29".parse().unwrap(), "2001:db8::/126".parse().unwrap()];
+        let a: IpAddr = "203.0.113.5".parse().unwrap();
+        let out = exclude_addr(&nets, a);
+        for i in 0..8u8 {
+            let x = IpAddr::from([203, 0, 113, i]);
+            assert_eq!(out.iter().any(|n| n.contains(&x)), i != 5, "{x}");
+        }
+        assert!(out.iter().any(|n| n.contains(&"2001:db8::3".parse::<IpAddr>().unwrap())));
+        assert_eq!(out.len(), 3 + 1);
+    }
+}

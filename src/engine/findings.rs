@@ -315,16 +315,19 @@ impl Collector {
             }
         }
 
+        let labels = |set: &BTreeSet<(usize, usize)>| {
+            set.iter().map(|&(p, f)| format!("{}/{}", products[p].id, products[p].flows[f].id)).collect::<Vec<_>>().join(", ")
+        };
         let mut errata = BTreeSet::new();
         let mut temporary = BTreeSet::new();
         let refs = plan.rules().flat_map(|r| r.provenance.iter()).chain(plan.local_only.iter().map(|l| &l.provenance));
         for f in refs {
             let flow = f.flow(catalog);
             if flow.has_tag(Tag::Errata) {
-                errata.insert(format!("{}/{}", products[f.product].id, flow.id));
+                errata.insert((f.product, f.flow));
             }
             if flow.has_tag(Tag::Temporary) {
-                temporary.insert(format!("{}/{}", products[f.product].id, flow.id));
+                temporary.insert((f.product, f.flow));
             }
         }
         if !errata.is_empty() {
@@ -332,7 +335,7 @@ impl Collector {
                 Code::ErrataInUse,
                 Severity::Info,
                 name,
-                format!("rules rest on flows where the document is wrong or ambiguous (see their notes): {}", errata.into_iter().collect::<Vec<_>>().join(", ")),
+                format!("rules rest on flows where the document is wrong or ambiguous (see their notes): {}", labels(&errata)),
             );
         }
         if !temporary.is_empty() {
@@ -340,7 +343,7 @@ impl Collector {
                 Code::TemporaryPort,
                 Severity::Info,
                 name,
-                format!("ports only needed during setup or testing; close them afterwards: {}", temporary.into_iter().collect::<Vec<_>>().join(", ")),
+                format!("ports only needed during setup or testing; close them afterwards: {}", labels(&temporary)),
             );
         }
         self.conflicts(catalog, name, entries);

@@ -166,7 +166,8 @@ struct Shared {
 enum PeerSrc {
     Any,
     Shared(Rc<Shared>),
-    Nets(Vec<IpNet>),
+    /// Shared by every member the same outside endpoint applies to.
+    Nets(Rc<[IpNet]>),
     Dns(String),
 }
 
@@ -175,7 +176,8 @@ enum PeerSrc {
 struct Entry {
     direction: Direction,
     protocol: Protocol,
-    ports: PortSet,
+    /// Shared by every entry of one resolved flow instance.
+    ports: Rc<PortSet>,
     peers: PeerSrc,
     flow: FlowRef,
     /// The ports came from an unset dynamic parameter's fallback range.
@@ -304,14 +306,14 @@ impl<'c, 't> Deriver<'c, 't> {
             Endpoint::Any => Outside::Peers(PeerSrc::Any),
             Endpoint::Localhost => Outside::Localhost,
             Endpoint::Zone(z) => match self.topology.zone(z) {
-                Some(zone) if !zone.cidrs.is_empty() => Outside::Peers(PeerSrc::Nets(zone.cidrs.clone())),
+                Some(zone) if !zone.cidrs.is_empty() => Outside::Peers(PeerSrc::Nets(zone.cidrs.as_slice().into())),
                 _ => Outside::Missing(z.clone()),
             },
-            Endpoint::Cidrs(v) => Outside::Peers(PeerSrc::Nets(v.iter().filter_map(|s| s.parse().ok()).collect())),
+            Endpoint::Cidrs(v) => Outside::Peers(PeerSrc::Nets(v.iter().filter_map(|s| s.parse().ok()).collect::<Vec<IpNet>>().into())),
             Endpoint::Dns(name) => {
                 match self.topology.external_hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name)) {
                     Some(h) if !h.addresses.is_empty() => {
-                        Outside::Peers(PeerSrc::Nets(h.addresses.iter().map(|a| IpNet::from(*a)).collect()))
+                        Outside::Peers(PeerSrc::Nets(h.addresses.iter().map(|a| IpNet::from(*a)).collect::<Vec<IpNet>>().into()))
                     }
                     _ => Outside::Peers(PeerSrc::Dns(name.clone())),
                 }
@@ -384,6 +386,10 @@ impl<'c, 't> Deriver<'c, 't> {
 
     /// Groups members by the parameter values they give a flow, so every group resolves once.
     fn group(&self, ms: &[Member<'t>], params: &FlowParams<'c>) -> Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> {
+        // Most flows name no parameter: every member resolves alike.
+        if params.refs.is_empty() {
+            return if ms.is_empty() { Vec::new() } else { vec![(Vec::new(), ms.to_vec())] };
+        }
         let mut groups: Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> = Vec::new();
         let mut index: HashMap<Vec<Setting<'t>>, usize> = HashMap::new();
         for m in ms {
@@ -474,18 +480,25 @@ impl<'c, 't> Deriver<'c, 't> {
         if shared.nodes.binary_search(&node).is_err() {
             return Some(PeerSrc::Shared(Rc::clone(shared)));
         }
-        let nets: Vec<IpNet> = shared
-            .nodes
-            .iter()
-            .filter(|&&n| n != node)
-            .flat_map(|&n| self.topology.nodes[n].addresses.iter().map(|a| IpNet::from(*a)))
-            .collect();
-        (!nets.is_empty()).then_some(PeerSrc::Nets(nets))
+        // Subtract the node's own addresses from the aggregated set: linear in the set's size, not
+        // in the group's, so a large group flowing to itself stays cheap.
+        let mut nets: Vec<IpNet> = Vec::new();
+        for peers in [&shared.v4, &shared.v6].into_iter().flatten() {
+            match peers {
+                Peers::V4(v) => nets.extend(v.iter().map(|n| IpNet::V4(*n))),
+                Peers::V6(v) => nets.extend(v.iter().map(|n| IpNet::V6(*n))),
+                _ => {}
+            }
+        }
+        for a in &self.topology.nodes[node].addresses {
+            nets = crate::net::exclude_addr(&nets, *a);
+        }
+        (!nets.is_empty()).then_some(PeerSrc::Nets(nets.into()))
     }
 
-    fn push(&mut self, node: usize, direction: Direction, flow: &Flow, flow_ref: FlowRef, ports: &PortSet, peers: PeerSrc, fallback: bool) {
+    fn push(&mut self, node: usize, direction: Direction, flow: &Flow, flow_ref: FlowRef, ports: &Rc<PortSet>, peers: PeerSrc, fallback: bool) {
         for &protocol in &flow.protocols {
-            self.entries[node].push(Entry { direction, protocol, ports: ports.clone(), peers: peers.clone(), flow: flow_ref, fallback });
+            self.entries[node].push(Entry { direction, protocol, ports: Rc::clone(ports), peers: peers.clone(), flow: flow_ref, fallback });
         }
     }
 
@@ -521,6 +534,7 @@ impl<'c, 't> Deriver<'c, 't> {
         for (si, (ssig, sgroup)) in sources.iter().enumerate() {
             for (ti, (tsig, tgroup)) in targets.iter().enumerate() {
                 let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, tsig, ssig) else { continue };
+                let ports = Rc::new(ports);
                 for m in sgroup {
                     if let Some(peers) = self.peers_excluding(&target_sets[ti], m.node) {
                         let r = FlowRef { product: p, role: m.role, flow: fi };
@@ -541,13 +555,14 @@ impl<'c, 't> Deriver<'c, 't> {
     fn role_to_outside(&mut self, p: usize, fi: usize, flow: &'c Flow, params: &FlowParams<'c>, ms: &[Member<'t>], outside: Outside, direction: Direction) {
         for (sig, group) in self.group(ms, params) {
             let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, &sig, &sig) else { continue };
+            let ports = Rc::new(ports);
             for m in &group {
                 let r = FlowRef { product: p, role: m.role, flow: fi };
                 match &outside {
                     Outside::Peers(peers) => self.push(m.node, direction, flow, r, &ports, peers.clone(), fallback),
                     Outside::Localhost if direction == Direction::Inbound => {
                         for &protocol in &flow.protocols {
-                            self.local_only[m.node].push(LocalPort { protocol, ports: ports.clone(), provenance: r });
+                            self.local_only[m.node].push(LocalPort { protocol, ports: PortSet::clone(&ports), provenance: r });
                         }
                     }
                     Outside::Localhost => {}
@@ -578,26 +593,32 @@ impl<'c, 't> Deriver<'c, 't> {
 /// ports unions its peers; then, per address family, rules with the same peers union their ports.
 /// Both steps keep exactly the set of allowed (direction, protocol, port, address) tuples.
 fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
-    // Step 1: union peers per (direction, protocol, ports).
-    let mut by_ports: BTreeMap<(Direction, Protocol, &PortSet, bool), Vec<&Entry>> = BTreeMap::new();
-    for e in entries {
-        let management = e.flow.flow(catalog).has_tag(Tag::Management);
-        by_ports.entry((e.direction, e.protocol, &e.ports, management)).or_default().push(e);
-    }
+    // Step 1: union peers per (direction, protocol, ports), found as runs of a sorted list.
+    let key = |e: &Entry| (e.direction, e.protocol, e.flow.flow(catalog).has_tag(Tag::Management));
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.ports.cmp(&b.ports)));
+    let runs = sorted.chunk_by(|a, b| key(a) == key(b) && a.ports == b.ports);
     // Step 2: split per family and union ports per (direction, protocol, peers).
     // Management access stays in rules of its own, so exporters can put it first and an operator
     // can see it at a glance.
-    let mut by_peers: HashMap<(Direction, Protocol, Peers, bool), (PortSet, BTreeSet<FlowRef>)> = HashMap::new();
-    let mut add = |key: (Direction, Protocol, Peers), ports: &PortSet, refs: &BTreeSet<FlowRef>| {
-        let management = refs.iter().any(|f| f.flow(catalog).has_tag(Tag::Management));
-        let slot = by_peers.entry((key.0, key.1, key.2, management)).or_default();
-        slot.0 = slot.0.union(ports);
-        slot.1.extend(refs.iter().copied());
+    // A node has tens of rules: a linear search beats hashing long peer lists.
+    let mut by_peers: Vec<((Direction, Protocol, Peers, bool), PortSet, Vec<FlowRef>)> = Vec::new();
+    let mut add = |key: (Direction, Protocol, Peers), ports: &PortSet, refs: &[FlowRef], management: bool| {
+        let key = (key.0, key.1, key.2, management);
+        match by_peers.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(slot) => {
+                slot.1 = slot.1.union(ports);
+                slot.2.extend_from_slice(refs);
+            }
+            None => by_peers.push((key, ports.clone(), refs.to_vec())),
+        }
     };
-    for ((direction, protocol, ports, _), group) in by_ports {
-        let refs: BTreeSet<FlowRef> = group.iter().map(|e| e.flow).collect();
+    for group in runs {
+        let (direction, protocol, management) = key(group[0]);
+        let ports: &PortSet = &group[0].ports;
+        let refs: Vec<FlowRef> = group.iter().map(|e| e.flow).collect();
         if group.iter().any(|e| matches!(e.peers, PeerSrc::Any)) {
-            add((direction, protocol, Peers::Any), ports, &refs);
+            add((direction, protocol, Peers::Any), ports, &refs, management);
             continue;
         }
         let shared: Vec<&Rc<Shared>> = group
@@ -614,7 +635,7 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
             (None, None)
         } else {
             let mut b = AddrSetBuilder::default();
-            for e in &group {
+            for e in group {
                 match &e.peers {
                     PeerSrc::Shared(s) => {
                         for peers in [&s.v4, &s.v6].into_iter().flatten() {
@@ -637,21 +658,18 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
         // Both families are kept even on a node that lists addresses of one family only: the list
         // may be incomplete, and a missing rule could lock an operator out.
         for peers in [v4, v6].into_iter().flatten() {
-            add((direction, protocol, peers), ports, &refs);
+            add((direction, protocol, peers), ports, &refs, management);
         }
         if !dns.is_empty() {
-            add((direction, protocol, Peers::Dns(dns.into_iter().map(str::to_string).collect())), ports, &refs);
+            add((direction, protocol, Peers::Dns(dns.into_iter().map(str::to_string).collect())), ports, &refs, management);
         }
     }
     let mut rules: Vec<Rule> = by_peers
         .into_iter()
-        .map(|((direction, protocol, peers, _), (ports, refs))| Rule {
-            direction,
-            protocol,
-            ports,
-            peers,
-            provenance: refs.into_iter().collect(),
-            tags: Vec::new(),
+        .map(|((direction, protocol, peers, _), ports, mut refs)| {
+            refs.sort_unstable();
+            refs.dedup();
+            Rule { direction, protocol, ports, peers, provenance: refs, tags: Vec::new() }
         })
         .collect();
     tag_rules(catalog, &mut rules);
@@ -675,8 +693,10 @@ fn rule_key(r: &Rule) -> (Direction, bool, Protocol, &PortSet, &Peers) {
 /// Fills each rule's tags from its provenance.
 fn tag_rules(catalog: &Catalog, rules: &mut [Rule]) {
     for r in rules {
-        let tags: BTreeSet<Tag> = r.provenance.iter().flat_map(|f| f.flow(catalog).tags.iter().copied()).collect();
-        r.tags = tags.into_iter().collect();
+        let mut tags: Vec<Tag> = r.provenance.iter().flat_map(|f| f.flow(catalog).tags.iter().copied()).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        r.tags = tags;
     }
 }
 

@@ -1,8 +1,527 @@
-//! netsh export (to be written).
+//! netsh export: a `.cmd` file of `netsh advfirewall` commands for cmd.exe (run it, or paste it into an
+//! elevated console).
+//!
+//! Windows Firewall has no rule groups netsh can write, so our rules are named `fwtopo-<node>-...` and
+//! each exact name is deleted right before it is added: re-running gives the same rules and never
+//! duplicates them. Addresses are split into numbered rules so no line passes cmd.exe's 8,191-character
+//! limit (Aerleon's netsh output does at about 590 peers). The planning here (names, chunks, ICMP) is
+//! shared with the PowerShell export, so both scripts create rules with the same names.
 
-use super::Export;
+use super::{header, text, Egress, Export};
+use crate::catalog::Tag;
+use crate::engine::{Direction, Rule};
+use crate::net::Peers;
+use crate::ports::{PortRange, PortSet, Protocol};
+use crate::target::Target;
 
+/// cmd.exe's documented command-line limit; every emitted line stays below it.
+pub const MAX_LINE: usize = 8191;
+/// Most remote-address entries one rule takes (community-observed limit of Windows Firewall).
+const MAX_ADDRS: usize = 1000;
+/// Characters the address list of one rule may take (quotes and commas of the PowerShell form
+/// included), leaving room for the name, ports and description under [`MAX_LINE`].
+const ADDR_BUDGET: usize = 6000;
+/// Port ranges per rule, so a port list stays a short part of the line.
+const MAX_PORT_ITEMS: usize = 100;
+/// Where both Windows exports keep the policy as it was before their first run.
+pub(super) const BACKUP_FILE: &str = "fwtopo-backup.wfw";
+/// The backup path as cmd.exe writes it: the only `%` in a netsh export.
+const BACKUP_CMD: &str = r#""%TEMP%\fwtopo-backup.wfw""#;
+
+/// ICMP types let in (and, with `--egress strict`, out): IPv4 unreachable (path MTU), echo, time
+/// exceeded; IPv6 errors, echo, multicast listener discovery and neighbour/router discovery, without
+/// which IPv6 stops working on the link.
+pub(super) const ICMPV4_TYPES: [u8; 3] = [3, 8, 11];
+pub(super) const ICMPV6_TYPES: [u8; 13] = [1, 2, 3, 4, 128, 130, 131, 132, 133, 134, 135, 136, 143];
+
+/// Where a planned Windows rule comes from, for its name and its place in the script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// Management access from the admin zone: always first.
+    Management,
+    Inbound,
+    Outbound,
+}
+
+/// The protocol field of a Windows rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum WinProto {
+    Tcp,
+    Udp,
+    Icmpv4(u8),
+    Icmpv6(u8),
+}
+
+impl WinProto {
+    fn from_protocol(p: Protocol) -> Self {
+        match p {
+            Protocol::Tcp => WinProto::Tcp,
+            Protocol::Udp => WinProto::Udp,
+        }
+    }
+}
+
+/// The remote side of one planned Windows rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Remote {
+    Any,
+    /// Addresses of one family, already formatted (`203.0.113.2`, `198.51.100.0/24`).
+    List(Vec<String>),
+    /// One host name, which only an apply-time lookup can turn into addresses.
+    Dns(String),
+}
+
+/// One Windows firewall rule as both exports write it.
+#[derive(Debug, Clone)]
+pub(super) struct WinRule {
+    /// `fwtopo-<node>-<kind><nn>-<proto>-<family>[-<chunk>]`: ASCII, unique within the node.
+    pub name: String,
+    pub kind: Kind,
+    pub direction: Direction,
+    pub protocol: WinProto,
+    /// Local (inbound) or remote (outbound) ports; empty for ICMP.
+    pub ports: Vec<PortRange>,
+    pub remote: Remote,
+    /// ASCII text without quotes or cmd.exe metacharacters.
+    pub description: String,
+}
+
+/// A derived rule the Windows exports do not add, and why (host-name peers in netsh; outbound rules
+/// under `--egress open`).
+#[derive(Debug, Clone)]
+pub(super) struct Listed {
+    pub rule: Rule,
+    pub comment: String,
+}
+
+/// Everything one Windows export writes for a node, in order.
+#[derive(Debug, Clone)]
+pub(super) struct WinPlan {
+    /// Management rules, then ICMP, then the other inbound rules, then (strict egress) outbound.
+    pub rules: Vec<WinRule>,
+    /// Outbound rules under `--egress open`: listed as comments.
+    pub outbound_listed: Vec<Listed>,
+    /// Whether the node needs the PA WinRM preparation (a rule carries the WinRM Basic/HTTP tag).
+    pub winrm_basic_http: bool,
+    /// The addresses that may reach WinRM over HTTP (the Management Node's), for the warning.
+    pub winrm_peers: Vec<String>,
+}
+
+/// An address as Windows Firewall writes it: host networks without their `/32` or `/128`.
+pub(super) fn addr_v4(n: &ipnet::Ipv4Net) -> String {
+    if n.prefix_len() == 32 { n.addr().to_string() } else { n.to_string() }
+}
+
+pub(super) fn addr_v6(n: &ipnet::Ipv6Net) -> String {
+    if n.prefix_len() == 128 { n.addr().to_string() } else { n.to_string() }
+}
+
+/// Splits an address list into chunks that respect [`MAX_ADDRS`] and [`ADDR_BUDGET`].
+fn chunk_addrs(addrs: Vec<String>) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    let mut used = 0;
+    for a in addrs {
+        // `'a',` in PowerShell is the longest form: the address, two quotes and a comma.
+        let w = a.len() + 3;
+        if !cur.is_empty() && (used + w > ADDR_BUDGET || cur.len() >= MAX_ADDRS) {
+            out.push(std::mem::take(&mut cur));
+            used = 0;
+        }
+        used += w;
+        cur.push(a);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The remote sides a rule's peers become: one (`any`, one family, or one per host name) or
+/// several address chunks.
+fn remotes(peers: &Peers) -> (&'static str, Vec<Remote>) {
+    match peers {
+        Peers::Any => ("any", vec![Remote::Any]),
+        Peers::V4(v) => ("v4", chunk_addrs(v.iter().map(addr_v4).collect()).into_iter().map(Remote::List).collect()),
+        Peers::V6(v) => ("v6", chunk_addrs(v.iter().map(addr_v6).collect()).into_iter().map(Remote::List).collect()),
+        Peers::Dns(v) => ("dns", v.iter().map(|n| Remote::Dns(n.clone())).collect()),
+    }
+}
+
+/// Plans one node's Windows rules: names, chunks, order. Both Windows exports print this plan.
+pub(super) fn plan(x: &Export) -> WinPlan {
+    let node = &x.node().name;
+    let strict = x.options.egress == Egress::Strict;
+    let mut rules = Vec::new();
+    let mut counters = [0usize; 3];
+    let mut add = |rules: &mut Vec<WinRule>, kind: Kind, r: &Rule, description: String| {
+        let slot = match kind {
+            Kind::Management => 0,
+            Kind::Inbound => 1,
+            Kind::Outbound => 2,
+        };
+        counters[slot] += 1;
+        let label = match kind {
+            Kind::Management => "mgmt",
+            Kind::Inbound => "in",
+            Kind::Outbound => "out",
+        };
+        let base = format!("fwtopo-{node}-{label}{:02}-{}", counters[slot], r.protocol.as_str());
+        let (family, remotes) = remotes(&r.peers);
+        let port_chunks = text::chunk_ports(&r.ports, MAX_PORT_ITEMS, 1);
+        let total = port_chunks.len() * remotes.len();
+        let mut k = 0;
+        for ports in &port_chunks {
+            for remote in &remotes {
+                k += 1;
+                let name = if total > 1 { format!("{base}-{family}-{k}") } else { format!("{base}-{family}") };
+                rules.push(WinRule {
+                    name,
+                    kind,
+                    direction: r.direction,
+                    protocol: WinProto::from_protocol(r.protocol),
+                    ports: ports.ranges().to_vec(),
+                    remote: remote.clone(),
+                    description: description.clone(),
+                });
+            }
+        }
+    };
+
+    let (mgmt, other): (Vec<&Rule>, Vec<&Rule>) = x.inbound().iter().partition(|r| r.is_management());
+    for r in &mgmt {
+        add(&mut rules, Kind::Management, r, text::cmd_text(&x.rule_comment(r)));
+    }
+    icmp_rules(node, Direction::Inbound, &mut rules);
+    for r in &other {
+        add(&mut rules, Kind::Inbound, r, text::cmd_text(&x.rule_comment(r)));
+    }
+    let mut outbound_listed = Vec::new();
+    if strict {
+        icmp_rules(node, Direction::Outbound, &mut rules);
+        for r in x.outbound() {
+            add(&mut rules, Kind::Outbound, r, text::cmd_text(&x.rule_comment(r)));
+        }
+    } else {
+        outbound_listed = x.outbound().iter().map(|r| Listed { rule: r.clone(), comment: x.rule_comment(r) }).collect();
+    }
+
+    let winrm: Vec<&Rule> = x.inbound().iter().filter(|r| r.has_tag(Tag::WinrmBasicHttp)).collect();
+    let mut winrm_peers: Vec<String> = winrm.iter().flat_map(|r| r.peers.to_strings()).collect();
+    winrm_peers.sort();
+    winrm_peers.dedup();
+    WinPlan { rules, outbound_listed, winrm_basic_http: !winrm.is_empty(), winrm_peers }
+}
+
+/// ICMP rules that keep IPv4 path MTU discovery and IPv6 neighbour discovery working.
+fn icmp_rules(node: &str, direction: Direction, rules: &mut Vec<WinRule>) {
+    let dir = match direction {
+        Direction::Inbound => "in",
+        Direction::Outbound => "out",
+    };
+    let kind = match direction {
+        Direction::Inbound => Kind::Inbound,
+        Direction::Outbound => Kind::Outbound,
+    };
+    for t in ICMPV4_TYPES {
+        rules.push(WinRule {
+            name: format!("fwtopo-{node}-icmpv4-{dir}-{t}"),
+            kind,
+            direction,
+            protocol: WinProto::Icmpv4(t),
+            ports: Vec::new(),
+            remote: Remote::Any,
+            description: format!("fwtopo: ICMPv4 type {t} ({})", icmpv4_name(t)),
+        });
+    }
+    for t in ICMPV6_TYPES {
+        rules.push(WinRule {
+            name: format!("fwtopo-{node}-icmpv6-{dir}-{t}"),
+            kind,
+            direction,
+            protocol: WinProto::Icmpv6(t),
+            ports: Vec::new(),
+            remote: Remote::Any,
+            description: format!("fwtopo: ICMPv6 type {t} ({})", icmpv6_name(t)),
+        });
+    }
+}
+
+fn icmpv4_name(t: u8) -> &'static str {
+    match t {
+        3 => "destination unreachable, path MTU discovery",
+        8 => "echo request",
+        11 => "time exceeded",
+        _ => "other",
+    }
+}
+
+fn icmpv6_name(t: u8) -> &'static str {
+    match t {
+        1 => "destination unreachable",
+        2 => "packet too big, path MTU discovery",
+        3 => "time exceeded",
+        4 => "parameter problem",
+        128 => "echo request",
+        130 => "multicast listener query",
+        131 => "multicast listener report",
+        132 => "multicast listener done",
+        133 => "router solicitation",
+        134 => "router advertisement",
+        135 => "neighbor solicitation",
+        136 => "neighbor advertisement",
+        143 => "multicast listener report v2",
+        _ => "other",
+    }
+}
+
+/// A short, one-line description of a derived rule for a comment: direction, protocol, ports and
+/// peers (at most a few addresses, so a comment never grows with the peer count).
+pub(super) fn rule_summary(r: &Rule) -> String {
+    let peers = r.peers.to_strings();
+    let shown = if peers.len() > 6 {
+        format!("{} and {} more", peers[..6].join(" "), peers.len() - 6)
+    } else {
+        peers.join(" ")
+    };
+    let (dir, way) = match r.direction {
+        Direction::Inbound => ("in", "from"),
+        Direction::Outbound => ("out", "to"),
+    };
+    let ports = text::ports(&r.ports, "-", ",");
+    text::comment_text(&format!("{dir} {} {} {way} {shown}", r.protocol.as_str(), short_ports(&ports)))
+}
+
+/// A port list for a comment, cut so a comment line stays short.
+fn short_ports(ports: &str) -> String {
+    if ports.len() <= 120 { ports.to_string() } else { format!("{}...", &ports[..117]) }
+}
+
+/// The lines the netsh and PowerShell headers share about what the script cannot do.
+pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
+    let mut v = vec![
+        "Windows Firewall never filters loopback, and replies to allowed connections pass statefully.".to_string(),
+        "Rules that were already enabled before (built-in groups such as Remote Desktop or File and".to_string(),
+        "Printer Sharing) still apply next to these: review them in wf.msc.".to_string(),
+    ];
+    if !x.inbound().iter().any(|r| r.is_management()) {
+        v.push("WARNING: this node has no management rule (RDP/WinRM from the admin zone); with the inbound".into());
+        v.push("default block, only consoles and already open sessions reach it.".into());
+    }
+    for lp in &x.node_plan.local_only {
+        let label = lp.provenance.label(x.catalog);
+        v.push(text::comment_text(&format!(
+            "not opened (loopback only; bind the service to 127.0.0.1): {} {} [{label}]",
+            lp.protocol.as_str(),
+            text::ports(&lp.ports, "-", ",")
+        )));
+    }
+    v.into_iter().map(|l| format!("{comment}{l}").trim_end().to_string()).collect()
+}
+
+/// `REM` plus text that is already comment-safe.
+fn rem(s: &str) -> String {
+    if s.is_empty() { "REM".to_string() } else { format!("REM {s}") }
+}
+
+/// The netsh `protocol=` value.
+fn proto(p: WinProto) -> String {
+    match p {
+        WinProto::Tcp => "TCP".into(),
+        WinProto::Udp => "UDP".into(),
+        WinProto::Icmpv4(t) => format!("icmpv4:{t},any"),
+        WinProto::Icmpv6(t) => format!("icmpv6:{t},any"),
+    }
+}
+
+/// One `add rule` line.
+fn add_rule(r: &WinRule) -> Option<String> {
+    let remote = match &r.remote {
+        Remote::Any => "any".to_string(),
+        Remote::List(v) => v.join(","),
+        Remote::Dns(_) => return None,
+    };
+    let dir = match r.direction {
+        Direction::Inbound => "in",
+        Direction::Outbound => "out",
+    };
+    let mut line = format!(
+        "netsh advfirewall firewall add rule name=\"{}\" dir={dir} action=allow protocol={}",
+        r.name,
+        proto(r.protocol)
+    );
+    if !r.ports.is_empty() {
+        let key = if r.direction == Direction::Inbound { "localport" } else { "remoteport" };
+        let ps = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
+        line.push_str(&format!(" {key}={ps}"));
+    }
+    line.push_str(&format!(" remoteip={remote} profile=any enable=yes"));
+    if r.direction == Direction::Inbound {
+        line.push_str(" edge=no");
+    }
+    line.push_str(&format!(" description=\"{}\"", r.description));
+    Some(line)
+}
+
+/// The cmd.exe script for one node.
 pub fn render(x: &Export) -> String {
-    let _ = x;
-    String::new()
+    let node = &x.node().name;
+    let p = plan(x);
+    let strict = x.options.egress == Egress::Strict;
+    let mut out: Vec<String> = vec!["@echo off".into()];
+
+    let apply = [
+        "save as a .cmd file and run it in an elevated cmd.exe (Run as administrator), or paste it into one.",
+        "It first saves the current firewall policy to fwtopo-backup.wfw in the TEMP folder (only if that",
+        "file does not exist yet, so the backup stays the policy from before fwtopo), then deletes and adds",
+        "each fwtopo rule of this node by its exact name, then sets the default policy.",
+        "A delete prints: No rules match the specified criteria. on the first run; that is expected.",
+    ];
+    let rollback = [
+        "netsh advfirewall import of that backup (the script prints the full path at the start and end):",
+        "  netsh advfirewall import TEMP-folder\\fwtopo-backup.wfw",
+        "For a rollback that happens by itself unless confirmed, use the powershell export instead.",
+        "Rules of an older export whose names this one no longer uses stay; remove them in PowerShell:",
+        "  Remove-NetFirewallRule -DisplayName fwtopo-NODE-*",
+    ];
+    let rollback: Vec<String> = rollback.iter().map(|l| l.replace("NODE", node)).collect();
+    let rollback: Vec<&str> = rollback.iter().map(String::as_str).collect();
+    for l in header(x, Target::Netsh, &apply, &rollback) {
+        out.push(rem(&l));
+    }
+    out.extend(windows_notes(x, "").iter().map(|l| rem(l)));
+    out.push(String::new());
+
+    out.push(rem("---- backup of the current policy, for roll back ----"));
+    out.push(format!("if not exist {BACKUP_CMD} netsh advfirewall export {BACKUP_CMD}"));
+    out.push(format!("echo fwtopo: backup of the firewall policy from before fwtopo: {BACKUP_CMD}"));
+    out.push(String::new());
+
+    out.push(rem("---- this node's rules: each exact name is deleted, then added ----"));
+    let mut section = None;
+    for r in &p.rules {
+        let title = match (r.kind, r.protocol) {
+            (Kind::Management, _) => "management access from the admin zone, first, so the way in stays open",
+            (_, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) if r.direction == Direction::Inbound => {
+                "ICMP: IPv4 path MTU discovery and IPv6 neighbour discovery need it"
+            }
+            (_, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) => "ICMP out (--egress strict)",
+            (Kind::Inbound, _) => "inbound",
+            (Kind::Outbound, _) => "outbound (--egress strict)",
+        };
+        if section != Some(title) {
+            out.push(String::new());
+            out.push(rem(&format!("-- {title}")));
+            section = Some(title);
+        }
+        match add_rule(r) {
+            Some(line) => {
+                if !matches!(r.protocol, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) {
+                    out.push(rem(&r.description));
+                }
+                out.push(format!("netsh advfirewall firewall delete rule name=\"{}\"", r.name));
+                out.push(line);
+            }
+            None => {
+                let Remote::Dns(host) = &r.remote else { continue };
+                let (dir, way) = if r.direction == Direction::Inbound { ("inbound", "from") } else { ("outbound", "to") };
+                let ports = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
+                let proto = proto(r.protocol).to_ascii_lowercase();
+                out.push(rem(&text::comment_text(&format!(
+                    "NOT ADDED: {dir} {proto} {} {way} {host}: a DNS name, and Windows Firewall holds only addresses.",
+                    short_ports(&ports)
+                ))));
+                out.push(rem(
+                    "Pin its addresses as an external host in the topology and export again, or use the powershell export (it resolves the name when applied).",
+                ));
+                out.push(format!("echo fwtopo: WARNING: no rule for {}", text::comment_text(&format!("{dir} {proto} {way} {host}")).replace(['(', ')'], "")));
+            }
+        }
+    }
+    if !p.outbound_listed.is_empty() {
+        out.push(String::new());
+        out.push(rem("-- outbound is allowed by default (--egress open); the derived outbound rules, for reference:"));
+        for l in &p.outbound_listed {
+            out.push(rem(&format!("  {}: {}", rule_summary(&l.rule), l.comment)));
+        }
+    }
+    out.push(String::new());
+
+    out.push(rem("---- default policy for every profile, then make sure the firewall is on ----"));
+    let policy = if strict { "blockinbound,blockoutbound" } else { "blockinbound,allowoutbound" };
+    out.push(format!("netsh advfirewall set allprofiles firewallpolicy {policy}"));
+    out.push("netsh advfirewall set allprofiles state on".into());
+
+    if p.winrm_basic_http {
+        out.push(String::new());
+        out.extend(winrm_block(&p.winrm_peers));
+    }
+
+    out.push(String::new());
+    out.push("echo fwtopo: done. Check that a new Remote Desktop session from the admin zone still connects.".into());
+    out.push(format!("echo fwtopo: to roll back: netsh advfirewall import {BACKUP_CMD}"));
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+/// The WinRM preparation of the PA document for IIS and SmarterMail service nodes, with its warning.
+fn winrm_block(peers: &[String]) -> Vec<String> {
+    let peers = text::comment_text(&peers.join(" "));
+    let mut v: Vec<String> = [
+        "---- WinRM preparation from the PA document (IIS and SmarterMail service nodes) ----".to_string(),
+        "WARNING: this turns on WinRM Basic authentication over plain HTTP (AllowUnencrypted): the".into(),
+        "password of the account the Management Node uses crosses the network in clear text, readable".into(),
+        "by anyone on the path. Port 5985 is opened above to the Management Node only:".into(),
+        format!("  {peers}"),
+        "and the built-in rule Windows Remote Management (HTTP-In), which allows 5985 from any address,".into(),
+        "is disabled at the end. Safer: an HTTPS listener on 5986 with a certificate".into(),
+        "(winrm quickconfig -transport:https), Basic only over HTTPS, AllowUnencrypted left false;".into(),
+        "then delete these lines. winrm quickconfig is not used here because it turns the built-in".into(),
+        "HTTP-In rule back on.".into(),
+        "sc config needs the space after start= (sc.exe syntax). net start waits until the service runs,".into(),
+        "which replaces the document's timeout pauses. The listener and service may already exist: an".into(),
+        "error saying so is expected. cmd /c is needed because winrm is itself a .cmd script.".into(),
+    ]
+    .iter()
+    .map(|l| rem(l))
+    .collect();
+    v.push("echo fwtopo: WARNING: enabling WinRM Basic authentication over plain HTTP, port 5985, Management Node only. Prefer HTTPS on 5986.".into());
+    v.extend(WINRM_CMD.iter().map(|l| l.to_string()));
+    v
+}
+
+/// The PA document's commands, verbatim where they are correct (`start= auto` keeps its space).
+pub(super) const WINRM_CMD: [&str; 6] = [
+    "sc config winrm start= auto",
+    "net start winrm",
+    r#"cmd /c winrm put winrm/config/service @{AllowUnencrypted = "true"}"#,
+    r#"cmd /c winrm put winrm/config/service/Auth @{Basic = "true"}"#,
+    r#"cmd /c winrm create winrm/config/Listener?Address=*+Transport=http @{Port="5985"}"#,
+    r#"netsh advfirewall firewall set rule name="Windows Remote Management (HTTP-In)" new enable=no"#,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_budget_and_count() {
+        let addrs: Vec<String> = (0..3000).map(|i| format!("198.51.{}.{}", i / 256, i % 256)).collect();
+        let chunks = chunk_addrs(addrs.clone());
+        assert!(chunks.len() > 1);
+        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 3000);
+        for c in &chunks {
+            assert!(c.len() <= MAX_ADDRS);
+            assert!(c.iter().map(|a| a.len() + 3).sum::<usize>() <= ADDR_BUDGET);
+        }
+        assert_eq!(chunks.concat(), addrs);
+    }
+
+    #[test]
+    fn host_networks_lose_their_prefix() {
+        assert_eq!(addr_v4(&"203.0.113.2/32".parse().unwrap()), "203.0.113.2");
+        assert_eq!(addr_v4(&"198.51.100.0/24".parse().unwrap()), "198.51.100.0/24");
+        assert_eq!(addr_v6(&"2001:db8::1/128".parse().unwrap()), "2001:db8::1");
+    }
 }

@@ -1,0 +1,250 @@
+//! Bash pieces shared by the four Linux script targets (firewalld, ufw, CSF, APF).
+//!
+//! Declared from `firewalld.rs` with `#[path]` because `export/mod.rs` is shared; it belongs in
+//! `mod.rs` as `pub mod shell;`. Everything here is fixed text or text built from addresses, ports and
+//! names restricted at load; free text goes through [`text::comment_text`] only.
+
+use crate::export::text;
+use crate::export::{Egress, Export};
+use crate::engine::Rule;
+use crate::net::Peers;
+use crate::target::Target;
+use ipnet::IpNet;
+
+/// The tag every object or line we own carries, so a re-run finds and replaces exactly ours.
+pub const TAG: &str = "fwtopo";
+
+/// Where safe apply keeps its backup and roll-back script.
+pub const STATE_DIR: &str = "/var/lib/fwtopo";
+
+/// How a target's script differs in its shared parts.
+pub struct Spec<'a> {
+    pub target: Target,
+    /// Header lines under "apply:" and "roll back:".
+    pub apply: &'a [&'a str],
+    pub rollback: &'a [&'a str],
+    /// Extra `case` arms for the argument loop (`--offline) OFFLINE=1 ;;`), and their help lines.
+    pub extra_args: &'a [(&'a str, &'a str, &'a str)],
+}
+
+/// Shebang, header, strict mode, `say`/`die`, argument parsing and the root check.
+pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
+    let mut out = vec!["#!/bin/bash".to_string()];
+    // Header lines are built from load-checked names and comment-safe text; only line breaks matter.
+    out.extend(
+        crate::export::header(x, spec.target, spec.apply, spec.rollback)
+            .into_iter()
+            .map(|l| format!("# {}", l.replace(['\n', '\r'], " "))),
+    );
+    out.push("#".into());
+    out.push("# Options: --no-confirm  apply without the confirm-or-roll-back step (automation)".into());
+    for (flag, _, help) in spec.extra_args {
+        out.push(format!("#          {flag:<12}{help}"));
+    }
+    out.push("# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation.".into());
+    out.push(String::new());
+    out.extend(
+        [
+            "set -euo pipefail",
+            "umask 077",
+            "",
+            "say() { printf 'fwtopo: %s\\n' \"$*\" >&2; }",
+            "die() { say \"error: $*\"; exit 1; }",
+            "",
+            "CONFIRM_SECONDS=\"${FWTOPO_CONFIRM_SECONDS:-60}\"",
+        ]
+        .map(String::from),
+    );
+    for (_, init, _) in spec.extra_args {
+        if !init.is_empty() {
+            out.push((*init).to_string());
+        }
+    }
+    out.push("for arg in \"$@\"; do".into());
+    out.push("  case \"$arg\" in".into());
+    out.push("    --no-confirm) CONFIRM_SECONDS=0 ;;".into());
+    for (flag, init, _) in spec.extra_args {
+        // `init` is `VAR=0`; the flag sets it to 1.
+        let var = init.split('=').next().unwrap_or_default();
+        out.push(format!("    {flag}) {var}=1 ;;"));
+    }
+    out.push("    -h|--help) sed -n '2,/^$/s/^# \\{0,1\\}//p' \"$0\"; exit 0 ;;".into());
+    out.push("    *) die \"unknown argument '$arg' (see --help)\" ;;".into());
+    out.push("  esac".into());
+    out.push("done".into());
+    out.push("case \"$CONFIRM_SECONDS\" in ''|*[!0-9]*) die \"FWTOPO_CONFIRM_SECONDS must be a whole number of seconds\" ;; esac".into());
+    out.push("[ \"$(id -u)\" -eq 0 ] || die \"run as root\"".into());
+    out.push(String::new());
+    out
+}
+
+/// The confirm-or-roll-back machinery in the spirit of `iptables-apply`: `safe_begin` saves the files
+/// the script changes and arms a detached timer that restores them; `safe_end` asks for `yes` and
+/// disarms, or rolls back at once. The target defines `backup_paths` (prints paths to save, one per
+/// line) and `rollback_body` (prints the restore commands, reading `$BACKUP`), and calls both
+/// functions around its changes.
+pub fn safe_apply(target: Target) -> Vec<String> {
+    let t = target.as_str();
+    let lines = [
+        "# --- safe apply: roll back unless confirmed (a detached timer survives a dropped SSH session) ---".to_string(),
+        format!("STATE_DIR={STATE_DIR}"),
+        format!("BACKUP=\"$STATE_DIR/{t}-backup.tar\""),
+        format!("ROLLBACK=\"$STATE_DIR/{t}-rollback.sh\""),
+        "ARMED=0".into(),
+        "TIMER=".into(),
+        "arm() {".into(),
+        "  setsid bash \"$ROLLBACK\" --after \"$1\" </dev/null >>\"$STATE_DIR/rollback.log\" 2>&1 &".into(),
+        "  TIMER=$!".into(),
+        "}".into(),
+        "disarm() {".into(),
+        "  if [ -n \"$TIMER\" ]; then kill -- \"-$TIMER\" 2>/dev/null || kill \"$TIMER\" 2>/dev/null || true; TIMER=; fi".into(),
+        "}".into(),
+        "on_exit() {".into(),
+        "  if [ \"$ARMED\" = 1 ]; then".into(),
+        "    ARMED=0; disarm".into(),
+        "    say \"stopped before confirmation: rolling back\"".into(),
+        "    bash \"$ROLLBACK\" || say \"roll back failed: run bash $ROLLBACK\"".into(),
+        "  fi".into(),
+        "}".into(),
+        "safe_begin() {".into(),
+        "  [ \"$CONFIRM_SECONDS\" -gt 0 ] || return 0".into(),
+        "  [ -t 0 ] || die \"safe apply needs a terminal to confirm on: run this interactively, or pass --no-confirm\"".into(),
+        "  mkdir -p \"$STATE_DIR\"".into(),
+        "  local paths=() p".into(),
+        "  while IFS= read -r p; do [ -e \"$p\" ] && paths+=(\"$p\"); done < <(backup_paths)".into(),
+        "  tar -cPf \"$BACKUP\" --files-from /dev/null".into(),
+        "  [ \"${#paths[@]}\" -eq 0 ] || tar -cPf \"$BACKUP\" \"${paths[@]}\"".into(),
+        "  {".into(),
+        "    echo '#!/bin/bash'".into(),
+        format!("    echo '# fwtopo roll back for {t}: restores the files saved before the last apply.'"),
+        "    echo 'if [ \"${1:-}\" = --after ]; then sleep \"$2\"; fi'".into(),
+        "    printf 'BACKUP=%q\\n' \"$BACKUP\"".into(),
+        "    rollback_body".into(),
+        "    echo 'echo \"fwtopo: rolled back\" >&2'".into(),
+        "  } > \"$ROLLBACK\"".into(),
+        "  ARMED=1".into(),
+        "  trap on_exit EXIT".into(),
+        "  arm $((CONFIRM_SECONDS + 180))".into(),
+        "  say \"safe apply armed: saved the old configuration to $BACKUP\"".into(),
+        "}".into(),
+        "safe_end() {".into(),
+        "  [ \"$ARMED\" = 1 ] || return 0".into(),
+        "  disarm; arm \"$CONFIRM_SECONDS\"".into(),
+        "  local answer=".into(),
+        "  read -r -t \"$CONFIRM_SECONDS\" -p \"fwtopo: new firewall active. Open a NEW session to check you can still log in, then type yes within ${CONFIRM_SECONDS}s to keep it: \" answer || true".into(),
+        "  disarm; ARMED=0".into(),
+        "  if [ \"$answer\" = yes ]; then".into(),
+        "    say \"kept. To roll back by hand: bash $ROLLBACK\"".into(),
+        "  else".into(),
+        "    say \"not confirmed: rolling back\"".into(),
+        "    bash \"$ROLLBACK\"".into(),
+        "    exit 1".into(),
+        "  fi".into(),
+        "}".into(),
+        String::new(),
+    ];
+    lines.to_vec()
+}
+
+/// `resolve FAMILY NAME...`: the addresses the names have now, one per line, validated to be
+/// addresses of that family (never a name, never "any"); nothing when a name does not resolve.
+pub fn resolve_fn() -> Vec<String> {
+    [
+        "# Host-name peers: resolved once, now. The rules hold these addresses until the next run.",
+        "resolve() {",
+        "  local fam=$1 db=ahostsv4 re='^[0-9]+(\\.[0-9]+){3}$'",
+        "  shift",
+        "  [ \"$fam\" = 6 ] && { db=ahostsv6; re='^[0-9a-fA-F:]*:[0-9a-fA-F:]*$'; }",
+        "  local n",
+        "  for n in \"$@\"; do getent \"$db\" \"$n\" 2>/dev/null || true; done | awk '{print $1}' | grep -E \"$re\" | sort -u || true",
+        "}",
+        "",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// A `# ...` comment line; the text is already comment-safe or passes through [`text::comment_text`].
+pub fn comment(s: &str) -> String {
+    if s.is_empty() { "#".into() } else { format!("# {}", text::comment_text(s).replace("  ", " ")) }
+}
+
+/// The comment line above a rule: services and provenance.
+pub fn rule_comment(x: &Export, r: &Rule) -> String {
+    format!("# {}", x.rule_comment(r))
+}
+
+/// Inbound rules with management (SSH, RDP, WinRM from admin) first, otherwise in engine order.
+pub fn inbound_ordered<'a>(x: &Export<'a>) -> Vec<&'a Rule> {
+    let (mut m, rest): (Vec<&Rule>, Vec<&Rule>) = x.inbound().iter().partition(|r| r.is_management());
+    m.extend(rest);
+    m
+}
+
+/// The outbound rules that become real rules (strict egress), or none (open egress: comments).
+pub fn outbound_enforced<'a>(x: &Export<'a>) -> &'a [Rule] {
+    match x.options.egress {
+        Egress::Strict => x.outbound(),
+        Egress::Open => &[],
+    }
+}
+
+/// For open egress: the derived outbound rules as comment lines (what strict mode would allow).
+pub fn outbound_as_comments(x: &Export) -> Vec<String> {
+    if x.options.egress == Egress::Strict || x.outbound().is_empty() {
+        return Vec::new();
+    }
+    let mut out =
+        vec!["# Outbound is open (--egress open). The derived outbound rules, for reference:".to_string()];
+    for r in x.outbound() {
+        out.push(format!(
+            "#   {} {} to {}: {}",
+            r.protocol.as_str(),
+            text::ports(&r.ports, "-", ","),
+            text::comment_text(&r.peers.to_string()),
+            x.rule_comment(r)
+        ));
+    }
+    out.push(String::new());
+    out
+}
+
+/// An address as firewalls print it: a host without its `/32` or `/128`, a network with its prefix.
+pub fn addr(net: &IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
+}
+
+/// The networks of an address peer set, either family; empty for `any` and host names.
+pub fn nets(p: &Peers) -> Vec<IpNet> {
+    match p {
+        Peers::V4(v) => v.iter().map(|n| IpNet::V4(*n)).collect(),
+        Peers::V6(v) => v.iter().map(|n| IpNet::V6(*n)).collect(),
+        Peers::Any | Peers::Dns(_) => Vec::new(),
+    }
+}
+
+/// Whether any rule the script enforces needs IPv6 switched on in the firewall's configuration.
+pub fn needs_v6(x: &Export) -> bool {
+    x.has_v6()
+        || x.inbound().iter().chain(outbound_enforced(x)).any(|r| matches!(r.peers, Peers::V6(_)))
+}
+
+/// Host names in a `Dns` peer set, as shell words (names are checked at load: letters, digits, `.`, `-`).
+pub fn dns_words(names: &[String]) -> String {
+    names.iter().map(|n| text::sh_quote(n)).collect::<Vec<_>>().join(" ")
+}
+
+/// The shell line that warns when host names resolved to nothing in a family.
+pub fn warn_unresolved(var: &str, names: &[String], fam: u8) -> String {
+    format!(
+        "[ -n \"${var}\" ] || say \"warning: {} has no IPv{fam} address now; its IPv{fam} rules allow nothing\"",
+        text::comment_text(&names.join(", "))
+    )
+}
+
+/// Joins lines into the script text with a final newline.
+pub fn finish(lines: Vec<String>) -> String {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}

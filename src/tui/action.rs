@@ -1,0 +1,98 @@
+//! Everything that can happen to the designer: key presses (through the keymap), mouse events, and
+//! the results of effects the loop performed. [`super::update::update`] is the only consumer, so a
+//! test can drive the whole designer with a list of actions and no terminal.
+
+use super::app::Screen;
+use super::clipboard::CopyOutcome;
+use fwtopo::topology::Topology;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    // Movement in the focused list (or the open picker, help, preview).
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    FocusNext,
+    FocusPrev,
+    Show(Screen),
+    Help,
+    /// Esc: close the open dialog.
+    Close,
+    /// Enter: the focused thing's main action (jump to a finding's node, assign a role, submit input).
+    Activate,
+
+    // Edits of whatever the focused pane lists (nodes, roles, zones, external hosts).
+    Add,
+    Rename,
+    Edit,
+    Delete,
+    Duplicate,
+    ChooseOs,
+    ToggleManagement,
+    EditNote,
+
+    // Export preview.
+    NextTarget,
+    PrevTarget,
+    ToggleEgress,
+
+    Undo,
+    Redo,
+    Save,
+    SaveAs,
+    Open,
+    Quit,
+    CycleTheme,
+    /// The selected node's commands: netsh on Windows (the export screen: the preview as shown).
+    Copy,
+    /// The selected Windows node's PowerShell commands.
+    CopyPowershell,
+
+    // Answers to a confirmation.
+    Yes,
+    No,
+    SaveFirst,
+
+    // Text entry.
+    Char(char),
+    Backspace,
+    DeleteForward,
+    ClearLine,
+
+    // Mouse and terminal.
+    Click { col: u16, row: u16 },
+    ScrollUp { col: u16, row: u16 },
+    ScrollDown { col: u16, row: u16 },
+    Resize(u16, u16),
+
+    // Results of effects, fed back by the loop.
+    Saved { path: PathBuf, result: Result<(), String> },
+    /// A Save As would replace another file; ask first.
+    WouldOverwrite(PathBuf),
+    Loaded { path: PathBuf, result: Result<Topology, String> },
+    Copied { what: String, outcome: CopyOutcome },
+    Written { path: PathBuf, result: Result<(), String> },
+    Recovered { original: Option<PathBuf>, result: Result<Topology, String> },
+}
+
+impl Action {
+    /// Whether the action comes from the operator (and so clears the last status message).
+    pub fn is_input(&self) -> bool {
+        !matches!(
+            self,
+            Action::Resize(..)
+                | Action::Saved { .. }
+                | Action::WouldOverwrite(_)
+                | Action::Loaded { .. }
+                | Action::Copied { .. }
+                | Action::Written { .. }
+                | Action::Recovered { .. }
+        )
+    }
+}

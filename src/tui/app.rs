@@ -1,0 +1,586 @@
+//! The designer's state. The topology is the document; the plan, findings and preview are caches
+//! recomputed by [`App::rederive`] whenever the topology changes, so views only read.
+
+use super::input::TextField;
+use super::theme::Theme;
+use fwtopo::catalog::{Catalog, HOST_PRODUCT};
+use fwtopo::engine::{self, Plan, Severity};
+use fwtopo::export::{self, Egress, Export, Options};
+use fwtopo::target::Target;
+use fwtopo::topology::{self, Problem, Topology};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// How many snapshots undo keeps: enough for a session, bounded for 1,000-node topologies.
+pub const UNDO_DEPTH: usize = 100;
+
+/// The top-level screens, switched with 1–5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Design,
+    Findings,
+    Zones,
+    Overview,
+    Export,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 5] = [Screen::Design, Screen::Findings, Screen::Zones, Screen::Overview, Screen::Export];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Design => "Design",
+            Screen::Findings => "Findings",
+            Screen::Zones => "Zones",
+            Screen::Overview => "Overview",
+            Screen::Export => "Export",
+        }
+    }
+
+    /// The panes of the screen, in focus order.
+    pub fn panes(self) -> &'static [Pane] {
+        match self {
+            Screen::Design => &[Pane::Nodes, Pane::Roles, Pane::Rules],
+            Screen::Findings => &[Pane::Findings],
+            Screen::Zones => &[Pane::Zones, Pane::Hosts],
+            Screen::Overview => &[Pane::Overview],
+            Screen::Export => &[Pane::Nodes, Pane::Preview],
+        }
+    }
+}
+
+/// A focusable area of a screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Nodes,
+    Roles,
+    Rules,
+    Findings,
+    Zones,
+    Hosts,
+    Overview,
+    Preview,
+}
+
+/// A selection in a list and the first visible row. The offset is kept by `update` (so scrolling is
+/// sticky) and clamped by [`Cursor::offset_for`], which views and mouse hit-testing share.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub sel: usize,
+    pub offset: usize,
+}
+
+impl Cursor {
+    pub fn clamp(&mut self, len: usize) {
+        self.sel = self.sel.min(len.saturating_sub(1));
+    }
+
+    /// Moves by `delta` rows, stopping at the ends.
+    pub fn step(&mut self, delta: isize, len: usize) {
+        if len == 0 {
+            self.sel = 0;
+            return;
+        }
+        self.sel = self.sel.saturating_add_signed(delta).min(len - 1);
+    }
+
+    /// The first row to draw in a viewport of `height` rows so that the selection is visible.
+    pub fn offset_for(&self, height: usize) -> usize {
+        let h = height.max(1);
+        if self.sel < self.offset {
+            self.sel
+        } else if self.sel >= self.offset + h {
+            self.sel + 1 - h
+        } else {
+            self.offset
+        }
+    }
+}
+
+/// The overview matrix cursor: a row (a source, `0` is "any"), a column (a destination node), and
+/// the scroll offsets of both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grid {
+    pub row: Cursor,
+    pub col: Cursor,
+}
+
+/// One line of the findings screen: an engine finding, or a problem the catalog check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRow {
+    pub severity: Severity,
+    pub code: String,
+    /// Index of the node concerned, for jumping to it.
+    pub node: Option<usize>,
+    pub node_name: String,
+    pub message: String,
+}
+
+/// The traffic from one source to one node, as the overview shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cell {
+    /// `tcp 80,443` style lines, one per protocol.
+    pub ports: Vec<String>,
+    pub services: Vec<String>,
+}
+
+impl Cell {
+    /// A few characters for the matrix: the first ports, `+` when more follow.
+    pub fn short(&self) -> String {
+        let mut all: Vec<&str> = Vec::new();
+        for p in &self.ports {
+            if let Some((_, ports)) = p.split_once(' ') {
+                all.extend(ports.split(','));
+            }
+        }
+        all.join(",")
+    }
+}
+
+/// The whole-site flow matrix: who may open connections to whom, from the inbound rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overview {
+    /// (source node or `None` for any address, destination node) → what is allowed.
+    pub cells: HashMap<(Option<usize>, usize), Cell>,
+}
+
+/// A dialog in front of the screens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    Input(InputState),
+    Picker(PickerState),
+    Os(Cursor),
+    Confirm(ConfirmKind),
+    Help { scroll: usize },
+}
+
+/// A one-line text prompt; `error` stays under the field until the text is valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputState {
+    pub purpose: Purpose,
+    pub field: TextField,
+    pub error: Option<String>,
+}
+
+/// What a text prompt is for, and what it edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    AddNode,
+    RenameNode(usize),
+    Addresses(usize),
+    Note(usize),
+    Param { node: usize, role: usize, param: String },
+    AddZone,
+    RenameZone(usize),
+    ZoneCidrs(usize),
+    AddHost,
+    RenameHost(usize),
+    HostAddresses(usize),
+    SaveAs,
+    Open,
+    /// Where to write text the clipboard would not take.
+    WriteFile(String),
+}
+
+impl Purpose {
+    pub fn title(&self) -> &'static str {
+        match self {
+            Purpose::AddNode => "New node: name",
+            Purpose::RenameNode(_) => "Rename node",
+            Purpose::Addresses(_) => "Addresses (IPv4/IPv6, separated by commas or spaces)",
+            Purpose::Note(_) => "Note",
+            Purpose::Param { .. } => "Parameter value (empty: the catalog default)",
+            Purpose::AddZone => "New zone: name",
+            Purpose::RenameZone(_) => "Rename zone",
+            Purpose::ZoneCidrs(_) => "Networks (CIDRs or addresses, separated by commas or spaces)",
+            Purpose::AddHost => "New external host: DNS name",
+            Purpose::RenameHost(_) => "Rename external host",
+            Purpose::HostAddresses(_) => "Pinned addresses (empty: resolve by name)",
+            Purpose::SaveAs => "Save as (path)",
+            Purpose::Open => "Open topology (path)",
+            Purpose::WriteFile(_) => "Write the text to (path)",
+        }
+    }
+}
+
+/// The searchable catalog picker: every product role, filtered by the query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickerState {
+    pub node: usize,
+    pub query: TextField,
+    /// (product index, role index) pairs matching the query, in catalog order.
+    pub matches: Vec<(usize, usize)>,
+    pub cursor: Cursor,
+    /// Why the last Enter did not assign (already assigned), shown in the picker.
+    pub error: Option<String>,
+}
+
+/// A yes/no question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmKind {
+    Quit,
+    DeleteNode(usize),
+    DeleteZone(usize),
+    DeleteHost(usize),
+    OpenDiscard,
+    Overwrite(PathBuf),
+    /// A crash left a recovery copy; `original` is the file it was a copy of.
+    Recovery { original: Option<PathBuf> },
+    /// The clipboard failed; offer to write the text to a file.
+    WriteInstead { text: String, suggested: String, error: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Ok,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub kind: StatusKind,
+    pub text: String,
+}
+
+/// One undo step: the topology before an edit and what the edit was.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub topology: Topology,
+    pub version: u64,
+    pub node: usize,
+    pub label: String,
+}
+
+/// The export preview as shown: exactly `export::render` for one node and target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    pub node: usize,
+    pub target: Option<Target>,
+    pub text: String,
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub catalog: Catalog,
+    pub topology: Topology,
+    pub plan: Plan,
+    /// Problems `topology::check` finds (unknown roles, bad parameters), shown as errors.
+    pub problems: Vec<Problem>,
+    pub findings: Vec<FindingRow>,
+    /// The worst finding of each node, for the marks in the node list.
+    pub node_marks: Vec<Option<Severity>>,
+    pub overview: Option<Overview>,
+    pub preview: Preview,
+
+    pub path: Option<PathBuf>,
+    /// Increases with every edit; undo restores the version it took, so undoing back to the saved
+    /// state clears the unsaved marker.
+    pub version: u64,
+    pub next_version: u64,
+    pub saved_version: Option<u64>,
+    pub undo: Vec<Snapshot>,
+    pub redo: Vec<Snapshot>,
+
+    pub screen: Screen,
+    pub focus: Pane,
+    pub nodes: Cursor,
+    pub roles: Cursor,
+    pub rules: Cursor,
+    pub finding_cursor: Cursor,
+    pub zones: Cursor,
+    pub hosts: Cursor,
+    pub grid: Grid,
+    pub preview_scroll: usize,
+    /// `None` is the node's own choice (its firewall, else the OS default).
+    pub target: Option<Target>,
+    pub egress: Egress,
+
+    pub modal: Option<Modal>,
+    pub status: Option<Status>,
+    pub themes: Vec<Theme>,
+    pub theme: usize,
+    /// The terminal size the last frame had, for layout-dependent scrolling and mouse hits.
+    pub width: u16,
+    pub height: u16,
+    /// After a save that was asked for on the way out.
+    pub quit_after_save: bool,
+    /// The last text sent to the clipboard and a file name for it, kept to offer writing it to a
+    /// file when the copy fails.
+    pub pending_copy: Option<(String, String)>,
+    pub quit: bool,
+}
+
+impl App {
+    /// A designer on `topology`; `path` is where Save writes (`None` asks).
+    pub fn new(catalog: Catalog, topology: Topology, path: Option<PathBuf>, themes: Vec<Theme>, theme: usize) -> App {
+        let themes = if themes.is_empty() { vec![Theme::fallback()] } else { themes };
+        let mut app = App {
+            catalog,
+            topology,
+            plan: Plan::default(),
+            problems: Vec::new(),
+            findings: Vec::new(),
+            node_marks: Vec::new(),
+            overview: None,
+            preview: Preview::default(),
+            path,
+            version: 0,
+            next_version: 1,
+            saved_version: Some(0),
+            undo: Vec::new(),
+            redo: Vec::new(),
+            screen: Screen::Design,
+            focus: Pane::Nodes,
+            nodes: Cursor::default(),
+            roles: Cursor::default(),
+            rules: Cursor::default(),
+            finding_cursor: Cursor::default(),
+            zones: Cursor::default(),
+            hosts: Cursor::default(),
+            grid: Grid::default(),
+            preview_scroll: 0,
+            target: None,
+            egress: Egress::Open,
+            modal: None,
+            status: None,
+            theme: theme.min(themes.len() - 1),
+            themes,
+            width: 80,
+            height: 24,
+            quit_after_save: false,
+            pending_copy: None,
+            quit: false,
+        };
+        app.rederive();
+        app
+    }
+
+    pub fn theme(&self) -> &Theme {
+        &self.themes[self.theme]
+    }
+
+    pub fn dirty(&self) -> bool {
+        self.saved_version != Some(self.version)
+    }
+
+    /// Marks the current state as not saved anywhere (a new file, a recovered copy).
+    pub fn mark_unsaved(&mut self) {
+        self.saved_version = None;
+    }
+
+    pub fn selected_node(&self) -> Option<usize> {
+        (!self.topology.nodes.is_empty()).then(|| self.nodes.sel.min(self.topology.nodes.len() - 1))
+    }
+
+    pub fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some(Status { kind, text: text.into() });
+    }
+
+    /// Recomputes everything derived from the topology: the plan, the check problems, the findings
+    /// list, node marks and the export preview; the overview is rebuilt when shown.
+    pub fn rederive(&mut self) {
+        self.plan = engine::derive(&self.catalog, &self.topology);
+        self.problems = topology::check(&self.topology, &self.catalog);
+        let index: HashMap<&str, usize> =
+            self.topology.nodes.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
+        let mut rows: Vec<FindingRow> = self
+            .problems
+            .iter()
+            .map(|p| {
+                let node = problem_node(&p.path);
+                FindingRow {
+                    severity: Severity::Error,
+                    code: "check".into(),
+                    node_name: node.and_then(|i| self.topology.nodes.get(i)).map(|n| n.name.clone()).unwrap_or_default(),
+                    node,
+                    message: p.to_string(),
+                }
+            })
+            .collect();
+        rows.extend(self.plan.findings.iter().map(|f| FindingRow {
+            severity: f.severity,
+            code: f.code.id().to_string(),
+            node: f.node.as_deref().and_then(|n| index.get(n).copied()),
+            node_name: f.node.clone().unwrap_or_default(),
+            message: format!("{}: {}", f.code.slug(), f.message),
+        }));
+        let mut marks: Vec<Option<Severity>> = vec![None; self.topology.nodes.len()];
+        for r in &rows {
+            if let Some(m) = r.node.and_then(|i| marks.get_mut(i)) {
+                *m = Some(m.map_or(r.severity, |s| s.min(r.severity)));
+            }
+        }
+        self.findings = rows;
+        self.node_marks = marks;
+        self.overview = None;
+        if self.screen == Screen::Overview {
+            self.overview = Some(overview(self));
+        }
+        self.refresh_preview();
+        self.clamp_cursors();
+    }
+
+    /// The target the preview shows for a node: the chosen one, else the node's first automatic one.
+    pub fn effective_target(&self, node: usize) -> Target {
+        self.target
+            .or_else(|| self.topology.nodes.get(node).and_then(|n| export::auto_targets(n).first().copied()))
+            .unwrap_or(Target::Nftables)
+    }
+
+    /// Exactly what `fwtopo export` writes for one node and target.
+    pub fn export_text(&self, node: usize, target: Target) -> String {
+        match self.plan.nodes.iter().find(|p| p.node == node) {
+            Some(p) => export::render(
+                target,
+                &Export::new(&self.catalog, &self.topology, &self.plan, p, Options { egress: self.egress, crlf: false }),
+            ),
+            None => String::new(),
+        }
+    }
+
+    /// Renders the preview of the selected node when the export screen shows it.
+    pub fn refresh_preview(&mut self) {
+        if self.screen != Screen::Export {
+            return;
+        }
+        match self.selected_node() {
+            Some(n) => {
+                let target = self.effective_target(n);
+                self.preview = Preview { node: n, target: Some(target), text: self.export_text(n, target) };
+            }
+            None => self.preview = Preview::default(),
+        }
+    }
+
+    pub fn ensure_overview(&mut self) {
+        if self.overview.is_none() {
+            self.overview = Some(overview(self));
+        }
+    }
+
+    /// The rows of the roles pane: a role, then each of its parameters.
+    pub fn role_rows(&self) -> Vec<RoleRow> {
+        let Some(n) = self.selected_node() else { return Vec::new() };
+        let mut rows = Vec::new();
+        for (i, ra) in self.topology.nodes[n].roles.iter().enumerate() {
+            rows.push(RoleRow::Role(i));
+            if let Some(role) = self.catalog.role(&ra.product, &ra.role) {
+                rows.extend(role.parameters.iter().map(|p| RoleRow::Param(i, p.id.clone())));
+            }
+        }
+        rows
+    }
+
+    /// How many selectable rows a pane lists.
+    pub fn pane_len(&self, pane: Pane) -> usize {
+        match pane {
+            Pane::Nodes => self.topology.nodes.len(),
+            Pane::Roles => self.role_rows().len(),
+            Pane::Rules => self.selected_node().and_then(|n| self.plan.nodes.get(n)).map_or(0, |p| p.inbound.len() + p.outbound.len()),
+            Pane::Findings => self.findings.len(),
+            Pane::Zones => self.topology.zones.len(),
+            Pane::Hosts => self.topology.external_hosts.len(),
+            Pane::Overview => self.topology.nodes.len() + 1,
+            Pane::Preview => self.preview.text.lines().count(),
+        }
+    }
+
+    pub fn clamp_cursors(&mut self) {
+        self.nodes.clamp(self.pane_len(Pane::Nodes));
+        self.roles.clamp(self.pane_len(Pane::Roles));
+        self.rules.clamp(self.pane_len(Pane::Rules));
+        self.finding_cursor.clamp(self.findings.len());
+        self.zones.clamp(self.topology.zones.len());
+        self.hosts.clamp(self.topology.external_hosts.len());
+        self.grid.row.clamp(self.topology.nodes.len() + 1);
+        self.grid.col.clamp(self.topology.nodes.len());
+        self.preview_scroll = self.preview_scroll.min(self.pane_len(Pane::Preview).saturating_sub(1));
+    }
+
+    /// Catalog roles an operator can assign (the built-in `host` product is implied by `management`).
+    pub fn assignable_roles(&self, query: &str) -> Vec<(usize, usize)> {
+        let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        let mut out = Vec::new();
+        for (pi, p) in self.catalog.products().iter().enumerate() {
+            if p.id == HOST_PRODUCT {
+                continue;
+            }
+            for (ri, r) in p.roles.iter().enumerate() {
+                let hay = format!("{} {} {} {} {}", p.id, p.name, r.id, r.name, r.description).to_lowercase();
+                if words.iter().all(|w| hay.contains(w.as_str())) {
+                    out.push((pi, ri));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A row of the roles pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleRow {
+    Role(usize),
+    Param(usize, String),
+}
+
+/// The node index a check problem's path starts with (`nodes[3] "x": …`).
+fn problem_node(path: &str) -> Option<usize> {
+    path.strip_prefix("nodes[")?.split(']').next()?.parse().ok()
+}
+
+/// Builds the flow matrix from every node's inbound rules: a peer network reaches every node with an
+/// address inside it; `any` goes to the "any" row. Sorted addresses keep this near-linear.
+pub fn overview(app: &App) -> Overview {
+    use fwtopo::net::Peers;
+    use std::collections::BTreeMap;
+    use std::net::IpAddr;
+    let mut addrs: Vec<(IpAddr, usize)> =
+        app.topology.nodes.iter().enumerate().flat_map(|(i, n)| n.addresses.iter().map(move |a| (*a, i))).collect();
+    addrs.sort_unstable();
+    type Acc = BTreeMap<(Option<usize>, usize), (BTreeMap<&'static str, fwtopo::ports::PortSet>, Vec<String>)>;
+    let mut acc: Acc = BTreeMap::new();
+    let mut add = |from: Option<usize>, to: usize, rule: &engine::Rule| {
+        let e = acc.entry((from, to)).or_default();
+        let set = e.0.entry(rule.protocol.as_str()).or_default();
+        *set = set.union(&rule.ports);
+        for s in rule.services(&app.catalog) {
+            if !e.1.iter().any(|x| x == s) {
+                e.1.push(s.to_string());
+            }
+        }
+    };
+    for np in &app.plan.nodes {
+        for rule in &np.inbound {
+            let nets: Vec<ipnet::IpNet> = match &rule.peers {
+                Peers::Any => {
+                    add(None, np.node, rule);
+                    continue;
+                }
+                Peers::V4(v) => v.iter().map(|n| ipnet::IpNet::V4(*n)).collect(),
+                Peers::V6(v) => v.iter().map(|n| ipnet::IpNet::V6(*n)).collect(),
+                Peers::Dns(_) => continue,
+            };
+            let mut from: Vec<usize> = Vec::new();
+            for net in nets {
+                let (lo, hi) = (net.network(), net.broadcast());
+                let start = addrs.partition_point(|(a, _)| *a < lo);
+                from.extend(addrs[start..].iter().take_while(|(a, _)| *a <= hi).map(|(_, i)| *i));
+            }
+            from.sort_unstable();
+            from.dedup();
+            for f in from.into_iter().filter(|f| *f != np.node) {
+                add(Some(f), np.node, rule);
+            }
+        }
+    }
+    let cells = acc
+        .into_iter()
+        .map(|(k, (ports, services))| {
+            let ports = ports.into_iter().map(|(p, set)| format!("{p} {}", set.join("-"))).collect();
+            (k, Cell { ports, services })
+        })
+        .collect();
+    Overview { cells }
+}

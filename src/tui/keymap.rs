@@ -1,0 +1,357 @@
+//! The one keymap: key strings to actions, per context. The `?` help overlay and the status bar's
+//! hints are generated from this table, so they cannot drift from what the keys do.
+
+use super::action::Action;
+use super::app::{App, Modal, Pane, Screen};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where a key is pressed: a pane, a dialog, or anywhere (`Global`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ctx {
+    Global,
+    Nodes,
+    Roles,
+    Rules,
+    Findings,
+    Zones,
+    Hosts,
+    Overview,
+    Export,
+    Picker,
+    Os,
+    Input,
+    Confirm,
+    Help,
+}
+
+impl Ctx {
+    pub fn title(self) -> &'static str {
+        match self {
+            Ctx::Global => "Everywhere",
+            Ctx::Nodes => "Nodes",
+            Ctx::Roles => "Roles and parameters",
+            Ctx::Rules => "Rules",
+            Ctx::Findings => "Findings",
+            Ctx::Zones => "Zones",
+            Ctx::Hosts => "External hosts",
+            Ctx::Overview => "Overview",
+            Ctx::Export => "Export preview",
+            Ctx::Picker => "Catalog picker",
+            Ctx::Os => "Operating system",
+            Ctx::Input => "Text entry",
+            Ctx::Confirm => "Questions",
+            Ctx::Help => "Help",
+        }
+    }
+
+    /// Dialogs take every key themselves; panes fall back to the global keys.
+    pub fn falls_back(self) -> bool {
+        !matches!(self, Ctx::Picker | Ctx::Os | Ctx::Input | Ctx::Confirm | Ctx::Help)
+    }
+
+    /// Whether unbound printable keys are typed as text.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Ctx::Picker | Ctx::Input)
+    }
+}
+
+/// One line of the keymap.
+pub struct Binding {
+    pub ctx: Ctx,
+    pub keys: &'static [&'static str],
+    pub action: Action,
+    pub help: &'static str,
+    /// Shown in the status bar of this context.
+    pub hint: bool,
+}
+
+const fn b(ctx: Ctx, keys: &'static [&'static str], action: Action, help: &'static str, hint: bool) -> Binding {
+    Binding { ctx, keys, action, help, hint }
+}
+
+use Action as A;
+use Ctx as C;
+
+pub const KEYMAP: &[Binding] = &[
+    // Panes
+    b(C::Nodes, &["a"], A::Add, "add a node", true),
+    b(C::Nodes, &["i", "enter"], A::Edit, "edit its addresses", true),
+    b(C::Nodes, &["o"], A::ChooseOs, "choose its OS", true),
+    b(C::Nodes, &["r"], A::Rename, "rename", false),
+    b(C::Nodes, &["c"], A::Duplicate, "duplicate", false),
+    b(C::Nodes, &["d", "delete"], A::Delete, "delete", true),
+    b(C::Nodes, &["m"], A::ToggleManagement, "management access (SSH/RDP) on or off", false),
+    b(C::Nodes, &["n"], A::EditNote, "edit its note", false),
+    b(C::Roles, &["a"], A::Add, "assign a role from the catalog", true),
+    b(C::Roles, &["enter", "e"], A::Edit, "edit the parameter", true),
+    b(C::Roles, &["d", "delete"], A::Delete, "remove the role", true),
+    b(C::Roles, &["m"], A::ToggleManagement, "management access on or off", false),
+    b(C::Roles, &["o"], A::ChooseOs, "choose the node's OS", false),
+    b(C::Findings, &["enter"], A::Activate, "go to the node", true),
+    b(C::Zones, &["a"], A::Add, "add a zone", true),
+    b(C::Zones, &["e", "enter"], A::Edit, "edit its networks", true),
+    b(C::Zones, &["r"], A::Rename, "rename", false),
+    b(C::Zones, &["d", "delete"], A::Delete, "delete", true),
+    b(C::Hosts, &["a"], A::Add, "add an external host", true),
+    b(C::Hosts, &["e", "enter"], A::Edit, "edit its pinned addresses", true),
+    b(C::Hosts, &["r"], A::Rename, "rename", false),
+    b(C::Hosts, &["d", "delete"], A::Delete, "delete", true),
+    b(C::Overview, &["enter"], A::Activate, "go to the destination node", true),
+    b(C::Export, &["]", "l", "right"], A::NextTarget, "next target", true),
+    b(C::Export, &["[", "h", "left"], A::PrevTarget, "previous target", true),
+    b(C::Export, &["e"], A::ToggleEgress, "outbound policy open/strict", true),
+    b(C::Export, &["y"], A::Copy, "copy the preview", true),
+    // Everywhere (panes)
+    b(C::Global, &["j", "down"], A::Down, "down", false),
+    b(C::Global, &["k", "up"], A::Up, "up", false),
+    b(C::Global, &["h", "left"], A::Left, "left pane / column", false),
+    b(C::Global, &["l", "right"], A::Right, "right pane / column", false),
+    b(C::Global, &["pagedown", "ctrl-d"], A::PageDown, "page down", false),
+    b(C::Global, &["pageup", "ctrl-u"], A::PageUp, "page up", false),
+    b(C::Global, &["g", "home"], A::Top, "first", false),
+    b(C::Global, &["G", "end"], A::Bottom, "last", false),
+    b(C::Global, &["tab"], A::FocusNext, "next pane", true),
+    b(C::Global, &["backtab"], A::FocusPrev, "previous pane", false),
+    b(C::Global, &["1"], A::Show(Screen::Design), "design screen", false),
+    b(C::Global, &["2"], A::Show(Screen::Findings), "findings screen", false),
+    b(C::Global, &["3"], A::Show(Screen::Zones), "zones and external hosts", false),
+    b(C::Global, &["4"], A::Show(Screen::Overview), "overview (flow matrix)", false),
+    b(C::Global, &["5"], A::Show(Screen::Export), "export preview", false),
+    b(C::Global, &["y"], A::Copy, "copy the node's commands (netsh on Windows)", true),
+    b(C::Global, &["Y"], A::CopyPowershell, "copy the node's PowerShell commands", false),
+    b(C::Global, &["u", "ctrl-z"], A::Undo, "undo", true),
+    b(C::Global, &["U", "ctrl-r", "ctrl-y"], A::Redo, "redo", false),
+    b(C::Global, &["s", "ctrl-s"], A::Save, "save", true),
+    b(C::Global, &["S"], A::SaveAs, "save as", false),
+    b(C::Global, &["O", "ctrl-o"], A::Open, "open a file", false),
+    b(C::Global, &["t"], A::CycleTheme, "next theme", false),
+    b(C::Global, &["?", "f1"], A::Help, "help", true),
+    b(C::Global, &["q", "ctrl-c"], A::Quit, "quit", true),
+    // Dialogs
+    b(C::Picker, &["up", "ctrl-p", "ctrl-k"], A::Up, "up", false),
+    b(C::Picker, &["down", "ctrl-n", "ctrl-j"], A::Down, "down", false),
+    b(C::Picker, &["pageup"], A::PageUp, "page up", false),
+    b(C::Picker, &["pagedown"], A::PageDown, "page down", false),
+    b(C::Picker, &["enter"], A::Activate, "assign the role", true),
+    b(C::Picker, &["backspace"], A::Backspace, "delete a search character", false),
+    b(C::Picker, &["ctrl-u"], A::ClearLine, "clear the search", false),
+    b(C::Picker, &["esc"], A::Close, "close", true),
+    b(C::Os, &["j", "down"], A::Down, "down", false),
+    b(C::Os, &["k", "up"], A::Up, "up", false),
+    b(C::Os, &["enter"], A::Activate, "choose", true),
+    b(C::Os, &["esc", "q"], A::Close, "cancel", true),
+    b(C::Input, &["enter"], A::Activate, "accept", true),
+    b(C::Input, &["esc"], A::Close, "cancel", true),
+    b(C::Input, &["left"], A::Left, "cursor left", false),
+    b(C::Input, &["right"], A::Right, "cursor right", false),
+    b(C::Input, &["home", "ctrl-a"], A::Top, "start of line", false),
+    b(C::Input, &["end", "ctrl-e"], A::Bottom, "end of line", false),
+    b(C::Input, &["backspace"], A::Backspace, "delete left", false),
+    b(C::Input, &["delete"], A::DeleteForward, "delete right", false),
+    b(C::Input, &["ctrl-u"], A::ClearLine, "clear", false),
+    b(C::Confirm, &["y", "enter"], A::Yes, "yes", true),
+    b(C::Confirm, &["n"], A::No, "no", true),
+    b(C::Confirm, &["esc"], A::Close, "cancel (decide later)", false),
+    b(C::Confirm, &["s"], A::SaveFirst, "save first (when quitting)", false),
+    b(C::Help, &["esc", "q", "?"], A::Close, "close", true),
+    b(C::Help, &["j", "down"], A::Down, "scroll down", false),
+    b(C::Help, &["k", "up"], A::Up, "scroll up", false),
+    b(C::Help, &["pagedown", "space"], A::PageDown, "page down", false),
+    b(C::Help, &["pageup"], A::PageUp, "page up", false),
+];
+
+/// The key string of an event: `a`, `G`, `?`, `enter`, `ctrl-s`, `backtab`, `f1`.
+pub fn key_string(key: &KeyEvent) -> Option<String> {
+    let base = match key.code {
+        KeyCode::Char(' ') => "space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Enter => "enter".into(),
+        KeyCode::Esc => "esc".into(),
+        KeyCode::Tab => "tab".into(),
+        KeyCode::BackTab => "backtab".into(),
+        KeyCode::Backspace => "backspace".into(),
+        KeyCode::Delete => "delete".into(),
+        KeyCode::Up => "up".into(),
+        KeyCode::Down => "down".into(),
+        KeyCode::Left => "left".into(),
+        KeyCode::Right => "right".into(),
+        KeyCode::PageUp => "pageup".into(),
+        KeyCode::PageDown => "pagedown".into(),
+        KeyCode::Home => "home".into(),
+        KeyCode::End => "end".into(),
+        KeyCode::F(n) => format!("f{n}"),
+        _ => return None,
+    };
+    let mut s = String::new();
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        s.push_str("ctrl-");
+    }
+    if key.modifiers.contains(KeyModifiers::ALT) {
+        s.push_str("alt-");
+    }
+    // Shift is already in the character (`G`, `?`); it only matters for named keys.
+    if key.modifiers.contains(KeyModifiers::SHIFT) && !matches!(key.code, KeyCode::Char(_) | KeyCode::BackTab) {
+        s.push_str("shift-");
+    }
+    s.push_str(&base);
+    Some(s)
+}
+
+/// The context keys go to in the app's current state.
+pub fn context(app: &App) -> Ctx {
+    match &app.modal {
+        Some(Modal::Input(_)) => return Ctx::Input,
+        Some(Modal::Picker(_)) => return Ctx::Picker,
+        Some(Modal::Os(_)) => return Ctx::Os,
+        Some(Modal::Confirm(_)) => return Ctx::Confirm,
+        Some(Modal::Help { .. }) => return Ctx::Help,
+        None => {}
+    }
+    if app.screen == Screen::Export {
+        return Ctx::Export;
+    }
+    match app.focus {
+        Pane::Nodes => Ctx::Nodes,
+        Pane::Roles => Ctx::Roles,
+        Pane::Rules => Ctx::Rules,
+        Pane::Findings => Ctx::Findings,
+        Pane::Zones => Ctx::Zones,
+        Pane::Hosts => Ctx::Hosts,
+        Pane::Overview => Ctx::Overview,
+        Pane::Preview => Ctx::Export,
+    }
+}
+
+/// The action of a key in a context: its own bindings first, then the global ones, then typing.
+pub fn lookup(ctx: Ctx, key: &KeyEvent) -> Option<Action> {
+    let s = key_string(key)?;
+    let find = |c: Ctx| KEYMAP.iter().find(|b| b.ctx == c && b.keys.contains(&s.as_str())).map(|b| b.action.clone());
+    if let Some(a) = find(ctx) {
+        return Some(a);
+    }
+    if ctx.falls_back()
+        && let Some(a) = find(Ctx::Global)
+    {
+        return Some(a);
+    }
+    if ctx.takes_text()
+        && let KeyCode::Char(c) = key.code
+        && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return Some(Action::Char(c));
+    }
+    // Ctrl-C always gets out of a dialog.
+    (s == "ctrl-c").then_some(Action::Close)
+}
+
+/// How a key string is shown to people.
+pub fn display_key(k: &str) -> String {
+    match k {
+        "backtab" => "shift-tab".into(),
+        "pagedown" => "pgdn".into(),
+        "pageup" => "pgup".into(),
+        "delete" => "del".into(),
+        "enter" => "⏎".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The status bar's hints for a context: its own hinted keys, then the global ones.
+pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
+    let own = KEYMAP.iter().filter(|b| b.ctx == ctx && b.hint);
+    let global = KEYMAP.iter().filter(|b| ctx.falls_back() && b.ctx == Ctx::Global && b.hint);
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for bd in own.chain(global) {
+        // A context's own binding hides the global one on the same key.
+        if bd.ctx == Ctx::Global && KEYMAP.iter().any(|o| o.ctx == ctx && o.keys.contains(&bd.keys[0])) {
+            continue;
+        }
+        out.push((display_key(bd.keys[0]), bd.help));
+    }
+    out
+}
+
+/// The help overlay: one section per context, one line per binding.
+pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    let order = [
+        Ctx::Global,
+        Ctx::Nodes,
+        Ctx::Roles,
+        Ctx::Findings,
+        Ctx::Zones,
+        Ctx::Hosts,
+        Ctx::Overview,
+        Ctx::Export,
+        Ctx::Picker,
+        Ctx::Os,
+        Ctx::Input,
+        Ctx::Confirm,
+        Ctx::Help,
+    ];
+    order
+        .iter()
+        .map(|c| {
+            let lines = KEYMAP
+                .iter()
+                .filter(|b| b.ctx == *c)
+                .map(|b| (b.keys.iter().map(|k| display_key(k)).collect::<Vec<_>>().join(" / "), b.help))
+                .collect();
+            (c.title(), lines)
+        })
+        .filter(|(_, l): &(&str, Vec<_>)| !l.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, m)
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for (i, a) in KEYMAP.iter().enumerate() {
+            for bnd in &KEYMAP[i + 1..] {
+                if a.ctx == bnd.ctx {
+                    for k in a.keys {
+                        assert!(!bnd.keys.contains(k), "{k} twice in {:?}", a.ctx);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn arrows_and_vim_keys() {
+        let none = KeyModifiers::NONE;
+        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Char('j'), none)), Some(Action::Down));
+        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Down, none)), Some(Action::Down));
+        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
+        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(Action::Save));
+        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::FocusPrev));
+    }
+
+    #[test]
+    fn dialogs_type_text_instead_of_running_commands() {
+        let none = KeyModifiers::NONE;
+        assert_eq!(lookup(Ctx::Input, &key(KeyCode::Char('q'), none)), Some(Action::Char('q')));
+        assert_eq!(lookup(Ctx::Picker, &key(KeyCode::Char('j'), none)), Some(Action::Char('j')));
+        assert_eq!(lookup(Ctx::Picker, &key(KeyCode::Down, none)), Some(Action::Down));
+        assert_eq!(lookup(Ctx::Confirm, &key(KeyCode::Char('q'), none)), None);
+        assert_eq!(lookup(Ctx::Input, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Close));
+    }
+
+    #[test]
+    fn hints_and_help_come_from_the_table() {
+        let h = hints(Ctx::Nodes);
+        assert!(h.iter().any(|(k, t)| k == "a" && *t == "add a node"));
+        assert!(h.iter().any(|(k, t)| k == "?" && *t == "help"));
+        let e = hints(Ctx::Export);
+        assert_eq!(e.iter().filter(|(k, _)| k == "y").count(), 1, "the export screen's own y wins: {e:?}");
+        let sections = help_sections();
+        let total: usize = sections.iter().map(|(_, l)| l.len()).sum();
+        assert_eq!(total, KEYMAP.len());
+    }
+}
