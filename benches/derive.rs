@@ -21,11 +21,17 @@ pub enum Layout {
 /// A PA site: the management node at 203.0.113.2 and N service nodes cycling through every SN
 /// type; the first 250 are dual-stack (198.51.100.0/24), the rest IPv6-only (2001:db8::/32).
 pub fn pa_site(catalog: &Catalog, service_nodes: usize, layout: Layout) -> Topology {
-    let product = catalog.product("plesk-automation").expect("the embedded catalog has PA");
+    let product = catalog
+        .product("plesk-automation")
+        .expect("the embedded catalog has PA");
     let sn_roles: Vec<_> = product.roles.iter().filter(|r| r.id != "mn").collect();
     let mut t = Topology {
         name: format!("pa-{service_nodes}"),
-        zones: vec![Zone { name: "admin".into(), cidrs: vec!["192.0.2.0/28".parse().expect("valid")], note: String::new() }],
+        zones: vec![Zone {
+            name: "admin".into(),
+            cidrs: vec!["192.0.2.0/28".parse().expect("valid")],
+            note: String::new(),
+        }],
         ..Topology::default()
     };
     let mut mn = Node::new("mn", Os::Almalinux);
@@ -39,17 +45,32 @@ pub fn pa_site(catalog: &Catalog, service_nodes: usize, layout: Layout) -> Topol
             Layout::Blocks => (i / per_role, i % per_role),
         };
         let role = sn_roles[r];
-        let os = if role.platform == Platform::Windows { Os::WindowsServer2022 } else { Os::Almalinux };
+        let os = if role.platform == Platform::Windows {
+            Os::WindowsServer2022
+        } else {
+            Os::Almalinux
+        };
         let mut n = Node::new(format!("sn-{i}"), os);
         if i < 250 {
             let host = match layout {
                 Layout::Interleaved => i + 1,
                 Layout::Blocks => r * 25 + k.min(24) + 1,
             };
-            n.addresses.push(IpAddr::V4(Ipv4Addr::new(198, 51, 100, host as u8)));
+            n.addresses
+                .push(IpAddr::V4(Ipv4Addr::new(198, 51, 100, host as u8)));
         }
-        n.addresses.push(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, r as u16 + 1, 0, 0, (k >> 16) as u16, k as u16 + 1)));
-        n.roles.push(RoleAssignment::new("plesk-automation", &role.id));
+        n.addresses.push(IpAddr::V6(Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            0,
+            r as u16 + 1,
+            0,
+            0,
+            (k >> 16) as u16,
+            k as u16 + 1,
+        )));
+        n.roles
+            .push(RoleAssignment::new("plesk-automation", &role.id));
         t.nodes.push(n);
     }
     t
@@ -60,14 +81,18 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("derive");
     for n in [10usize, 100, 1_000, 10_000] {
         let t = pa_site(&catalog, n, Layout::Blocks);
-        group.bench_with_input(BenchmarkId::from_parameter(n), &t, |b, t| b.iter(|| derive(black_box(&catalog), black_box(t))));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &t, |b, t| {
+            b.iter(|| derive(black_box(&catalog), black_box(t)))
+        });
     }
     group.finish();
     let mut group = c.benchmark_group("derive-interleaved");
     group.sample_size(10);
     for n in [1_000usize, 10_000] {
         let t = pa_site(&catalog, n, Layout::Interleaved);
-        group.bench_with_input(BenchmarkId::from_parameter(n), &t, |b, t| b.iter(|| derive(black_box(&catalog), black_box(t))));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &t, |b, t| {
+            b.iter(|| derive(black_box(&catalog), black_box(t)))
+        });
     }
     group.finish();
 }

@@ -14,7 +14,10 @@ pub const CONFIG_DIR_ENV: &str = "FWTOPO_CONFIG_DIR";
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}", topology_message(path, error))]
     Topology { path: PathBuf, error: LoadError },
     #[error("{path}: {error}")]
@@ -28,28 +31,38 @@ fn topology_message(path: &Path, error: &LoadError) -> String {
     let file = path.display();
     match error {
         LoadError::Syntax { .. } => format!("{file}:{error}"),
-        LoadError::Invalid(problems) => {
-            problems.iter().map(|p| format!("{file}: {p}")).collect::<Vec<_>>().join("\n")
-        }
+        LoadError::Invalid(problems) => problems
+            .iter()
+            .map(|p| format!("{file}: {p}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
         LoadError::Version { .. } => format!("{file}: {error}"),
     }
 }
 
 impl FileError {
     fn io(path: &Path, source: std::io::Error) -> Self {
-        FileError::Io { path: path.to_path_buf(), source }
+        FileError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
 fn read_text(path: &Path) -> Result<String, FileError> {
     let bytes = fs::read(path).map_err(|e| FileError::io(path, e))?;
-    String::from_utf8(bytes).map_err(|_| FileError::Encoding { path: path.to_path_buf() })
+    String::from_utf8(bytes).map_err(|_| FileError::Encoding {
+        path: path.to_path_buf(),
+    })
 }
 
 /// Loads a topology file; errors carry the file name and, for syntax errors, line and column.
 pub fn load_topology(path: &Path) -> Result<Topology, FileError> {
     let text = read_text(path)?;
-    topology::from_ron(&text).map_err(|error| FileError::Topology { path: path.to_path_buf(), error })
+    topology::from_ron(&text).map_err(|error| FileError::Topology {
+        path: path.to_path_buf(),
+        error,
+    })
 }
 
 /// Saves a topology atomically: a crash leaves either the old file or the new one, never half.
@@ -64,13 +77,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "fwtopo".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fwtopo".into());
     let mut attempt = 0u32;
     let (tmp, mut file) = loop {
         let tmp = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
-        match fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
             Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1
+            }
             Err(e) => return Err(FileError::io(path, e)),
         }
     };
@@ -116,7 +138,10 @@ pub fn load_catalog() -> Result<Catalog, FileError> {
         .iter()
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .chain(extra.into_iter().map(|(p, t)| (p.display().to_string(), t)));
-    Catalog::from_sources(sources).map_err(|error| FileError::Catalog { path: PathBuf::from("catalog"), error })
+    Catalog::from_sources(sources).map_err(|error| FileError::Catalog {
+        path: PathBuf::from("catalog"),
+        error,
+    })
 }
 
 fn user_catalog_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, FileError> {
@@ -131,7 +156,10 @@ fn user_catalog_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, FileError> {
         .filter(|p| p.extension().is_some_and(|x| x == "ron"))
         .collect();
     paths.sort();
-    paths.into_iter().map(|p| read_text(&p).map(|t| (p, t))).collect()
+    paths
+        .into_iter()
+        .map(|p| read_text(&p).map(|t| (p, t)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -145,7 +173,10 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
@@ -157,7 +188,10 @@ mod tests {
         fs::create_dir(&path).unwrap();
         fs::write(path.join("keep"), b"x").unwrap();
         assert!(write_atomic(&path, b"new").is_err());
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(path.join("keep").exists());
     }

@@ -105,8 +105,13 @@ impl AddrSetBuilder {
 pub fn is_documentation(net: &IpNet) -> bool {
     const V4: [&str; 3] = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"];
     match net {
-        IpNet::V4(n) => V4.iter().filter_map(|s| s.parse::<Ipv4Net>().ok()).any(|d| d.contains(n)),
-        IpNet::V6(n) => "2001:db8::/32".parse::<Ipv6Net>().is_ok_and(|d| d.contains(n)),
+        IpNet::V4(n) => V4
+            .iter()
+            .filter_map(|s| s.parse::<Ipv4Net>().ok())
+            .any(|d| d.contains(n)),
+        IpNet::V6(n) => "2001:db8::/32"
+            .parse::<Ipv6Net>()
+            .is_ok_and(|d| d.contains(n)),
     }
 }
 
@@ -123,7 +128,10 @@ mod tests {
         let (v4, v6) = b.finish();
         assert_eq!(v4.unwrap().to_strings(), vec!["203.0.113.2/31"]);
         assert_eq!(v6.unwrap().to_strings(), vec!["2001:db8::1/128"]);
-        let only6 = AddrSetBuilder { v4: vec![], v6: vec!["2001:db8::/64".parse().unwrap()] };
+        let only6 = AddrSetBuilder {
+            v4: vec![],
+            v6: vec!["2001:db8::/64".parse().unwrap()],
+        };
         let (v4, _) = only6.finish();
         assert!(v4.is_none());
     }
@@ -141,8 +149,12 @@ pub fn exclude_addr(nets: &[IpNet], addr: IpAddr) -> Vec<IpNet> {
         }
         let mut cur = net;
         while cur.prefix_len() < cur.max_prefix_len() {
-            let Ok(mut halves) = cur.subnets(cur.prefix_len() + 1) else { break };
-            let (Some(lo), Some(hi)) = (halves.next(), halves.next()) else { break };
+            let Ok(mut halves) = cur.subnets(cur.prefix_len() + 1) else {
+                break;
+            };
+            let (Some(lo), Some(hi)) = (halves.next(), halves.next()) else {
+                break;
+            };
             if lo.contains(&addr) {
                 out.push(hi);
                 cur = lo;
@@ -161,14 +173,20 @@ mod exclude_tests {
 
     #[test]
     fn excluding_an_address_keeps_every_other() {
-        let nets: Vec<IpNet> = vec!["203.0.113.0/29".parse().unwrap(), "2001:db8::/126".parse().unwrap()];
+        let nets: Vec<IpNet> = vec![
+            "203.0.113.0/29".parse().unwrap(),
+            "2001:db8::/126".parse().unwrap(),
+        ];
         let a: IpAddr = "203.0.113.5".parse().unwrap();
         let out = exclude_addr(&nets, a);
         for i in 0..8u8 {
             let x = IpAddr::from([203, 0, 113, i]);
             assert_eq!(out.iter().any(|n| n.contains(&x)), i != 5, "{x}");
         }
-        assert!(out.iter().any(|n| n.contains(&"2001:db8::3".parse::<IpAddr>().unwrap())));
+        assert!(
+            out.iter()
+                .any(|n| n.contains(&"2001:db8::3".parse::<IpAddr>().unwrap()))
+        );
         assert_eq!(out.len(), 3 + 1);
     }
 }

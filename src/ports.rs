@@ -50,6 +50,7 @@ impl PortRange {
         self.start == self.end
     }
 
+    #[allow(clippy::len_without_is_empty)] // a range always holds at least one port
     pub fn len(&self) -> u32 {
         u32::from(self.end) - u32::from(self.start) + 1
     }
@@ -87,7 +88,9 @@ pub enum PortError {
 
 fn parse_port(s: &str) -> Result<u16, PortError> {
     let t = s.trim();
-    let n: u64 = t.parse().map_err(|_| PortError::NotANumber(t.to_string()))?;
+    let n: u64 = t
+        .parse()
+        .map_err(|_| PortError::NotANumber(t.to_string()))?;
     if n == 0 || n > 65535 {
         return Err(PortError::OutOfRange(n));
     }
@@ -137,7 +140,10 @@ impl PortSet {
     }
 
     pub fn all() -> Self {
-        PortSet(vec![PortRange { start: 1, end: 65535 }])
+        PortSet(vec![PortRange {
+            start: 1,
+            end: 65535,
+        }])
     }
 
     pub fn ranges(&self) -> &[PortRange] {
@@ -149,7 +155,11 @@ impl PortSet {
     }
 
     pub fn is_all(&self) -> bool {
-        self.0 == [PortRange { start: 1, end: 65535 }]
+        self.0
+            == [PortRange {
+                start: 1,
+                end: 65535,
+            }]
     }
 
     pub fn union(&self, other: &PortSet) -> PortSet {
@@ -188,7 +198,11 @@ impl PortSet {
 
     /// Ranges joined by `,` with the given range separator (e.g. `8352:8364,8412`).
     pub fn join(&self, range_sep: &str) -> String {
-        self.0.iter().map(|r| r.format_with(range_sep)).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|r| r.format_with(range_sep))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -208,7 +222,12 @@ mod tests {
 
     #[test]
     fn coalesces_overlapping_and_adjacent() {
-        let s = PortSet::from_ranges(vec![r(8412, 8412), r(8352, 8364), r(8365, 8365), r(8360, 8400)]);
+        let s = PortSet::from_ranges(vec![
+            r(8412, 8412),
+            r(8352, 8364),
+            r(8365, 8365),
+            r(8360, 8400),
+        ]);
         assert_eq!(s.ranges(), &[r(8352, 8400), r(8412, 8412)]);
         assert_eq!(s.to_string(), "8352-8400,8412");
     }
@@ -218,8 +237,17 @@ mod tests {
         assert_eq!("25".parse::<PortRange>(), Ok(r(25, 25)));
         assert_eq!("60000:65000".parse::<PortRange>(), Ok(r(60000, 65000)));
         assert_eq!("0".parse::<PortRange>(), Err(PortError::OutOfRange(0)));
-        assert_eq!("65536".parse::<PortRange>(), Err(PortError::OutOfRange(65536)));
-        assert!(matches!("9-3".parse::<PortRange>(), Err(PortError::Backwards(_))));
-        assert!(matches!("http".parse::<PortRange>(), Err(PortError::NotANumber(_))));
+        assert_eq!(
+            "65536".parse::<PortRange>(),
+            Err(PortError::OutOfRange(65536))
+        );
+        assert!(matches!(
+            "9-3".parse::<PortRange>(),
+            Err(PortError::Backwards(_))
+        ));
+        assert!(matches!(
+            "http".parse::<PortRange>(),
+            Err(PortError::NotANumber(_))
+        ));
     }
 }

@@ -83,7 +83,11 @@ pub fn catalog<'c>(catalog: &'c Catalog, only: Option<&str>) -> CatalogReport<'c
             id: &p.id,
             name: &p.name,
             vendor: &p.vendor,
-            document: DocumentReport { id: &p.document.id, title: &p.document.title, url: &p.document.url },
+            document: DocumentReport {
+                id: &p.document.id,
+                title: &p.document.title,
+                url: &p.document.url,
+            },
             roles: p.roles.iter().map(|r| role(p, r)).collect(),
         })
         .collect();
@@ -105,7 +109,12 @@ fn role<'c>(p: &'c Product, r: &'c Role) -> RoleReport<'c> {
             .iter()
             .map(|x| {
                 let (kind, default) = param_default(&x.kind);
-                ParameterReport { id: &x.id, name: &x.name, kind, default }
+                ParameterReport {
+                    id: &x.id,
+                    name: &x.name,
+                    kind,
+                    default,
+                }
             })
             .collect(),
         flows: p.flows_of(r).flat_map(|f| flow(p, f)).collect(),
@@ -118,7 +127,9 @@ fn param_default(kind: &ParamKind) -> (&'static str, String) {
         ParamKind::PortRange { default } => ("port-range", format!("{}-{}", default.0, default.1)),
         ParamKind::Dynamic { fallback } => ("dynamic", format!("{}-{}", fallback.0, fallback.1)),
         ParamKind::Required => ("required", String::new()),
-        ParamKind::Switch { default } => ("switch", if *default { "on" } else { "off" }.to_string()),
+        ParamKind::Switch { default } => {
+            ("switch", if *default { "on" } else { "off" }.to_string())
+        }
     }
 }
 
@@ -129,7 +140,8 @@ pub fn default_ports(p: &Product, f: &Flow) -> PortSet {
         PortItem::Range(a, b) => PortRange::new(*a, *b),
         PortItem::Param(id) => match p.parameter(id).map(|(_, x)| &x.kind) {
             Some(ParamKind::Port { default }) => PortRange::single(*default),
-            Some(ParamKind::PortRange { default }) | Some(ParamKind::Dynamic { fallback: default }) => {
+            Some(ParamKind::PortRange { default })
+            | Some(ParamKind::Dynamic { fallback: default }) => {
                 PortRange::new(default.0, default.1)
             }
             _ => None,
@@ -234,7 +246,12 @@ pub struct FindingReport {
 }
 
 /// The plan as JSON values; `only` restricts nodes and findings to one node.
-pub fn rules(catalog: &Catalog, topology: &Topology, plan: &Plan, only: Option<&str>) -> RulesReport {
+pub fn rules(
+    catalog: &Catalog,
+    topology: &Topology,
+    plan: &Plan,
+    only: Option<&str>,
+) -> RulesReport {
     let nodes = plan
         .nodes
         .iter()
@@ -253,7 +270,11 @@ pub fn rules(catalog: &Catalog, topology: &Topology, plan: &Plan, only: Option<&
             message: f.message.clone(),
         })
         .collect();
-    RulesReport { topology: topology.name.clone(), nodes, findings }
+    RulesReport {
+        topology: topology.name.clone(),
+        nodes,
+        findings,
+    }
 }
 
 fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan) -> NodeReport {
@@ -262,7 +283,11 @@ fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan) -> NodeReport {
         name: n.name.clone(),
         os: node.os.as_str(),
         addresses: node.addresses.iter().map(|a| a.to_string()).collect(),
-        roles: node.roles.iter().map(|r| format!("{}/{}", r.product, r.role)).collect(),
+        roles: node
+            .roles
+            .iter()
+            .map(|r| format!("{}/{}", r.product, r.role))
+            .collect(),
         inbound: n.inbound.iter().map(|r| rule(catalog, r)).collect(),
         outbound: n.outbound.iter().map(|r| rule(catalog, r)).collect(),
         local_only: n
@@ -283,7 +308,11 @@ fn rule(catalog: &Catalog, r: &Rule) -> RuleReport {
         protocol: r.protocol.as_str(),
         ports: r.ports.to_strings(),
         peers: r.peers.to_strings(),
-        services: r.services(catalog).into_iter().map(str::to_string).collect(),
+        services: r
+            .services(catalog)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         tags: r.tags.iter().map(|t| t.as_str()).collect(),
         provenance: r.provenance.iter().map(|f| f.label(catalog)).collect(),
     }

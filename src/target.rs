@@ -55,9 +55,15 @@ impl fmt::Display for Target {
 impl std::str::FromStr for Target {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Target::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
-            let names: Vec<&str> = Target::ALL.iter().map(|t| t.as_str()).collect();
-            format!("unknown firewall '{s}' (expected one of: {})", names.join(", "))
-        })
+        Target::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Target::ALL.iter().map(|t| t.as_str()).collect();
+                format!(
+                    "unknown firewall '{s}' (expected one of: {})",
+                    names.join(", ")
+                )
+            })
     }
 }

@@ -7,13 +7,20 @@ use std::fs;
 fn fwtopo() -> Command {
     let mut c = Command::cargo_bin("fwtopo").unwrap();
     // Never pick up a developer's own catalog overrides.
-    c.env("FWTOPO_CONFIG_DIR", env!("CARGO_MANIFEST_DIR").to_string() + "/tests/no-config");
+    c.env(
+        "FWTOPO_CONFIG_DIR",
+        env!("CARGO_MANIFEST_DIR").to_string() + "/tests/no-config",
+    );
     c
 }
 
 fn stdout(c: &mut Command) -> String {
     let out = c.output().unwrap();
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -24,8 +31,12 @@ fn json(c: &mut Command) -> Value {
 #[test]
 fn plain_fwtopo_prints_help_or_opens_the_designer_only_on_a_terminal() {
     // Without a terminal the designer cannot open; the binary must not hang or panic.
-    let out = fwtopo().timeout(std::time::Duration::from_secs(20)).output().unwrap();
-    let all = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let out = fwtopo()
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let all =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(all.contains("Usage") || all.contains("terminal"), "{all}");
     assert!(!all.contains("panicked"), "{all}");
 }
@@ -33,7 +44,14 @@ fn plain_fwtopo_prints_help_or_opens_the_designer_only_on_a_terminal() {
 #[test]
 fn catalog_lists_every_product() {
     let text = stdout(fwtopo().arg("catalog"));
-    for p in ["plesk-automation", "mailstore-spe", "communigate-pro", "cpanel-whm", "virtuozzo-hybrid-server", "host"] {
+    for p in [
+        "plesk-automation",
+        "mailstore-spe",
+        "communigate-pro",
+        "cpanel-whm",
+        "virtuozzo-hybrid-server",
+        "host",
+    ] {
         assert!(text.contains(p), "{p} missing from:\n{text}");
     }
 }
@@ -43,11 +61,23 @@ fn catalog_json_has_the_interface_fields_and_one_entry_per_protocol() {
     let v = json(fwtopo().args(["catalog", "--json"]));
     let products = v["products"].as_array().unwrap();
     assert!(products.len() >= 6);
-    let pa = products.iter().find(|p| p["id"] == "plesk-automation").unwrap();
-    let flows: Vec<&Value> =
-        pa["roles"].as_array().unwrap().iter().flat_map(|r| r["flows"].as_array().unwrap().iter()).collect();
+    let pa = products
+        .iter()
+        .find(|p| p["id"] == "plesk-automation")
+        .unwrap();
+    let flows: Vec<&Value> = pa["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["flows"].as_array().unwrap().iter())
+        .collect();
     assert!(
-        flows.iter().any(|f| f["protocol"] == "tcp" && f["ports"].as_str().unwrap().split(',').any(|p| p == "8352-8364")),
+        flows.iter().any(|f| f["protocol"] == "tcp"
+            && f["ports"]
+                .as_str()
+                .unwrap()
+                .split(',')
+                .any(|p| p == "8352-8364")),
         "PA agent range missing"
     );
     for f in &flows {
@@ -73,7 +103,10 @@ fn catalog_of_one_product_and_an_unknown_one() {
     assert!(text.contains("8472"), "{text}");
     let v = json(fwtopo().args(["catalog", "mailstore-spe", "--json"]));
     assert_eq!(v["products"].as_array().unwrap().len(), 1);
-    let out = fwtopo().args(["catalog", "no-such-product"]).output().unwrap();
+    let out = fwtopo()
+        .args(["catalog", "no-such-product"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown product 'no-such-product'"));
 }
@@ -82,17 +115,40 @@ fn catalog_of_one_product_and_an_unknown_one() {
 fn rules_json_restricts_service_node_agent_ports_to_the_management_node() {
     let v = json(fwtopo().args(["rules", "examples/plesk-automation.ron", "--json"]));
     let nodes = v["nodes"].as_array().unwrap();
-    let mn = nodes.iter().find(|n| n["roles"].as_array().unwrap().iter().any(|r| r == "plesk-automation/mn")).unwrap();
-    let mn_addrs: Vec<String> = mn["addresses"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect();
+    let mn = nodes
+        .iter()
+        .find(|n| {
+            n["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r == "plesk-automation/mn")
+        })
+        .unwrap();
+    let mn_addrs: Vec<String> = mn["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
     let mut checked = 0;
     for n in nodes.iter().filter(|n| n["name"] != mn["name"]) {
         for r in n["inbound"].as_array().unwrap() {
-            let ports: Vec<&str> = r["ports"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+            let ports: Vec<&str> = r["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap())
+                .collect();
             if r["protocol"] == "tcp" && ports.contains(&"8352-8364") {
                 for peer in r["peers"].as_array().unwrap() {
                     let peer = peer.as_str().unwrap();
                     let host = peer.split('/').next().unwrap();
-                    assert!(mn_addrs.iter().any(|a| a == host), "{} accepts 8352-8364 from {peer}", n["name"]);
+                    assert!(
+                        mn_addrs.iter().any(|a| a == host),
+                        "{} accepts 8352-8364 from {peer}",
+                        n["name"]
+                    );
                 }
                 checked += 1;
             }
@@ -107,9 +163,18 @@ fn rules_text_and_one_node() {
     let text = stdout(fwtopo().args(["rules", "examples/plesk-automation.ron", "--node", "pa-mn"]));
     assert!(text.starts_with("pa-mn ("), "{text}");
     assert!(text.contains("inbound") && text.contains("outbound"));
-    let v = json(fwtopo().args(["rules", "examples/plesk-automation.ron", "--node", "pa-mn", "--json"]));
+    let v = json(fwtopo().args([
+        "rules",
+        "examples/plesk-automation.ron",
+        "--node",
+        "pa-mn",
+        "--json",
+    ]));
     assert_eq!(v["nodes"].as_array().unwrap().len(), 1);
-    let out = fwtopo().args(["rules", "examples/plesk-automation.ron", "--node", "nobody"]).output().unwrap();
+    let out = fwtopo()
+        .args(["rules", "examples/plesk-automation.ron", "--node", "nobody"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no node named 'nobody'"));
 }
@@ -119,7 +184,12 @@ fn check_passes_every_example() {
     for entry in fs::read_dir("examples").unwrap() {
         let path = entry.unwrap().path();
         let out = fwtopo().arg("check").arg(&path).output().unwrap();
-        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
         assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 errors"));
     }
 }
@@ -145,11 +215,31 @@ fn check_exits_1_on_findings_errors() {
 fn bad_files_get_positions_and_exit_2_without_panicking() {
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &[&str])] = &[
-        ("syntax.ron", "(version: 1,\n nodes: [ (name: \"a\" os: \"debian\") ])", &["syntax.ron:2:"]),
-        ("address.ron", r#"(version: 1, nodes: [(name: "a", os: "debian", addresses: ["203.0.113.300"])])"#, &["address.ron: ", "addresses[0]"]),
-        ("role.ron", r#"(version: 1, nodes: [(name: "a", os: "debian", roles: [(product: "cpanel-whm", role: "nope")])])"#, &["roles[0].role", "unknown role 'nope'"]),
-        ("dup.ron", r#"(version: 1, nodes: [(name: "a", os: "debian"), (name: "a", os: "debian")])"#, &["dup.ron", "a"]),
-        ("port.ron", r#"(version: 1, nodes: [(name: "a", os: "almalinux", roles: [(product: "virtuozzo-hybrid-server", role: "cs", params: {"cs_port": "70000"})])])"#, &["params.cs_port"]),
+        (
+            "syntax.ron",
+            "(version: 1,\n nodes: [ (name: \"a\" os: \"debian\") ])",
+            &["syntax.ron:2:"],
+        ),
+        (
+            "address.ron",
+            r#"(version: 1, nodes: [(name: "a", os: "debian", addresses: ["203.0.113.300"])])"#,
+            &["address.ron: ", "addresses[0]"],
+        ),
+        (
+            "role.ron",
+            r#"(version: 1, nodes: [(name: "a", os: "debian", roles: [(product: "cpanel-whm", role: "nope")])])"#,
+            &["roles[0].role", "unknown role 'nope'"],
+        ),
+        (
+            "dup.ron",
+            r#"(version: 1, nodes: [(name: "a", os: "debian"), (name: "a", os: "debian")])"#,
+            &["dup.ron", "a"],
+        ),
+        (
+            "port.ron",
+            r#"(version: 1, nodes: [(name: "a", os: "almalinux", roles: [(product: "virtuozzo-hybrid-server", role: "cs", params: {"cs_port": "70000"})])])"#,
+            &["params.cs_port"],
+        ),
         ("version.ron", r#"(version: 99)"#, &["version 99"]),
         ("binary.ron", "\u{0}\u{1}\u{2}", &["binary.ron"]),
         ("empty.ron", "", &["empty.ron"]),
@@ -167,7 +257,10 @@ fn bad_files_get_positions_and_exit_2_without_panicking() {
             }
         }
     }
-    let out = fwtopo().args(["rules", "/nonexistent/x.ron"]).output().unwrap();
+    let out = fwtopo()
+        .args(["rules", "/nonexistent/x.ron"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.ron"));
 }
@@ -175,35 +268,80 @@ fn bad_files_get_positions_and_exit_2_without_panicking() {
 #[test]
 fn new_writes_a_starter_that_checks_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
-    for product in ["plesk-automation", "mailstore-spe", "communigate-pro", "cpanel-whm", "virtuozzo-hybrid-server"] {
+    for product in [
+        "plesk-automation",
+        "mailstore-spe",
+        "communigate-pro",
+        "cpanel-whm",
+        "virtuozzo-hybrid-server",
+    ] {
         let path = dir.path().join(format!("{product}.ron"));
-        fwtopo().args(["new", "--product", product]).arg(&path).assert().success();
+        fwtopo()
+            .args(["new", "--product", product])
+            .arg(&path)
+            .assert()
+            .success();
         let out = fwtopo().arg("rules").arg(&path).output().unwrap();
-        assert!(out.status.success(), "{product}: {}", String::from_utf8_lossy(&out.stderr));
-        let again = fwtopo().args(["new", "--product", product]).arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{product}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let again = fwtopo()
+            .args(["new", "--product", product])
+            .arg(&path)
+            .output()
+            .unwrap();
         assert_eq!(again.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     }
     let text = stdout(fwtopo().arg("new"));
     assert!(text.contains("version: 1"), "{text}");
-    let out = fwtopo().args(["new", "--product", "nope"]).output().unwrap();
+    let out = fwtopo()
+        .args(["new", "--product", "nope"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn export_needs_a_single_script_for_stdout_and_writes_files_with_out() {
-    let out = fwtopo().args(["export", "examples/plesk-automation.ron", "--target", "nftables"]).output().unwrap();
+    let out = fwtopo()
+        .args([
+            "export",
+            "examples/plesk-automation.ron",
+            "--target",
+            "nftables",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let listed = stdout(fwtopo().args(["export", "examples/plesk-automation.ron", "--target", "auto", "--out"]).arg(dir.path()));
+    let listed = stdout(
+        fwtopo()
+            .args([
+                "export",
+                "examples/plesk-automation.ron",
+                "--target",
+                "auto",
+                "--out",
+            ])
+            .arg(dir.path()),
+    );
     let index = fs::read_to_string(dir.path().join("index.txt")).unwrap();
     for line in listed.lines() {
         assert!(std::path::Path::new(line).exists(), "{line}");
     }
     assert!(index.contains("pa-mn.nftables.nft"), "{index}");
-    assert!(index.contains(".netsh.cmd") && index.contains(".powershell.ps1"), "{index}");
-    let out = fwtopo().args(["export", "examples/plesk-automation.ron", "--target", "pf"]).output().unwrap();
+    assert!(
+        index.contains(".netsh.cmd") && index.contains(".powershell.ps1"),
+        "{index}"
+    );
+    let out = fwtopo()
+        .args(["export", "examples/plesk-automation.ron", "--target", "pf"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown firewall 'pf'"));
 }

@@ -34,7 +34,12 @@ fn all_exports(target: Target) -> Vec<(String, String, Egress, String)> {
     for (ex, t) in support::examples() {
         for node in &t.nodes {
             for e in EGRESS {
-                out.push((ex.clone(), node.name.clone(), e, support::render(&cat, &t, &node.name, target, e)));
+                out.push((
+                    ex.clone(),
+                    node.name.clone(),
+                    e,
+                    support::render(&cat, &t, &node.name, target, e),
+                ));
             }
         }
     }
@@ -45,7 +50,13 @@ fn all_exports(target: Target) -> Vec<(String, String, Egress, String)> {
 fn example_text(cat: &Catalog, t: &Topology, target: Target, egress: Egress) -> String {
     t.nodes
         .iter()
-        .map(|n| format!("===== {} =====\n{}", n.name, support::render(cat, t, &n.name, target, egress)))
+        .map(|n| {
+            format!(
+                "===== {} =====\n{}",
+                n.name,
+                support::render(cat, t, &n.name, target, egress)
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -64,11 +75,17 @@ fn snapshots_every_node_of_every_example() {
     let cat = catalog();
     for (ex, t) in support::examples() {
         for target in [Target::Nftables, Target::Iptables] {
-            insta::assert_snapshot!(format!("{}__{ex}", target.as_str()), example_text(&cat, &t, target, Egress::Open));
+            insta::assert_snapshot!(
+                format!("{}__{ex}", target.as_str()),
+                example_text(&cat, &t, target, Egress::Open)
+            );
         }
     }
     // Strict egress for the PA example and for MailStore, whose management server reaches a host name.
-    for (ex, t) in support::examples().into_iter().filter(|(ex, _)| ex == "plesk-automation" || ex == "mailstore-spe") {
+    for (ex, t) in support::examples()
+        .into_iter()
+        .filter(|(ex, _)| ex == "plesk-automation" || ex == "mailstore-spe")
+    {
         for target in [Target::Nftables, Target::Iptables] {
             insta::assert_snapshot!(
                 format!("{}__{ex}__strict", target.as_str()),
@@ -83,7 +100,9 @@ fn snapshots_every_node_of_every_example() {
 
 /// Ports a multiport list takes: a range counts as two.
 fn multiport_weight(list: &str) -> usize {
-    list.split(',').map(|p| if p.contains(':') { 2 } else { 1 }).sum()
+    list.split(',')
+        .map(|p| if p.contains(':') { 2 } else { 1 })
+        .sum()
 }
 
 #[test]
@@ -106,7 +125,11 @@ fn iptables_lines_respect_multiport_and_family_limits() {
                 }
                 if w[0] == "-s" || w[0] == "-d" {
                     let v6 = w[1].contains(':');
-                    assert_eq!(v6, family == "v6", "{ex}/{node}/{e:?}: wrong family in {line}");
+                    assert_eq!(
+                        v6,
+                        family == "v6",
+                        "{ex}/{node}/{e:?}: wrong family in {line}"
+                    );
                 }
             }
             assert!(line.len() < 4000, "{ex}/{node}: line too long");
@@ -120,6 +143,9 @@ fn nftables_sets_match_the_family_of_their_use() {
         let mut types = std::collections::HashMap::new();
         let mut current = None;
         for line in file.lines().map(str::trim) {
+            if line.starts_with("chain ") {
+                current = None;
+            }
             if let Some(rest) = line.strip_prefix("set ") {
                 current = rest.split_whitespace().next().map(str::to_string);
             }
@@ -128,10 +154,22 @@ fn nftables_sets_match_the_family_of_their_use() {
             }
         }
         for line in file.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
-            for (kw, ty) in [("ip saddr @", "ipv4_addr"), ("ip daddr @", "ipv4_addr"), ("ip6 saddr @", "ipv6_addr"), ("ip6 daddr @", "ipv6_addr")] {
+            for (kw, ty) in [
+                ("ip saddr @", "ipv4_addr"),
+                ("ip daddr @", "ipv4_addr"),
+                ("ip6 saddr @", "ipv6_addr"),
+                ("ip6 daddr @", "ipv6_addr"),
+            ] {
                 if let Some(i) = line.find(kw) {
-                    let name: String = line[i + kw.len()..].chars().take_while(|c| !c.is_whitespace()).collect();
-                    assert_eq!(types.get(&name).map(String::as_str), Some(ty), "{ex}/{node}/{e:?}: {line}");
+                    let name: String = line[i + kw.len()..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    assert_eq!(
+                        types.get(&name).map(String::as_str),
+                        Some(ty),
+                        "{ex}/{node}/{e:?}: {line}"
+                    );
                 }
             }
         }
@@ -141,24 +179,60 @@ fn nftables_sets_match_the_family_of_their_use() {
 #[test]
 fn host_name_peers_are_never_widened() {
     let cat = catalog();
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "mailstore-spe").expect("mailstore example").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "mailstore-spe")
+        .expect("mailstore example")
+        .1;
     // ms-mgmt reaches my.mailstore.com on tcp/443 and nothing else on 443.
     let nft = support::render(&cat, &t, "ms-mgmt", Target::Nftables, Egress::Strict);
-    let rules443: Vec<&str> = nft.lines().map(str::trim).filter(|l| !l.starts_with('#') && l.contains("dport 443")).collect();
+    let rules443: Vec<&str> = nft
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && l.contains("dport 443"))
+        .collect();
     assert_eq!(rules443.len(), 2, "{rules443:?}");
-    assert!(rules443[0].starts_with("ip daddr @dns1_v4 "), "{rules443:?}");
-    assert!(rules443[1].starts_with("ip6 daddr @dns1_v6 "), "{rules443:?}");
-    assert!(!nft.lines().any(|l| !l.trim_start().starts_with('#') && l.contains("mailstore.com")), "host name in a rule");
+    assert!(
+        rules443[0].starts_with("ip daddr @dns1_v4 "),
+        "{rules443:?}"
+    );
+    assert!(
+        rules443[1].starts_with("ip6 daddr @dns1_v6 "),
+        "{rules443:?}"
+    );
+    let rule_text = |l: &str| {
+        l.split(" comment \"")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        !nft.lines()
+            .any(|l| !l.trim_start().starts_with('#') && rule_text(l).contains("mailstore.com")),
+        "host name in a rule"
+    );
 
     let ipt = support::render(&cat, &t, "ms-mgmt", Target::Iptables, Egress::Strict);
-    assert!(!ipt.lines().any(|l| l.starts_with("-A") && l.contains("--dport 443")), "443 fixed rule");
-    assert!(ipt.contains("dns_rules 4 FWTOPO-OUT -d 'my.mailstore.com' '-p tcp -m tcp --dport 443 "));
-    assert!(ipt.contains("dns_rules 6 FWTOPO-OUT -d 'my.mailstore.com' '-p tcp -m tcp --dport 443 "));
+    assert!(
+        !ipt.lines()
+            .any(|l| l.starts_with("-A") && l.contains("--dport 443")),
+        "443 fixed rule"
+    );
+    assert!(
+        ipt.contains("dns_rules 4 FWTOPO-OUT -d 'my.mailstore.com' '-p tcp -m tcp --dport 443 ")
+    );
+    assert!(
+        ipt.contains("dns_rules 6 FWTOPO-OUT -d 'my.mailstore.com' '-p tcp -m tcp --dport 443 ")
+    );
 }
 
 /// The PA example with hostile free text everywhere a user can type it.
 fn hostile_pa() -> (Topology, Topology) {
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "plesk-automation").expect("PA example").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "plesk-automation")
+        .expect("PA example")
+        .1;
     let evil = "x\"y'z; rm -rf / & echo | % ^ ` $(reboot) `id` \\ }\n{ table inet fwtopo { } \r\nCOMMIT\n*filter \u{201C}curly\u{201D} \u{00fc}ber";
     let mut h = t.clone();
     h.name = evil.into();
@@ -173,7 +247,9 @@ fn hostile_pa() -> (Topology, Topology) {
 }
 
 fn without_comments(s: &str) -> Vec<&str> {
-    s.lines().filter(|l| !l.trim_start().starts_with('#')).collect()
+    s.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect()
 }
 
 #[test]
@@ -185,8 +261,17 @@ fn hostile_text_stays_in_comments() {
             for e in EGRESS {
                 let good = support::render(&cat, &t, &node.name, target, e);
                 let bad = support::render(&cat, &h, &node.name, target, e);
-                assert_eq!(without_comments(&good), without_comments(&bad), "{target:?} {}", node.name);
-                assert_eq!(good.lines().count(), bad.lines().count(), "a newline escaped a comment");
+                assert_eq!(
+                    without_comments(&good),
+                    without_comments(&bad),
+                    "{target:?} {}",
+                    node.name
+                );
+                assert_eq!(
+                    good.lines().count(),
+                    bad.lines().count(),
+                    "a newline escaped a comment"
+                );
                 assert!(bad.is_ascii());
             }
         }
@@ -221,11 +306,28 @@ fn nftables_every_export_checks_loads_and_reloads_identically() {
         loads += 1;
         let once = ruleset(&ns);
         assert!(once.contains("table inet fwtopo {"), "{ex}/{node}");
-        assert!(once.contains("type filter hook input priority filter; policy drop;"), "{ex}/{node}");
-        let out_policy = if *e == Egress::Strict { "policy drop;" } else { "policy accept;" };
-        assert!(once.contains(&format!("type filter hook output priority filter; {out_policy}")), "{ex}/{node}");
+        assert!(
+            once.contains("type filter hook input priority filter; policy drop;"),
+            "{ex}/{node}"
+        );
+        let out_policy = if *e == Egress::Strict {
+            "policy drop;"
+        } else {
+            "policy accept;"
+        };
+        assert!(
+            once.contains(&format!(
+                "type filter hook output priority filter; {out_policy}"
+            )),
+            "{ex}/{node}"
+        );
         ns.run(&["nft", "-f", f]);
-        assert_eq!(once, ruleset(&ns), "{ex}/{node}/{}: second load differs", egress_name(*e));
+        assert_eq!(
+            once,
+            ruleset(&ns),
+            "{ex}/{node}/{}: second load differs",
+            egress_name(*e)
+        );
     }
     eprintln!(
         "nftables: {} exports pass nft -c and load twice identically; mean load {:?}",
@@ -240,11 +342,26 @@ fn nftables_replaces_only_its_own_table() {
         return;
     }
     let cat = catalog();
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "plesk-automation").expect("PA").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "plesk-automation")
+        .expect("PA")
+        .1;
     let dir = tempfile::tempdir().expect("temp dir");
-    let open = write(dir.path(), "open.nft", &support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Open));
-    let strict = write(dir.path(), "strict.nft", &support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Strict));
-    let (open, strict) = (open.to_str().expect("utf-8"), strict.to_str().expect("utf-8"));
+    let open = write(
+        dir.path(),
+        "open.nft",
+        &support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Open),
+    );
+    let strict = write(
+        dir.path(),
+        "strict.nft",
+        &support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Strict),
+    );
+    let (open, strict) = (
+        open.to_str().expect("utf-8"),
+        strict.to_str().expect("utf-8"),
+    );
 
     let alone = Netns::new("nftown");
     alone.run(&["nft", "-f", open]);
@@ -257,16 +374,30 @@ fn nftables_replaces_only_its_own_table() {
     ns.run(&["nft", "-f", strict]);
     ns.run(&["nft", "-f", open]);
     let after = ruleset(&ns);
-    assert!(after.starts_with(&before), "the foreign table changed:\n{before}\n---\n{after}");
-    assert_eq!(after[before.len()..].trim_start(), open_only, "strict then open is not open");
+    assert!(
+        after.starts_with(&before),
+        "the foreign table changed:\n{before}\n---\n{after}"
+    );
+    assert_eq!(
+        after[before.len()..].trim_start(),
+        open_only,
+        "strict then open is not open"
+    );
     ns.run(&["nft", "delete", "table", "inet", "fwtopo"]);
-    assert_eq!(ruleset(&ns), before, "the documented roll back leaves more than the foreign table");
+    assert_eq!(
+        ruleset(&ns),
+        before,
+        "the documented roll back leaves more than the foreign table"
+    );
 }
 
 /// The safe-apply lines of an nft header, with the file, the state path and the timeout replaced.
 fn nft_safe_apply(text: &str, file: &str, state: &str, secs: u32) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let i = lines.iter().position(|l| l.contains(" F=") && l.contains(" P=") && l.contains(" T=")).expect("safe-apply line");
+    let i = lines
+        .iter()
+        .position(|l| l.contains(" F=") && l.contains(" P=") && l.contains(" T="))
+        .expect("safe-apply line");
     let vars = format!("F={file} P={state} T={secs}");
     let cmd = lines[i + 1].trim_start_matches('#').trim();
     assert!(cmd.starts_with("nft -c -f \"$F\""), "{cmd}");
@@ -279,34 +410,61 @@ fn nftables_safe_apply_restores_the_previous_table_unless_confirmed() {
         return;
     }
     let cat = catalog();
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "plesk-automation").expect("PA").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "plesk-automation")
+        .expect("PA")
+        .1;
     let dir = tempfile::tempdir().expect("temp dir");
     let open_text = support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Open);
     let open = write(dir.path(), "open.nft", &open_text);
-    let strict = write(dir.path(), "strict.nft", &support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Strict));
-    let (open, strict) = (open.to_str().expect("utf-8"), strict.to_str().expect("utf-8"));
+    let strict = write(
+        dir.path(),
+        "strict.nft",
+        &support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Strict),
+    );
+    let (open, strict) = (
+        open.to_str().expect("utf-8"),
+        strict.to_str().expect("utf-8"),
+    );
     let state = |n: &str| dir.path().join(n).to_str().expect("utf-8").to_string();
 
     // 1. No table before, no confirmation: the table is there, then gone.
     let a = Netns::new("nftsafe");
-    a.run(&["bash", "-c", &nft_safe_apply(&open_text, open, &state("a.prev"), 1)]);
+    a.run(&[
+        "bash",
+        "-c",
+        &nft_safe_apply(&open_text, open, &state("a.prev"), 1),
+    ]);
     assert!(ruleset(&a).contains("table inet fwtopo"));
     // 2. A previous version, no confirmation: the previous version comes back.
     let b = Netns::new("nftsafe");
     b.run(&["nft", "-f", strict]);
     let previous = ruleset(&b);
-    b.run(&["bash", "-c", &nft_safe_apply(&open_text, open, &state("b.prev"), 1)]);
+    b.run(&[
+        "bash",
+        "-c",
+        &nft_safe_apply(&open_text, open, &state("b.prev"), 1),
+    ]);
     assert_ne!(ruleset(&b), previous, "the new table was not loaded");
     // 3. Confirmed in time (the .ok file): the new table stays.
     let c = Netns::new("nftsafe");
     c.run(&["nft", "-f", strict]);
-    c.run(&["bash", "-c", &nft_safe_apply(&open_text, open, &state("c.prev"), 1)]);
+    c.run(&[
+        "bash",
+        "-c",
+        &nft_safe_apply(&open_text, open, &state("c.prev"), 1),
+    ]);
     std::fs::write(format!("{}.ok", state("c.prev")), "").expect("confirm");
     let confirmed = ruleset(&c);
 
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(ruleset(&a), "", "not rolled back to no table");
-    assert_eq!(ruleset(&b), previous, "not rolled back to the previous table");
+    assert_eq!(
+        ruleset(&b),
+        previous,
+        "not rolled back to the previous table"
+    );
     assert_eq!(ruleset(&c), confirmed, "a confirmed table was rolled back");
 }
 
@@ -319,10 +477,26 @@ fn with_hosts(ns: &Netns, hosts: &Path, script: &str) -> std::process::Output {
         ns.name(),
         fwtopo::export::text::sh_quote(script)
     );
-    std::process::Command::new("unshare").args(["-m", "bash", "-c", &inner]).output().expect("run unshare")
+    std::process::Command::new("unshare")
+        .args(["-m", "bash", "-c", &inner])
+        .output()
+        .expect("run unshare")
 }
 
-const HOSTS: &str = "127.0.0.1 localhost\n192.0.2.201 my.mailstore.com\n2001:db8::201 my.mailstore.com\n";
+/// Gives a namespace a non-loopback address of each family (a veth pair inside it), as every real
+/// host has: `getent ahostsv4/ahostsv6` answer nothing for a family the host has no address of.
+fn addressed(ns: &Netns) {
+    ns.run(&[
+        "ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1",
+    ]);
+    ns.run(&["ip", "link", "set", "v0", "up"]);
+    ns.run(&["ip", "link", "set", "v1", "up"]);
+    ns.run(&["ip", "addr", "add", "192.0.2.5/24", "dev", "v0"]);
+    ns.run(&["ip", "addr", "add", "2001:db8::5/64", "dev", "v0", "nodad"]);
+}
+
+const HOSTS: &str =
+    "127.0.0.1 localhost\n192.0.2.201 my.mailstore.com\n2001:db8::201 my.mailstore.com\n";
 
 #[test]
 fn nftables_host_name_sets_filled_by_the_header_commands() {
@@ -330,12 +504,17 @@ fn nftables_host_name_sets_filled_by_the_header_commands() {
         return;
     }
     let cat = catalog();
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "mailstore-spe").expect("mailstore").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "mailstore-spe")
+        .expect("mailstore")
+        .1;
     let text = support::render(&cat, &t, "ms-mgmt", Target::Nftables, Egress::Strict);
     let dir = tempfile::tempdir().expect("temp dir");
     let file = write(dir.path(), "ms.nft", &text);
     let hosts = write(dir.path(), "hosts", HOSTS);
     let ns = Netns::new("nftdns");
+    addressed(&ns);
     ns.run(&["nft", "-f", file.to_str().expect("utf-8")]);
     let fill: Vec<&str> = text
         .lines()
@@ -344,7 +523,11 @@ fn nftables_host_name_sets_filled_by_the_header_commands() {
         .collect();
     assert_eq!(fill.len(), 2, "{fill:?}");
     let out = with_hosts(&ns, &hosts, &fill.join("\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v4 = ns.run(&["nft", "list", "set", "inet", "fwtopo", "dns1_v4"]);
     let v6 = ns.run(&["nft", "list", "set", "inet", "fwtopo", "dns1_v6"]);
     assert!(v4.contains("elements = { 192.0.2.201 }"), "{v4}");
@@ -370,8 +553,15 @@ fn saved(ns: &Netns) -> String {
     s
 }
 
-const IPT_TOOLS: [&str; 7] =
-    ["bash", "iptables", "ip6tables", "iptables-restore", "ip6tables-restore", "iptables-save", "ip6tables-save"];
+const IPT_TOOLS: [&str; 7] = [
+    "bash",
+    "iptables",
+    "ip6tables",
+    "iptables-restore",
+    "ip6tables-restore",
+    "iptables-save",
+    "ip6tables-save",
+];
 
 #[test]
 fn iptables_every_export_passes_restore_test_and_reruns_identically() {
@@ -387,7 +577,16 @@ fn iptables_every_export_passes_restore_test_and_reruns_identically() {
         let ns = Netns::new("ipt");
         // A foreign rule and chain that must survive.
         ns.run(&["iptables", "-w", "-N", "OTHER"]);
-        ns.run(&["iptables", "-w", "-A", "INPUT", "-s", "192.0.2.99", "-j", "OTHER"]);
+        ns.run(&[
+            "iptables",
+            "-w",
+            "-A",
+            "INPUT",
+            "-s",
+            "192.0.2.99",
+            "-j",
+            "OTHER",
+        ]);
         for (fam, tool) in [("v4", "iptables-restore"), ("v6", "ip6tables-restore")] {
             let payload = ns.run(&["bash", f, "--payload", fam]);
             ns.run_stdin(&[tool, "--test"], Some(payload.as_bytes()));
@@ -404,12 +603,29 @@ fn iptables_every_export_passes_restore_test_and_reruns_identically() {
             "-A INPUT -s 192.0.2.99/32 -j OTHER\n",
             ":OTHER -\n",
         ] {
-            assert!(once.contains(must), "{ex}/{node}/{}: no {must:?} in\n{once}", egress_name(*e));
+            assert!(
+                once.contains(must),
+                "{ex}/{node}/{}: no {must:?} in\n{once}",
+                egress_name(*e)
+            );
         }
-        assert_eq!(once.matches("-j FWTOPO-IN\n").count(), 2, "one jump per family");
-        assert_eq!(once.contains("-A FWTOPO-OUT -j DROP\n"), *e == Egress::Strict, "{ex}/{node}");
+        assert_eq!(
+            once.matches("-j FWTOPO-IN\n").count(),
+            2,
+            "one jump per family"
+        );
+        assert_eq!(
+            once.contains("-A FWTOPO-OUT -j DROP\n"),
+            *e == Egress::Strict,
+            "{ex}/{node}"
+        );
         ns.run(&["bash", f]);
-        assert_eq!(once, saved(&ns), "{ex}/{node}/{}: second run differs", egress_name(*e));
+        assert_eq!(
+            once,
+            saved(&ns),
+            "{ex}/{node}/{}: second run differs",
+            egress_name(*e)
+        );
     }
     eprintln!(
         "iptables: {} exports pass iptables-restore --test / ip6tables-restore --test and run twice identically; mean run {:?}",
@@ -424,11 +640,26 @@ fn iptables_switching_modes_and_removing_touch_only_our_chains() {
         return;
     }
     let cat = catalog();
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "plesk-automation").expect("PA").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "plesk-automation")
+        .expect("PA")
+        .1;
     let dir = tempfile::tempdir().expect("temp dir");
-    let open = write(dir.path(), "open.sh", &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open));
-    let strict = write(dir.path(), "strict.sh", &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict));
-    let (open, strict) = (open.to_str().expect("utf-8"), strict.to_str().expect("utf-8"));
+    let open = write(
+        dir.path(),
+        "open.sh",
+        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open),
+    );
+    let strict = write(
+        dir.path(),
+        "strict.sh",
+        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict),
+    );
+    let (open, strict) = (
+        open.to_str().expect("utf-8"),
+        strict.to_str().expect("utf-8"),
+    );
 
     let alone = Netns::new("iptmode");
     alone.run(&["bash", open]);
@@ -438,11 +669,23 @@ fn iptables_switching_modes_and_removing_touch_only_our_chains() {
     ns.run(&["bash", strict]);
     ns.run(&["bash", open]);
     assert_eq!(saved(&ns), open_only, "strict then open is not open");
-    ns.run(&["iptables", "-w", "-A", "INPUT", "-s", "192.0.2.99", "-j", "ACCEPT"]);
+    ns.run(&[
+        "iptables",
+        "-w",
+        "-A",
+        "INPUT",
+        "-s",
+        "192.0.2.99",
+        "-j",
+        "ACCEPT",
+    ]);
     ns.run(&["bash", open, "--remove"]);
     let left = saved(&ns);
     assert!(!left.contains("FWTOPO"), "{left}");
-    assert!(left.contains("-A INPUT -s 192.0.2.99/32 -j ACCEPT\n"), "{left}");
+    assert!(
+        left.contains("-A INPUT -s 192.0.2.99/32 -j ACCEPT\n"),
+        "{left}"
+    );
 }
 
 #[test]
@@ -451,32 +694,70 @@ fn iptables_safe_apply_restores_unless_confirmed() {
         return;
     }
     let cat = catalog();
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "plesk-automation").expect("PA").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "plesk-automation")
+        .expect("PA")
+        .1;
     let dir = tempfile::tempdir().expect("temp dir");
-    let open = write(dir.path(), "open.sh", &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open));
-    let strict = write(dir.path(), "strict.sh", &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict));
-    let (open, strict) = (open.to_str().expect("utf-8"), strict.to_str().expect("utf-8"));
+    let open = write(
+        dir.path(),
+        "open.sh",
+        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open),
+    );
+    let strict = write(
+        dir.path(),
+        "strict.sh",
+        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict),
+    );
+    let (open, strict) = (
+        open.to_str().expect("utf-8"),
+        strict.to_str().expect("utf-8"),
+    );
 
     // Fresh namespace, no answer: nothing of ours remains.
     let a = Netns::new("iptsafe");
     let out = a.output(&["bash", open, "--safe", "1"], Some(b""));
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!saved(&a).contains("FWTOPO"), "{}", saved(&a));
 
     // A previous version plus a foreign rule, wrong answer: exactly the saved rules come back.
     let b = Netns::new("iptsafe");
     b.run(&["bash", strict]);
-    b.run(&["iptables", "-w", "-A", "INPUT", "-s", "192.0.2.99", "-j", "ACCEPT"]);
+    b.run(&[
+        "iptables",
+        "-w",
+        "-A",
+        "INPUT",
+        "-s",
+        "192.0.2.99",
+        "-j",
+        "ACCEPT",
+    ]);
     let before = saved(&b);
     let out = b.output(&["bash", open, "--safe", "5"], Some(b"no\n"));
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(saved(&b), before);
 
     // Confirmed: the same as a plain run.
     let c = Netns::new("iptsafe");
     c.run(&["bash", strict]);
     let out = c.output(&["bash", open, "--safe", "5"], Some(b"yes\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let d = Netns::new("iptsafe");
     d.run(&["bash", open]);
     assert_eq!(saved(&c), saved(&d));
@@ -484,34 +765,70 @@ fn iptables_safe_apply_restores_unless_confirmed() {
 
 #[test]
 fn iptables_host_names_resolved_at_apply_time_never_widened() {
-    if !netns::available(&IPT_TOOLS) || !support::require("unshare") || !support::require("getent") {
+    if !netns::available(&IPT_TOOLS) || !support::require("unshare") || !support::require("getent")
+    {
         return;
     }
     let cat = catalog();
-    let t = support::examples().into_iter().find(|(ex, _)| ex == "mailstore-spe").expect("mailstore").1;
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "mailstore-spe")
+        .expect("mailstore")
+        .1;
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = write(dir.path(), "ms.sh", &support::render(&cat, &t, "ms-mgmt", Target::Iptables, Egress::Strict));
+    let file = write(
+        dir.path(),
+        "ms.sh",
+        &support::render(&cat, &t, "ms-mgmt", Target::Iptables, Egress::Strict),
+    );
     let f = file.to_str().expect("utf-8");
 
     // Resolvable (private /etc/hosts): one rule per address, in its own family.
     let hosts = write(dir.path(), "hosts", HOSTS);
     let ns = Netns::new("iptdns");
+    addressed(&ns);
     let out = with_hosts(&ns, &hosts, &format!("bash {f}"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: my.mailstore.com resolved now to"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: my.mailstore.com resolved now to")
+    );
     let rules = saved(&ns);
-    let r443: Vec<&str> = rules.lines().filter(|l| l.contains("--dport 443")).collect();
+    let r443: Vec<&str> = rules
+        .lines()
+        .filter(|l| l.contains("--dport 443"))
+        .collect();
     assert_eq!(r443.len(), 2, "{r443:?}");
-    assert!(r443[0].starts_with("-A FWTOPO-OUT -d 192.0.2.201/32 -p tcp"), "{r443:?}");
-    assert!(r443[1].starts_with("-A FWTOPO-OUT -d 2001:db8::201/128 -p tcp"), "{r443:?}");
+    assert!(
+        r443[0].starts_with("-A FWTOPO-OUT -d 192.0.2.201/32 -p tcp"),
+        "{r443:?}"
+    );
+    assert!(
+        r443[1].starts_with("-A FWTOPO-OUT -d 2001:db8::201/128 -p tcp"),
+        "{r443:?}"
+    );
 
     // Unresolvable (no such entry; the namespace has no network): no rule at all, and a warning.
     let empty = write(dir.path(), "hosts.empty", "127.0.0.1 localhost\n");
     let ns = Netns::new("iptdns");
+    addressed(&ns);
     let out = with_hosts(&ns, &empty, &format!("bash {f}"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("my.mailstore.com has no IPv4 address now"));
-    assert!(!saved(&ns).contains("--dport 443"), "widened: {}", saved(&ns));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("my.mailstore.com has no IPv4 address now")
+    );
+    assert!(
+        !saved(&ns).contains("--dport 443"),
+        "widened: {}",
+        saved(&ns)
+    );
 }
 
 #[test]
@@ -523,8 +840,16 @@ fn hostile_text_loads_like_the_plain_export() {
     let (t, h) = hostile_pa();
     let dir = tempfile::tempdir().expect("temp dir");
     let load = |topo: &Topology, n: &str| {
-        let nft = write(dir.path(), &format!("{n}.nft"), &support::render(&cat, topo, "pa-mn", Target::Nftables, Egress::Strict));
-        let ipt = write(dir.path(), &format!("{n}.sh"), &support::render(&cat, topo, "pa-mn", Target::Iptables, Egress::Strict));
+        let nft = write(
+            dir.path(),
+            &format!("{n}.nft"),
+            &support::render(&cat, topo, "pa-mn", Target::Nftables, Egress::Strict),
+        );
+        let ipt = write(
+            dir.path(),
+            &format!("{n}.sh"),
+            &support::render(&cat, topo, "pa-mn", Target::Iptables, Egress::Strict),
+        );
         let ns = Netns::new("hostile");
         ns.run(&["nft", "-c", "-f", nft.to_str().expect("utf-8")]);
         ns.run(&["nft", "-f", nft.to_str().expect("utf-8")]);

@@ -390,12 +390,22 @@ const CP_SERVER: &[&str] = &["role:server"];
 const CP_LOCAL: &[&str] = &["localhost"];
 
 /// Inbound: a peer on the network connects to the server.
-const fn cp_in(line: usize, doc: &'static str, ports: &'static str, protos: &'static [&'static str]) -> Row {
+const fn cp_in(
+    line: usize,
+    doc: &'static str,
+    ports: &'static str,
+    protos: &'static [&'static str],
+) -> Row {
     row(line, doc, ports, protos, &[NET], CP_SERVER)
 }
 
 /// Outbound: the server connects to a peer on the network.
-const fn cp_out(line: usize, doc: &'static str, ports: &'static str, protos: &'static [&'static str]) -> Row {
+const fn cp_out(
+    line: usize,
+    doc: &'static str,
+    ports: &'static str,
+    protos: &'static [&'static str],
+) -> Row {
     row(line, doc, ports, protos, CP_SERVER, &[NET])
 }
 
@@ -726,7 +736,8 @@ fn describe(f: &JFlow) -> String {
     )
 }
 
-/// Checks one row against the product's flows; returns what is missing.
+/// Checks one row against the product's flows; returns what is missing. Each port or range of the
+/// row must be covered by one flow per protocol.
 fn check_row(seed: &Seed, product: &Product, row: &Row) -> Vec<String> {
     let (ports, protos, quote) = match row.fix {
         Fix::None => (row.ports, row.protos, None),
@@ -747,51 +758,58 @@ fn check_row(seed: &Seed, product: &Product, row: &Row) -> Vec<String> {
     let doc_ports = parse_ports(row.ports);
     // Ports the document gets wrong must not be what the corrected flow opens.
     let wrong: Vec<(u32, u32)> = match row.fix {
-        Fix::Corrected { .. } if !covers(&want, &doc_ports) => doc_ports.clone(),
+        Fix::Corrected { .. } if !covers(&want, &doc_ports) => doc_ports,
         _ => Vec::new(),
     };
-    // A flow over all ports or run-time ports only counts for a row asking for one.
+    // A flow over all ports or over run-time ports only counts for a row asking for one.
     let wide_ok = row.tags.contains(&"dynamic-port") || covers(&want, &[(1, 65535)]);
+    let fits = |f: &JFlow| {
+        let have = parse_ports(&f.ports);
+        let wide = f.tags.iter().any(|t| t == "dynamic-port") || covers(&have, &[(1, 65535)]);
+        let text = format!("{} {} {}", f.service, f.note, f.source.section).to_lowercase();
+        (!wide || wide_ok)
+            && row
+                .from
+                .iter()
+                .all(|e| endpoint_ok(e, &f.from, &product.groups))
+            && row
+                .to
+                .iter()
+                .all(|e| endpoint_ok(e, &f.to, &product.groups))
+            && row.tags.iter().all(|t| f.tags.iter().any(|x| x == t))
+            && (row.hint.is_empty() || text.contains(&row.hint.to_lowercase()))
+            && f.source.document == seed.file
+            && !f.source.section.trim().is_empty()
+            && ["seed", "vendor", "inferred"].contains(&f.source.origin.as_str())
+            && !touches(&have, &wrong)
+            && quote.is_none_or(|q| {
+                f.tags.iter().any(|t| t == "errata")
+                    && !f.note.trim().is_empty()
+                    && norm(&f.note).contains(&norm(q))
+            })
+    };
     let mut errors = Vec::new();
     for proto in protos {
-        let same_port: Vec<&JFlow> = product
-            .flows
-            .iter()
-            .filter(|f| f.protocol == *proto && covers(&parse_ports(&f.ports), &want))
-            .collect();
-        let found = same_port.iter().any(|f| {
-            let have = parse_ports(&f.ports);
-            let wide = f.tags.iter().any(|t| t == "dynamic-port") || covers(&have, &[(1, 65535)]);
-            let text = format!("{} {} {}", f.service, f.note, f.source.section).to_lowercase();
-            (!wide || wide_ok)
-                && row
-                    .from
-                    .iter()
-                    .all(|e| endpoint_ok(e, &f.from, &product.groups))
-                && row
-                    .to
-                    .iter()
-                    .all(|e| endpoint_ok(e, &f.to, &product.groups))
-                && row.tags.iter().all(|t| f.tags.iter().any(|x| x == t))
-                && (row.hint.is_empty() || text.contains(&row.hint.to_lowercase()))
-                && f.source.document == seed.file
-                && !f.source.section.trim().is_empty()
-                && ["seed", "vendor", "inferred"].contains(&f.source.origin.as_str())
-                && !touches(&have, &wrong)
-                && quote.is_none_or(|q| {
-                    f.tags.iter().any(|t| t == "errata")
-                        && !f.note.trim().is_empty()
-                        && norm(&f.note).contains(&norm(q))
-                })
-        });
-        if !found {
+        for &range in &want {
+            let same_port: Vec<&JFlow> = product
+                .flows
+                .iter()
+                .filter(|f| f.protocol == *proto && covers(&parse_ports(&f.ports), &[range]))
+                .collect();
+            if same_port.iter().any(|f| fits(f)) {
+                continue;
+            }
+            let (a, b) = range;
+            let port = if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            };
             let mut msg = format!(
-                "{}:{} {:?}: no {} flow on {} from [{}] to [{}]",
+                "{}:{} {:?}: no {proto} flow on {port} from [{}] to [{}]",
                 seed.file,
                 row.line,
                 row.doc,
-                proto,
-                ports,
                 row.from.join(","),
                 row.to.join(",")
             );
@@ -807,14 +825,10 @@ fn check_row(seed: &Seed, product: &Product, row: &Row) -> Vec<String> {
             if !wrong.is_empty() {
                 msg += &format!(" and not opening the document's {}", row.ports);
             }
-            msg += &format!(
-                "; flows on that port: {}",
-                if same_port.is_empty() {
-                    "none".to_string()
-                } else {
-                    String::new()
-                }
-            );
+            msg += "; flows on that port:";
+            if same_port.is_empty() {
+                msg += " none";
+            }
             for f in &same_port {
                 msg += &format!("\n        {}", describe(f));
             }

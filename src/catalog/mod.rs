@@ -15,11 +15,26 @@ use std::collections::{BTreeMap, HashSet};
 /// The catalog files shipped in the binary, as (file name, text).
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("host.ron", include_str!("../../assets/catalog/host.ron")),
-    ("plesk-automation.ron", include_str!("../../assets/catalog/plesk-automation.ron")),
-    ("mailstore-spe.ron", include_str!("../../assets/catalog/mailstore-spe.ron")),
-    ("communigate-pro.ron", include_str!("../../assets/catalog/communigate-pro.ron")),
-    ("cpanel-whm.ron", include_str!("../../assets/catalog/cpanel-whm.ron")),
-    ("virtuozzo-hybrid-server.ron", include_str!("../../assets/catalog/virtuozzo-hybrid-server.ron")),
+    (
+        "plesk-automation.ron",
+        include_str!("../../assets/catalog/plesk-automation.ron"),
+    ),
+    (
+        "mailstore-spe.ron",
+        include_str!("../../assets/catalog/mailstore-spe.ron"),
+    ),
+    (
+        "communigate-pro.ron",
+        include_str!("../../assets/catalog/communigate-pro.ron"),
+    ),
+    (
+        "cpanel-whm.ron",
+        include_str!("../../assets/catalog/cpanel-whm.ron"),
+    ),
+    (
+        "virtuozzo-hybrid-server.ron",
+        include_str!("../../assets/catalog/virtuozzo-hybrid-server.ron"),
+    ),
 ];
 
 /// The id of the built-in management-access product.
@@ -29,9 +44,18 @@ pub const HOST_PRODUCT: &str = "host";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
     #[error("{file}:{line}:{col}: {message}")]
-    Syntax { file: String, line: usize, col: usize, message: String },
+    Syntax {
+        file: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
     #[error("{file}: product '{product}': {message}")]
-    Invalid { file: String, product: String, message: String },
+    Invalid {
+        file: String,
+        product: String,
+        message: String,
+    },
 }
 
 /// All products, in a stable order, with the lookups the engine needs.
@@ -120,9 +144,15 @@ impl Product {
         if role.parameters.iter().any(|p| p.id == param) {
             return true;
         }
-        let plays = |eps: &[Endpoint]| eps.iter().any(|e| matches!(e, Endpoint::Role(id) if self.role_matches(role, id)));
+        let plays = |eps: &[Endpoint]| {
+            eps.iter()
+                .any(|e| matches!(e, Endpoint::Role(id) if self.role_matches(role, id)))
+        };
         self.flows.iter().any(|f| {
-            let in_ports = f.ports.iter().any(|i| matches!(i, PortItem::Param(id) if id == param));
+            let in_ports = f
+                .ports
+                .iter()
+                .any(|i| matches!(i, PortItem::Param(id) if id == param));
             let switched = f.when.as_deref() == Some(param);
             (in_ports && plays(&f.to)) || (switched && (plays(&f.to) || plays(&f.from)))
         })
@@ -161,21 +191,30 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
         message,
     };
     if !is_id(&p.id) {
-        return Err(err(format!("product id '{}' must be lowercase letters, digits and '-'", p.id)));
+        return Err(err(format!(
+            "product id '{}' must be lowercase letters, digits and '-'",
+            p.id
+        )));
     }
     let groups: HashSet<&str> = p.groups.iter().map(|g| g.id.as_str()).collect();
     let mut role_ids = HashSet::new();
     let mut param_ids = HashSet::new();
     for r in &p.roles {
         if !is_id(&r.id) || !role_ids.insert(r.id.as_str()) {
-            return Err(err(format!("role id '{}' is not a unique kebab-case id", r.id)));
+            return Err(err(format!(
+                "role id '{}' is not a unique kebab-case id",
+                r.id
+            )));
         }
         if groups.contains(r.id.as_str()) {
             return Err(err(format!("role id '{}' is also a group id", r.id)));
         }
         for g in &r.groups {
             if !groups.contains(g.as_str()) {
-                return Err(err(format!("role '{}' names undeclared group '{}'", r.id, g)));
+                return Err(err(format!(
+                    "role '{}' names undeclared group '{}'",
+                    r.id, g
+                )));
             }
         }
         for prm in &r.parameters {
@@ -184,13 +223,15 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
             }
             let bad = match prm.kind {
                 ParamKind::Port { default } => PortRange::single(default).is_none(),
-                ParamKind::PortRange { default: (a, b) } | ParamKind::Dynamic { fallback: (a, b) } => {
-                    PortRange::new(a, b).is_none()
-                }
+                ParamKind::PortRange { default: (a, b) }
+                | ParamKind::Dynamic { fallback: (a, b) } => PortRange::new(a, b).is_none(),
                 ParamKind::Required | ParamKind::Switch { .. } => false,
             };
             if bad {
-                return Err(err(format!("parameter '{}' has an invalid default port", prm.id)));
+                return Err(err(format!(
+                    "parameter '{}' has an invalid default port",
+                    prm.id
+                )));
             }
         }
     }
@@ -201,24 +242,31 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
             return Err(ferr("duplicate flow id".into()));
         }
         if f.protocols.is_empty() || f.ports.is_empty() || f.from.is_empty() || f.to.is_empty() {
-            return Err(ferr("protocols, ports, from and to must not be empty".into()));
+            return Err(ferr(
+                "protocols, ports, from and to must not be empty".into(),
+            ));
         }
         if f.source.section.trim().is_empty() {
-            return Err(ferr("source section is empty: every flow must be traceable".into()));
+            return Err(ferr(
+                "source section is empty: every flow must be traceable".into(),
+            ));
         }
         let endpoint_roles: Vec<&Role> = p
             .roles
             .iter()
             .filter(|r| {
-                f.from.iter().chain(&f.to).any(|e| matches!(e, Endpoint::Role(id) if p.role_matches(r, id)))
+                f.from
+                    .iter()
+                    .chain(&f.to)
+                    .any(|e| matches!(e, Endpoint::Role(id) if p.role_matches(r, id)))
             })
             .collect();
         for e in f.from.iter().chain(&f.to) {
             match e {
-                Endpoint::Role(id) => {
-                    if !role_ids.contains(id.as_str()) && !groups.contains(id.as_str()) {
-                        return Err(ferr(format!("endpoint names unknown role or group '{id}'")));
-                    }
+                Endpoint::Role(id)
+                    if !role_ids.contains(id.as_str()) && !groups.contains(id.as_str()) =>
+                {
+                    return Err(ferr(format!("endpoint names unknown role or group '{id}'")));
                 }
                 Endpoint::Zone(z) if !is_id(z) => return Err(ferr(format!("bad zone name '{z}'"))),
                 Endpoint::Dns(name) if !is_dns_name(name) => {
@@ -226,17 +274,26 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
                 }
                 Endpoint::Cidrs(list) => {
                     for c in list {
-                        c.parse::<IpNet>().map_err(|_| ferr(format!("'{c}' is not a CIDR")))?;
+                        c.parse::<IpNet>()
+                            .map_err(|_| ferr(format!("'{c}' is not a CIDR")))?;
                     }
                 }
                 _ => {}
             }
         }
-        if !f.from.iter().chain(&f.to).any(|e| matches!(e, Endpoint::Role(_))) {
+        if !f
+            .from
+            .iter()
+            .chain(&f.to)
+            .any(|e| matches!(e, Endpoint::Role(_)))
+        {
             return Err(ferr("neither side is a role of this product".into()));
         }
-        let declared_on_endpoint =
-            |id: &str| endpoint_roles.iter().any(|r| r.parameters.iter().any(|prm| prm.id == id));
+        let declared_on_endpoint = |id: &str| {
+            endpoint_roles
+                .iter()
+                .any(|r| r.parameters.iter().any(|prm| prm.id == id))
+        };
         for item in &f.ports {
             match item {
                 PortItem::Port(n) if *n == 0 => return Err(ferr("port 0".into())),
@@ -248,7 +305,11 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
                         return Err(ferr(format!("parameter '{id}' is a switch, not a port")));
                     }
                     Some(_) if declared_on_endpoint(id) => {}
-                    Some(_) => return Err(ferr(format!("parameter '{id}' is not declared by an endpoint role"))),
+                    Some(_) => {
+                        return Err(ferr(format!(
+                            "parameter '{id}' is not declared by an endpoint role"
+                        )));
+                    }
                     None => return Err(ferr(format!("unknown parameter '{id}'"))),
                 },
                 _ => {}
@@ -256,8 +317,13 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
         }
         if let Some(w) = &f.when {
             match p.parameter(w) {
-                Some((_, prm)) if matches!(prm.kind, ParamKind::Switch { .. }) && declared_on_endpoint(w) => {}
-                Some(_) => return Err(ferr(format!("'when: {w}' must be a switch declared by an endpoint role"))),
+                Some((_, prm))
+                    if matches!(prm.kind, ParamKind::Switch { .. }) && declared_on_endpoint(w) => {}
+                Some(_) => {
+                    return Err(ferr(format!(
+                        "'when: {w}' must be a switch declared by an endpoint role"
+                    )));
+                }
                 None => return Err(ferr(format!("unknown switch '{w}'"))),
             }
         }
@@ -293,15 +359,25 @@ mod tests {
     #[test]
     fn embedded_catalog_is_valid() {
         let cat = Catalog::embedded().unwrap_or_else(|e| panic!("{e}"));
-        for id in ["host", "plesk-automation", "mailstore-spe", "communigate-pro", "cpanel-whm", "virtuozzo-hybrid-server"] {
+        for id in [
+            "host",
+            "plesk-automation",
+            "mailstore-spe",
+            "communigate-pro",
+            "cpanel-whm",
+            "virtuozzo-hybrid-server",
+        ] {
             assert!(cat.product(id).is_some(), "missing product {id}");
         }
     }
 
     #[test]
     fn syntax_errors_name_file_line_and_column() {
-        let e = Catalog::from_sources([("x.ron".to_string(), "(\n  id: \"x\",\n  name: 5,\n)".to_string())])
-            .unwrap_err();
+        let e = Catalog::from_sources([(
+            "x.ron".to_string(),
+            "(\n  id: \"x\",\n  name: 5,\n)".to_string(),
+        )])
+        .unwrap_err();
         match e {
             CatalogError::Syntax { file, line, .. } => {
                 assert_eq!(file, "x.ron");

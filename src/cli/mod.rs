@@ -81,9 +81,7 @@ enum Command {
         force: bool,
     },
     /// Print shell completions.
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
 }
 
 /// `--target`: one firewall, or `auto` to pick per node.
@@ -96,7 +94,11 @@ enum TargetArg {
 impl std::str::FromStr for TargetArg {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "auto" { Ok(TargetArg::Auto) } else { s.parse().map(TargetArg::One) }
+        if s == "auto" {
+            Ok(TargetArg::Auto)
+        } else {
+            s.parse().map(TargetArg::One)
+        }
     }
 }
 
@@ -115,7 +117,9 @@ pub fn run() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // Broken pipe (`fwtopo rules x | head`) is not an error worth a message.
-            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
                 return ExitCode::SUCCESS;
             }
             eprintln!("fwtopo: {e:#}");
@@ -141,7 +145,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 bail!("unknown product '{id}' (known: {})", known.join(", "));
             }
             if json {
-                serde_json::to_writer_pretty(&mut out, &fwtopo::report::catalog(&catalog, product.as_deref()))?;
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &fwtopo::report::catalog(&catalog, product.as_deref()),
+                )?;
                 writeln!(out)?;
             } else {
                 out.write_all(text::catalog(&catalog, product.as_deref()).as_bytes())?;
@@ -181,16 +188,29 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 count(Severity::Warning),
                 count(Severity::Info)
             )?;
-            Ok(if plan.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if plan.has_errors() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
-        Command::Export { file, target, node, out: dir, egress, crlf } => {
+        Command::Export {
+            file,
+            target,
+            node,
+            out: dir,
+            egress,
+            crlf,
+        } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
             let plan = engine::derive(&catalog, &topology);
             let options = Options { egress, crlf };
             let nodes: Vec<_> = match &node {
                 Some(n) => {
-                    let Some(p) = plan.node(n) else { bail!("{}: no node named '{n}'", file.display()) };
+                    let Some(p) = plan.node(n) else {
+                        bail!("{}: no node named '{n}'", file.display())
+                    };
                     vec![p]
                 }
                 None => plan.nodes.iter().collect(),
@@ -211,18 +231,32 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         bail!(
                             "{} scripts would go to standard output ({}); choose one with --node and --target, or write them all with --out DIR",
                             jobs.len(),
-                            jobs.iter().map(|(p, t)| format!("{} {}", p.name, t)).collect::<Vec<_>>().join(", ")
+                            jobs.iter()
+                                .map(|(p, t)| format!("{} {}", p.name, t))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         );
                     }
                     let (p, t) = jobs[0];
-                    out.write_all(export::render(t, &Export::new(&catalog, &topology, &plan, p, options)).as_bytes())?;
+                    out.write_all(
+                        export::render(t, &Export::new(&catalog, &topology, &plan, p, options))
+                            .as_bytes(),
+                    )?;
                 }
                 Some(dir) => {
-                    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create the directory", dir.display()))?;
-                    let mut index = format!("# fwtopo export of {}\n", export::text::comment_text(&topology.name));
+                    std::fs::create_dir_all(&dir).with_context(|| {
+                        format!("{}: cannot create the directory", dir.display())
+                    })?;
+                    let mut index = format!(
+                        "# fwtopo export of {}\n",
+                        export::text::comment_text(&topology.name)
+                    );
                     for (p, t) in &jobs {
                         let name = export::file_name(&p.name, *t);
-                        let script = export::render(*t, &Export::new(&catalog, &topology, &plan, p, options));
+                        let script = export::render(
+                            *t,
+                            &Export::new(&catalog, &topology, &plan, p, options),
+                        );
                         files::write_atomic(&dir.join(&name), script.as_bytes())?;
                         index.push_str(&format!("{name}\t{}\t{}\n", p.name, t));
                         writeln!(out, "{}", dir.join(&name).display())?;
@@ -230,22 +264,36 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     files::write_atomic(&dir.join("index.txt"), index.as_bytes())?;
                 }
             }
-            if plan.nodes.iter().any(|n| nodes.iter().any(|m| m.name == n.name))
+            if plan
+                .nodes
+                .iter()
+                .any(|n| nodes.iter().any(|m| m.name == n.name))
                 && plan.findings.iter().any(|f| f.severity == Severity::Error)
             {
-                eprintln!("fwtopo: warning: the topology has errors; run `fwtopo check {}`", file.display());
+                eprintln!(
+                    "fwtopo: warning: the topology has errors; run `fwtopo check {}`",
+                    file.display()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::New { product, file, force } => {
+        Command::New {
+            product,
+            file,
+            force,
+        } => {
             let catalog = load_catalog()?;
-            let topology = fwtopo::starter::topology(&catalog, product.as_deref()).map_err(anyhow::Error::msg)?;
+            let topology = fwtopo::starter::topology(&catalog, product.as_deref())
+                .map_err(anyhow::Error::msg)?;
             let text = topology::to_ron(&topology);
             match file {
                 None => out.write_all(text.as_bytes())?,
                 Some(path) => {
                     if path.exists() && !force {
-                        bail!("{}: already exists (use --force to overwrite)", path.display());
+                        bail!(
+                            "{}: already exists (use --force to overwrite)",
+                            path.display()
+                        );
                     }
                     files::write_atomic(&path, text.as_bytes())?;
                     eprintln!("wrote {}", path.display());
@@ -269,7 +317,10 @@ fn load_checked(path: &Path, catalog: &Catalog) -> Result<Topology> {
     let topology = files::load_topology(path)?;
     let problems = topology::check(&topology, catalog);
     if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(|p| format!("{}: {p}", path.display())).collect();
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {p}", path.display()))
+            .collect();
         bail!("{}", lines.join("\n"));
     }
     Ok(topology)

@@ -10,7 +10,13 @@ use std::fmt::Write;
 fn table(rows: &[Vec<String>], indent: &str) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for row in rows {
@@ -44,7 +50,11 @@ pub fn catalog(catalog: &Catalog, only: Option<&str>) -> String {
             out.push_str("\n`fwtopo catalog PRODUCT` lists a product's flows.\n");
         }
         Some(p) => {
-            let _ = writeln!(out, "{} ({})\n  document: {}", p.name, p.id, p.document.title);
+            let _ = writeln!(
+                out,
+                "{} ({})\n  document: {}",
+                p.name, p.id, p.document.title
+            );
             if !p.document.url.is_empty() {
                 let _ = writeln!(out, "  {}", p.document.url);
             }
@@ -64,10 +74,25 @@ pub fn catalog(catalog: &Catalog, only: Option<&str>) -> String {
                     vec![
                         protos.join("+"),
                         report::default_ports(p, f).to_string(),
-                        f.from.iter().map(report::endpoint).collect::<Vec<_>>().join(","),
+                        f.from
+                            .iter()
+                            .map(report::endpoint)
+                            .collect::<Vec<_>>()
+                            .join(","),
                         "->".into(),
-                        f.to.iter().map(report::endpoint).collect::<Vec<_>>().join(","),
-                        format!("{}{}", f.service, if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) }),
+                        f.to.iter()
+                            .map(report::endpoint)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        format!(
+                            "{}{}",
+                            f.service,
+                            if tags.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" [{}]", tags.join(", "))
+                            }
+                        ),
                     ]
                 })
                 .collect();
@@ -95,8 +120,22 @@ fn rule_rows(catalog: &Catalog, rules: &[Rule], word: &str) -> Vec<Vec<String>> 
 fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan, out: &mut String) {
     let node = &topology.nodes[n.node];
     let addrs: Vec<String> = node.addresses.iter().map(|a| a.to_string()).collect();
-    let _ = writeln!(out, "{} ({}; {})", n.name, node.os.as_str(), if addrs.is_empty() { "no address".into() } else { addrs.join(", ") });
-    let roles: Vec<String> = node.roles.iter().map(|r| format!("{}/{}", r.product, r.role)).collect();
+    let _ = writeln!(
+        out,
+        "{} ({}; {})",
+        n.name,
+        node.os.as_str(),
+        if addrs.is_empty() {
+            "no address".into()
+        } else {
+            addrs.join(", ")
+        }
+    );
+    let roles: Vec<String> = node
+        .roles
+        .iter()
+        .map(|r| format!("{}/{}", r.product, r.role))
+        .collect();
     if !roles.is_empty() {
         let _ = writeln!(out, "  roles: {}", roles.join(", "));
     }
@@ -109,7 +148,13 @@ fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan, out: &mut String) 
         let rows: Vec<Vec<String>> = n
             .local_only
             .iter()
-            .map(|l| vec![l.protocol.as_str().into(), l.ports.to_string(), l.provenance.flow(catalog).service.clone()])
+            .map(|l| {
+                vec![
+                    l.protocol.as_str().into(),
+                    l.ports.to_string(),
+                    l.provenance.flow(catalog).service.clone(),
+                ]
+            })
             .collect();
         out.push_str(&table(&rows, "    "));
     }
@@ -117,7 +162,11 @@ fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan, out: &mut String) 
 
 pub fn rules(catalog: &Catalog, topology: &Topology, plan: &Plan, only: Option<&str>) -> String {
     let mut out = String::new();
-    for n in plan.nodes.iter().filter(|n| only.is_none_or(|name| n.name == name)) {
+    for n in plan
+        .nodes
+        .iter()
+        .filter(|n| only.is_none_or(|name| n.name == name))
+    {
         node(catalog, topology, n, &mut out);
         out.push('\n');
     }

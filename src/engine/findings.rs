@@ -3,8 +3,8 @@
 //! Codes are stable (`FW001` …) so scripts and the designer can filter on them; the slug says the same
 //! in words.
 
-use super::{Entry, FlowRef, NodePlan, Direction, Member};
-use crate::catalog::{Catalog, ParamKind, Platform, Tag, HOST_PRODUCT};
+use super::{Direction, Entry, FlowRef, Member, NodePlan};
+use crate::catalog::{Catalog, HOST_PRODUCT, ParamKind, Platform, Tag};
 use crate::net::Peers;
 use crate::topology::{OsFamily, Topology};
 use std::collections::{BTreeMap, BTreeSet};
@@ -124,7 +124,13 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:<7} {} {}", self.severity.as_str(), self.code.id(), self.code.slug())?;
+        write!(
+            f,
+            "{:<7} {} {}",
+            self.severity.as_str(),
+            self.code.id(),
+            self.code.slug()
+        )?;
         if let Some(n) = &self.node {
             write!(f, " [{n}]")?;
         }
@@ -143,8 +149,17 @@ pub(super) struct Collector {
 }
 
 impl Collector {
-    pub(super) fn peer_missing(&mut self, p: usize, flow: usize, missing: &str, nodes: BTreeSet<usize>) {
-        self.peer_missing.entry((p, flow, missing.to_string())).or_default().extend(nodes);
+    pub(super) fn peer_missing(
+        &mut self,
+        p: usize,
+        flow: usize,
+        missing: &str,
+        nodes: BTreeSet<usize>,
+    ) {
+        self.peer_missing
+            .entry((p, flow, missing.to_string()))
+            .or_default()
+            .extend(nodes);
     }
 
     pub(super) fn zone_missing(&mut self, zone: &str, _node: usize, r: FlowRef) {
@@ -152,11 +167,23 @@ impl Collector {
     }
 
     fn add(&mut self, code: Code, severity: Severity, node: Option<&str>, message: String) {
-        self.out.push(Finding { severity, node: node.map(str::to_string), code, message });
+        self.out.push(Finding {
+            severity,
+            node: node.map(str::to_string),
+            code,
+            message,
+        });
     }
 
     /// The findings of one node's finished plan.
-    pub(super) fn node(&mut self, catalog: &Catalog, topology: &Topology, plan: &NodePlan, entries: &[Entry], roles: &[Member<'_>]) {
+    pub(super) fn node(
+        &mut self,
+        catalog: &Catalog,
+        topology: &Topology,
+        plan: &NodePlan,
+        entries: &[Entry],
+        roles: &[Member<'_>],
+    ) {
         let node = &topology.nodes[plan.node];
         let name = Some(node.name.as_str());
         let products = catalog.products();
@@ -174,7 +201,8 @@ impl Collector {
             set.into_iter().collect::<Vec<_>>().join(", ")
         };
 
-        if node.addresses.is_empty() && roles.iter().any(|m| m.product_id(catalog) != HOST_PRODUCT) {
+        if node.addresses.is_empty() && roles.iter().any(|m| m.product_id(catalog) != HOST_PRODUCT)
+        {
             self.add(
                 Code::NodeWithoutAddress,
                 Severity::Error,
@@ -184,16 +212,23 @@ impl Collector {
         }
         for m in roles {
             let role = &products[m.product].roles[m.role];
-            let wrong = match (role.platform, node.os.family()) {
-                (Platform::Windows, OsFamily::Linux) | (Platform::Linux, OsFamily::Windows) => true,
-                _ => false,
-            };
+            let wrong = matches!(
+                (role.platform, node.os.family()),
+                (Platform::Windows, OsFamily::Linux) | (Platform::Linux, OsFamily::Windows)
+            );
             if wrong {
                 self.add(
                     Code::RoleOsMismatch,
                     Severity::Error,
                     name,
-                    format!("{}/{} runs on {:?} but the node's OS is {}", products[m.product].id, role.id, role.platform, node.os.as_str()).to_lowercase(),
+                    format!(
+                        "{}/{} runs on {:?} but the node's OS is {}",
+                        products[m.product].id,
+                        role.id,
+                        role.platform,
+                        node.os.as_str()
+                    )
+                    .to_lowercase(),
                 );
             }
         }
@@ -206,14 +241,26 @@ impl Collector {
         for e in entries.iter().filter(|e| e.fallback) {
             let product = &products[e.flow.product];
             for item in &e.flow.flow(catalog).ports {
-                let crate::catalog::PortItem::Param(id) = item else { continue };
-                let Some((decl, prm)) = product.parameter(id) else { continue };
+                let crate::catalog::PortItem::Param(id) = item else {
+                    continue;
+                };
+                let Some((decl, prm)) = product.parameter(id) else {
+                    continue;
+                };
                 if !matches!(prm.kind, ParamKind::Dynamic { .. }) {
                     continue;
                 }
-                let declaring: Vec<&Member<'_>> =
-                    roles.iter().filter(|m| m.product == e.flow.product && products[m.product].roles[m.role].id == decl.id).collect();
-                if declaring.iter().any(|m| m.params.is_some_and(|ps| ps.contains_key(id))) {
+                let declaring: Vec<&Member<'_>> = roles
+                    .iter()
+                    .filter(|m| {
+                        m.product == e.flow.product
+                            && products[m.product].roles[m.role].id == decl.id
+                    })
+                    .collect();
+                if declaring
+                    .iter()
+                    .any(|m| m.params.is_some_and(|ps| ps.contains_key(id)))
+                {
                     continue;
                 }
                 if e.direction == Direction::Inbound || !declaring.is_empty() {
@@ -222,10 +269,18 @@ impl Collector {
             }
         }
         for (p, r, id) in unset {
-            let Some((decl, param)) = products[p].parameter(id) else { continue };
-            let ParamKind::Dynamic { fallback } = param.kind else { continue };
+            let Some((decl, param)) = products[p].parameter(id) else {
+                continue;
+            };
+            let ParamKind::Dynamic { fallback } = param.kind else {
+                continue;
+            };
             let role = &products[p].roles[r];
-            let elsewhere = if decl.id == role.id { String::new() } else { format!(" (declared on {})", decl.id) };
+            let elsewhere = if decl.id == role.id {
+                String::new()
+            } else {
+                format!(" (declared on {})", decl.id)
+            };
             self.add(
                 Code::DynamicPortUnset,
                 Severity::Warning,
@@ -240,11 +295,22 @@ impl Collector {
         let management = plan.inbound.iter().any(|r| r.is_management());
         if !management {
             let (severity, why) = if node.management {
-                (Severity::Error, "define the admin zone's CIDRs so SSH (Linux) or RDP and WinRM (Windows) can be allowed from it")
+                (
+                    Severity::Error,
+                    "define the admin zone's CIDRs so SSH (Linux) or RDP and WinRM (Windows) can be allowed from it",
+                )
             } else {
-                (Severity::Warning, "management access is switched off for this node; make sure a console is at hand")
+                (
+                    Severity::Warning,
+                    "management access is switched off for this node; make sure a console is at hand",
+                )
             };
-            self.add(Code::NoManagementAccess, severity, name, format!("no inbound rule lets an operator back in: {why}"));
+            self.add(
+                Code::NoManagementAccess,
+                severity,
+                name,
+                format!("no inbound rule lets an operator back in: {why}"),
+            );
         }
 
         for r in &plan.inbound {
@@ -253,7 +319,11 @@ impl Collector {
                     Code::PlaintextOpenToAny,
                     Severity::Warning,
                     name,
-                    format!("plaintext {} open to any address (rule {})", tagged(r, Tag::Insecure), rule_text(r)),
+                    format!(
+                        "plaintext {} open to any address (rule {})",
+                        tagged(r, Tag::Insecure),
+                        rule_text(r)
+                    ),
                 );
             }
             if r.peers.is_any() && r.has_tag(Tag::TrustedOnly) {
@@ -265,7 +335,10 @@ impl Collector {
                 );
             }
             for lp in &plan.local_only {
-                if lp.protocol == r.protocol && !lp.ports.intersection(&r.ports).is_empty() && !r.peers.is_empty() {
+                if lp.protocol == r.protocol
+                    && !lp.ports.intersection(&r.ports).is_empty()
+                    && !r.peers.is_empty()
+                {
                     self.add(
                         Code::LocalhostPortExposed,
                         Severity::Error,
@@ -284,7 +357,11 @@ impl Collector {
             }
         }
         // One WinRM finding per node, whatever the number of address families it is open to.
-        let winrm: Vec<&super::Rule> = plan.inbound.iter().filter(|r| r.has_tag(Tag::WinrmBasicHttp)).collect();
+        let winrm: Vec<&super::Rule> = plan
+            .inbound
+            .iter()
+            .filter(|r| r.has_tag(Tag::WinrmBasicHttp))
+            .collect();
         if let Some(first) = winrm.first() {
             let peers: Vec<String> = winrm.iter().map(|r| r.peers.to_string()).collect();
             self.add(
@@ -316,11 +393,17 @@ impl Collector {
         }
 
         let labels = |set: &BTreeSet<(usize, usize)>| {
-            set.iter().map(|&(p, f)| format!("{}/{}", products[p].id, products[p].flows[f].id)).collect::<Vec<_>>().join(", ")
+            set.iter()
+                .map(|&(p, f)| format!("{}/{}", products[p].id, products[p].flows[f].id))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let mut errata = BTreeSet::new();
         let mut temporary = BTreeSet::new();
-        let refs = plan.rules().flat_map(|r| r.provenance.iter()).chain(plan.local_only.iter().map(|l| &l.provenance));
+        let refs = plan
+            .rules()
+            .flat_map(|r| r.provenance.iter())
+            .chain(plan.local_only.iter().map(|l| &l.provenance));
         for f in refs {
             let flow = f.flow(catalog);
             if flow.has_tag(Tag::Errata) {
@@ -343,7 +426,10 @@ impl Collector {
                 Code::TemporaryPort,
                 Severity::Info,
                 name,
-                format!("ports only needed during setup or testing; close them afterwards: {}", labels(&temporary)),
+                format!(
+                    "ports only needed during setup or testing; close them afterwards: {}",
+                    labels(&temporary)
+                ),
             );
         }
         self.conflicts(catalog, name, entries);
@@ -355,7 +441,9 @@ impl Collector {
         let host = catalog.product_index(HOST_PRODUCT);
         let mut claims: Vec<&Entry> = entries
             .iter()
-            .filter(|e| e.direction == Direction::Inbound && !e.fallback && Some(e.flow.product) != host)
+            .filter(|e| {
+                e.direction == Direction::Inbound && !e.fallback && Some(e.flow.product) != host
+            })
             .collect();
         claims.sort_by_key(|e| (e.flow.product, e.flow.flow, e.protocol));
         claims.dedup_by_key(|e| (e.flow.product, e.flow.flow, e.protocol));
@@ -398,7 +486,9 @@ impl Collector {
     pub(super) fn finish(mut self, catalog: &Catalog, topology: &Topology) -> Vec<Finding> {
         let products = catalog.products();
         // One line per (product, missing peer): which flows and how many nodes lack a peer.
-        let mut by_missing: BTreeMap<(usize, String), (BTreeSet<String>, BTreeSet<usize>, bool)> = BTreeMap::new();
+        /// Flow ids, nodes left without a peer, and whether any of the flows is required.
+        type Missing = (BTreeSet<String>, BTreeSet<usize>, bool);
+        let mut by_missing: BTreeMap<(usize, String), Missing> = BTreeMap::new();
         for ((p, flow, missing), nodes) in std::mem::take(&mut self.peer_missing) {
             let f = &products[p].flows[flow];
             let slot = by_missing.entry((p, missing)).or_default();
@@ -407,11 +497,23 @@ impl Collector {
             slot.2 |= !f.has_tag(Tag::Optional);
         }
         for ((p, missing), (flows, nodes, required)) in by_missing {
-            let names: Vec<&str> = nodes.iter().take(5).map(|&n| topology.nodes[n].name.as_str()).collect();
-            let more = if nodes.len() > 5 { format!(" and {} more", nodes.len() - 5) } else { String::new() };
+            let names: Vec<&str> = nodes
+                .iter()
+                .take(5)
+                .map(|&n| topology.nodes[n].name.as_str())
+                .collect();
+            let more = if nodes.len() > 5 {
+                format!(" and {} more", nodes.len() - 5)
+            } else {
+                String::new()
+            };
             self.add(
                 Code::PeerRoleMissing,
-                if required { Severity::Warning } else { Severity::Info },
+                if required {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
                 None,
                 format!(
                     "no node plays {}/{}, so flows {} of {}{} have no peer",
@@ -424,7 +526,10 @@ impl Collector {
             );
         }
         for (zone, refs) in std::mem::take(&mut self.zones) {
-            let flows: BTreeSet<String> = refs.iter().map(|r| format!("{}/{}", products[r.product].id, r.flow(catalog).id)).collect();
+            let flows: BTreeSet<String> = refs
+                .iter()
+                .map(|r| format!("{}/{}", products[r.product].id, r.flow(catalog).id))
+                .collect();
             let defined = topology.zone(&zone).is_some();
             self.add(
                 Code::ZoneUndefined,
@@ -432,7 +537,11 @@ impl Collector {
                 None,
                 format!(
                     "zone '{zone}' is {}, so nothing is allowed for {}",
-                    if defined { "defined without CIDRs" } else { "not defined" },
+                    if defined {
+                        "defined without CIDRs"
+                    } else {
+                        "not defined"
+                    },
                     flows.into_iter().collect::<Vec<_>>().join(", ")
                 ),
             );

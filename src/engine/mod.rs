@@ -10,7 +10,7 @@ pub mod findings;
 
 pub use findings::{Code, Finding, Severity};
 
-use crate::catalog::{Catalog, Endpoint, Flow, ParamKind, PortItem, Product, Tag, HOST_PRODUCT};
+use crate::catalog::{Catalog, Endpoint, Flow, HOST_PRODUCT, ParamKind, PortItem, Product, Tag};
 use crate::net::{AddrSetBuilder, Peers};
 use crate::ports::{PortRange, PortSet, Protocol};
 use crate::topology::{OsFamily, ParamValue, Topology};
@@ -59,7 +59,12 @@ impl FlowRef {
 
     /// `product/role/flow`, the stable way to name a provenance in text.
     pub fn label(&self, catalog: &Catalog) -> String {
-        format!("{}/{}/{}", self.product(catalog).id, self.role_id(catalog), self.flow(catalog).id)
+        format!(
+            "{}/{}/{}",
+            self.product(catalog).id,
+            self.role_id(catalog),
+            self.flow(catalog).id
+        )
     }
 }
 
@@ -89,7 +94,11 @@ impl Rule {
 
     /// The service names of the producing flows, sorted, without duplicates.
     pub fn services<'c>(&self, catalog: &'c Catalog) -> Vec<&'c str> {
-        let set: BTreeSet<&str> = self.provenance.iter().map(|r| r.flow(catalog).service.as_str()).collect();
+        let set: BTreeSet<&str> = self
+            .provenance
+            .iter()
+            .map(|r| r.flow(catalog).service.as_str())
+            .collect();
         set.into_iter().collect()
     }
 }
@@ -140,7 +149,9 @@ impl Plan {
 
     /// Findings about one node, and those about the whole topology.
     pub fn findings_for<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| f.node.as_deref().is_none_or(|n| n == node))
+        self.findings
+            .iter()
+            .filter(move |f| f.node.as_deref().is_none_or(|n| n == node))
     }
 }
 
@@ -253,14 +264,25 @@ impl<'c, 't> Deriver<'c, 't> {
         let host = catalog.product_index(HOST_PRODUCT);
         for (ni, node) in topology.nodes.iter().enumerate() {
             for ra in &node.roles {
-                let Some(p) = catalog.product_index(&ra.product) else { continue };
-                let Some(r) = catalog.products()[p].roles.iter().position(|r| r.id == ra.role) else {
+                let Some(p) = catalog.product_index(&ra.product) else {
+                    continue;
+                };
+                let Some(r) = catalog.products()[p]
+                    .roles
+                    .iter()
+                    .position(|r| r.id == ra.role)
+                else {
                     continue;
                 };
                 if roles_of[ni].iter().any(|m| m.product == p && m.role == r) {
                     continue;
                 }
-                roles_of[ni].push(Member { node: ni, product: p, role: r, params: Some(&ra.params) });
+                roles_of[ni].push(Member {
+                    node: ni,
+                    product: p,
+                    role: r,
+                    params: Some(&ra.params),
+                });
             }
             let lists_host = node.roles.iter().any(|ra| ra.product == HOST_PRODUCT);
             if let (Some(h), true, false) = (host, node.management, lists_host) {
@@ -269,7 +291,12 @@ impl<'c, 't> Deriver<'c, 't> {
                     OsFamily::Linux => "linux",
                 };
                 if let Some(r) = catalog.products()[h].roles.iter().position(|r| r.id == id) {
-                    roles_of[ni].push(Member { node: ni, product: h, role: r, params: None });
+                    roles_of[ni].push(Member {
+                        node: ni,
+                        product: h,
+                        role: r,
+                        params: None,
+                    });
                 }
             }
             for m in &roles_of[ni] {
@@ -281,7 +308,7 @@ impl<'c, 't> Deriver<'c, 't> {
             topology,
             roles_of,
             members,
-            entries: vec![Vec::new(); n],
+            entries: (0..n).map(|_| Vec::with_capacity(32)).collect(),
             local_only: vec![Vec::new(); n],
             findings: findings::Collector::default(),
         }
@@ -306,15 +333,31 @@ impl<'c, 't> Deriver<'c, 't> {
             Endpoint::Any => Outside::Peers(PeerSrc::Any),
             Endpoint::Localhost => Outside::Localhost,
             Endpoint::Zone(z) => match self.topology.zone(z) {
-                Some(zone) if !zone.cidrs.is_empty() => Outside::Peers(PeerSrc::Nets(zone.cidrs.as_slice().into())),
+                Some(zone) if !zone.cidrs.is_empty() => {
+                    Outside::Peers(PeerSrc::Nets(zone.cidrs.as_slice().into()))
+                }
                 _ => Outside::Missing(z.clone()),
             },
-            Endpoint::Cidrs(v) => Outside::Peers(PeerSrc::Nets(v.iter().filter_map(|s| s.parse().ok()).collect::<Vec<IpNet>>().into())),
+            Endpoint::Cidrs(v) => Outside::Peers(PeerSrc::Nets(
+                v.iter()
+                    .filter_map(|s| s.parse().ok())
+                    .collect::<Vec<IpNet>>()
+                    .into(),
+            )),
             Endpoint::Dns(name) => {
-                match self.topology.external_hosts.iter().find(|h| h.name.eq_ignore_ascii_case(name)) {
-                    Some(h) if !h.addresses.is_empty() => {
-                        Outside::Peers(PeerSrc::Nets(h.addresses.iter().map(|a| IpNet::from(*a)).collect::<Vec<IpNet>>().into()))
-                    }
+                match self
+                    .topology
+                    .external_hosts
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(name))
+                {
+                    Some(h) if !h.addresses.is_empty() => Outside::Peers(PeerSrc::Nets(
+                        h.addresses
+                            .iter()
+                            .map(|a| IpNet::from(*a))
+                            .collect::<Vec<IpNet>>()
+                            .into(),
+                    )),
                     _ => Outside::Peers(PeerSrc::Dns(name.clone())),
                 }
             }
@@ -335,13 +378,26 @@ impl<'c, 't> Deriver<'c, 't> {
             .chain(flow.when.as_deref());
         for id in names {
             if let Some((role, param)) = product.parameter(id) {
-                let ri = product.roles.iter().position(|r| r.id == role.id).unwrap_or(0);
+                let ri = product
+                    .roles
+                    .iter()
+                    .position(|r| r.id == role.id)
+                    .unwrap_or(0);
                 if !refs.iter().any(|(r, _, _)| *r == id) {
                     refs.push((id, ri, &param.kind));
                 }
             }
         }
-        let accepting = refs.iter().map(|(id, _, _)| product.roles.iter().map(|r| product.accepts(r, id)).collect()).collect();
+        let accepting = refs
+            .iter()
+            .map(|(id, _, _)| {
+                product
+                    .roles
+                    .iter()
+                    .map(|r| product.accepts(r, id))
+                    .collect()
+            })
+            .collect();
         let params = FlowParams { refs, accepting };
         for from in &flow.from {
             for to in &flow.to {
@@ -354,7 +410,15 @@ impl<'c, 't> Deriver<'c, 't> {
                     (Endpoint::Role(a), other) => {
                         let s = self.members_of(p, a);
                         let outside = self.outside(other);
-                        self.role_to_outside(p, fi, flow, &params, &s, outside, Direction::Outbound);
+                        self.role_to_outside(
+                            p,
+                            fi,
+                            flow,
+                            &params,
+                            &s,
+                            outside,
+                            Direction::Outbound,
+                        );
                     }
                     (other, Endpoint::Role(b)) => {
                         let t = self.members_of(p, b);
@@ -371,24 +435,44 @@ impl<'c, 't> Deriver<'c, 't> {
     /// accepts the parameter ([`Product::accepts`]); `Default` when such a role leaves it unset.
     fn raw(&self, node: usize, p: usize, accepting: &[bool], id: &str) -> Setting<'t> {
         let mut plays = false;
-        for m in self.roles_of[node].iter().filter(|m| m.product == p && accepting.get(m.role).copied().unwrap_or(false)) {
+        for m in self.roles_of[node]
+            .iter()
+            .filter(|m| m.product == p && accepting.get(m.role).copied().unwrap_or(false))
+        {
             plays = true;
             if let Some(v) = m.params.and_then(|ps| ps.get(id)) {
                 return Setting::Set(v.as_str());
             }
         }
-        if plays { Setting::Default } else { Setting::Absent }
+        if plays {
+            Setting::Default
+        } else {
+            Setting::Absent
+        }
     }
 
     fn signature(&self, m: &Member<'t>, params: &FlowParams<'c>) -> Vec<Setting<'t>> {
-        params.refs.iter().zip(&params.accepting).map(|((id, _, _), acc)| self.raw(m.node, m.product, acc, id)).collect()
+        params
+            .refs
+            .iter()
+            .zip(&params.accepting)
+            .map(|((id, _, _), acc)| self.raw(m.node, m.product, acc, id))
+            .collect()
     }
 
     /// Groups members by the parameter values they give a flow, so every group resolves once.
-    fn group(&self, ms: &[Member<'t>], params: &FlowParams<'c>) -> Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> {
+    fn group(
+        &self,
+        ms: &[Member<'t>],
+        params: &FlowParams<'c>,
+    ) -> Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> {
         // Most flows name no parameter: every member resolves alike.
         if params.refs.is_empty() {
-            return if ms.is_empty() { Vec::new() } else { vec![(Vec::new(), ms.to_vec())] };
+            return if ms.is_empty() {
+                Vec::new()
+            } else {
+                vec![(Vec::new(), ms.to_vec())]
+            };
         }
         let mut groups: Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> = Vec::new();
         let mut index: HashMap<Vec<Setting<'t>>, usize> = HashMap::new();
@@ -409,7 +493,12 @@ impl<'c, 't> Deriver<'c, 't> {
     /// source's, then the catalog default. A port belongs to the node that listens on it: when the
     /// target plays the role declaring a port parameter but leaves it unset, it listens on the
     /// default (or the dynamic fallback), whatever the source set for its own listener.
-    fn resolve(flow: &Flow, params: &FlowParams<'c>, target: &[Setting<'_>], source: &[Setting<'_>]) -> Resolved {
+    fn resolve(
+        flow: &Flow,
+        params: &FlowParams<'c>,
+        target: &[Setting<'_>],
+        source: &[Setting<'_>],
+    ) -> Resolved {
         let value = |id: &str| -> Option<(Option<ParamValue>, &ParamKind)> {
             let i = params.refs.iter().position(|(r, _, _)| *r == id)?;
             let kind = params.refs[i].2;
@@ -443,7 +532,9 @@ impl<'c, 't> Deriver<'c, 't> {
                 PortItem::Param(id) => match value(id) {
                     Some((Some(ParamValue::Ports(r)), _)) => Some(r),
                     Some((_, ParamKind::Port { default })) => PortRange::single(*default),
-                    Some((_, ParamKind::PortRange { default })) => PortRange::new(default.0, default.1),
+                    Some((_, ParamKind::PortRange { default })) => {
+                        PortRange::new(default.0, default.1)
+                    }
                     Some((_, ParamKind::Dynamic { fallback: fb })) => {
                         fallback = true;
                         PortRange::new(fb.0, fb.1)
@@ -457,7 +548,10 @@ impl<'c, 't> Deriver<'c, 't> {
         if ranges.is_empty() {
             return Resolved::Off;
         }
-        Resolved::Ports { ports: PortSet::from_ranges(ranges), fallback }
+        Resolved::Ports {
+            ports: PortSet::from_ranges(ranges),
+            fallback,
+        }
     }
 
     fn shared(&self, ms: &[Member<'t>]) -> Rc<Shared> {
@@ -496,14 +590,40 @@ impl<'c, 't> Deriver<'c, 't> {
         (!nets.is_empty()).then_some(PeerSrc::Nets(nets.into()))
     }
 
-    fn push(&mut self, node: usize, direction: Direction, flow: &Flow, flow_ref: FlowRef, ports: &Rc<PortSet>, peers: PeerSrc, fallback: bool) {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        node: usize,
+        direction: Direction,
+        flow: &Flow,
+        flow_ref: FlowRef,
+        ports: &Rc<PortSet>,
+        peers: PeerSrc,
+        fallback: bool,
+    ) {
         for &protocol in &flow.protocols {
-            self.entries[node].push(Entry { direction, protocol, ports: Rc::clone(ports), peers: peers.clone(), flow: flow_ref, fallback });
+            self.entries[node].push(Entry {
+                direction,
+                protocol,
+                ports: Rc::clone(ports),
+                peers: peers.clone(),
+                flow: flow_ref,
+                fallback,
+            });
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn role_to_role(&mut self, p: usize, fi: usize, flow: &'c Flow, params: &FlowParams<'c>, s: &[Member<'t>], t: &[Member<'t>], ids: (&str, &str)) {
+    fn role_to_role(
+        &mut self,
+        p: usize,
+        fi: usize,
+        flow: &'c Flow,
+        params: &FlowParams<'c>,
+        s: &[Member<'t>],
+        t: &[Member<'t>],
+        ids: (&str, &str),
+    ) {
         if s.is_empty() || t.is_empty() {
             // A listener whose every client role is missing waits for peers that do not exist. A
             // client without a listener is normal (no backup node means no backup traffic).
@@ -521,7 +641,8 @@ impl<'c, 't> Deriver<'c, 't> {
                 for (sig, group) in self.group(t, params) {
                     if let Resolved::Ports { .. } = Self::resolve(flow, params, &sig, &sig) {
                         let nodes: BTreeSet<usize> = group.iter().map(|m| m.node).collect();
-                        self.findings.peer_missing(p, fi, &from_ids.join(" or "), nodes);
+                        self.findings
+                            .peer_missing(p, fi, &from_ids.join(" or "), nodes);
                     }
                 }
             }
@@ -533,17 +654,36 @@ impl<'c, 't> Deriver<'c, 't> {
         let target_sets: Vec<Rc<Shared>> = targets.iter().map(|(_, g)| self.shared(g)).collect();
         for (si, (ssig, sgroup)) in sources.iter().enumerate() {
             for (ti, (tsig, tgroup)) in targets.iter().enumerate() {
-                let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, tsig, ssig) else { continue };
+                let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, tsig, ssig)
+                else {
+                    continue;
+                };
                 let ports = Rc::new(ports);
                 for m in sgroup {
                     if let Some(peers) = self.peers_excluding(&target_sets[ti], m.node) {
-                        let r = FlowRef { product: p, role: m.role, flow: fi };
-                        self.push(m.node, Direction::Outbound, flow, r, &ports, peers, fallback);
+                        let r = FlowRef {
+                            product: p,
+                            role: m.role,
+                            flow: fi,
+                        };
+                        self.push(
+                            m.node,
+                            Direction::Outbound,
+                            flow,
+                            r,
+                            &ports,
+                            peers,
+                            fallback,
+                        );
                     }
                 }
                 for m in tgroup {
                     if let Some(peers) = self.peers_excluding(&source_sets[si], m.node) {
-                        let r = FlowRef { product: p, role: m.role, flow: fi };
+                        let r = FlowRef {
+                            product: p,
+                            role: m.role,
+                            flow: fi,
+                        };
                         self.push(m.node, Direction::Inbound, flow, r, &ports, peers, fallback);
                     }
                 }
@@ -552,17 +692,39 @@ impl<'c, 't> Deriver<'c, 't> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn role_to_outside(&mut self, p: usize, fi: usize, flow: &'c Flow, params: &FlowParams<'c>, ms: &[Member<'t>], outside: Outside, direction: Direction) {
+    fn role_to_outside(
+        &mut self,
+        p: usize,
+        fi: usize,
+        flow: &'c Flow,
+        params: &FlowParams<'c>,
+        ms: &[Member<'t>],
+        outside: Outside,
+        direction: Direction,
+    ) {
         for (sig, group) in self.group(ms, params) {
-            let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, &sig, &sig) else { continue };
+            let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, &sig, &sig)
+            else {
+                continue;
+            };
             let ports = Rc::new(ports);
             for m in &group {
-                let r = FlowRef { product: p, role: m.role, flow: fi };
+                let r = FlowRef {
+                    product: p,
+                    role: m.role,
+                    flow: fi,
+                };
                 match &outside {
-                    Outside::Peers(peers) => self.push(m.node, direction, flow, r, &ports, peers.clone(), fallback),
+                    Outside::Peers(peers) => {
+                        self.push(m.node, direction, flow, r, &ports, peers.clone(), fallback)
+                    }
                     Outside::Localhost if direction == Direction::Inbound => {
                         for &protocol in &flow.protocols {
-                            self.local_only[m.node].push(LocalPort { protocol, ports: PortSet::clone(&ports), provenance: r });
+                            self.local_only[m.node].push(LocalPort {
+                                protocol,
+                                ports: PortSet::clone(&ports),
+                                provenance: r,
+                            });
                         }
                     }
                     Outside::Localhost => {}
@@ -578,10 +740,24 @@ impl<'c, 't> Deriver<'c, 't> {
             let entries = std::mem::take(&mut self.entries[ni]);
             let (inbound, outbound) = merge(self.catalog, &entries);
             let mut local_only = std::mem::take(&mut self.local_only[ni]);
-            local_only.sort_by(|a, b| (a.protocol, &a.ports, a.provenance).cmp(&(b.protocol, &b.ports, b.provenance)));
+            local_only.sort_by(|a, b| {
+                (a.protocol, &a.ports, a.provenance).cmp(&(b.protocol, &b.ports, b.provenance))
+            });
             local_only.dedup();
-            let plan = NodePlan { node: ni, name: node.name.clone(), inbound, outbound, local_only };
-            self.findings.node(self.catalog, self.topology, &plan, &entries, &self.roles_of[ni]);
+            let plan = NodePlan {
+                node: ni,
+                name: node.name.clone(),
+                inbound,
+                outbound,
+                local_only,
+            };
+            self.findings.node(
+                self.catalog,
+                self.topology,
+                &plan,
+                &entries,
+                &self.roles_of[ni],
+            );
             nodes.push(plan);
         }
         let findings = self.findings.finish(self.catalog, self.topology);
@@ -594,7 +770,13 @@ impl<'c, 't> Deriver<'c, 't> {
 /// Both steps keep exactly the set of allowed (direction, protocol, port, address) tuples.
 fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
     // Step 1: union peers per (direction, protocol, ports), found as runs of a sorted list.
-    let key = |e: &Entry| (e.direction, e.protocol, e.flow.flow(catalog).has_tag(Tag::Management));
+    let key = |e: &Entry| {
+        (
+            e.direction,
+            e.protocol,
+            e.flow.flow(catalog).has_tag(Tag::Management),
+        )
+    };
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.ports.cmp(&b.ports)));
     let runs = sorted.chunk_by(|a, b| key(a) == key(b) && a.ports == b.ports);
@@ -602,36 +784,38 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
     // Management access stays in rules of its own, so exporters can put it first and an operator
     // can see it at a glance.
     // A node has tens of rules: a linear search beats hashing long peer lists.
-    let mut by_peers: Vec<((Direction, Protocol, Peers, bool), PortSet, Vec<FlowRef>)> = Vec::new();
-    let mut add = |key: (Direction, Protocol, Peers), ports: &PortSet, refs: &[FlowRef], management: bool| {
-        let key = (key.0, key.1, key.2, management);
-        match by_peers.iter_mut().find(|(k, _, _)| *k == key) {
-            Some(slot) => {
-                slot.1 = slot.1.union(ports);
-                slot.2.extend_from_slice(refs);
+    type Slot = ((Direction, Protocol, Peers, bool), PortSet, Vec<FlowRef>);
+    let mut by_peers: Vec<Slot> = Vec::new();
+    let mut add =
+        |key: (Direction, Protocol, Peers), ports: &PortSet, group: &[&Entry], management: bool| {
+            let key = (key.0, key.1, key.2, management);
+            let refs = group.iter().map(|e| e.flow);
+            match by_peers.iter_mut().find(|(k, _, _)| *k == key) {
+                Some(slot) => {
+                    slot.1 = slot.1.union(ports);
+                    slot.2.extend(refs);
+                }
+                None => by_peers.push((key, ports.clone(), refs.collect())),
             }
-            None => by_peers.push((key, ports.clone(), refs.to_vec())),
-        }
-    };
+        };
     for group in runs {
         let (direction, protocol, management) = key(group[0]);
         let ports: &PortSet = &group[0].ports;
-        let refs: Vec<FlowRef> = group.iter().map(|e| e.flow).collect();
         if group.iter().any(|e| matches!(e.peers, PeerSrc::Any)) {
-            add((direction, protocol, Peers::Any), ports, &refs, management);
+            add((direction, protocol, Peers::Any), ports, group, management);
             continue;
         }
-        let shared: Vec<&Rc<Shared>> = group
-            .iter()
-            .filter_map(|e| match &e.peers {
-                PeerSrc::Shared(s) => Some(s),
-                _ => None,
-            })
-            .collect();
+        // The common case: every entry reaches the same shared group, already aggregated.
+        let mut shared_iter = group.iter().filter_map(|e| match &e.peers {
+            PeerSrc::Shared(s) => Some(s),
+            _ => None,
+        });
+        let first_shared = shared_iter.next();
+        let one_shared = first_shared.is_some_and(|f| shared_iter.all(|s| Rc::ptr_eq(f, s)));
         let has_nets = group.iter().any(|e| matches!(e.peers, PeerSrc::Nets(_)));
-        let (v4, v6) = if shared.len() == 1 && !has_nets {
-            (shared[0].v4.clone(), shared[0].v6.clone())
-        } else if shared.is_empty() && !has_nets {
+        let (v4, v6) = if let (true, false, Some(s)) = (one_shared, has_nets, first_shared) {
+            (s.v4.clone(), s.v6.clone())
+        } else if first_shared.is_none() && !has_nets {
             (None, None)
         } else {
             let mut b = AddrSetBuilder::default();
@@ -658,10 +842,19 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
         // Both families are kept even on a node that lists addresses of one family only: the list
         // may be incomplete, and a missing rule could lock an operator out.
         for peers in [v4, v6].into_iter().flatten() {
-            add((direction, protocol, peers), ports, &refs, management);
+            add((direction, protocol, peers), ports, group, management);
         }
         if !dns.is_empty() {
-            add((direction, protocol, Peers::Dns(dns.into_iter().map(str::to_string).collect())), ports, &refs, management);
+            add(
+                (
+                    direction,
+                    protocol,
+                    Peers::Dns(dns.into_iter().map(str::to_string).collect()),
+                ),
+                ports,
+                group,
+                management,
+            );
         }
     }
     let mut rules: Vec<Rule> = by_peers
@@ -669,12 +862,21 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
         .map(|((direction, protocol, peers, _), ports, mut refs)| {
             refs.sort_unstable();
             refs.dedup();
-            Rule { direction, protocol, ports, peers, provenance: refs, tags: Vec::new() }
+            Rule {
+                direction,
+                protocol,
+                ports,
+                peers,
+                provenance: refs,
+                tags: Vec::new(),
+            }
         })
         .collect();
     tag_rules(catalog, &mut rules);
     rules.sort_by(|a, b| rule_key(a).cmp(&rule_key(b)));
-    let (inbound, outbound): (Vec<Rule>, Vec<Rule>) = rules.into_iter().partition(|r| r.direction == Direction::Inbound);
+    let (inbound, outbound): (Vec<Rule>, Vec<Rule>) = rules
+        .into_iter()
+        .partition(|r| r.direction == Direction::Inbound);
     (inbound, outbound)
 }
 
@@ -687,13 +889,23 @@ fn push_peers(b: &mut AddrSetBuilder, peers: &Peers) {
 }
 
 fn rule_key(r: &Rule) -> (Direction, bool, Protocol, &PortSet, &Peers) {
-    (r.direction, !r.is_management(), r.protocol, &r.ports, &r.peers)
+    (
+        r.direction,
+        !r.is_management(),
+        r.protocol,
+        &r.ports,
+        &r.peers,
+    )
 }
 
 /// Fills each rule's tags from its provenance.
 fn tag_rules(catalog: &Catalog, rules: &mut [Rule]) {
     for r in rules {
-        let mut tags: Vec<Tag> = r.provenance.iter().flat_map(|f| f.flow(catalog).tags.iter().copied()).collect();
+        let mut tags: Vec<Tag> = r
+            .provenance
+            .iter()
+            .flat_map(|f| f.flow(catalog).tags.iter().copied())
+            .collect();
         tags.sort_unstable();
         tags.dedup();
         r.tags = tags;
@@ -703,5 +915,7 @@ fn tag_rules(catalog: &Catalog, rules: &mut [Rule]) {
 /// Whether an address is inside any of a rule list's peers for a protocol and port: the question a
 /// packet asks a firewall, used by tests and the probe harness.
 pub fn allows(rules: &[Rule], protocol: Protocol, port: u16, addr: IpAddr) -> bool {
-    rules.iter().any(|r| r.protocol == protocol && r.ports.contains(port) && r.peers.contains(addr))
+    rules
+        .iter()
+        .any(|r| r.protocol == protocol && r.ports.contains(port) && r.peers.contains(addr))
 }

@@ -38,7 +38,8 @@ struct Ipsets {
 impl Ipsets {
     /// The ipset (or stem) for a peer set, or `None` when a rich rule can name the peer inline.
     fn name(&mut self, p: &Peers) -> Option<String> {
-        let inline = matches!(p, Peers::Any) || (matches!(p, Peers::V4(_) | Peers::V6(_)) && p.len() == 1);
+        let inline =
+            matches!(p, Peers::Any) || (matches!(p, Peers::V4(_) | Peers::V6(_)) && p.len() == 1);
         if inline {
             return None;
         }
@@ -82,7 +83,9 @@ impl Side {
 
 /// The rich rules of one rule: one per family-specific peer element and port range.
 fn rich_rules(r: &Rule, side: Side, priority: Option<&str>, sets: &mut Ipsets) -> Vec<String> {
-    let prio = priority.map(|p| format!(" priority=\"{p}\"")).unwrap_or_default();
+    let prio = priority
+        .map(|p| format!(" priority=\"{p}\""))
+        .unwrap_or_default();
     let elements: Vec<(&str, String)> = match (&r.peers, sets.name(&r.peers)) {
         (Peers::Any, _) => vec![("", String::new())],
         (Peers::Dns(_), Some(stem)) => vec![
@@ -90,7 +93,11 @@ fn rich_rules(r: &Rule, side: Side, priority: Option<&str>, sets: &mut Ipsets) -
             ("ipv6", format!(" {} ipset=\"{stem}-v6\"", side.word())),
         ],
         (p, Some(set)) => {
-            let fam = if matches!(p, Peers::V6(_)) { "ipv6" } else { "ipv4" };
+            let fam = if matches!(p, Peers::V6(_)) {
+                "ipv6"
+            } else {
+                "ipv4"
+            };
             vec![(fam, format!(" {} ipset=\"{set}\"", side.word()))]
         }
         (p, None) => nets(p)
@@ -103,7 +110,11 @@ fn rich_rules(r: &Rule, side: Side, priority: Option<&str>, sets: &mut Ipsets) -
     };
     let mut out = Vec::new();
     for (fam, peer) in &elements {
-        let fam = if fam.is_empty() { String::new() } else { format!(" family=\"{fam}\"") };
+        let fam = if fam.is_empty() {
+            String::new()
+        } else {
+            format!(" family=\"{fam}\"")
+        };
         for range in r.ports.ranges() {
             out.push(format!(
                 "rule{prio}{fam}{peer} port port=\"{}\" protocol=\"{}\" accept",
@@ -130,23 +141,48 @@ fn call(head: &str, opts: &[String]) -> Vec<String> {
     out
 }
 
-/// The commands that put one rule into the zone (`--zone="$ZONE"`) or policy (`--policy="$POLICY"`).
-fn rule_lines(x: &Export, r: &Rule, scope: &str, side: Side, priority: Option<&str>, sets: &mut Ipsets) -> Vec<String> {
-    let mut out = vec![rule_comment(x, r)];
-    if matches!(r.peers, Peers::Any) && priority.is_none() {
-        let opts: Vec<String> = r
-            .ports
-            .ranges()
-            .iter()
-            .map(|p| format!("--add-port={}/{}", p.format_with("-"), r.protocol.as_str()))
-            .collect();
-        out.extend(call(&format!("fw {scope}"), &opts));
-    } else {
-        let opts: Vec<String> =
-            rich_rules(r, side, priority, sets).into_iter().map(|rr| format!("--add-rich-rule='{rr}'")).collect();
-        out.extend(call(&format!("fw {scope}"), &opts));
+/// The ports and rich rules of a zone or policy, as two bash arrays with a comment above each rule's
+/// entries, so one `firewall-cmd` call adds each kind (the CLI rejects mixing kinds in one call).
+#[derive(Default)]
+struct Scope {
+    ports: Vec<String>,
+    rich: Vec<String>,
+}
+
+impl Scope {
+    /// Adds one rule: `any` as plain ports (unless it must come first), everything else as rich rules.
+    fn add(&mut self, x: &Export, r: &Rule, side: Side, priority: Option<&str>, sets: &mut Ipsets) {
+        if matches!(r.peers, Peers::Any) && priority.is_none() {
+            self.ports.push(format!("  {}", rule_comment(x, r)));
+            for p in r.ports.ranges() {
+                self.ports
+                    .push(format!("  {}/{}", p.format_with("-"), r.protocol.as_str()));
+            }
+        } else {
+            self.rich.push(format!("  {}", rule_comment(x, r)));
+            for rr in rich_rules(r, side, priority, sets) {
+                self.rich.push(format!("  '{rr}'"));
+            }
+        }
     }
-    out
+
+    /// The array assignments and the calls, for `--zone="$ZONE"` or `--policy="$POLICY"`.
+    fn lines(self, scope: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.rich.is_empty() {
+            out.push("RICH=(".into());
+            out.extend(self.rich);
+            out.push(")".into());
+            out.push(format!("fw {scope} \"${{RICH[@]/#/--add-rich-rule=}}\""));
+        }
+        if !self.ports.is_empty() {
+            out.push("PORTS=(".into());
+            out.extend(self.ports);
+            out.push(")".into());
+            out.push(format!("fw {scope} \"${{PORTS[@]/#/--add-port=}}\""));
+        }
+        out
+    }
 }
 
 pub fn render(x: &Export) -> String {
@@ -155,7 +191,9 @@ pub fn render(x: &Export) -> String {
     let apply_online = format!(
         "bash {file}   (firewall-cmd --permanent, --reload, then rolls back unless you type yes in time)"
     );
-    let apply_offline = format!("FWTOPO_INTERFACES=eth0 bash {file} --offline   (firewall-offline-cmd: no daemon needed)");
+    let apply_offline = format!(
+        "FWTOPO_INTERFACES=eth0 bash {file} --offline   (firewall-offline-cmd: no daemon needed)"
+    );
     let spec = shell::Spec {
         target: Target::Firewalld,
         apply: &[
@@ -250,17 +288,22 @@ pub fn render(x: &Export) -> String {
         "# ICMPv6 (neighbour discovery) here; management rules first, at the lowest priority number.".into(),
         "fw --zone=\"$ZONE\" --add-protocol=icmp --add-protocol=ipv6-icmp".into(),
     ];
+    let mut scope = Scope::default();
     for r in shell::inbound_ordered(x) {
         let prio = r.is_management().then_some(MGMT_PRIORITY);
-        zone.extend(rule_lines(x, r, "--zone=\"$ZONE\"", Side::Source, prio, &mut sets));
+        scope.add(x, r, Side::Source, prio, &mut sets);
     }
+    zone.extend(scope.lines("--zone=\"$ZONE\""));
     zone.push("for i in $IFACES; do fw --zone=\"$ZONE\" --change-interface=\"$i\"; done".into());
     zone.push(String::new());
 
     let mut policy = Vec::new();
     match x.options.egress {
         Egress::Open => {
-            policy.push("# Outbound stays open: no fwtopo-out policy (a previous one was deleted above).".into());
+            policy.push(
+                "# Outbound stays open: no fwtopo-out policy (a previous one was deleted above)."
+                    .into(),
+            );
             policy.extend(shell::outbound_as_comments(x));
         }
         Egress::Strict => {
@@ -274,9 +317,11 @@ pub fn render(x: &Export) -> String {
                 "# firewalld accepts loopback and established/related output itself; ICMP and ICMPv6 here.".into(),
                 "fw --policy=\"$POLICY\" --add-protocol=icmp --add-protocol=ipv6-icmp".into(),
             ]);
+            let mut scope = Scope::default();
             for r in x.outbound() {
-                policy.extend(rule_lines(x, r, "--policy=\"$POLICY\"", Side::Destination, None, &mut sets));
+                scope.add(x, r, Side::Destination, None, &mut sets);
             }
+            policy.extend(scope.lines("--policy=\"$POLICY\""));
             policy.push(String::new());
         }
     }
@@ -288,9 +333,14 @@ pub fn render(x: &Export) -> String {
         match peers {
             Peers::Dns(names) => {
                 let words = shell::dns_words(names);
-                o.push(format!("# {}: resolved now (firewalld has no host-name rules); re-run to refresh.", super::text::comment_text(&names.join(", "))));
+                o.push(format!(
+                    "# {}: resolved now (firewalld has no host-name rules); re-run to refresh.",
+                    super::text::comment_text(&names.join(", "))
+                ));
                 o.push(format!("fw --new-ipset={name}-v4 --type=hash:net"));
-                o.push(format!("fw --new-ipset={name}-v6 --type=hash:net --option=family=inet6"));
+                o.push(format!(
+                    "fw --new-ipset={name}-v6 --type=hash:net --option=family=inet6"
+                ));
                 o.push(format!("A4=$(resolve 4 {words})"));
                 o.push(format!("A6=$(resolve 6 {words})"));
                 o.push(shell::warn_unresolved("A4", names, 4));
@@ -299,9 +349,16 @@ pub fn render(x: &Export) -> String {
                 o.push(format!("add_entries {name}-v6 $A6"));
             }
             p => {
-                let fam = if matches!(p, Peers::V6(_)) { " --option=family=inet6" } else { "" };
+                let fam = if matches!(p, Peers::V6(_)) {
+                    " --option=family=inet6"
+                } else {
+                    ""
+                };
                 o.push(format!("fw --new-ipset={name} --type=hash:net{fam}"));
-                let entries: Vec<String> = nets(p).iter().map(|n| format!("--add-entry={}", addr(n))).collect();
+                let entries: Vec<String> = nets(p)
+                    .iter()
+                    .map(|n| format!("--add-entry={}", addr(n)))
+                    .collect();
                 o.extend(call(&format!("fw --ipset={name}"), &entries));
             }
         }
@@ -339,7 +396,12 @@ mod tests {
         Rule {
             direction: crate::engine::Direction::Inbound,
             protocol: Protocol::Tcp,
-            ports: PortSet::from_ranges(ports.iter().filter_map(|&(a, b)| PortRange::new(a, b)).collect()),
+            ports: PortSet::from_ranges(
+                ports
+                    .iter()
+                    .filter_map(|&(a, b)| PortRange::new(a, b))
+                    .collect(),
+            ),
             peers,
             provenance: vec![],
             tags: vec![],
@@ -349,7 +411,10 @@ mod tests {
     #[test]
     fn rich_rules_keep_families_apart_and_split_ranges() {
         let mut sets = Ipsets::default();
-        let one = rule(Peers::V6(vec!["2001:db8::/32".parse().unwrap()]), &[(8352, 8364), (8412, 8412)]);
+        let one = rule(
+            Peers::V6(vec!["2001:db8::/32".parse().unwrap()]),
+            &[(8352, 8364), (8412, 8412)],
+        );
         let rr = rich_rules(&one, Side::Source, None, &mut sets);
         assert_eq!(
             rr,
@@ -358,9 +423,20 @@ mod tests {
                 r#"rule family="ipv6" source address="2001:db8::/32" port port="8412" protocol="tcp" accept"#,
             ]
         );
-        let two = rule(Peers::V4(vec!["192.0.2.0/24".parse().unwrap(), "198.51.100.0/24".parse().unwrap()]), &[(22, 22)]);
+        let two = rule(
+            Peers::V4(vec![
+                "192.0.2.0/24".parse().unwrap(),
+                "198.51.100.0/24".parse().unwrap(),
+            ]),
+            &[(22, 22)],
+        );
         let rr = rich_rules(&two, Side::Destination, Some("-100"), &mut sets);
-        assert_eq!(rr, vec![r#"rule priority="-100" family="ipv4" destination ipset="fwtopo-v4-1" port port="22" protocol="tcp" accept"#]);
+        assert_eq!(
+            rr,
+            vec![
+                r#"rule priority="-100" family="ipv4" destination ipset="fwtopo-v4-1" port port="22" protocol="tcp" accept"#
+            ]
+        );
         // The same peers reuse their set; host names get one set per family.
         assert_eq!(sets.name(&two.peers).as_deref(), Some("fwtopo-v4-1"));
         let dns = rule(Peers::Dns(vec!["my.mailstore.com".into()]), &[(443, 443)]);

@@ -28,7 +28,13 @@ pub const CONFIRM_SECONDS: u32 = 60;
 /// One line of restore input, or a call that resolves a host name into lines when the script runs.
 enum Line {
     Fixed(String),
-    Dns { family: Family, chain: &'static str, flag: &'static str, name: String, tail: String },
+    Dns {
+        family: Family,
+        chain: &'static str,
+        flag: &'static str,
+        name: String,
+        tail: String,
+    },
 }
 
 /// `-m tcp --dport 22` or `-m multiport --dports 80,8352:8364` for one chunk of ports.
@@ -57,25 +63,45 @@ fn rule_lines(x: &Export, family: Family, r: &Rule) -> Vec<Line> {
     let chunks = text::chunk_ports(&r.ports, MULTIPORT_MAX, 2);
     let mut out = Vec::new();
     if chunks.is_empty() {
-        out.push(Line::Fixed(format!("# left out, no ports: {}", summary(x, r))));
+        out.push(Line::Fixed(format!(
+            "# left out, no ports: {}",
+            summary(x, r)
+        )));
         return out;
     }
     for ports in &chunks {
-        let tail = format!("-p {proto} {} {comment} -j ACCEPT", port_match(proto, ports));
+        let tail = format!(
+            "-p {proto} {} {comment} -j ACCEPT",
+            port_match(proto, ports)
+        );
         match &addrs {
             Some(a) if a.is_empty() => out.push(Line::Fixed(format!("-A {chain} {tail}"))),
             Some(a) => {
                 for group in a.chunks(ADDRS_PER_RULE) {
-                    out.push(Line::Fixed(format!("-A {chain} {flag} {} {tail}", group.join(","))));
+                    out.push(Line::Fixed(format!(
+                        "-A {chain} {flag} {} {tail}",
+                        group.join(",")
+                    )));
                 }
             }
             None => {
-                let Peers::Dns(names) = &r.peers else { continue };
+                let Peers::Dns(names) = &r.peers else {
+                    continue;
+                };
                 for name in names {
                     if crate::catalog::is_dns_name(name) {
-                        out.push(Line::Dns { family, chain, flag, name: name.clone(), tail: tail.clone() });
+                        out.push(Line::Dns {
+                            family,
+                            chain,
+                            flag,
+                            name: name.clone(),
+                            tail: tail.clone(),
+                        });
                     } else {
-                        out.push(Line::Fixed(format!("# left out, not a host name: {}", text::comment_text(name))));
+                        out.push(Line::Fixed(format!(
+                            "# left out, not a host name: {}",
+                            text::comment_text(name)
+                        )));
                     }
                 }
             }
@@ -97,11 +123,17 @@ fn payload(x: &Export, family: Family) -> Vec<Line> {
         fixed(format!(":{CHAIN_IN} - [0:0]")),
         fixed(format!(":{CHAIN_OUT} - [0:0]")),
         fixed(format!("-A {CHAIN_IN} -i lo -j ACCEPT")),
-        fixed(format!("-A {CHAIN_IN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")),
-        fixed(format!("-A {CHAIN_IN} -m conntrack --ctstate INVALID -j DROP")),
+        fixed(format!(
+            "-A {CHAIN_IN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+        )),
+        fixed(format!(
+            "-A {CHAIN_IN} -m conntrack --ctstate INVALID -j DROP"
+        )),
         fixed(match family {
             Family::V4 => "# ICMP errors and echo".to_string(),
-            Family::V6 => "# ICMPv6: neighbour discovery and path MTU discovery need it".to_string(),
+            Family::V6 => {
+                "# ICMPv6: neighbour discovery and path MTU discovery need it".to_string()
+            }
         }),
         fixed(format!("-A {CHAIN_IN} -p {icmp} -j ACCEPT")),
     ];
@@ -111,16 +143,26 @@ fn payload(x: &Export, family: Family) -> Vec<Line> {
     v.push(fixed(format!("-A {CHAIN_IN} -j DROP")));
     if strict {
         v.push(fixed(format!("-A {CHAIN_OUT} -o lo -j ACCEPT")));
-        v.push(fixed(format!("-A {CHAIN_OUT} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")));
-        v.push(fixed(format!("-A {CHAIN_OUT} -m conntrack --ctstate INVALID -j DROP")));
+        v.push(fixed(format!(
+            "-A {CHAIN_OUT} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+        )));
+        v.push(fixed(format!(
+            "-A {CHAIN_OUT} -m conntrack --ctstate INVALID -j DROP"
+        )));
         v.push(fixed(format!("-A {CHAIN_OUT} -p {icmp} -j ACCEPT")));
         for r in ordered(x.outbound()) {
             v.extend(rule_lines(x, family, r));
         }
         v.push(fixed(format!("-A {CHAIN_OUT} -j DROP")));
     } else {
-        v.push(fixed(format!("# egress open: {CHAIN_OUT} stays empty. Derived outbound rules, for reference:")));
-        v.extend(x.outbound().iter().map(|r| fixed(format!("#   {}", summary(x, r)))));
+        v.push(fixed(format!(
+            "# egress open: {CHAIN_OUT} stays empty. Derived outbound rules, for reference:"
+        )));
+        v.extend(
+            x.outbound()
+                .iter()
+                .map(|r| fixed(format!("#   {}", summary(x, r)))),
+        );
     }
     v.push(fixed("COMMIT".into()));
     v
@@ -140,7 +182,13 @@ fn payload_function(x: &Export, family: Family) -> Vec<String> {
                 }
                 out.push(s);
             }
-            Line::Dns { family, chain, flag, name, tail } => {
+            Line::Dns {
+                family,
+                chain,
+                flag,
+                name,
+                tail,
+            } => {
                 if open {
                     out.push("FWTOPO_END".into());
                     open = false;
@@ -173,17 +221,26 @@ fn header_lines(x: &Export) -> Vec<String> {
         format!("bash {file} --payload v4|v6 print the iptables-restore input"),
         "at boot: iptables-save > /etc/iptables/rules.v4; ip6tables-save > /etc/iptables/rules.v6 (netfilter-persistent)".to_string(),
     ];
-    let rollback = [format!("bash {file} --remove        delete our jumps and chains (both families), nothing else")];
+    let rollback = [format!(
+        "bash {file} --remove        delete our jumps and chains (both families), nothing else"
+    )];
     let apply: Vec<&str> = apply.iter().map(String::as_str).collect();
     let rollback: Vec<&str> = rollback.iter().map(String::as_str).collect();
     let mut h = header(x, Target::Iptables, &apply, &rollback);
-    h.push(format!("inbound: {CHAIN_IN} ends in DROP (the builtin INPUT policy is left as it is)."));
+    h.push(format!(
+        "inbound: {CHAIN_IN} ends in DROP (the builtin INPUT policy is left as it is)."
+    ));
     if x.options.egress == Egress::Strict {
-        h.push(format!("outbound: {CHAIN_OUT} ends in DROP (the builtin OUTPUT policy is left as it is)."));
+        h.push(format!(
+            "outbound: {CHAIN_OUT} ends in DROP (the builtin OUTPUT policy is left as it is)."
+        ));
     }
     let dns = x.dns_peers();
     let filtered_dns = x.inbound().iter().any(|r| matches!(r.peers, Peers::Dns(_)))
-        || (x.options.egress == Egress::Strict && x.outbound().iter().any(|r| matches!(r.peers, Peers::Dns(_))));
+        || (x.options.egress == Egress::Strict
+            && x.outbound()
+                .iter()
+                .any(|r| matches!(r.peers, Peers::Dns(_))));
     if filtered_dns {
         h.push(format!(
             "WARNING host-name peers ({}) are resolved with getent when this script runs: the rules hold the",
@@ -197,10 +254,17 @@ fn header_lines(x: &Export) -> Vec<String> {
             text::comment_text(&dns.join(" "))
         ));
     }
-    let local: Vec<String> =
-        x.node_plan.local_only.iter().map(|l| format!("{}/{}", l.protocol.as_str(), l.ports.join("-"))).collect();
+    let local: Vec<String> = x
+        .node_plan
+        .local_only
+        .iter()
+        .map(|l| format!("{}/{}", l.protocol.as_str(), l.ports.join("-")))
+        .collect();
     if !local.is_empty() {
-        h.push(format!("loopback-only ports, never opened (loopback is accepted): {}", local.join(" ")));
+        h.push(format!(
+            "loopback-only ports, never opened (loopback is accepted): {}",
+            local.join(" ")
+        ));
     }
     h
 }
@@ -353,9 +417,16 @@ esac
 /// command line at the end runs), helpers, command line.
 pub fn render(x: &Export) -> String {
     let mut script = vec!["#!/bin/bash".to_string()];
-    script.extend(header_lines(x).into_iter().map(|l| format!("# {l}").trim_end().to_string()));
+    script.extend(
+        header_lines(x)
+            .into_iter()
+            .map(|l| format!("# {l}").trim_end().to_string()),
+    );
     script.push(String::new());
-    script.push("# The iptables-restore input of each family (quoted here-documents: nothing is expanded).".into());
+    script.push(
+        "# The iptables-restore input of each family (quoted here-documents: nothing is expanded)."
+            .into(),
+    );
     script.extend(payload_function(x, Family::V4));
     script.push(String::new());
     script.extend(payload_function(x, Family::V6));

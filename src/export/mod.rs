@@ -35,7 +35,9 @@ impl std::str::FromStr for Egress {
         match s {
             "open" => Ok(Egress::Open),
             "strict" => Ok(Egress::Strict),
-            _ => Err(format!("unknown egress policy '{s}' (expected open or strict)")),
+            _ => Err(format!(
+                "unknown egress policy '{s}' (expected open or strict)"
+            )),
         }
     }
 }
@@ -58,8 +60,20 @@ pub struct Export<'a> {
 }
 
 impl<'a> Export<'a> {
-    pub fn new(catalog: &'a Catalog, topology: &'a Topology, plan: &'a Plan, node_plan: &'a NodePlan, options: Options) -> Self {
-        Export { catalog, topology, plan, node_plan, options }
+    pub fn new(
+        catalog: &'a Catalog,
+        topology: &'a Topology,
+        plan: &'a Plan,
+        node_plan: &'a NodePlan,
+        options: Options,
+    ) -> Self {
+        Export {
+            catalog,
+            topology,
+            plan,
+            node_plan,
+            options,
+        }
     }
 
     pub fn node(&self) -> &'a Node {
@@ -83,7 +97,11 @@ impl<'a> Export<'a> {
     /// Services and provenance of a rule, ASCII and on one line, for a comment.
     pub fn rule_comment(&self, r: &Rule) -> String {
         let refs: Vec<String> = r.provenance.iter().map(|f| f.label(self.catalog)).collect();
-        text::comment_text(&format!("{} [{}]", r.services(self.catalog).join(", "), refs.join(" ")))
+        text::comment_text(&format!(
+            "{} [{}]",
+            r.services(self.catalog).join(", "),
+            refs.join(" ")
+        ))
     }
 
     /// Host names among the node's peers: a firewall holds addresses, so these need care per target.
@@ -115,7 +133,11 @@ pub fn render(target: Target, x: &Export) -> String {
         Target::Netsh => netsh::render(x),
         Target::Powershell => powershell::render(x),
     };
-    if target.is_windows() && x.options.crlf { text::to_crlf(&out) } else { out }
+    if target.is_windows() && x.options.crlf {
+        text::to_crlf(&out)
+    } else {
+        out
+    }
 }
 
 /// The targets `--target auto` picks for a node: an explicit choice in the topology wins; Windows
@@ -152,12 +174,32 @@ pub fn file_name(node: &str, target: Target) -> String {
 pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> Vec<String> {
     let node = x.node();
     let addrs: Vec<String> = node.addresses.iter().map(|a| a.to_string()).collect();
-    let roles: Vec<String> = node.roles.iter().map(|r| format!("{}/{}", r.product, r.role)).collect();
+    let roles: Vec<String> = node
+        .roles
+        .iter()
+        .map(|r| format!("{}/{}", r.product, r.role))
+        .collect();
     let mut h = vec![
         format!("fwtopo {} export for node {}", target.as_str(), node.name),
         format!("topology: {}", text::comment_text(&x.topology.name)),
-        format!("node: {} ({}) addresses: {}", node.name, node.os.as_str(), if addrs.is_empty() { "none".into() } else { addrs.join(" ") }),
-        format!("roles: {}", if roles.is_empty() { "none".into() } else { roles.join(" ") }),
+        format!(
+            "node: {} ({}) addresses: {}",
+            node.name,
+            node.os.as_str(),
+            if addrs.is_empty() {
+                "none".into()
+            } else {
+                addrs.join(" ")
+            }
+        ),
+        format!(
+            "roles: {}",
+            if roles.is_empty() {
+                "none".into()
+            } else {
+                roles.join(" ")
+            }
+        ),
         format!(
             "policy: inbound default drop; outbound {}",
             match x.options.egress {
@@ -170,7 +212,15 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
         .plan
         .findings_for(&node.name)
         .filter(|f| f.severity != crate::engine::Severity::Info)
-        .map(|f| text::comment_text(&format!("{} {} {}: {}", f.severity.as_str(), f.code.id(), f.code.slug(), f.message)))
+        .map(|f| {
+            text::comment_text(&format!(
+                "{} {} {}: {}",
+                f.severity.as_str(),
+                f.code.id(),
+                f.code.slug(),
+                f.message
+            ))
+        })
         .collect();
     if !findings.is_empty() {
         h.push("findings (fwtopo check):".into());

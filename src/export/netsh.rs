@@ -7,7 +7,7 @@
 //! limit (Aerleon's netsh output does at about 590 peers). The planning here (names, chunks, ICMP) is
 //! shared with the PowerShell export, so both scripts create rules with the same names.
 
-use super::{header, text, Egress, Export};
+use super::{Egress, Export, header, text};
 use crate::catalog::Tag;
 use crate::engine::{Direction, Rule};
 use crate::net::Peers;
@@ -109,11 +109,19 @@ pub(super) struct WinPlan {
 
 /// An address as Windows Firewall writes it: host networks without their `/32` or `/128`.
 pub(super) fn addr_v4(n: &ipnet::Ipv4Net) -> String {
-    if n.prefix_len() == 32 { n.addr().to_string() } else { n.to_string() }
+    if n.prefix_len() == 32 {
+        n.addr().to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 pub(super) fn addr_v6(n: &ipnet::Ipv6Net) -> String {
-    if n.prefix_len() == 128 { n.addr().to_string() } else { n.to_string() }
+    if n.prefix_len() == 128 {
+        n.addr().to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 /// Splits an address list into chunks that respect [`MAX_ADDRS`] and [`ADDR_BUDGET`].
@@ -142,8 +150,20 @@ fn chunk_addrs(addrs: Vec<String>) -> Vec<Vec<String>> {
 fn remotes(peers: &Peers) -> (&'static str, Vec<Remote>) {
     match peers {
         Peers::Any => ("any", vec![Remote::Any]),
-        Peers::V4(v) => ("v4", chunk_addrs(v.iter().map(addr_v4).collect()).into_iter().map(Remote::List).collect()),
-        Peers::V6(v) => ("v6", chunk_addrs(v.iter().map(addr_v6).collect()).into_iter().map(Remote::List).collect()),
+        Peers::V4(v) => (
+            "v4",
+            chunk_addrs(v.iter().map(addr_v4).collect())
+                .into_iter()
+                .map(Remote::List)
+                .collect(),
+        ),
+        Peers::V6(v) => (
+            "v6",
+            chunk_addrs(v.iter().map(addr_v6).collect())
+                .into_iter()
+                .map(Remote::List)
+                .collect(),
+        ),
         Peers::Dns(v) => ("dns", v.iter().map(|n| Remote::Dns(n.clone())).collect()),
     }
 }
@@ -166,7 +186,11 @@ pub(super) fn plan(x: &Export) -> WinPlan {
             Kind::Inbound => "in",
             Kind::Outbound => "out",
         };
-        let base = format!("fwtopo-{node}-{label}{:02}-{}", counters[slot], r.protocol.as_str());
+        let base = format!(
+            "fwtopo-{node}-{label}{:02}-{}",
+            counters[slot],
+            r.protocol.as_str()
+        );
         let (family, remotes) = remotes(&r.peers);
         let port_chunks = text::chunk_ports(&r.ports, MAX_PORT_ITEMS, 1);
         let total = port_chunks.len() * remotes.len();
@@ -174,7 +198,11 @@ pub(super) fn plan(x: &Export) -> WinPlan {
         for ports in &port_chunks {
             for remote in &remotes {
                 k += 1;
-                let name = if total > 1 { format!("{base}-{family}-{k}") } else { format!("{base}-{family}") };
+                let name = if total > 1 {
+                    format!("{base}-{family}-{k}")
+                } else {
+                    format!("{base}-{family}")
+                };
                 rules.push(WinRule {
                     name,
                     kind,
@@ -188,29 +216,61 @@ pub(super) fn plan(x: &Export) -> WinPlan {
         }
     };
 
-    let (mgmt, other): (Vec<&Rule>, Vec<&Rule>) = x.inbound().iter().partition(|r| r.is_management());
+    let (mgmt, other): (Vec<&Rule>, Vec<&Rule>) =
+        x.inbound().iter().partition(|r| r.is_management());
     for r in &mgmt {
-        add(&mut rules, Kind::Management, r, text::cmd_text(&x.rule_comment(r)));
+        add(
+            &mut rules,
+            Kind::Management,
+            r,
+            text::cmd_text(&x.rule_comment(r)),
+        );
     }
     icmp_rules(node, Direction::Inbound, &mut rules);
     for r in &other {
-        add(&mut rules, Kind::Inbound, r, text::cmd_text(&x.rule_comment(r)));
+        add(
+            &mut rules,
+            Kind::Inbound,
+            r,
+            text::cmd_text(&x.rule_comment(r)),
+        );
     }
     let mut outbound_listed = Vec::new();
     if strict {
         icmp_rules(node, Direction::Outbound, &mut rules);
         for r in x.outbound() {
-            add(&mut rules, Kind::Outbound, r, text::cmd_text(&x.rule_comment(r)));
+            add(
+                &mut rules,
+                Kind::Outbound,
+                r,
+                text::cmd_text(&x.rule_comment(r)),
+            );
         }
     } else {
-        outbound_listed = x.outbound().iter().map(|r| Listed { rule: r.clone(), comment: x.rule_comment(r) }).collect();
+        outbound_listed = x
+            .outbound()
+            .iter()
+            .map(|r| Listed {
+                rule: r.clone(),
+                comment: x.rule_comment(r),
+            })
+            .collect();
     }
 
-    let winrm: Vec<&Rule> = x.inbound().iter().filter(|r| r.has_tag(Tag::WinrmBasicHttp)).collect();
+    let winrm: Vec<&Rule> = x
+        .inbound()
+        .iter()
+        .filter(|r| r.has_tag(Tag::WinrmBasicHttp))
+        .collect();
     let mut winrm_peers: Vec<String> = winrm.iter().flat_map(|r| r.peers.to_strings()).collect();
     winrm_peers.sort();
     winrm_peers.dedup();
-    WinPlan { rules, outbound_listed, winrm_basic_http: !winrm.is_empty(), winrm_peers }
+    WinPlan {
+        rules,
+        outbound_listed,
+        winrm_basic_http: !winrm.is_empty(),
+        winrm_peers,
+    }
 }
 
 /// ICMP rules that keep IPv4 path MTU discovery and IPv6 neighbour discovery working.
@@ -289,12 +349,20 @@ pub(super) fn rule_summary(r: &Rule) -> String {
         Direction::Outbound => ("out", "to"),
     };
     let ports = text::ports(&r.ports, "-", ",");
-    text::comment_text(&format!("{dir} {} {} {way} {shown}", r.protocol.as_str(), short_ports(&ports)))
+    text::comment_text(&format!(
+        "{dir} {} {} {way} {shown}",
+        r.protocol.as_str(),
+        short_ports(&ports)
+    ))
 }
 
 /// A port list for a comment, cut so a comment line stays short.
 fn short_ports(ports: &str) -> String {
-    if ports.len() <= 120 { ports.to_string() } else { format!("{}...", &ports[..117]) }
+    if ports.len() <= 120 {
+        ports.to_string()
+    } else {
+        format!("{}...", &ports[..117])
+    }
 }
 
 /// The lines the netsh and PowerShell headers share about what the script cannot do.
@@ -316,12 +384,18 @@ pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
             text::ports(&lp.ports, "-", ",")
         )));
     }
-    v.into_iter().map(|l| format!("{comment}{l}").trim_end().to_string()).collect()
+    v.into_iter()
+        .map(|l| format!("{comment}{l}").trim_end().to_string())
+        .collect()
 }
 
 /// `REM` plus text that is already comment-safe.
 fn rem(s: &str) -> String {
-    if s.is_empty() { "REM".to_string() } else { format!("REM {s}") }
+    if s.is_empty() {
+        "REM".to_string()
+    } else {
+        format!("REM {s}")
+    }
 }
 
 /// The netsh `protocol=` value.
@@ -351,7 +425,11 @@ fn add_rule(r: &WinRule) -> Option<String> {
         proto(r.protocol)
     );
     if !r.ports.is_empty() {
-        let key = if r.direction == Direction::Inbound { "localport" } else { "remoteport" };
+        let key = if r.direction == Direction::Inbound {
+            "localport"
+        } else {
+            "remoteport"
+        };
         let ps = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
         line.push_str(&format!(" {key}={ps}"));
     }
@@ -393,15 +471,23 @@ pub fn render(x: &Export) -> String {
     out.push(String::new());
 
     out.push(rem("---- backup of the current policy, for roll back ----"));
-    out.push(format!("if not exist {BACKUP_CMD} netsh advfirewall export {BACKUP_CMD}"));
-    out.push(format!("echo fwtopo: backup of the firewall policy from before fwtopo: {BACKUP_CMD}"));
+    out.push(format!(
+        "if not exist {BACKUP_CMD} netsh advfirewall export {BACKUP_CMD}"
+    ));
+    out.push(format!(
+        "echo fwtopo: backup of the firewall policy from before fwtopo: {BACKUP_CMD}"
+    ));
     out.push(String::new());
 
-    out.push(rem("---- this node's rules: each exact name is deleted, then added ----"));
+    out.push(rem(
+        "---- this node's rules: each exact name is deleted, then added ----",
+    ));
     let mut section = None;
     for r in &p.rules {
         let title = match (r.kind, r.protocol) {
-            (Kind::Management, _) => "management access from the admin zone, first, so the way in stays open",
+            (Kind::Management, _) => {
+                "management access from the admin zone, first, so the way in stays open"
+            }
             (_, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) if r.direction == Direction::Inbound => {
                 "ICMP: IPv4 path MTU discovery and IPv6 neighbour discovery need it"
             }
@@ -419,12 +505,21 @@ pub fn render(x: &Export) -> String {
                 if !matches!(r.protocol, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) {
                     out.push(rem(&r.description));
                 }
-                out.push(format!("netsh advfirewall firewall delete rule name=\"{}\"", r.name));
+                out.push(format!(
+                    "netsh advfirewall firewall delete rule name=\"{}\"",
+                    r.name
+                ));
                 out.push(line);
             }
             None => {
-                let Remote::Dns(host) = &r.remote else { continue };
-                let (dir, way) = if r.direction == Direction::Inbound { ("inbound", "from") } else { ("outbound", "to") };
+                let Remote::Dns(host) = &r.remote else {
+                    continue;
+                };
+                let (dir, way) = if r.direction == Direction::Inbound {
+                    ("inbound", "from")
+                } else {
+                    ("outbound", "to")
+                };
                 let ports = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
                 let proto = proto(r.protocol).to_ascii_lowercase();
                 out.push(rem(&text::comment_text(&format!(
@@ -434,7 +529,14 @@ pub fn render(x: &Export) -> String {
                 out.push(rem(
                     "Pin its addresses as an external host in the topology and export again, or use the powershell export (it resolves the name when applied).",
                 ));
-                out.push(format!("echo fwtopo: WARNING: no rule for {}", text::comment_text(&format!("{dir} {proto} {way} {host}")).replace(['(', ')'], "")));
+                let what = text::comment_text(&format!(
+                    "{dir} {proto} {} {way} {host}",
+                    short_ports(&ports)
+                ));
+                out.push(format!(
+                    "echo fwtopo: WARNING: no rule for {}",
+                    what.replace(['(', ')'], "")
+                ));
             }
         }
     }
@@ -447,9 +549,17 @@ pub fn render(x: &Export) -> String {
     }
     out.push(String::new());
 
-    out.push(rem("---- default policy for every profile, then make sure the firewall is on ----"));
-    let policy = if strict { "blockinbound,blockoutbound" } else { "blockinbound,allowoutbound" };
-    out.push(format!("netsh advfirewall set allprofiles firewallpolicy {policy}"));
+    out.push(rem(
+        "---- default policy for every profile, then make sure the firewall is on ----",
+    ));
+    let policy = if strict {
+        "blockinbound,blockoutbound"
+    } else {
+        "blockinbound,allowoutbound"
+    };
+    out.push(format!(
+        "netsh advfirewall set allprofiles firewallpolicy {policy}"
+    ));
     out.push("netsh advfirewall set allprofiles state on".into());
 
     if p.winrm_basic_http {
@@ -459,7 +569,9 @@ pub fn render(x: &Export) -> String {
 
     out.push(String::new());
     out.push("echo fwtopo: done. Check that a new Remote Desktop session from the admin zone still connects.".into());
-    out.push(format!("echo fwtopo: to roll back: netsh advfirewall import {BACKUP_CMD}"));
+    out.push(format!(
+        "echo fwtopo: to roll back: netsh advfirewall import {BACKUP_CMD}"
+    ));
     let mut s = out.join("\n");
     s.push('\n');
     s
@@ -507,7 +619,9 @@ mod tests {
 
     #[test]
     fn chunks_respect_budget_and_count() {
-        let addrs: Vec<String> = (0..3000).map(|i| format!("198.51.{}.{}", i / 256, i % 256)).collect();
+        let addrs: Vec<String> = (0..3000)
+            .map(|i| format!("198.51.{}.{}", i / 256, i % 256))
+            .collect();
         let chunks = chunk_addrs(addrs.clone());
         assert!(chunks.len() > 1);
         assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 3000);
@@ -521,7 +635,10 @@ mod tests {
     #[test]
     fn host_networks_lose_their_prefix() {
         assert_eq!(addr_v4(&"203.0.113.2/32".parse().unwrap()), "203.0.113.2");
-        assert_eq!(addr_v4(&"198.51.100.0/24".parse().unwrap()), "198.51.100.0/24");
+        assert_eq!(
+            addr_v4(&"198.51.100.0/24".parse().unwrap()),
+            "198.51.100.0/24"
+        );
         assert_eq!(addr_v6(&"2001:db8::1/128".parse().unwrap()), "2001:db8::1");
     }
 }

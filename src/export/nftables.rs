@@ -96,19 +96,28 @@ impl Sets {
         if !self.taken(&base) {
             return base;
         }
-        (2..).map(|i| format!("{base}_{i}")).find(|n| !self.taken(n)).unwrap_or(base)
+        (2..)
+            .map(|i| format!("{base}_{i}"))
+            .find(|n| !self.taken(n))
+            .unwrap_or(base)
     }
 
     /// The set holding exactly these networks, created on first use.
     fn nets(&mut self, x: &Export, family: Family, nets: &[IpNet]) -> String {
         let elements: Vec<String> = nets.iter().map(nft_net).collect();
-        if let Some(s) = self.list.iter().find(|s| s.family == family && s.dns.is_empty() && s.elements == elements) {
+        if let Some(s) = self
+            .list
+            .iter()
+            .find(|s| s.family == family && s.dns.is_empty() && s.elements == elements)
+        {
             return s.name.clone();
         }
         let (base, about) = describe(x, family, nets);
         let base = base.unwrap_or_else(|| {
             // The other family's set for the same nodes gets the same number: peers1_v4, peers1_v6.
-            let twin = self.list.iter().find(|s| s.family != family && s.dns.is_empty() && !about.is_empty() && s.about == about);
+            let twin = self.list.iter().find(|s| {
+                s.family != family && s.dns.is_empty() && !about.is_empty() && s.about == about
+            });
             match twin.and_then(|s| s.name.strip_suffix(s.family.suffix())) {
                 Some(stem) if stem.starts_with("peers") => stem.trim_end_matches('_').to_string(),
                 _ => {
@@ -118,22 +127,41 @@ impl Sets {
             }
         });
         let name = self.unique(format!("{base}_{}", family.suffix()));
-        self.list.push(NamedSet { name: name.clone(), family, elements, about, dns: Vec::new() });
+        self.list.push(NamedSet {
+            name: name.clone(),
+            family,
+            elements,
+            about,
+            dns: Vec::new(),
+        });
         name
     }
 
     /// The pair of (empty) sets for a list of host names, created on first use.
     fn dns(&mut self, names: &[String]) -> (String, String) {
-        let find = |f: Family, list: &[NamedSet]| list.iter().find(|s| s.family == f && s.dns == names).map(|s| s.name.clone());
+        let find = |f: Family, list: &[NamedSet]| {
+            list.iter()
+                .find(|s| s.family == f && s.dns == names)
+                .map(|s| s.name.clone())
+        };
         if let (Some(a), Some(b)) = (find(Family::V4, &self.list), find(Family::V6, &self.list)) {
             return (a, b);
         }
         self.dns_count += 1;
         let n = self.dns_count;
-        let about = text::comment_text(&format!("host names {}, filled at apply time (see the header)", names.join(" ")));
+        let about = text::comment_text(&format!(
+            "host names {}, filled at apply time (see the header)",
+            names.join(" ")
+        ));
         let mut mk = |f: Family| {
             let name = self.unique(format!("dns{n}_{}", f.suffix()));
-            self.list.push(NamedSet { name: name.clone(), family: f, elements: Vec::new(), about: about.clone(), dns: names.to_vec() });
+            self.list.push(NamedSet {
+                name: name.clone(),
+                family: f,
+                elements: Vec::new(),
+                about: about.clone(),
+                dns: names.to_vec(),
+            });
             name
         };
         let v4 = mk(Family::V4);
@@ -144,24 +172,47 @@ impl Sets {
 
 /// A network as nft prints it: a bare address for a single host.
 fn nft_net(n: &IpNet) -> String {
-    if n.prefix_len() == n.max_prefix_len() { n.addr().to_string() } else { n.to_string() }
+    if n.prefix_len() == n.max_prefix_len() {
+        n.addr().to_string()
+    } else {
+        n.to_string()
+    }
 }
 
 /// An nft identifier from a safe name: anything but letters, digits and `_` becomes `_`.
 fn ident(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A readable set name when the networks are exactly one zone or one node, and the zones and nodes
 /// they cover, for a comment.
 fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, String) {
-    let of_family = |n: &IpNet| matches!((family, n), (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_)));
+    let of_family = |n: &IpNet| {
+        matches!(
+            (family, n),
+            (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_))
+        )
+    };
     let same = |fam: &[IpNet]| !fam.is_empty() && IpNet::aggregate(&fam.to_vec()) == nets;
-    let covered = |fam: &[IpNet]| !fam.is_empty() && fam.iter().all(|c| nets.iter().any(|n| n.contains(c)));
+    let covered =
+        |fam: &[IpNet]| !fam.is_empty() && fam.iter().all(|c| nets.iter().any(|n| n.contains(c)));
     let mut name = None;
     let mut covers = Vec::new();
     for z in &x.topology.zones {
-        let fam: Vec<IpNet> = z.cidrs.iter().map(IpNet::trunc).filter(|n| of_family(n)).collect();
+        let fam: Vec<IpNet> = z
+            .cidrs
+            .iter()
+            .map(IpNet::trunc)
+            .filter(|n| of_family(n))
+            .collect();
         if same(&fam) {
             name.get_or_insert_with(|| format!("zone_{}", ident(&z.name)));
         }
@@ -170,7 +221,12 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
         }
     }
     for node in &x.topology.nodes {
-        let fam: Vec<IpNet> = node.addresses.iter().map(|a| IpNet::from(*a)).filter(|n| of_family(n)).collect();
+        let fam: Vec<IpNet> = node
+            .addresses
+            .iter()
+            .map(|a| IpNet::from(*a))
+            .filter(|n| of_family(n))
+            .collect();
         if same(&fam) {
             name.get_or_insert_with(|| format!("node_{}", ident(&node.name)));
         }
@@ -178,7 +234,11 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
             covers.push(node.name.clone());
         }
     }
-    let about = if covers.is_empty() { String::new() } else { text::comment_text(&format!("covers {}", covers.join(" "))) };
+    let about = if covers.is_empty() {
+        String::new()
+    } else {
+        text::comment_text(&format!("covers {}", covers.join(" ")))
+    };
     (name, about)
 }
 
@@ -186,14 +246,26 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
 fn dport(protocol: Protocol, ports: &PortSet) -> Option<String> {
     match ports.ranges() {
         [] => None,
-        [one] => Some(format!("{} dport {}", protocol.as_str(), one.format_with("-"))),
-        _ => Some(format!("{} dport {{ {} }}", protocol.as_str(), text::ports(ports, "-", ", "))),
+        [one] => Some(format!(
+            "{} dport {}",
+            protocol.as_str(),
+            one.format_with("-")
+        )),
+        _ => Some(format!(
+            "{} dport {{ {} }}",
+            protocol.as_str(),
+            text::ports(ports, "-", ", ")
+        )),
     }
 }
 
 /// Tags worth a line in the file (management rules are obvious from their place).
 pub(super) fn notable_tags(r: &Rule) -> Vec<&'static str> {
-    r.tags.iter().filter(|t| **t != Tag::Management).map(|t| t.as_str()).collect()
+    r.tags
+        .iter()
+        .filter(|t| **t != Tag::Management)
+        .map(|t| t.as_str())
+        .collect()
 }
 
 /// One-line summary of a rule for a comment: `in tcp 22 from 198.51.100.0/28: SSH [...]`.
@@ -203,11 +275,19 @@ pub(super) fn summary(x: &Export, r: &Rule) -> String {
         Direction::Outbound => ("out", "to"),
     };
     let tags = notable_tags(r);
-    let tags = if tags.is_empty() { String::new() } else { format!(" ({})", tags.join(", ")) };
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", tags.join(", "))
+    };
     text::comment_text(&format!(
         "{dir} {} {} {prep} {}: {}{tags}",
         r.protocol.as_str(),
-        if r.ports.is_empty() { "(no ports)".to_string() } else { r.ports.join("-") },
+        if r.ports.is_empty() {
+            "(no ports)".to_string()
+        } else {
+            r.ports.join("-")
+        },
         r.peers,
         x.rule_comment(r)
     ))
@@ -228,7 +308,12 @@ fn rule_lines(x: &Export, sets: &mut Sets, r: &Rule) -> Vec<String> {
     if !tags.is_empty() {
         out.push(format!("# {}", tags.join(", ")));
     }
-    let matched = |family: Family, set: String| format!("{} {dir} @{set} {dport} accept {comment}", family.nft_proto());
+    let matched = |family: Family, set: String| {
+        format!(
+            "{} {dir} @{set} {dport} accept {comment}",
+            family.nft_proto()
+        )
+    };
     match &r.peers {
         Peers::Any => out.push(format!("{dport} accept {comment}")),
         Peers::V4(v) => {
@@ -242,11 +327,18 @@ fn rule_lines(x: &Export, sets: &mut Sets, r: &Rule) -> Vec<String> {
             out.push(matched(Family::V6, set));
         }
         Peers::Dns(names) => {
-            let names: Vec<String> = names.iter().filter(|n| crate::catalog::is_dns_name(n)).cloned().collect();
+            let names: Vec<String> = names
+                .iter()
+                .filter(|n| crate::catalog::is_dns_name(n))
+                .cloned()
+                .collect();
             if names.is_empty() {
                 out.push(format!("# left out, no valid host name: {}", summary(x, r)));
             } else {
-                out.push(format!("# host names {}: these sets are empty until filled (see the header)", names.join(" ")));
+                out.push(format!(
+                    "# host names {}: these sets are empty until filled (see the header)",
+                    names.join(" ")
+                ));
                 let (v4, v6) = sets.dns(&names);
                 out.push(matched(Family::V4, v4));
                 out.push(matched(Family::V6, v6));
@@ -258,7 +350,10 @@ fn rule_lines(x: &Export, sets: &mut Sets, r: &Rule) -> Vec<String> {
 
 /// Rules in the order they must appear: management first, then the rest in the engine's order.
 pub(super) fn ordered(rules: &[Rule]) -> impl Iterator<Item = &Rule> {
-    rules.iter().filter(|r| r.is_management()).chain(rules.iter().filter(|r| !r.is_management()))
+    rules
+        .iter()
+        .filter(|r| r.is_management())
+        .chain(rules.iter().filter(|r| !r.is_management()))
 }
 
 /// The lines that fill the host-name sets from `getent` (documented in the header, run after loading).
@@ -298,7 +393,8 @@ fn header_lines(x: &Export, sets: &Sets) -> Vec<String> {
     ];
     let rollback = [
         format!("nft delete table inet {TABLE}"),
-        "(removes only our table; other tables, e.g. firewalld's, are left as they are)".to_string(),
+        "(removes only our table; other tables, e.g. firewalld's, are left as they are)"
+            .to_string(),
     ];
     let apply: Vec<&str> = apply.iter().map(String::as_str).collect();
     let rollback: Vec<&str> = rollback.iter().map(String::as_str).collect();
@@ -312,7 +408,9 @@ fn header_lines(x: &Export, sets: &Sets) -> Vec<String> {
         h.push("  Their rules match the sets below, which are EMPTY after every load: until filled, that traffic is".into());
         h.push("  dropped (never allowed to any). Fill them after each load and whenever the addresses change:".into());
         h.extend(fill.into_iter().map(|l| format!("    {l}")));
-        h.push("  or pin the addresses as an external host in the topology and export again.".into());
+        h.push(
+            "  or pin the addresses as an external host in the topology and export again.".into(),
+        );
     } else if !dns.is_empty() {
         h.push(format!(
             "note: host-name peers ({}) only reach outbound rules, which are not filtered here (egress open).",
@@ -326,7 +424,10 @@ fn header_lines(x: &Export, sets: &Sets) -> Vec<String> {
         .map(|l| format!("{}/{}", l.protocol.as_str(), l.ports.join("-")))
         .collect();
     if !local.is_empty() {
-        h.push(format!("loopback-only ports, never opened (loopback is accepted): {}", local.join(" ")));
+        h.push(format!(
+            "loopback-only ports, never opened (loopback is accepted): {}",
+            local.join(" ")
+        ));
     }
     h
 }
@@ -341,7 +442,8 @@ pub fn render(x: &Export) -> String {
         "iifname \"lo\" accept".to_string(),
         "ct state established,related accept".to_string(),
         "ct state invalid drop".to_string(),
-        "# ICMP, and the ICMPv6 that IPv6 neighbour discovery and path MTU discovery need".to_string(),
+        "# ICMP, and the ICMPv6 that IPv6 neighbour discovery and path MTU discovery need"
+            .to_string(),
         "meta l4proto { icmp, ipv6-icmp } accept".to_string(),
     ];
     for r in ordered(x.inbound()) {
@@ -362,14 +464,28 @@ pub fn render(x: &Export) -> String {
         output.push("# everything else: policy drop".to_string());
     } else {
         output.push("type filter hook output priority filter; policy accept;".to_string());
-        output.push("# egress open: outbound is not filtered. Derived outbound rules, for reference:".to_string());
-        output.extend(x.outbound().iter().map(|r| format!("#   {}", summary(x, r))));
+        output.push(
+            "# egress open: outbound is not filtered. Derived outbound rules, for reference:"
+                .to_string(),
+        );
+        output.extend(
+            x.outbound()
+                .iter()
+                .map(|r| format!("#   {}", summary(x, r))),
+        );
     }
 
     let mut lines = vec!["#!/usr/sbin/nft -f".to_string()];
-    lines.extend(header_lines(x, &sets).into_iter().map(|l| format!("# {l}").trim_end().to_string()));
+    lines.extend(
+        header_lines(x, &sets)
+            .into_iter()
+            .map(|l| format!("# {l}").trim_end().to_string()),
+    );
     lines.push(String::new());
-    lines.push("# create our table if missing, so that the delete below never fails; then replace it".to_string());
+    lines.push(
+        "# create our table if missing, so that the delete below never fails; then replace it"
+            .to_string(),
+    );
     lines.push(format!("table inet {TABLE} {{}}"));
     lines.push(format!("delete table inet {TABLE}"));
     lines.push(format!("table inet {TABLE} {{"));

@@ -6,8 +6,8 @@
 //! exported and a scheduled task imports it again unless the operator confirms within
 //! [`ROLLBACK_SECONDS`], in the spirit of `iptables-apply`.
 
-use super::netsh::{self, Kind, Remote, WinProto, WinRule, BACKUP_FILE};
-use super::{header, text, Egress, Export};
+use super::netsh::{self, BACKUP_FILE, Kind, Remote, WinProto, WinRule};
+use super::{Egress, Export, header, text};
 use crate::engine::Direction;
 use crate::target::Target;
 
@@ -17,14 +17,24 @@ pub const ROLLBACK_SECONDS: u32 = 300;
 const ROLLBACK_TASK: &str = "fwtopo-rollback";
 
 fn comment(s: &str) -> String {
-    if s.is_empty() { "#".to_string() } else { format!("# {s}") }
+    if s.is_empty() {
+        "#".to_string()
+    } else {
+        format!("# {s}")
+    }
 }
 
 /// A port list: single ports as numbers, ranges as strings (`80,443,'8352-8364'`).
 fn ports(r: &WinRule) -> String {
     r.ports
         .iter()
-        .map(|p| if p.is_single() { p.start.to_string() } else { format!("'{}'", p.format_with("-")) })
+        .map(|p| {
+            if p.is_single() {
+                p.start.to_string()
+            } else {
+                format!("'{}'", p.format_with("-"))
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -50,7 +60,9 @@ fn new_rule(r: &WinRule, group: &str, remote: &str) -> String {
     if !r.ports.is_empty() {
         line.push_str(&format!(" {port_key} {}", ports(r)));
     }
-    line.push_str(&format!(" -RemoteAddress {remote} -Profile Any -Enabled True | Out-Null"));
+    line.push_str(&format!(
+        " -RemoteAddress {remote} -Profile Any -Enabled True | Out-Null"
+    ));
     line
 }
 
@@ -65,14 +77,24 @@ pub fn render(x: &Export) -> String {
     let apply: Vec<String> = vec![
         "save as a .ps1 file and run it in an elevated PowerShell (Run as administrator):".into(),
         format!("  powershell -NoProfile -ExecutionPolicy Bypass -File .\\{node}.powershell.ps1"),
-        format!("It saves the current policy to {BACKUP_FILE} in TEMP (only once, so the backup stays the"),
-        format!("policy from before fwtopo), schedules task {ROLLBACK_TASK} to import it in {ROLLBACK_SECONDS} seconds,"),
-        format!("removes this node's rules (group {group}, and display names {group}-* that a netsh"),
+        format!(
+            "It saves the current policy to {BACKUP_FILE} in TEMP (only once, so the backup stays the"
+        ),
+        format!(
+            "policy from before fwtopo), schedules task {ROLLBACK_TASK} to import it in {ROLLBACK_SECONDS} seconds,"
+        ),
+        format!(
+            "removes this node's rules (group {group}, and display names {group}-* that a netsh"
+        ),
         "export added) and adds them again, then sets the default policy.".into(),
     ];
     let rollback: Vec<String> = vec![
-        format!("automatic: unless confirmed, task {ROLLBACK_TASK} imports the backup after {ROLLBACK_SECONDS} seconds."),
-        format!("confirm (keep the new rules): Unregister-ScheduledTask -TaskName {ROLLBACK_TASK} -Confirm:$false"),
+        format!(
+            "automatic: unless confirmed, task {ROLLBACK_TASK} imports the backup after {ROLLBACK_SECONDS} seconds."
+        ),
+        format!(
+            "confirm (keep the new rules): Unregister-ScheduledTask -TaskName {ROLLBACK_TASK} -Confirm:$false"
+        ),
         format!("by hand: netsh advfirewall import (Join-Path $env:TEMP {BACKUP_FILE})"),
     ];
     let apply: Vec<&str> = apply.iter().map(String::as_str).collect();
@@ -85,14 +107,22 @@ pub fn render(x: &Export) -> String {
     out.push("$ErrorActionPreference = 'Stop'".into());
     out.push(String::new());
 
-    out.push(comment("---- backup of the current policy, and a rollback unless confirmed ----"));
-    out.push(format!("$fwtopoBackup = Join-Path -Path $env:TEMP -ChildPath {}", text::ps_quote(BACKUP_FILE)));
+    out.push(comment(
+        "---- backup of the current policy, and a rollback unless confirmed ----",
+    ));
+    out.push(format!(
+        "$fwtopoBackup = Join-Path -Path $env:TEMP -ChildPath {}",
+        text::ps_quote(BACKUP_FILE)
+    ));
     out.push("if (-not (Test-Path -LiteralPath $fwtopoBackup)) { netsh advfirewall export $fwtopoBackup | Out-Null }".into());
     out.push(
         "if (-not (Test-Path -LiteralPath $fwtopoBackup)) { throw 'fwtopo: netsh advfirewall export failed; nothing was changed' }"
             .into(),
     );
-    out.push("Write-Host ('fwtopo: backup of the firewall policy from before fwtopo: ' + $fwtopoBackup)".into());
+    out.push(
+        "Write-Host ('fwtopo: backup of the firewall policy from before fwtopo: ' + $fwtopoBackup)"
+            .into(),
+    );
     out.push(
         "$fwtopoRollback = New-ScheduledTaskAction -Execute 'netsh.exe' -Argument ('advfirewall import \"' + $fwtopoBackup + '\"')".into(),
     );
@@ -105,16 +135,30 @@ pub fn render(x: &Export) -> String {
     ));
     out.push(String::new());
 
-    out.push(comment(&format!("---- this node's rules: group {group} is removed, then created again ----")));
-    out.push(format!("Remove-NetFirewallRule -Group {} -ErrorAction SilentlyContinue", text::ps_quote(&group)));
-    out.push(comment("rules a netsh export of this node added have no group, only their display names:"));
-    out.push(format!("Remove-NetFirewallRule -DisplayName {} -ErrorAction SilentlyContinue", text::ps_quote(&format!("{group}-*"))));
+    out.push(comment(&format!(
+        "---- this node's rules: group {group} is removed, then created again ----"
+    )));
+    out.push(format!(
+        "Remove-NetFirewallRule -Group {} -ErrorAction SilentlyContinue",
+        text::ps_quote(&group)
+    ));
+    out.push(comment(
+        "rules a netsh export of this node added have no group, only their display names:",
+    ));
+    out.push(format!(
+        "Remove-NetFirewallRule -DisplayName {} -ErrorAction SilentlyContinue",
+        text::ps_quote(&format!("{group}-*"))
+    ));
     let mut section = None;
     for r in &p.rules {
         let icmp = matches!(r.protocol, WinProto::Icmpv4(_) | WinProto::Icmpv6(_));
         let title = match r.kind {
-            Kind::Management => "management access from the admin zone, first, so the way in stays open",
-            _ if icmp && r.direction == Direction::Inbound => "ICMP: IPv4 path MTU discovery and IPv6 neighbour discovery need it",
+            Kind::Management => {
+                "management access from the admin zone, first, so the way in stays open"
+            }
+            _ if icmp && r.direction == Direction::Inbound => {
+                "ICMP: IPv4 path MTU discovery and IPv6 neighbour discovery need it"
+            }
             _ if icmp => "ICMP out (--egress strict)",
             Kind::Inbound => "inbound",
             Kind::Outbound => "outbound (--egress strict)",
@@ -134,15 +178,27 @@ pub fn render(x: &Export) -> String {
                 out.push(new_rule(r, &group, &list.join(",")));
             }
             Remote::Dns(host) => {
-                let way = if r.direction == Direction::Inbound { "from" } else { "to" };
+                let way = if r.direction == Direction::Inbound {
+                    "from"
+                } else {
+                    "to"
+                };
                 let what = text::comment_text(&format!(
                     "{} {} {} {way} {host}",
                     r.direction.as_str(),
                     proto_word(r.protocol),
-                    text::ports(&crate::ports::PortSet::from_ranges(r.ports.clone()), "-", ",")
+                    text::ports(
+                        &crate::ports::PortSet::from_ranges(r.ports.clone()),
+                        "-",
+                        ","
+                    )
                 ));
-                out.push(comment(&format!("{what}: a DNS name, resolved now, once. Its addresses change: run this")));
-                out.push(comment("script again when they do, or pin them as an external host in the topology."));
+                out.push(comment(&format!(
+                    "{what}: a DNS name, resolved now, once. Its addresses change: run this"
+                )));
+                out.push(comment(
+                    "script again when they do, or pin them as an external host in the topology.",
+                ));
                 out.push(format!(
                     "$fwtopoAddr = @(Resolve-DnsName -Name {} -DnsOnly -ErrorAction SilentlyContinue | Where-Object -Property IPAddress | Select-Object -ExpandProperty IPAddress)",
                     text::ps_quote(host)
@@ -150,7 +206,9 @@ pub fn render(x: &Export) -> String {
                 out.push(format!(
                     "if ($fwtopoAddr) {{ {} }} else {{ Write-Warning {} }}",
                     new_rule(r, &group, "$fwtopoAddr"),
-                    text::ps_quote(&format!("fwtopo: {host} did not resolve; no rule for {what}"))
+                    text::ps_quote(&format!(
+                        "fwtopo: {host} did not resolve; no rule for {what}"
+                    ))
                 ));
             }
         }
@@ -159,12 +217,18 @@ pub fn render(x: &Export) -> String {
         out.push(String::new());
         out.push(comment("-- outbound is allowed by default (--egress open); the derived outbound rules, for reference:"));
         for l in &p.outbound_listed {
-            out.push(comment(&format!("  {}: {}", netsh::rule_summary(&l.rule), l.comment)));
+            out.push(comment(&format!(
+                "  {}: {}",
+                netsh::rule_summary(&l.rule),
+                l.comment
+            )));
         }
     }
     out.push(String::new());
 
-    out.push(comment("---- default policy for every profile, and the firewall on ----"));
+    out.push(comment(
+        "---- default policy for every profile, and the firewall on ----",
+    ));
     let outbound = if strict { "Block" } else { "Allow" };
     out.push(format!("Set-NetFirewallProfile -All -DefaultInboundAction Block -DefaultOutboundAction {outbound} -Enabled True"));
 
@@ -177,8 +241,13 @@ pub fn render(x: &Export) -> String {
     out.push(format!(
         "Write-Host 'fwtopo: done. Check that a NEW Remote Desktop or WinRM session from the admin zone connects, then confirm within {ROLLBACK_SECONDS} seconds with:'"
     ));
-    out.push(format!("Write-Host '  Unregister-ScheduledTask -TaskName {ROLLBACK_TASK} -Confirm:$false'"));
-    out.push("Write-Host 'fwtopo: without that, the policy from before fwtopo comes back by itself.'".into());
+    out.push(format!(
+        "Write-Host '  Unregister-ScheduledTask -TaskName {ROLLBACK_TASK} -Confirm:$false'"
+    ));
+    out.push(
+        "Write-Host 'fwtopo: without that, the policy from before fwtopo comes back by itself.'"
+            .into(),
+    );
     let mut s = out.join("\n");
     s.push('\n');
     s

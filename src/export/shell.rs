@@ -4,9 +4,9 @@
 //! `mod.rs` as `pub mod shell;`. Everything here is fixed text or text built from addresses, ports and
 //! names restricted at load; free text goes through [`text::comment_text`] only.
 
+use crate::engine::Rule;
 use crate::export::text;
 use crate::export::{Egress, Export};
-use crate::engine::Rule;
 use crate::net::Peers;
 use crate::target::Target;
 use ipnet::IpNet;
@@ -37,11 +37,16 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
             .map(|l| format!("# {}", l.replace(['\n', '\r'], " "))),
     );
     out.push("#".into());
-    out.push("# Options: --no-confirm  apply without the confirm-or-roll-back step (automation)".into());
+    out.push(
+        "# Options: --no-confirm  apply without the confirm-or-roll-back step (automation)".into(),
+    );
     for (flag, _, help) in spec.extra_args {
         out.push(format!("#          {flag:<12}{help}"));
     }
-    out.push("# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation.".into());
+    out.push(
+        "# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation."
+            .into(),
+    );
     out.push(String::new());
     out.extend(
         [
@@ -166,7 +171,11 @@ pub fn resolve_fn() -> Vec<String> {
 
 /// A `# ...` comment line; the text is already comment-safe or passes through [`text::comment_text`].
 pub fn comment(s: &str) -> String {
-    if s.is_empty() { "#".into() } else { format!("# {}", text::comment_text(s).replace("  ", " ")) }
+    if s.is_empty() {
+        "#".into()
+    } else {
+        format!("# {}", text::comment_text(s).replace("  ", " "))
+    }
 }
 
 /// The comment line above a rule: services and provenance.
@@ -176,7 +185,8 @@ pub fn rule_comment(x: &Export, r: &Rule) -> String {
 
 /// Inbound rules with management (SSH, RDP, WinRM from admin) first, otherwise in engine order.
 pub fn inbound_ordered<'a>(x: &Export<'a>) -> Vec<&'a Rule> {
-    let (mut m, rest): (Vec<&Rule>, Vec<&Rule>) = x.inbound().iter().partition(|r| r.is_management());
+    let (mut m, rest): (Vec<&Rule>, Vec<&Rule>) =
+        x.inbound().iter().partition(|r| r.is_management());
     m.extend(rest);
     m
 }
@@ -194,8 +204,10 @@ pub fn outbound_as_comments(x: &Export) -> Vec<String> {
     if x.options.egress == Egress::Strict || x.outbound().is_empty() {
         return Vec::new();
     }
-    let mut out =
-        vec!["# Outbound is open (--egress open). The derived outbound rules, for reference:".to_string()];
+    let mut out = vec![
+        "# Outbound is open (--egress open). The derived outbound rules, for reference:"
+            .to_string(),
+    ];
     for r in x.outbound() {
         out.push(format!(
             "#   {} {} to {}: {}",
@@ -211,7 +223,11 @@ pub fn outbound_as_comments(x: &Export) -> Vec<String> {
 
 /// An address as firewalls print it: a host without its `/32` or `/128`, a network with its prefix.
 pub fn addr(net: &IpNet) -> String {
-    if net.prefix_len() == net.max_prefix_len() { net.addr().to_string() } else { net.to_string() }
+    if net.prefix_len() == net.max_prefix_len() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    }
 }
 
 /// The networks of an address peer set, either family; empty for `any` and host names.
@@ -226,12 +242,19 @@ pub fn nets(p: &Peers) -> Vec<IpNet> {
 /// Whether any rule the script enforces needs IPv6 switched on in the firewall's configuration.
 pub fn needs_v6(x: &Export) -> bool {
     x.has_v6()
-        || x.inbound().iter().chain(outbound_enforced(x)).any(|r| matches!(r.peers, Peers::V6(_)))
+        || x.inbound()
+            .iter()
+            .chain(outbound_enforced(x))
+            .any(|r| matches!(r.peers, Peers::V6(_)))
 }
 
 /// Host names in a `Dns` peer set, as shell words (names are checked at load: letters, digits, `.`, `-`).
 pub fn dns_words(names: &[String]) -> String {
-    names.iter().map(|n| text::sh_quote(n)).collect::<Vec<_>>().join(" ")
+    names
+        .iter()
+        .map(|n| text::sh_quote(n))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The shell line that warns when host names resolved to nothing in a family.
@@ -247,4 +270,39 @@ pub fn finish(lines: Vec<String>) -> String {
     let mut s = lines.join("\n");
     s.push('\n');
     s
+}
+
+/// `replace_block FILE`: replaces the lines between our begin and end markers in FILE with stdin
+/// (appended at the end; an empty stdin removes the block), through a temporary file and `mv`, so
+/// a re-run gives the same file and everything outside the markers stays as it was.
+pub fn replace_block_fn() -> Vec<String> {
+    [
+        "BEGIN_MARK='# BEGIN fwtopo (written by fwtopo; replaced by every run: do not edit)'",
+        "END_MARK='# END fwtopo'",
+        "replace_block() {",
+        "  local f=$1 body tmp",
+        "  body=$(cat)",
+        "  [ -f \"$f\" ] || : > \"$f\"",
+        "  tmp=$(mktemp \"$f.fwtopo.XXXXXX\")",
+        "  awk -v b=\"$BEGIN_MARK\" -v e=\"$END_MARK\" '$0 == b {skip = 1; next} $0 == e {skip = 0; next} !skip' \"$f\" > \"$tmp\"",
+        "  if [ -n \"$body\" ]; then printf '%s\\n%s\\n%s\\n' \"$BEGIN_MARK\" \"$body\" \"$END_MARK\" >> \"$tmp\"; fi",
+        "  chmod --reference=\"$f\" \"$tmp\" 2>/dev/null || true",
+        "  mv -f \"$tmp\" \"$f\"",
+        "}",
+        "",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The any-peer ports of rules in one direction and protocol, merged, in a target's syntax.
+pub fn any_ports(rules: &[&Rule], proto: crate::ports::Protocol, range_sep: &str) -> String {
+    let mut set = crate::ports::PortSet::new();
+    for r in rules
+        .iter()
+        .filter(|r| r.protocol == proto && r.peers.is_any())
+    {
+        set = set.union(&r.ports);
+    }
+    text::ports(&set, range_sep, ",")
 }

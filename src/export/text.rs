@@ -29,7 +29,13 @@ pub fn ascii_fold(s: &str) -> String {
 pub fn comment_text(s: &str) -> String {
     let folded: String = ascii_fold(s)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || " .,:/()[]-_+=@*?!".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " .,:/()[]-_+=@*?!".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let collapsed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
     truncate(&collapsed, 200)
@@ -68,7 +74,11 @@ pub fn cmd_text(s: &str) -> String {
 /// Port list in a target's syntax: `range_sep` between the ends of a range (`-`, `:` or `_`) and
 /// `list_sep` between items.
 pub fn ports(ps: &PortSet, range_sep: &str, list_sep: &str) -> String {
-    ps.ranges().iter().map(|r| r.format_with(range_sep)).collect::<Vec<_>>().join(list_sep)
+    ps.ranges()
+        .iter()
+        .map(|r| r.format_with(range_sep))
+        .collect::<Vec<_>>()
+        .join(list_sep)
 }
 
 /// Splits a port set into chunks of at most `max` ports, counting a range as `range_weight` ports
@@ -94,7 +104,13 @@ pub fn chunk_ports(ps: &PortSet, max: usize, range_weight: usize) -> Vec<PortSet
 
 /// Short provenance for a comment: `product/role/flow` labels.
 pub fn provenance(catalog: &crate::catalog::Catalog, refs: &[FlowRef]) -> String {
-    comment_text(&refs.iter().map(|f| f.label(catalog)).collect::<Vec<_>>().join(" "))
+    comment_text(
+        &refs
+            .iter()
+            .map(|f| f.label(catalog))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Converts LF line ends to CRLF (for pasting into Windows consoles and for .cmd files).
@@ -126,7 +142,9 @@ mod tests {
 
     #[test]
     fn chunks_respect_the_limit() {
-        let ranges: Vec<_> = (1..=20).map(|p| crate::ports::PortRange::single(p * 10).unwrap()).collect();
+        let ranges: Vec<_> = (1..=20)
+            .map(|p| crate::ports::PortRange::single(p * 10).unwrap())
+            .collect();
         let ps = PortSet::from_ranges(ranges);
         let chunks = chunk_ports(&ps, 15, 2);
         assert_eq!(chunks.len(), 2);

@@ -1,8 +1,8 @@
 //! Checks that need the catalog: every role exists, every parameter is known and well-typed, and
 //! every required parameter is set.
 
-use super::file::Problem;
 use super::Topology;
+use super::file::Problem;
 use crate::catalog::{Catalog, ParamKind};
 use crate::ports::{PortError, PortRange};
 
@@ -25,11 +25,16 @@ impl ParamValue {
             },
             ParamKind::Port { .. } => {
                 let r: PortRange = t.parse().map_err(|e: PortError| e.to_string())?;
-                if r.is_single() { Ok(ParamValue::Ports(r)) } else { Err(format!("'{t}' is a range; a single port is needed")) }
+                if r.is_single() {
+                    Ok(ParamValue::Ports(r))
+                } else {
+                    Err(format!("'{t}' is a range; a single port is needed"))
+                }
             }
-            ParamKind::PortRange { .. } | ParamKind::Dynamic { .. } | ParamKind::Required => {
-                t.parse::<PortRange>().map(ParamValue::Ports).map_err(|e| e.to_string())
-            }
+            ParamKind::PortRange { .. } | ParamKind::Dynamic { .. } | ParamKind::Required => t
+                .parse::<PortRange>()
+                .map(ParamValue::Ports)
+                .map_err(|e| e.to_string()),
         }
     }
 }
@@ -46,7 +51,11 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
                 let known: Vec<&str> = catalog.products().iter().map(|p| p.id.as_str()).collect();
                 problems.push(Problem {
                     path: format!("{at}: roles[{j}].product"),
-                    message: format!("unknown product '{}' (known: {})", ra.product, known.join(", ")),
+                    message: format!(
+                        "unknown product '{}' (known: {})",
+                        ra.product,
+                        known.join(", ")
+                    ),
                 });
                 continue;
             };
@@ -54,16 +63,27 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
                 let known: Vec<&str> = product.roles.iter().map(|r| r.id.as_str()).collect();
                 problems.push(Problem {
                     path: format!("{at}: roles[{j}].role"),
-                    message: format!("unknown role '{}' of {} (known: {})", ra.role, product.id, known.join(", ")),
+                    message: format!(
+                        "unknown role '{}' of {} (known: {})",
+                        ra.role,
+                        product.id,
+                        known.join(", ")
+                    ),
                 });
                 continue;
             };
             if seen.contains(&(&ra.product, &ra.role)) {
-                problems.push(Problem { path: here.clone(), message: "role is assigned twice".into() });
+                problems.push(Problem {
+                    path: here.clone(),
+                    message: "role is assigned twice".into(),
+                });
             }
             seen.push((&ra.product, &ra.role));
             for (key, value) in &ra.params {
-                let declared = product.parameter(key).filter(|_| product.accepts(role, key)).map(|(_, p)| p);
+                let declared = product
+                    .parameter(key)
+                    .filter(|_| product.accepts(role, key))
+                    .map(|(_, p)| p);
                 match declared {
                     None => {
                         let known: Vec<&str> = product
@@ -84,7 +104,10 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
                     }
                     Some(p) => {
                         if let Err(m) = ParamValue::parse(&p.kind, value) {
-                            problems.push(Problem { path: format!("{here}: params.{key}"), message: m });
+                            problems.push(Problem {
+                                path: format!("{here}: params.{key}"),
+                                message: m,
+                            });
                         }
                     }
                 }

@@ -3,7 +3,7 @@
 //! Values are read as text and checked here, so a bad address names its node and field instead of
 //! a byte offset, and nothing a person typed reaches an exporter unchecked.
 
-use super::{is_safe_name, ExternalHost, Node, Os, RoleAssignment, Topology, Zone};
+use super::{ExternalHost, Node, Os, RoleAssignment, Topology, Zone, is_safe_name};
 use crate::catalog::is_dns_name;
 use crate::target::Target;
 use ipnet::IpNet;
@@ -31,8 +31,14 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
     #[error("{line}:{col}: {message}")]
-    Syntax { line: usize, col: usize, message: String },
-    #[error("format version {found} is newer than this fwtopo understands ({FORMAT_VERSION}); upgrade fwtopo")]
+    Syntax {
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error(
+        "format version {found} is newer than this fwtopo understands ({FORMAT_VERSION}); upgrade fwtopo"
+    )]
     Version { found: u32 },
     #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Problem>),
@@ -116,10 +122,12 @@ struct VersionProbe {
 
 /// Parses and checks a topology text (everything that does not need the catalog).
 pub fn from_ron(text: &str) -> Result<Topology, LoadError> {
-    if let Ok(probe) = ron::from_str::<VersionProbe>(text) {
-        if probe.version > FORMAT_VERSION {
-            return Err(LoadError::Version { found: probe.version });
-        }
+    if let Ok(probe) = ron::from_str::<VersionProbe>(text)
+        && probe.version > FORMAT_VERSION
+    {
+        return Err(LoadError::Version {
+            found: probe.version,
+        });
     }
     let file: TopologyFile = ron::from_str(text).map_err(|e| LoadError::Syntax {
         line: e.span.start.line,
@@ -160,7 +168,11 @@ pub fn to_ron(t: &Topology) -> String {
                 roles: n
                     .roles
                     .iter()
-                    .map(|r| RoleFile { product: r.product.clone(), role: r.role.clone(), params: r.params.clone() })
+                    .map(|r| RoleFile {
+                        product: r.product.clone(),
+                        role: r.role.clone(),
+                        params: r.params.clone(),
+                    })
                     .collect(),
                 firewall: n.firewall.map(|f| f.as_str().to_string()),
                 management: n.management,
@@ -177,7 +189,9 @@ pub fn to_ron(t: &Topology) -> String {
             })
             .collect(),
     };
-    let config = ron::ser::PrettyConfig::new().indentor("    ").struct_names(false);
+    let config = ron::ser::PrettyConfig::new()
+        .indentor("    ")
+        .struct_names(false);
     // Serialising plain strings, vectors and maps cannot fail.
     let mut out = ron::ser::to_string_pretty(&file, config).unwrap_or_default();
     out.push('\n');
@@ -232,7 +246,10 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         if let Err(m) = check_name(&z.name) {
             push(format!("{at}: name"), m);
         } else if !zone_names.insert(z.name.clone()) {
-            push(format!("{at}: name"), format!("duplicate zone name '{}'", z.name));
+            push(
+                format!("{at}: name"),
+                format!("duplicate zone name '{}'", z.name),
+            );
         }
         if let Err(m) = check_text(&z.note) {
             push(format!("{at}: note"), m);
@@ -244,7 +261,11 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
                 Err(m) => push(format!("{at}: cidrs[{j}]"), m),
             }
         }
-        zones.push(Zone { name: z.name, cidrs, note: z.note });
+        zones.push(Zone {
+            name: z.name,
+            cidrs,
+            note: z.note,
+        });
     }
 
     let mut nodes = Vec::new();
@@ -254,7 +275,10 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         if let Err(m) = check_name(&n.name) {
             push(format!("{at}: name"), m);
         } else if !node_names.insert(n.name.clone()) {
-            push(format!("{at}: name"), format!("duplicate node name '{}'", n.name));
+            push(
+                format!("{at}: name"),
+                format!("duplicate node name '{}'", n.name),
+            );
         }
         let os = match n.os.parse::<Os>() {
             Ok(os) => os,
@@ -266,12 +290,14 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         let mut addresses = Vec::new();
         for (j, a) in n.addresses.iter().enumerate() {
             match a.trim().parse::<IpAddr>() {
-                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => {
-                    push(format!("{at}: addresses[{j}]"), format!("'{a}' cannot be a node's address"))
-                }
-                Ok(ip) if addresses.contains(&ip) => {
-                    push(format!("{at}: addresses[{j}]"), format!("'{a}' is listed twice"))
-                }
+                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => push(
+                    format!("{at}: addresses[{j}]"),
+                    format!("'{a}' cannot be a node's address"),
+                ),
+                Ok(ip) if addresses.contains(&ip) => push(
+                    format!("{at}: addresses[{j}]"),
+                    format!("'{a}' is listed twice"),
+                ),
                 Ok(ip) => addresses.push(ip),
                 Err(_) => push(
                     format!("{at}: addresses[{j}]"),
@@ -294,17 +320,35 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         for (j, r) in n.roles.into_iter().enumerate() {
             for key in r.params.keys() {
                 if let Err(m) = check_name(key) {
-                    push(format!("{at}: roles[{j}] {}/{}: params", r.product, r.role), m);
+                    push(
+                        format!("{at}: roles[{j}] {}/{}: params", r.product, r.role),
+                        m,
+                    );
                 }
             }
             for (key, value) in &r.params {
                 if let Err(m) = check_text(value) {
-                    push(format!("{at}: roles[{j}] {}/{}: params.{key}", r.product, r.role), m);
+                    push(
+                        format!("{at}: roles[{j}] {}/{}: params.{key}", r.product, r.role),
+                        m,
+                    );
                 }
             }
-            roles.push(RoleAssignment { product: r.product, role: r.role, params: r.params });
+            roles.push(RoleAssignment {
+                product: r.product,
+                role: r.role,
+                params: r.params,
+            });
         }
-        nodes.push(Node { name: n.name, os, addresses, roles, firewall, management: n.management, note: n.note });
+        nodes.push(Node {
+            name: n.name,
+            os,
+            addresses,
+            roles,
+            firewall,
+            management: n.management,
+            note: n.note,
+        });
     }
 
     let mut external_hosts = Vec::new();
@@ -312,9 +356,15 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
     for (i, h) in file.external_hosts.into_iter().enumerate() {
         let at = format!("external_hosts[{i}] \"{}\"", h.name.escape_debug());
         if !is_dns_name(&h.name) {
-            push(format!("{at}: name"), format!("'{}' is not a DNS name", h.name.escape_debug()));
+            push(
+                format!("{at}: name"),
+                format!("'{}' is not a DNS name", h.name.escape_debug()),
+            );
         } else if !host_names.insert(h.name.to_ascii_lowercase()) {
-            push(format!("{at}: name"), format!("duplicate external host '{}'", h.name));
+            push(
+                format!("{at}: name"),
+                format!("duplicate external host '{}'", h.name),
+            );
         }
         let mut addresses = Vec::new();
         for (j, a) in h.addresses.iter().enumerate() {
@@ -329,11 +379,21 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         if let Err(m) = check_text(&h.note) {
             push(format!("{at}: note"), m);
         }
-        external_hosts.push(ExternalHost { name: h.name, addresses, note: h.note });
+        external_hosts.push(ExternalHost {
+            name: h.name,
+            addresses,
+            note: h.note,
+        });
     }
 
     if problems.is_empty() {
-        Ok(Topology { name: file.name, description: file.description, zones, nodes, external_hosts })
+        Ok(Topology {
+            name: file.name,
+            description: file.description,
+            zones,
+            nodes,
+            external_hosts,
+        })
     } else {
         Err(LoadError::Invalid(problems))
     }
@@ -344,7 +404,10 @@ pub fn parse_net(s: &str) -> Result<IpNet, String> {
     let t = s.trim();
     if let Ok(n) = t.parse::<IpNet>() {
         if n.trunc() != n {
-            return Err(format!("'{t}' has host bits set; did you mean {}?", n.trunc()));
+            return Err(format!(
+                "'{t}' has host bits set; did you mean {}?",
+                n.trunc()
+            ));
         }
         return Ok(n);
     }
@@ -390,11 +453,23 @@ mod tests {
 
     #[test]
     fn semantic_errors_name_node_and_field() {
-        let bad = GOOD.replace("203.0.113.2\"", "203.0.113.300\"").replace("\"a\"", "\"a;rm\"");
-        let Err(LoadError::Invalid(p)) = from_ron(&bad) else { panic!("expected invalid") };
+        let bad = GOOD
+            .replace("203.0.113.2\"", "203.0.113.300\"")
+            .replace("\"a\"", "\"a;rm\"");
+        let Err(LoadError::Invalid(p)) = from_ron(&bad) else {
+            panic!("expected invalid")
+        };
         let text: Vec<String> = p.iter().map(|p| p.to_string()).collect();
-        assert!(text.iter().any(|t| t.contains("addresses[0]") && t.contains("203.0.113.300")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains(": name") && t.contains("a;rm")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("addresses[0]") && t.contains("203.0.113.300")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains(": name") && t.contains("a;rm")),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ mod check;
 pub mod file;
 mod os;
 
-pub use check::{check, ParamValue};
-pub use file::{from_ron, to_ron, LoadError, Problem, FORMAT_VERSION};
+pub use check::{ParamValue, check};
+pub use file::{FORMAT_VERSION, LoadError, Problem, from_ron, to_ron};
 pub use os::{Os, OsFamily};
 
 use crate::target::Target;
@@ -72,7 +72,11 @@ pub struct RoleAssignment {
 
 impl RoleAssignment {
     pub fn new(product: impl Into<String>, role: impl Into<String>) -> Self {
-        RoleAssignment { product: product.into(), role: role.into(), params: BTreeMap::new() }
+        RoleAssignment {
+            product: product.into(),
+            role: role.into(),
+            params: BTreeMap::new(),
+        }
     }
 }
 

@@ -86,9 +86,12 @@ impl fmt::Display for Os {
 impl std::str::FromStr for Os {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Os::ALL.into_iter().find(|o| o.as_str() == s).ok_or_else(|| {
-            let names: Vec<&str> = Os::ALL.iter().map(|o| o.as_str()).collect();
-            format!("unknown OS '{s}' (expected one of: {})", names.join(", "))
-        })
+        Os::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Os::ALL.iter().map(|o| o.as_str()).collect();
+                format!("unknown OS '{s}' (expected one of: {})", names.join(", "))
+            })
     }
 }

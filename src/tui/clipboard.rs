@@ -43,9 +43,7 @@ pub fn copy(text: &str, over_ssh: bool, local: &mut dyn Clipboard, osc52: &mut d
 pub fn status_text(what: &str, outcome: &CopyOutcome) -> String {
     match outcome {
         CopyOutcome::Copied => format!("copied {what} to the clipboard"),
-        CopyOutcome::SentOsc52 { reason } => {
-            format!("sent {what} to the terminal (OSC 52; {reason}): it is on your clipboard if the terminal allows OSC 52")
-        }
+        CopyOutcome::SentOsc52 { reason } => format!("sent {what} to the terminal (OSC 52; {reason})"),
         CopyOutcome::Failed(e) => format!("could not copy {what}: {e}"),
     }
 }

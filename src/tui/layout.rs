@@ -126,10 +126,7 @@ pub fn rows_area(app: &App, pane: Pane, rect: Rect) -> Rect {
         Pane::Nodes => inner(rect),
         Pane::Roles => trim(inner(rect), roles_info_lines(app, rect), 0),
         Pane::Rules => {
-            let n = app.selected_node().map_or(0, |n| {
-                let name = &app.topology.nodes[n].name;
-                app.findings.iter().filter(|f| f.node.is_some_and(|i| app.topology.nodes[i].name == *name)).count()
-            });
+            let n = app.selected_node().map_or(0, |n| app.findings.iter().filter(|f| f.node == Some(n)).count());
             trim(rules_parts(rect, n).table, 1, 0)
         }
         Pane::Findings | Pane::Zones | Pane::Hosts => trim(inner(rect), 1, 0),

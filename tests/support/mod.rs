@@ -27,14 +27,19 @@ pub fn skip(reason: &str) -> bool {
 pub fn find_tool(tool: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
-        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].iter().map(PathBuf::from))
+        .chain(
+            ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+                .iter()
+                .map(PathBuf::from),
+        )
         .map(|d| d.join(tool))
         .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// True when `tool` is installed; otherwise a visible skip (or a panic in CI mode).
@@ -46,7 +51,11 @@ pub fn require(tool: &str) -> bool {
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(str::to_string))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(str::to_string)
+        })
         .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
         .unwrap_or(false)
 }
@@ -68,8 +77,13 @@ pub fn examples() -> Vec<(String, fwtopo::topology::Topology)> {
     paths
         .into_iter()
         .map(|p| {
-            let stem = p.file_stem().expect("file name").to_string_lossy().into_owned();
-            let t = fwtopo::files::load_topology(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let stem = p
+                .file_stem()
+                .expect("file name")
+                .to_string_lossy()
+                .into_owned();
+            let t =
+                fwtopo::files::load_topology(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             (stem, t)
         })
         .collect()
@@ -86,6 +100,9 @@ pub fn render(
     use fwtopo::export::{Export, Options};
     let plan = fwtopo::engine::derive(catalog, topology);
     let np = plan.node(node).unwrap_or_else(|| panic!("no node {node}"));
-    let options = Options { egress, crlf: false };
+    let options = Options {
+        egress,
+        crlf: false,
+    };
     fwtopo::export::render(target, &Export::new(catalog, topology, &plan, np, options))
 }

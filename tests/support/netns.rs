@@ -17,8 +17,15 @@ impl Netns {
     pub fn new(tag: &str) -> Netns {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = format!("fwtopo-{tag}-{}-{n}", std::process::id());
-        let out = Command::new("ip").args(["netns", "add", &name]).output().expect("run ip netns add");
-        assert!(out.status.success(), "ip netns add {name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .expect("run ip netns add");
+        assert!(
+            out.status.success(),
+            "ip netns add {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let ns = Netns { name };
         // Loopback up, as on a real host (our rulesets accept it first).
         ns.run(&["ip", "link", "set", "lo", "up"]);
@@ -39,9 +46,15 @@ impl Netns {
     /// Runs a command inside the namespace, optionally feeding stdin; never panics on failure.
     pub fn output(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
         let mut c = self.command(args[0]);
-        c.args(&args[1..]).stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        c.args(&args[1..]).stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {args:?} in {}: {e}", self.name));
+        let mut child = c
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {args:?} in {}: {e}", self.name));
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().expect("stdin is piped");
             pipe.write_all(input).expect("write stdin");
@@ -71,7 +84,10 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).stderr(Stdio::null()).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -84,8 +100,18 @@ pub fn available(tools: &[&str]) -> bool {
     if !tools.iter().all(|t| super::require(t)) {
         return false;
     }
-    let probe = format!("fwtopo-probe-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-    let ok = Command::new("ip").args(["netns", "add", &probe]).output().is_ok_and(|o| o.status.success());
-    let _ = Command::new("ip").args(["netns", "del", &probe]).stderr(Stdio::null()).status();
+    let probe = format!(
+        "fwtopo-probe-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let ok = Command::new("ip")
+        .args(["netns", "add", &probe])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let _ = Command::new("ip")
+        .args(["netns", "del", &probe])
+        .stderr(Stdio::null())
+        .status();
     ok || super::skip("cannot create network namespaces")
 }

@@ -1,0 +1,126 @@
+//! The selected node's live rules: inbound then outbound, with protocol, ports, peers, services and
+//! (when wide enough) provenance; rules behind one of the node's findings carry its severity symbol.
+//! Below: the selected rule in full, and the node's findings.
+
+use super::{App, cut, fit, lines, pane_block, row_line};
+use crate::tui::app::Pane;
+use crate::tui::layout;
+use crate::tui::theme::severity_symbol;
+use fwtopo::catalog::Tag;
+use fwtopo::engine::{Code, Direction, Rule, Severity};
+use fwtopo::net::Peers;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+/// The finding codes a rule can be the cause of, from its tags and peers.
+fn rule_codes(r: &Rule) -> Vec<Code> {
+    let mut v = Vec::new();
+    let any = r.peers.is_any();
+    if r.has_tag(Tag::Insecure) && any {
+        v.push(Code::PlaintextOpenToAny);
+    }
+    if r.has_tag(Tag::TrustedOnly) && any {
+        v.push(Code::TrustedOnlyOpenToAny);
+    }
+    if r.has_tag(Tag::WinrmBasicHttp) {
+        v.push(Code::WinrmBasicHttp);
+    }
+    if r.has_tag(Tag::Errata) {
+        v.push(Code::ErrataInUse);
+    }
+    if r.has_tag(Tag::Temporary) {
+        v.push(Code::TemporaryPort);
+    }
+    if r.has_tag(Tag::DynamicPort) {
+        v.push(Code::DynamicPortUnset);
+    }
+    if matches!(r.peers, Peers::Dns(_)) {
+        v.push(Code::DnsPeer);
+    }
+    v
+}
+
+pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
+    let t = app.theme();
+    let Some(n) = app.selected_node() else {
+        f.render_widget(pane_block(app, Pane::Rules, " Rules "), rect);
+        return;
+    };
+    let name = &app.topology.nodes[n].name;
+    let Some(plan) = app.plan.nodes.get(n) else { return };
+    let node_findings: Vec<_> = app.plan.findings.iter().filter(|x| x.node.as_deref() == Some(name.as_str())).collect();
+    let problems: Vec<_> = app.findings.iter().filter(|x| x.code == "check" && x.node == Some(n)).collect();
+    let title = format!(" Rules of {name}: {} inbound, {} outbound ", plan.inbound.len(), plan.outbound.len());
+    f.render_widget(pane_block(app, Pane::Rules, title), rect);
+    let parts = layout::rules_parts(rect, app.findings.iter().filter(|x| x.node == Some(n)).count());
+    let rules: Vec<&Rule> = plan.inbound.iter().chain(plan.outbound.iter()).collect();
+    let w = parts.table.width as usize;
+    if rules.is_empty() {
+        lines(f, parts.table, vec![Span::styled("no rules: assign a role (a in the roles pane)", t.muted).into()]);
+    } else {
+        let ports: Vec<String> = rules.iter().map(|r| r.ports.to_string()).collect();
+        let peers: Vec<String> = rules.iter().map(|r| r.peers.to_string()).collect();
+        let ports_w = ports.iter().map(|p| p.chars().count()).max().unwrap_or(5).clamp(5, 22);
+        let peers_w = peers.iter().map(|p| p.chars().count()).max().unwrap_or(5).clamp(5, 28);
+        let prov_w = if w >= 110 { 34 } else { 0 };
+        let fixed = 2 + 4 + 4 + ports_w + 1 + peers_w + 1 + if prov_w > 0 { prov_w + 1 } else { 0 };
+        let svc_w = w.saturating_sub(fixed).max(4);
+        let mut header = format!("  {} {} {} {} {}", fit("dir", 3), fit("pro", 3), fit("ports", ports_w), fit("peers", peers_w), fit("services", svc_w));
+        if prov_w > 0 {
+            header.push_str(&format!(" {}", fit("provenance", prov_w)));
+        }
+        let mut out = vec![Line::styled(cut(&header, w), t.header)];
+        let height = parts.table.height.saturating_sub(1) as usize;
+        let off = app.rules.offset_for(height);
+        for (i, r) in rules.iter().enumerate().skip(off).take(height) {
+            let codes = rule_codes(r);
+            let worst: Option<Severity> = node_findings.iter().filter(|x| codes.contains(&x.code)).map(|x| x.severity).min();
+            let (dir, dir_style) = match r.direction {
+                Direction::Inbound => ("in ", t.inbound),
+                Direction::Outbound => ("out", t.outbound),
+            };
+            let mut spans = vec![
+                match worst {
+                    Some(s) => Span::styled(format!("{} ", severity_symbol(s)), t.severity(s)),
+                    None => Span::raw("  "),
+                },
+                Span::styled(format!("{dir} "), dir_style),
+                Span::styled(format!("{} ", fit(r.protocol.as_str(), 3)), t.text),
+                Span::styled(format!("{} ", fit(&ports[i], ports_w)), t.text),
+                Span::styled(format!("{} ", fit(&peers[i], peers_w)), t.text),
+                Span::styled(fit(&r.services(&app.catalog).join(", "), svc_w), t.muted),
+            ];
+            if prov_w > 0 {
+                let p: Vec<String> = r.provenance.iter().map(|x| x.label(&app.catalog)).collect();
+                spans.push(Span::styled(format!(" {}", fit(&p.join(" "), prov_w)), t.muted));
+            }
+            out.push(row_line(spans, i == app.rules.sel && app.focus == Pane::Rules, t.selected, parts.table.width));
+        }
+        lines(f, parts.table, out);
+        if let Some(r) = rules.get(app.rules.sel) {
+            let word = if r.direction == Direction::Inbound { "from" } else { "to" };
+            let tags: Vec<&str> = r.tags.iter().map(|x| x.as_str()).collect();
+            let prov: Vec<String> = r.provenance.iter().map(|x| x.label(&app.catalog)).collect();
+            let detail = vec![
+                Line::styled(cut(&format!("{} {} {} {word} {}", r.direction.as_str(), r.protocol, r.ports, r.peers), w), t.text),
+                Line::styled(
+                    cut(&format!("{}{}", prov.join(" "), if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) }), w),
+                    t.muted,
+                ),
+            ];
+            lines(f, parts.detail, detail);
+        }
+    }
+    let mut flines: Vec<Line> = problems
+        .iter()
+        .map(|p| Line::styled(cut(&format!("{} {}", severity_symbol(p.severity), p.message), w), t.error))
+        .collect();
+    flines.extend(node_findings.iter().map(|x| {
+        Line::from(vec![
+            Span::styled(format!("{} {} ", severity_symbol(x.severity), x.code.id()), t.severity(x.severity)),
+            Span::styled(cut(&format!("{}: {}", x.code.slug(), x.message), w.saturating_sub(8)), t.muted),
+        ])
+    }));
+    lines(f, parts.findings, flines);
+}
