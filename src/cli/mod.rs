@@ -80,6 +80,17 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Open the designer on FILE (a new topology is saved there on first save).
+    Design {
+        /// A topology file (.ron); it need not exist yet.
+        file: Option<PathBuf>,
+        /// dark, light, high-contrast, or a theme in <config>/themes/ (default: $FWTOPO_THEME or dark).
+        #[arg(long)]
+        theme: Option<String>,
+        /// Where the crash-recovery copy is kept (default: $FWTOPO_DATA_DIR or the platform data dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }
@@ -130,9 +141,8 @@ pub fn run() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command else {
-        // Plain `fwtopo` is the designer's; until it is built in, say how to use the rest.
-        Cli::command().print_help()?;
-        return Ok(ExitCode::SUCCESS);
+        // Plain `fwtopo` opens the designer on the built-in example.
+        return crate::tui::run(crate::tui::Options::default());
     };
     let mut out = std::io::stdout().lock();
     match command {
@@ -301,6 +311,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Design {
+            file,
+            theme,
+            data_dir,
+        } => crate::tui::run(crate::tui::Options {
+            file,
+            theme,
+            data_dir,
+        }),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "fwtopo", &mut out);
             Ok(ExitCode::SUCCESS)

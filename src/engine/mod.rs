@@ -238,6 +238,7 @@ struct Deriver<'c, 't> {
     /// (product, role) to members.
     members: HashMap<(usize, usize), Vec<Member<'t>>>,
     entries: Vec<Vec<Entry>>,
+    shared_cache: HashMap<Vec<usize>, Rc<Shared>>,
     local_only: Vec<Vec<LocalPort>>,
     findings: findings::Collector,
 }
@@ -310,6 +311,7 @@ impl<'c, 't> Deriver<'c, 't> {
             members,
             entries: (0..n).map(|_| Vec::with_capacity(32)).collect(),
             local_only: vec![Vec::new(); n],
+            shared_cache: HashMap::new(),
             findings: findings::Collector::default(),
         }
     }
@@ -554,10 +556,15 @@ impl<'c, 't> Deriver<'c, 't> {
         }
     }
 
-    fn shared(&self, ms: &[Member<'t>]) -> Rc<Shared> {
+    /// The aggregated addresses of a group of members, computed once per distinct group: many
+    /// flows name the same roles.
+    fn shared(&mut self, ms: &[Member<'t>]) -> Rc<Shared> {
         let mut nodes: Vec<usize> = ms.iter().map(|m| m.node).collect();
         nodes.sort_unstable();
         nodes.dedup();
+        if let Some(s) = self.shared_cache.get(&nodes) {
+            return Rc::clone(s);
+        }
         let mut b = AddrSetBuilder::default();
         for &n in &nodes {
             for a in &self.topology.nodes[n].addresses {
@@ -565,7 +572,9 @@ impl<'c, 't> Deriver<'c, 't> {
             }
         }
         let (v4, v6) = b.finish();
-        Rc::new(Shared { nodes, v4, v6 })
+        let shared = Rc::new(Shared { nodes: nodes.clone(), v4, v6 });
+        self.shared_cache.insert(nodes, Rc::clone(&shared));
+        shared
     }
 
     /// The peers a node sees in a group: the group's shared set, or, when the node is itself in the

@@ -256,7 +256,7 @@ pub fn render(x: &Export) -> String {
             "  done".into(),
             "  echo 'rm -f /etc/firewalld/zones/fwtopo.xml /etc/firewalld/policies/fwtopo-out.xml /etc/firewalld/ipsets/fwtopo-*.xml'".into(),
             "  echo 'tar -xPf \"$BACKUP\"'".into(),
-            "  echo 'firewall-cmd --reload'".into(),
+            "  echo 'firewall-cmd --reload >/dev/null'".into(),
             "}".into(),
             "safe_begin".into(),
             String::new(),
@@ -280,8 +280,8 @@ pub fn render(x: &Export) -> String {
         format!(
             "fw --zone=\"$ZONE\" --set-description={}",
             super::text::sh_quote(&super::text::comment_text(&format!(
-                "fwtopo rules of node {} in {}, replaced by every run of its export",
-                node.name, x.topology.name
+                "fwtopo rules of node {}, replaced by every run of its export",
+                node.name
             )))
         ),
         "# The way in: firewalld itself accepts loopback and established/related traffic; ICMP and".into(),

@@ -436,3 +436,169 @@ pub fn render(x: &Export) -> String {
     s.push_str(&BODY.replace("__SECONDS__", &CONFIRM_SECONDS.to_string()));
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::engine::{NodePlan, Plan};
+    use crate::export::Options;
+    use crate::ports::{PortRange, Protocol};
+    use crate::topology::{Node, Os, Topology};
+
+    fn rule(direction: Direction, ports: Vec<PortRange>, peers: Peers) -> Rule {
+        Rule {
+            direction,
+            protocol: Protocol::Tcp,
+            ports: PortSet::from_ranges(ports),
+            peers,
+            provenance: vec![],
+            tags: vec![],
+        }
+    }
+
+    fn render_rules(inbound: Vec<Rule>, outbound: Vec<Rule>, egress: Egress) -> String {
+        let catalog = Catalog::embedded().expect("catalog");
+        let topology = Topology {
+            name: "t".into(),
+            nodes: vec![Node::new("n1", Os::Ubuntu)],
+            ..Default::default()
+        };
+        let plan = Plan::default();
+        let np = NodePlan {
+            node: 0,
+            name: "n1".into(),
+            inbound,
+            outbound,
+            local_only: vec![],
+        };
+        render(&Export::new(
+            &catalog,
+            &topology,
+            &plan,
+            &np,
+            Options {
+                egress,
+                crlf: false,
+            },
+        ))
+    }
+
+    /// The `-A` lines of one payload function.
+    fn payload_lines(script: &str, family: &str) -> Vec<String> {
+        let start = format!("payload_{family}() {{");
+        script
+            .lines()
+            .skip_while(|l| *l != start)
+            .take_while(|l| *l != "}")
+            .filter(|l| l.starts_with("-A ") || l.contains("dns_rules"))
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn multiport_lists_hold_at_most_fifteen_ports() {
+        // 20 single ports and 4 ranges: 28 slots, so two multiport rules.
+        let mut ports: Vec<PortRange> = (1..=20)
+            .filter_map(|p| PortRange::single(p * 100))
+            .collect();
+        ports.extend(
+            [(3000, 3010), (4000, 4010), (5000, 5010), (6000, 6010)]
+                .iter()
+                .filter_map(|&(a, b)| PortRange::new(a, b)),
+        );
+        let out = render_rules(
+            vec![rule(Direction::Inbound, ports, Peers::Any)],
+            vec![],
+            Egress::Open,
+        );
+        let lines: Vec<String> = payload_lines(&out, "v4")
+            .into_iter()
+            .filter(|l| l.contains("multiport"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        for l in &lines {
+            let list = l
+                .split("--dports ")
+                .nth(1)
+                .and_then(|s| s.split(' ').next())
+                .expect("dports");
+            let weight: usize = list
+                .split(',')
+                .map(|p| if p.contains(':') { 2 } else { 1 })
+                .sum();
+            assert!(weight <= MULTIPORT_MAX, "{l}");
+        }
+    }
+
+    #[test]
+    fn families_never_mix_and_addresses_are_chunked() {
+        let v4: Vec<ipnet::Ipv4Net> = (1..=20)
+            .map(|i| format!("192.0.2.{i}/32").parse().expect("net"))
+            .collect();
+        let v6 = Peers::V6(vec!["2001:db8::/32".parse().expect("net")]);
+        let out = render_rules(
+            vec![
+                rule(
+                    Direction::Inbound,
+                    vec![PortRange::single(22).expect("port")],
+                    Peers::V4(v4),
+                ),
+                rule(
+                    Direction::Inbound,
+                    vec![PortRange::single(80).expect("port")],
+                    v6,
+                ),
+            ],
+            vec![],
+            Egress::Open,
+        );
+        let l4 = payload_lines(&out, "v4");
+        let l6 = payload_lines(&out, "v6");
+        assert_eq!(
+            l4.iter().filter(|l| l.contains("--dport 22")).count(),
+            2,
+            "{l4:?}"
+        );
+        assert!(!l4.iter().any(|l| l.contains("2001:db8")), "{l4:?}");
+        assert!(!l6.iter().any(|l| l.contains("192.0.2.")), "{l6:?}");
+        assert!(
+            l6.iter()
+                .any(|l| l.contains("-s 2001:db8::/32 -p tcp -m tcp --dport 80 ")),
+            "{l6:?}"
+        );
+        // Open egress: our outbound chain holds nothing.
+        assert!(!l4.iter().any(|l| l.starts_with("-A FWTOPO-OUT")), "{l4:?}");
+    }
+
+    #[test]
+    fn host_names_are_resolved_by_the_script() {
+        let dns = Peers::Dns(vec!["my.mailstore.com".into()]);
+        let out = render_rules(
+            vec![],
+            vec![rule(
+                Direction::Outbound,
+                vec![PortRange::single(443).expect("port")],
+                dns,
+            )],
+            Egress::Strict,
+        );
+        let l4 = payload_lines(&out, "v4");
+        assert!(
+            l4.iter().any(|l| l.starts_with(
+                "    dns_rules 4 FWTOPO-OUT -d 'my.mailstore.com' '-p tcp -m tcp --dport 443 "
+            )),
+            "{l4:?}"
+        );
+        assert!(
+            !l4.iter()
+                .any(|l| l.starts_with("-A") && l.contains("--dport 443")),
+            "{l4:?}"
+        );
+        assert!(
+            payload_lines(&out, "v6")
+                .iter()
+                .any(|l| l.contains("dns_rules 6 FWTOPO-OUT"))
+        );
+    }
+}

@@ -161,7 +161,7 @@ pub fn auto_targets(node: &Node) -> Vec<Target> {
 pub fn file_name(node: &str, target: Target) -> String {
     let ext = match target {
         Target::Nftables => "nft",
-        Target::Iptables => "iptables.sh",
+        Target::Iptables => "sh",
         Target::Firewalld | Target::Ufw | Target::Csf | Target::Apf => "sh",
         Target::Netsh => "cmd",
         Target::Powershell => "ps1",
@@ -212,19 +212,15 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
         .plan
         .findings_for(&node.name)
         .filter(|f| f.severity != crate::engine::Severity::Info)
-        .map(|f| {
-            text::comment_text(&format!(
-                "{} {} {}: {}",
-                f.severity.as_str(),
-                f.code.id(),
-                f.code.slug(),
-                f.message
-            ))
+        .flat_map(|f| {
+            let line = format!("{} {} {}: {}", f.severity.as_str(), f.code.id(), f.code.slug(), f.message);
+            let indent = |i: usize| if i == 0 { "  " } else { "    " };
+            text::wrap(&line, 96).into_iter().enumerate().map(move |(i, l)| format!("{}{l}", indent(i)))
         })
         .collect();
     if !findings.is_empty() {
         h.push("findings (fwtopo check):".into());
-        h.extend(findings.into_iter().map(|f| format!("  {f}")));
+        h.extend(findings);
     }
     h.push("apply:".into());
     h.extend(apply.iter().map(|l| format!("  {l}")));

@@ -379,7 +379,7 @@ pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
     for lp in &x.node_plan.local_only {
         let label = lp.provenance.label(x.catalog);
         v.push(text::comment_text(&format!(
-            "not opened (loopback only; bind the service to 127.0.0.1): {} {} [{label}]",
+            "not opened (loopback only, bind the service to 127.0.0.1): {} {} [{label}]",
             lp.protocol.as_str(),
             text::ports(&lp.ports, "-", ",")
         )));
@@ -594,6 +594,7 @@ fn winrm_block(peers: &[String]) -> Vec<String> {
         "sc config needs the space after start= (sc.exe syntax). net start waits until the service runs,".into(),
         "which replaces the document's timeout pauses. The listener and service may already exist: an".into(),
         "error saying so is expected. cmd /c is needed because winrm is itself a .cmd script.".into(),
+        "Rolling the firewall back (netsh advfirewall import) does not undo these WinRM settings.".into(),
     ]
     .iter()
     .map(|l| rem(l))

@@ -234,7 +234,8 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
             covers.push(node.name.clone());
         }
     }
-    let about = if covers.is_empty() {
+    // A set named after the one thing it covers needs no comment.
+    let about = if covers.is_empty() || (name.is_some() && covers.len() == 1) {
         String::new()
     } else {
         text::comment_text(&format!("covers {}", covers.join(" ")))
@@ -515,4 +516,130 @@ pub fn render(x: &Export) -> String {
     let mut out = lines.join("\n");
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::engine::{NodePlan, Plan};
+    use crate::export::Options;
+    use crate::ports::PortRange;
+    use crate::topology::{Node, Os, Topology};
+
+    fn rule(direction: Direction, ports: &[(u16, u16)], peers: Peers) -> Rule {
+        let ranges = ports
+            .iter()
+            .filter_map(|&(a, b)| PortRange::new(a, b))
+            .collect();
+        Rule {
+            direction,
+            protocol: Protocol::Tcp,
+            ports: PortSet::from_ranges(ranges),
+            peers,
+            provenance: vec![],
+            tags: vec![],
+        }
+    }
+
+    fn render_rules(inbound: Vec<Rule>, outbound: Vec<Rule>, egress: Egress) -> String {
+        let catalog = Catalog::embedded().expect("catalog");
+        let topology = Topology {
+            name: "t".into(),
+            nodes: vec![Node::new("n1", Os::Almalinux)],
+            ..Default::default()
+        };
+        let plan = Plan::default();
+        let np = NodePlan {
+            node: 0,
+            name: "n1".into(),
+            inbound,
+            outbound,
+            local_only: vec![],
+        };
+        render(&Export::new(
+            &catalog,
+            &topology,
+            &plan,
+            &np,
+            Options {
+                egress,
+                crlf: false,
+            },
+        ))
+    }
+
+    fn rules_only(s: &str) -> Vec<String> {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#') && l.contains(" accept comment"))
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn each_family_in_its_own_set() {
+        let v6 = Peers::V6(vec!["2001:db8::/32".parse().expect("net")]);
+        let v4 = Peers::V4(vec![
+            "203.0.113.2/32".parse().expect("net"),
+            "198.51.100.0/24".parse().expect("net"),
+        ]);
+        let out = render_rules(
+            vec![
+                rule(Direction::Inbound, &[(22, 22)], v6),
+                rule(Direction::Inbound, &[(80, 80), (8352, 8364)], v4),
+            ],
+            vec![],
+            Egress::Open,
+        );
+        let rules = rules_only(&out);
+        assert!(
+            rules[0].starts_with("ip6 saddr @peers1_v6 tcp dport 22 accept"),
+            "{rules:?}"
+        );
+        assert!(
+            rules[1].starts_with("ip saddr @peers2_v4 tcp dport { 80, 8352-8364 } accept"),
+            "{rules:?}"
+        );
+        assert!(out.contains(
+            "type ipv6_addr\n\t\tflags interval\n\t\tauto-merge\n\t\telements = { 2001:db8::/32 }"
+        ));
+        assert!(out.contains("elements = { 203.0.113.2, 198.51.100.0/24 }"));
+    }
+
+    #[test]
+    fn host_names_get_empty_sets_never_any() {
+        let dns = Peers::Dns(vec!["my.mailstore.com".into()]);
+        let out = render_rules(
+            vec![],
+            vec![rule(Direction::Outbound, &[(443, 443)], dns)],
+            Egress::Strict,
+        );
+        let rules = rules_only(&out);
+        assert_eq!(rules.len(), 2, "{rules:?}");
+        assert!(rules[0].starts_with("ip daddr @dns1_v4 tcp dport 443 accept"));
+        assert!(rules[1].starts_with("ip6 daddr @dns1_v6 tcp dport 443 accept"));
+        assert!(out.contains("getent ahostsv4 my.mailstore.com"));
+        assert!(!out.contains("elements = { }"));
+    }
+
+    #[test]
+    fn empty_ports_are_left_out_and_management_comes_first() {
+        let mut ssh = rule(Direction::Inbound, &[(22, 22)], Peers::Any);
+        ssh.tags = vec![Tag::Management];
+        let out = render_rules(
+            vec![
+                rule(Direction::Inbound, &[], Peers::Any),
+                rule(Direction::Inbound, &[(80, 80)], Peers::Any),
+                ssh,
+            ],
+            vec![],
+            Egress::Open,
+        );
+        let rules = rules_only(&out);
+        assert!(rules[0].starts_with("tcp dport 22 accept"), "{rules:?}");
+        assert!(rules[1].starts_with("tcp dport 80 accept"), "{rules:?}");
+        assert!(out.contains("# left out, no ports"));
+        assert!(!out.contains("{  }"));
+    }
 }

@@ -83,10 +83,9 @@ pub fn render(x: &Export) -> String {
         format!(
             "policy from before fwtopo), schedules task {ROLLBACK_TASK} to import it in {ROLLBACK_SECONDS} seconds,"
         ),
-        format!(
-            "removes this node's rules (group {group}, and display names {group}-* that a netsh"
-        ),
-        "export added) and adds them again, then sets the default policy.".into(),
+        "removes this node's rules and adds them again, then sets the default policy. The rules are".into(),
+        format!("group {group}, and display names {group}-*"),
+        "(which also catches rules a netsh export of this node added).".into(),
     ];
     let rollback: Vec<String> = vec![
         format!(
@@ -278,7 +277,8 @@ fn winrm_block(peers: &[String]) -> Vec<String> {
         "delete these lines. winrm quickconfig is not used because it turns the built-in rules back on.".into(),
         "These lines do what the document's cmd lines do: sc config winrm start= auto, sc start winrm,".into(),
         "winrm put winrm/config/service @{AllowUnencrypted=true}, .../Auth @{Basic=true}, and an HTTP".into(),
-        "listener on 5985 (created only when none exists).".into(),
+        "listener on 5985 (created only when none exists). The timed rollback restores the firewall".into(),
+        "policy only, not these WinRM settings.".into(),
     ]
     .iter()
     .map(|l| comment(l))

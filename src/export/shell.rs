@@ -11,9 +11,6 @@ use crate::net::Peers;
 use crate::target::Target;
 use ipnet::IpNet;
 
-/// The tag every object or line we own carries, so a re-run finds and replaces exactly ours.
-pub const TAG: &str = "fwtopo";
-
 /// Where safe apply keeps its backup and roll-back script.
 pub const STATE_DIR: &str = "/var/lib/fwtopo";
 
@@ -44,9 +41,10 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
         out.push(format!("#          {flag:<12}{help}"));
     }
     out.push(
-        "# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation."
+        "# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation;"
             .into(),
     );
+    out.push(format!("#              FWTOPO_STATE_DIR (default {STATE_DIR}) where the backup and roll-back script go."));
     out.push(String::new());
     out.extend(
         [
@@ -92,7 +90,7 @@ pub fn safe_apply(target: Target) -> Vec<String> {
     let t = target.as_str();
     let lines = [
         "# --- safe apply: roll back unless confirmed (a detached timer survives a dropped SSH session) ---".to_string(),
-        format!("STATE_DIR={STATE_DIR}"),
+        format!("STATE_DIR=\"${{FWTOPO_STATE_DIR:-{STATE_DIR}}}\""),
         format!("BACKUP=\"$STATE_DIR/{t}-backup.tar\""),
         format!("ROLLBACK=\"$STATE_DIR/{t}-rollback.sh\""),
         "ARMED=0".into(),
@@ -102,7 +100,10 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         "  TIMER=$!".into(),
         "}".into(),
         "disarm() {".into(),
-        "  if [ -n \"$TIMER\" ]; then kill -- \"-$TIMER\" 2>/dev/null || kill \"$TIMER\" 2>/dev/null || true; TIMER=; fi".into(),
+        "  [ -n \"$TIMER\" ] || return 0".into(),
+        "  kill -- \"-$TIMER\" 2>/dev/null || kill \"$TIMER\" 2>/dev/null || true".into(),
+        "  wait \"$TIMER\" 2>/dev/null || true".into(),
+        "  TIMER=".into(),
         "}".into(),
         "on_exit() {".into(),
         "  if [ \"$ARMED\" = 1 ]; then".into(),
@@ -167,15 +168,6 @@ pub fn resolve_fn() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec()
-}
-
-/// A `# ...` comment line; the text is already comment-safe or passes through [`text::comment_text`].
-pub fn comment(s: &str) -> String {
-    if s.is_empty() {
-        "#".into()
-    } else {
-        format!("# {}", text::comment_text(s).replace("  ", " "))
-    }
 }
 
 /// The comment line above a rule: services and provenance.

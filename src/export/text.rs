@@ -23,22 +23,43 @@ pub fn ascii_fold(s: &str) -> String {
         .collect()
 }
 
-/// Text safe inside a line comment of every target (`#`, `REM`, `::`): one ASCII line with only
-/// letters, digits, spaces and harmless punctuation. Quotes, `%`, `^`, `&`, `|`, `<`, `>`, `` ` ``,
-/// `$` and `;` become `_`, so even a comment pasted into cmd.exe or PowerShell stays a comment.
+/// The character comment text keeps: letters, digits, spaces and harmless punctuation; `;` reads
+/// as a comma; quotes, `%`, `^`, `&`, `|`, `<`, `>`, `` ` `` and `$` become `_`.
+fn comment_char(c: char) -> char {
+    match c {
+        ';' => ',',
+        c if c.is_ascii_alphanumeric() || " .,:/()[]-_+=@*?!".contains(c) => c,
+        _ => '_',
+    }
+}
+
+/// Text safe inside a line comment of every target (`#`, `REM`, `::`): one ASCII line of
+/// [`comment_char`]s, so even a comment pasted into cmd.exe or PowerShell stays a comment.
 pub fn comment_text(s: &str) -> String {
-    let folded: String = ascii_fold(s)
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " .,:/()[]-_+=@*?!".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let folded: String = ascii_fold(s).chars().map(comment_char).collect();
     let collapsed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
     truncate(&collapsed, 200)
+}
+
+/// Comment-safe text (see [`comment_text`]) wrapped at word boundaries into lines of at most
+/// `width` characters, so long finding messages are not cut off.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let folded: String = ascii_fold(s).chars().map(comment_char).collect();
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in folded.split_whitespace() {
+        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 /// Text safe inside a double-quoted nft `comment "..."` (at most 128 bytes, nft's limit).

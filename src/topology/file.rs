@@ -120,6 +120,14 @@ struct VersionProbe {
     version: u32,
 }
 
+/// Whether an address can be a peer on the network: firewalls (Windows' among them) refuse
+/// loopback, unspecified and multicast addresses as remote addresses, and a rule for them is
+/// meaningless anyway.
+fn is_host_address(ip: IpAddr) -> bool {
+    let mapped_loopback = matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_unspecified()));
+    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || mapped_loopback)
+}
+
 /// Parses and checks a topology text (everything that does not need the catalog).
 pub fn from_ron(text: &str) -> Result<Topology, LoadError> {
     if let Ok(probe) = ron::from_str::<VersionProbe>(text)
@@ -290,9 +298,9 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         let mut addresses = Vec::new();
         for (j, a) in n.addresses.iter().enumerate() {
             match a.trim().parse::<IpAddr>() {
-                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => push(
+                Ok(ip) if !is_host_address(ip) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!("'{a}' cannot be a node's address"),
+                    format!("'{a}' cannot be a node's address (loopback, unspecified or multicast)"),
                 ),
                 Ok(ip) if addresses.contains(&ip) => push(
                     format!("{at}: addresses[{j}]"),
@@ -318,6 +326,15 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         }
         let mut roles = Vec::new();
         for (j, r) in n.roles.into_iter().enumerate() {
+            // Product and role ids reach scripts and error messages: the same rule as names.
+            for (field, value) in [("product", &r.product), ("role", &r.role)] {
+                if let Err(m) = check_name(value) {
+                    push(format!("{at}: roles[{j}].{field}"), m);
+                }
+            }
+            if check_name(&r.product).is_err() || check_name(&r.role).is_err() {
+                continue;
+            }
             for key in r.params.keys() {
                 if let Err(m) = check_name(key) {
                     push(
@@ -369,6 +386,10 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         let mut addresses = Vec::new();
         for (j, a) in h.addresses.iter().enumerate() {
             match a.trim().parse::<IpAddr>() {
+                Ok(ip) if !is_host_address(ip) => push(
+                    format!("{at}: addresses[{j}]"),
+                    format!("'{a}' cannot be a host's address (loopback, unspecified or multicast)"),
+                ),
                 Ok(ip) => addresses.push(ip),
                 Err(_) => push(
                     format!("{at}: addresses[{j}]"),

@@ -66,19 +66,43 @@ pub enum Action {
     ClearLine,
 
     // Mouse and terminal.
-    Click { col: u16, row: u16 },
-    ScrollUp { col: u16, row: u16 },
-    ScrollDown { col: u16, row: u16 },
+    Click {
+        col: u16,
+        row: u16,
+    },
+    ScrollUp {
+        col: u16,
+        row: u16,
+    },
+    ScrollDown {
+        col: u16,
+        row: u16,
+    },
     Resize(u16, u16),
 
     // Results of effects, fed back by the loop.
-    Saved { path: PathBuf, result: Result<(), String> },
+    Saved {
+        path: PathBuf,
+        result: Result<(), String>,
+    },
     /// A Save As would replace another file; ask first.
     WouldOverwrite(PathBuf),
-    Loaded { path: PathBuf, result: Result<Topology, String> },
-    Copied { what: String, outcome: CopyOutcome },
-    Written { path: PathBuf, result: Result<(), String> },
-    Recovered { original: Option<PathBuf>, result: Result<Topology, String> },
+    Loaded {
+        path: PathBuf,
+        result: Result<Topology, String>,
+    },
+    Copied {
+        what: String,
+        outcome: CopyOutcome,
+    },
+    Written {
+        path: PathBuf,
+        result: Result<(), String>,
+    },
+    Recovered {
+        original: Option<PathBuf>,
+        result: Result<Topology, String>,
+    },
 }
 
 impl Action {

@@ -25,7 +25,13 @@ pub enum Screen {
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [Screen::Design, Screen::Findings, Screen::Zones, Screen::Overview, Screen::Export];
+    pub const ALL: [Screen; 5] = [
+        Screen::Design,
+        Screen::Findings,
+        Screen::Zones,
+        Screen::Overview,
+        Screen::Export,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -105,15 +111,22 @@ pub struct Grid {
     pub col: Cursor,
 }
 
-/// One line of the findings screen: an engine finding, or a problem the catalog check found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of the findings screen: an engine finding, or a problem the catalog check found. Only
+/// indices, so re-deriving a site with thousands of findings copies no text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FindingRow {
     pub severity: Severity,
-    pub code: String,
     /// Index of the node concerned, for jumping to it.
     pub node: Option<usize>,
-    pub node_name: String,
-    pub message: String,
+    pub source: FindingSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingSource {
+    /// Index into `App::problems`.
+    Check(usize),
+    /// Index into `App::plan.findings`.
+    Engine(usize),
 }
 
 /// The traffic from one source to one node, as the overview shows it.
@@ -137,9 +150,14 @@ impl Cell {
     }
 }
 
-/// The whole-site flow matrix: who may open connections to whom, from the inbound rules.
+/// The visible window of the whole-site flow matrix: who may open connections to whom, from the
+/// inbound rules. Only the window is computed (a 1,000-node site has a million cells).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overview {
+    /// The topology version and the matrix rows (0 is "any") and columns it was computed for.
+    pub version: u64,
+    pub rows: std::ops::Range<usize>,
+    pub cols: std::ops::Range<usize>,
     /// (source node or `None` for any address, destination node) → what is allowed.
     pub cells: HashMap<(Option<usize>, usize), Cell>,
 }
@@ -169,7 +187,11 @@ pub enum Purpose {
     RenameNode(usize),
     Addresses(usize),
     Note(usize),
-    Param { node: usize, role: usize, param: String },
+    Param {
+        node: usize,
+        role: usize,
+        param: String,
+    },
     AddZone,
     RenameZone(usize),
     ZoneCidrs(usize),
@@ -225,9 +247,15 @@ pub enum ConfirmKind {
     OpenDiscard,
     Overwrite(PathBuf),
     /// A crash left a recovery copy; `original` is the file it was a copy of.
-    Recovery { original: Option<PathBuf> },
+    Recovery {
+        original: Option<PathBuf>,
+    },
     /// The clipboard failed; offer to write the text to a file.
-    WriteInstead { text: String, suggested: String, error: String },
+    WriteInstead {
+        text: String,
+        suggested: String,
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,8 +342,18 @@ pub struct App {
 
 impl App {
     /// A designer on `topology`; `path` is where Save writes (`None` asks).
-    pub fn new(catalog: Catalog, topology: Topology, path: Option<PathBuf>, themes: Vec<Theme>, theme: usize) -> App {
-        let themes = if themes.is_empty() { vec![Theme::fallback()] } else { themes };
+    pub fn new(
+        catalog: Catalog,
+        topology: Topology,
+        path: Option<PathBuf>,
+        themes: Vec<Theme>,
+        theme: usize,
+    ) -> App {
+        let themes = if themes.is_empty() {
+            vec![Theme::fallback()]
+        } else {
+            themes
+        };
         let mut app = App {
             catalog,
             topology,
@@ -375,7 +413,10 @@ impl App {
     }
 
     pub fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
-        self.status = Some(Status { kind, text: text.into() });
+        self.status = Some(Status {
+            kind,
+            text: text.into(),
+        });
     }
 
     /// Recomputes everything derived from the topology: the plan, the check problems, the findings
@@ -383,29 +424,34 @@ impl App {
     pub fn rederive(&mut self) {
         self.plan = engine::derive(&self.catalog, &self.topology);
         self.problems = topology::check(&self.topology, &self.catalog);
-        let index: HashMap<&str, usize> =
-            self.topology.nodes.iter().enumerate().map(|(i, n)| (n.name.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = self
+            .topology
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
         let mut rows: Vec<FindingRow> = self
             .problems
             .iter()
-            .map(|p| {
-                let node = problem_node(&p.path);
-                FindingRow {
-                    severity: Severity::Error,
-                    code: "check".into(),
-                    node_name: node.and_then(|i| self.topology.nodes.get(i)).map(|n| n.name.clone()).unwrap_or_default(),
-                    node,
-                    message: p.to_string(),
-                }
+            .enumerate()
+            .map(|(i, p)| FindingRow {
+                severity: Severity::Error,
+                node: problem_node(&p.path).filter(|n| *n < self.topology.nodes.len()),
+                source: FindingSource::Check(i),
             })
             .collect();
-        rows.extend(self.plan.findings.iter().map(|f| FindingRow {
-            severity: f.severity,
-            code: f.code.id().to_string(),
-            node: f.node.as_deref().and_then(|n| index.get(n).copied()),
-            node_name: f.node.clone().unwrap_or_default(),
-            message: format!("{}: {}", f.code.slug(), f.message),
-        }));
+        rows.extend(
+            self.plan
+                .findings
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FindingRow {
+                    severity: f.severity,
+                    node: f.node.as_deref().and_then(|n| index.get(n).copied()),
+                    source: FindingSource::Engine(i),
+                }),
+        );
         let mut marks: Vec<Option<Severity>> = vec![None; self.topology.nodes.len()];
         for r in &rows {
             if let Some(m) = r.node.and_then(|i| marks.get_mut(i)) {
@@ -415,9 +461,6 @@ impl App {
         self.findings = rows;
         self.node_marks = marks;
         self.overview = None;
-        if self.screen == Screen::Overview {
-            self.overview = Some(overview(self));
-        }
         self.refresh_preview();
         self.clamp_cursors();
     }
@@ -425,8 +468,44 @@ impl App {
     /// The target the preview shows for a node: the chosen one, else the node's first automatic one.
     pub fn effective_target(&self, node: usize) -> Target {
         self.target
-            .or_else(|| self.topology.nodes.get(node).and_then(|n| export::auto_targets(n).first().copied()))
+            .or_else(|| {
+                self.topology
+                    .nodes
+                    .get(node)
+                    .and_then(|n| export::auto_targets(n).first().copied())
+            })
             .unwrap_or(Target::Nftables)
+    }
+
+    /// A finding's code: `FW001` …, or `check` for a catalog-check problem.
+    pub fn finding_code(&self, r: &FindingRow) -> &'static str {
+        match r.source {
+            FindingSource::Check(_) => "check",
+            FindingSource::Engine(i) => self.plan.findings.get(i).map_or("", |f| f.code.id()),
+        }
+    }
+
+    pub fn finding_node_name(&self, r: &FindingRow) -> &str {
+        r.node
+            .and_then(|n| self.topology.nodes.get(n))
+            .map_or("", |n| n.name.as_str())
+    }
+
+    /// A finding's text: the slug and message, or the check problem with where it is.
+    pub fn finding_message(&self, r: &FindingRow) -> String {
+        match r.source {
+            FindingSource::Check(i) => self
+                .problems
+                .get(i)
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            FindingSource::Engine(i) => self
+                .plan
+                .findings
+                .get(i)
+                .map(|f| format!("{}: {}", f.code.slug(), f.message))
+                .unwrap_or_default(),
+        }
     }
 
     /// Exactly what `fwtopo export` writes for one node and target.
@@ -434,7 +513,16 @@ impl App {
         match self.plan.nodes.iter().find(|p| p.node == node) {
             Some(p) => export::render(
                 target,
-                &Export::new(&self.catalog, &self.topology, &self.plan, p, Options { egress: self.egress, crlf: false }),
+                &Export::new(
+                    &self.catalog,
+                    &self.topology,
+                    &self.plan,
+                    p,
+                    Options {
+                        egress: self.egress,
+                        crlf: false,
+                    },
+                ),
             ),
             None => String::new(),
         }
@@ -448,26 +536,92 @@ impl App {
         match self.selected_node() {
             Some(n) => {
                 let target = self.effective_target(n);
-                self.preview = Preview { node: n, target: Some(target), text: self.export_text(n, target) };
+                self.preview = Preview {
+                    node: n,
+                    target: Some(target),
+                    text: self.export_text(n, target),
+                };
             }
             None => self.preview = Preview::default(),
         }
     }
 
-    pub fn ensure_overview(&mut self) {
-        if self.overview.is_none() {
-            self.overview = Some(overview(self));
+    /// Computes the overview cells of a window of the matrix, unless they are current.
+    pub fn refresh_overview(&mut self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
+        if self
+            .overview
+            .as_ref()
+            .is_some_and(|o| o.version == self.version && o.rows == rows && o.cols == cols)
+        {
+            return;
         }
+        let mut cells = HashMap::new();
+        for r in rows.clone() {
+            for c in cols.clone() {
+                if let Some(cell) = self.cell(r.checked_sub(1), c) {
+                    cells.insert((r.checked_sub(1), c), cell);
+                }
+            }
+        }
+        self.overview = Some(Overview {
+            version: self.version,
+            rows,
+            cols,
+            cells,
+        });
+    }
+
+    /// What node `to` accepts from node `from` (or from any address).
+    fn cell(&self, from: Option<usize>, to: usize) -> Option<Cell> {
+        use std::collections::BTreeMap;
+        let np = self.plan.nodes.get(to)?;
+        let mut ports: BTreeMap<&'static str, fwtopo::ports::PortSet> = BTreeMap::new();
+        let mut services: Vec<String> = Vec::new();
+        for rule in &np.inbound {
+            let hit = match from {
+                None => rule.peers.is_any(),
+                Some(f) => {
+                    f != to
+                        && !rule.peers.is_any()
+                        && self.topology.nodes.get(f).is_some_and(|n| {
+                            n.addresses.iter().any(|a| peers_contain(&rule.peers, *a))
+                        })
+                }
+            };
+            if !hit {
+                continue;
+            }
+            let set = ports.entry(rule.protocol.as_str()).or_default();
+            *set = set.union(&rule.ports);
+            for s in rule.services(&self.catalog) {
+                if !services.iter().any(|x| x == s) {
+                    services.push(s.to_string());
+                }
+            }
+        }
+        (!ports.is_empty()).then(|| Cell {
+            ports: ports
+                .into_iter()
+                .map(|(p, set)| format!("{p} {set}"))
+                .collect(),
+            services,
+        })
     }
 
     /// The rows of the roles pane: a role, then each of its parameters.
     pub fn role_rows(&self) -> Vec<RoleRow> {
-        let Some(n) = self.selected_node() else { return Vec::new() };
+        let Some(n) = self.selected_node() else {
+            return Vec::new();
+        };
         let mut rows = Vec::new();
         for (i, ra) in self.topology.nodes[n].roles.iter().enumerate() {
             rows.push(RoleRow::Role(i));
             if let Some(role) = self.catalog.role(&ra.product, &ra.role) {
-                rows.extend(role.parameters.iter().map(|p| RoleRow::Param(i, p.id.clone())));
+                rows.extend(
+                    role.parameters
+                        .iter()
+                        .map(|p| RoleRow::Param(i, p.id.clone())),
+                );
             }
         }
         rows
@@ -478,7 +632,10 @@ impl App {
         match pane {
             Pane::Nodes => self.topology.nodes.len(),
             Pane::Roles => self.role_rows().len(),
-            Pane::Rules => self.selected_node().and_then(|n| self.plan.nodes.get(n)).map_or(0, |p| p.inbound.len() + p.outbound.len()),
+            Pane::Rules => self
+                .selected_node()
+                .and_then(|n| self.plan.nodes.get(n))
+                .map_or(0, |p| p.inbound.len() + p.outbound.len()),
             Pane::Findings => self.findings.len(),
             Pane::Zones => self.topology.zones.len(),
             Pane::Hosts => self.topology.external_hosts.len(),
@@ -496,7 +653,9 @@ impl App {
         self.hosts.clamp(self.topology.external_hosts.len());
         self.grid.row.clamp(self.topology.nodes.len() + 1);
         self.grid.col.clamp(self.topology.nodes.len());
-        self.preview_scroll = self.preview_scroll.min(self.pane_len(Pane::Preview).saturating_sub(1));
+        self.preview_scroll = self
+            .preview_scroll
+            .min(self.pane_len(Pane::Preview).saturating_sub(1));
     }
 
     /// Catalog roles an operator can assign (the built-in `host` product is implied by `management`).
@@ -508,7 +667,8 @@ impl App {
                 continue;
             }
             for (ri, r) in p.roles.iter().enumerate() {
-                let hay = format!("{} {} {} {} {}", p.id, p.name, r.id, r.name, r.description).to_lowercase();
+                let hay = format!("{} {} {} {} {}", p.id, p.name, r.id, r.name, r.description)
+                    .to_lowercase();
                 if words.iter().all(|w| hay.contains(w.as_str())) {
                     out.push((pi, ri));
                 }
@@ -530,57 +690,20 @@ fn problem_node(path: &str) -> Option<usize> {
     path.strip_prefix("nodes[")?.split(']').next()?.parse().ok()
 }
 
-/// Builds the flow matrix from every node's inbound rules: a peer network reaches every node with an
-/// address inside it; `any` goes to the "any" row. Sorted addresses keep this near-linear.
-pub fn overview(app: &App) -> Overview {
+/// Whether an address is in a peer set; the networks are sorted and disjoint, so a binary search.
+fn peers_contain(peers: &fwtopo::net::Peers, addr: std::net::IpAddr) -> bool {
     use fwtopo::net::Peers;
-    use std::collections::BTreeMap;
     use std::net::IpAddr;
-    let mut addrs: Vec<(IpAddr, usize)> =
-        app.topology.nodes.iter().enumerate().flat_map(|(i, n)| n.addresses.iter().map(move |a| (*a, i))).collect();
-    addrs.sort_unstable();
-    type Acc = BTreeMap<(Option<usize>, usize), (BTreeMap<&'static str, fwtopo::ports::PortSet>, Vec<String>)>;
-    let mut acc: Acc = BTreeMap::new();
-    let mut add = |from: Option<usize>, to: usize, rule: &engine::Rule| {
-        let e = acc.entry((from, to)).or_default();
-        let set = e.0.entry(rule.protocol.as_str()).or_default();
-        *set = set.union(&rule.ports);
-        for s in rule.services(&app.catalog) {
-            if !e.1.iter().any(|x| x == s) {
-                e.1.push(s.to_string());
-            }
+    match (peers, addr) {
+        (Peers::Any, _) => true,
+        (Peers::V4(v), IpAddr::V4(a)) => {
+            let i = v.partition_point(|n| n.network() <= a);
+            i > 0 && v[i - 1].contains(&a)
         }
-    };
-    for np in &app.plan.nodes {
-        for rule in &np.inbound {
-            let nets: Vec<ipnet::IpNet> = match &rule.peers {
-                Peers::Any => {
-                    add(None, np.node, rule);
-                    continue;
-                }
-                Peers::V4(v) => v.iter().map(|n| ipnet::IpNet::V4(*n)).collect(),
-                Peers::V6(v) => v.iter().map(|n| ipnet::IpNet::V6(*n)).collect(),
-                Peers::Dns(_) => continue,
-            };
-            let mut from: Vec<usize> = Vec::new();
-            for net in nets {
-                let (lo, hi) = (net.network(), net.broadcast());
-                let start = addrs.partition_point(|(a, _)| *a < lo);
-                from.extend(addrs[start..].iter().take_while(|(a, _)| *a <= hi).map(|(_, i)| *i));
-            }
-            from.sort_unstable();
-            from.dedup();
-            for f in from.into_iter().filter(|f| *f != np.node) {
-                add(Some(f), np.node, rule);
-            }
+        (Peers::V6(v), IpAddr::V6(a)) => {
+            let i = v.partition_point(|n| n.network() <= a);
+            i > 0 && v[i - 1].contains(&a)
         }
+        _ => false,
     }
-    let cells = acc
-        .into_iter()
-        .map(|(k, (ports, services))| {
-            let ports = ports.into_iter().map(|(p, set)| format!("{p} {}", set.join("-"))).collect();
-            (k, Cell { ports, services })
-        })
-        .collect();
-    Overview { cells }
 }

@@ -46,7 +46,10 @@ impl Ctx {
 
     /// Dialogs take every key themselves; panes fall back to the global keys.
     pub fn falls_back(self) -> bool {
-        !matches!(self, Ctx::Picker | Ctx::Os | Ctx::Input | Ctx::Confirm | Ctx::Help)
+        !matches!(
+            self,
+            Ctx::Picker | Ctx::Os | Ctx::Input | Ctx::Confirm | Ctx::Help
+        )
     }
 
     /// Whether unbound printable keys are typed as text.
@@ -65,8 +68,20 @@ pub struct Binding {
     pub hint: bool,
 }
 
-const fn b(ctx: Ctx, keys: &'static [&'static str], action: Action, help: &'static str, hint: bool) -> Binding {
-    Binding { ctx, keys, action, help, hint }
+const fn b(
+    ctx: Ctx,
+    keys: &'static [&'static str],
+    action: Action,
+    help: &'static str,
+    hint: bool,
+) -> Binding {
+    Binding {
+        ctx,
+        keys,
+        action,
+        help,
+        hint,
+    }
 }
 
 use Action as A;
@@ -75,52 +90,202 @@ use Ctx as C;
 pub const KEYMAP: &[Binding] = &[
     // Panes
     b(C::Nodes, &["a"], A::Add, "add a node", true),
-    b(C::Nodes, &["i", "enter"], A::Edit, "edit its addresses", true),
+    b(
+        C::Nodes,
+        &["i", "enter"],
+        A::Edit,
+        "edit its addresses",
+        true,
+    ),
     b(C::Nodes, &["o"], A::ChooseOs, "choose its OS", true),
     b(C::Nodes, &["r"], A::Rename, "rename", false),
     b(C::Nodes, &["c"], A::Duplicate, "duplicate", false),
     b(C::Nodes, &["d", "delete"], A::Delete, "delete", true),
-    b(C::Nodes, &["m"], A::ToggleManagement, "management access (SSH/RDP) on or off", false),
+    b(
+        C::Nodes,
+        &["m"],
+        A::ToggleManagement,
+        "management access (SSH/RDP) on or off",
+        false,
+    ),
     b(C::Nodes, &["n"], A::EditNote, "edit its note", false),
-    b(C::Roles, &["a"], A::Add, "assign a role from the catalog", true),
-    b(C::Roles, &["enter", "e"], A::Edit, "edit the parameter", true),
-    b(C::Roles, &["d", "delete"], A::Delete, "remove the role", true),
-    b(C::Roles, &["m"], A::ToggleManagement, "management access on or off", false),
+    b(
+        C::Roles,
+        &["a"],
+        A::Add,
+        "assign a role from the catalog",
+        true,
+    ),
+    b(
+        C::Roles,
+        &["enter", "e"],
+        A::Edit,
+        "edit the parameter",
+        true,
+    ),
+    b(
+        C::Roles,
+        &["d", "delete"],
+        A::Delete,
+        "remove the role",
+        true,
+    ),
+    b(
+        C::Roles,
+        &["m"],
+        A::ToggleManagement,
+        "management access on or off",
+        false,
+    ),
     b(C::Roles, &["o"], A::ChooseOs, "choose the node's OS", false),
     b(C::Findings, &["enter"], A::Activate, "go to the node", true),
     b(C::Zones, &["a"], A::Add, "add a zone", true),
-    b(C::Zones, &["e", "enter"], A::Edit, "edit its networks", true),
+    b(
+        C::Zones,
+        &["e", "enter"],
+        A::Edit,
+        "edit its networks",
+        true,
+    ),
     b(C::Zones, &["r"], A::Rename, "rename", false),
     b(C::Zones, &["d", "delete"], A::Delete, "delete", true),
     b(C::Hosts, &["a"], A::Add, "add an external host", true),
-    b(C::Hosts, &["e", "enter"], A::Edit, "edit its pinned addresses", true),
+    b(
+        C::Hosts,
+        &["e", "enter"],
+        A::Edit,
+        "edit its pinned addresses",
+        true,
+    ),
     b(C::Hosts, &["r"], A::Rename, "rename", false),
     b(C::Hosts, &["d", "delete"], A::Delete, "delete", true),
-    b(C::Overview, &["enter"], A::Activate, "go to the destination node", true),
-    b(C::Export, &["]", "l", "right"], A::NextTarget, "next target", true),
-    b(C::Export, &["[", "h", "left"], A::PrevTarget, "previous target", true),
-    b(C::Export, &["e"], A::ToggleEgress, "outbound policy open/strict", true),
+    b(
+        C::Overview,
+        &["enter"],
+        A::Activate,
+        "go to the destination node",
+        true,
+    ),
+    b(
+        C::Export,
+        &["]", "l", "right"],
+        A::NextTarget,
+        "next target",
+        true,
+    ),
+    b(
+        C::Export,
+        &["[", "h", "left"],
+        A::PrevTarget,
+        "previous target",
+        true,
+    ),
+    b(
+        C::Export,
+        &["e"],
+        A::ToggleEgress,
+        "outbound policy open/strict",
+        true,
+    ),
     b(C::Export, &["y"], A::Copy, "copy the preview", true),
     // Everywhere (panes)
     b(C::Global, &["j", "down"], A::Down, "down", false),
     b(C::Global, &["k", "up"], A::Up, "up", false),
-    b(C::Global, &["h", "left"], A::Left, "left pane / column", false),
-    b(C::Global, &["l", "right"], A::Right, "right pane / column", false),
-    b(C::Global, &["pagedown", "ctrl-d"], A::PageDown, "page down", false),
-    b(C::Global, &["pageup", "ctrl-u"], A::PageUp, "page up", false),
+    b(
+        C::Global,
+        &["h", "left"],
+        A::Left,
+        "left pane / column",
+        false,
+    ),
+    b(
+        C::Global,
+        &["l", "right"],
+        A::Right,
+        "right pane / column",
+        false,
+    ),
+    b(
+        C::Global,
+        &["pagedown", "ctrl-d"],
+        A::PageDown,
+        "page down",
+        false,
+    ),
+    b(
+        C::Global,
+        &["pageup", "ctrl-u"],
+        A::PageUp,
+        "page up",
+        false,
+    ),
     b(C::Global, &["g", "home"], A::Top, "first", false),
     b(C::Global, &["G", "end"], A::Bottom, "last", false),
     b(C::Global, &["tab"], A::FocusNext, "next pane", true),
-    b(C::Global, &["backtab"], A::FocusPrev, "previous pane", false),
-    b(C::Global, &["1"], A::Show(Screen::Design), "design screen", false),
-    b(C::Global, &["2"], A::Show(Screen::Findings), "findings screen", false),
-    b(C::Global, &["3"], A::Show(Screen::Zones), "zones and external hosts", false),
-    b(C::Global, &["4"], A::Show(Screen::Overview), "overview (flow matrix)", false),
-    b(C::Global, &["5"], A::Show(Screen::Export), "export preview", false),
-    b(C::Global, &["y"], A::Copy, "copy the node's commands (netsh on Windows)", true),
-    b(C::Global, &["Y"], A::CopyPowershell, "copy the node's PowerShell commands", false),
+    b(
+        C::Global,
+        &["backtab"],
+        A::FocusPrev,
+        "previous pane",
+        false,
+    ),
+    b(
+        C::Global,
+        &["1"],
+        A::Show(Screen::Design),
+        "design screen",
+        false,
+    ),
+    b(
+        C::Global,
+        &["2"],
+        A::Show(Screen::Findings),
+        "findings screen",
+        false,
+    ),
+    b(
+        C::Global,
+        &["3"],
+        A::Show(Screen::Zones),
+        "zones and external hosts",
+        false,
+    ),
+    b(
+        C::Global,
+        &["4"],
+        A::Show(Screen::Overview),
+        "overview (flow matrix)",
+        false,
+    ),
+    b(
+        C::Global,
+        &["5"],
+        A::Show(Screen::Export),
+        "export preview",
+        false,
+    ),
+    b(
+        C::Global,
+        &["y"],
+        A::Copy,
+        "copy the node's commands (netsh on Windows)",
+        true,
+    ),
+    b(
+        C::Global,
+        &["Y"],
+        A::CopyPowershell,
+        "copy the node's PowerShell commands",
+        false,
+    ),
     b(C::Global, &["u", "ctrl-z"], A::Undo, "undo", true),
-    b(C::Global, &["U", "ctrl-r", "ctrl-y"], A::Redo, "redo", false),
+    b(
+        C::Global,
+        &["U", "ctrl-r", "ctrl-y"],
+        A::Redo,
+        "redo",
+        false,
+    ),
     b(C::Global, &["s", "ctrl-s"], A::Save, "save", true),
     b(C::Global, &["S"], A::SaveAs, "save as", false),
     b(C::Global, &["O", "ctrl-o"], A::Open, "open a file", false),
@@ -129,12 +294,30 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Global, &["q", "ctrl-c"], A::Quit, "quit", true),
     // Dialogs
     b(C::Picker, &["up", "ctrl-p", "ctrl-k"], A::Up, "up", false),
-    b(C::Picker, &["down", "ctrl-n", "ctrl-j"], A::Down, "down", false),
+    b(
+        C::Picker,
+        &["down", "ctrl-n", "ctrl-j"],
+        A::Down,
+        "down",
+        false,
+    ),
     b(C::Picker, &["pageup"], A::PageUp, "page up", false),
     b(C::Picker, &["pagedown"], A::PageDown, "page down", false),
     b(C::Picker, &["enter"], A::Activate, "assign the role", true),
-    b(C::Picker, &["backspace"], A::Backspace, "delete a search character", false),
-    b(C::Picker, &["ctrl-u"], A::ClearLine, "clear the search", false),
+    b(
+        C::Picker,
+        &["backspace"],
+        A::Backspace,
+        "delete a search character",
+        false,
+    ),
+    b(
+        C::Picker,
+        &["ctrl-u"],
+        A::ClearLine,
+        "clear the search",
+        false,
+    ),
     b(C::Picker, &["esc"], A::Close, "close", true),
     b(C::Os, &["j", "down"], A::Down, "down", false),
     b(C::Os, &["k", "up"], A::Up, "up", false),
@@ -144,19 +327,55 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Input, &["esc"], A::Close, "cancel", true),
     b(C::Input, &["left"], A::Left, "cursor left", false),
     b(C::Input, &["right"], A::Right, "cursor right", false),
-    b(C::Input, &["home", "ctrl-a"], A::Top, "start of line", false),
-    b(C::Input, &["end", "ctrl-e"], A::Bottom, "end of line", false),
+    b(
+        C::Input,
+        &["home", "ctrl-a"],
+        A::Top,
+        "start of line",
+        false,
+    ),
+    b(
+        C::Input,
+        &["end", "ctrl-e"],
+        A::Bottom,
+        "end of line",
+        false,
+    ),
     b(C::Input, &["backspace"], A::Backspace, "delete left", false),
-    b(C::Input, &["delete"], A::DeleteForward, "delete right", false),
+    b(
+        C::Input,
+        &["delete"],
+        A::DeleteForward,
+        "delete right",
+        false,
+    ),
     b(C::Input, &["ctrl-u"], A::ClearLine, "clear", false),
     b(C::Confirm, &["y", "enter"], A::Yes, "yes", true),
     b(C::Confirm, &["n"], A::No, "no", true),
-    b(C::Confirm, &["esc"], A::Close, "cancel (decide later)", false),
-    b(C::Confirm, &["s"], A::SaveFirst, "save first (when quitting)", false),
+    b(
+        C::Confirm,
+        &["esc"],
+        A::Close,
+        "cancel (decide later)",
+        false,
+    ),
+    b(
+        C::Confirm,
+        &["s"],
+        A::SaveFirst,
+        "save first (when quitting)",
+        false,
+    ),
     b(C::Help, &["esc", "q", "?"], A::Close, "close", true),
     b(C::Help, &["j", "down"], A::Down, "scroll down", false),
     b(C::Help, &["k", "up"], A::Up, "scroll up", false),
-    b(C::Help, &["pagedown", "space"], A::PageDown, "page down", false),
+    b(
+        C::Help,
+        &["pagedown", "space"],
+        A::PageDown,
+        "page down",
+        false,
+    ),
     b(C::Help, &["pageup"], A::PageUp, "page up", false),
 ];
 
@@ -190,7 +409,9 @@ pub fn key_string(key: &KeyEvent) -> Option<String> {
         s.push_str("alt-");
     }
     // Shift is already in the character (`G`, `?`); it only matters for named keys.
-    if key.modifiers.contains(KeyModifiers::SHIFT) && !matches!(key.code, KeyCode::Char(_) | KeyCode::BackTab) {
+    if key.modifiers.contains(KeyModifiers::SHIFT)
+        && !matches!(key.code, KeyCode::Char(_) | KeyCode::BackTab)
+    {
         s.push_str("shift-");
     }
     s.push_str(&base);
@@ -225,7 +446,12 @@ pub fn context(app: &App) -> Ctx {
 /// The action of a key in a context: its own bindings first, then the global ones, then typing.
 pub fn lookup(ctx: Ctx, key: &KeyEvent) -> Option<Action> {
     let s = key_string(key)?;
-    let find = |c: Ctx| KEYMAP.iter().find(|b| b.ctx == c && b.keys.contains(&s.as_str())).map(|b| b.action.clone());
+    let find = |c: Ctx| {
+        KEYMAP
+            .iter()
+            .find(|b| b.ctx == c && b.keys.contains(&s.as_str()))
+            .map(|b| b.action.clone())
+    };
     if let Some(a) = find(ctx) {
         return Some(a);
     }
@@ -236,7 +462,9 @@ pub fn lookup(ctx: Ctx, key: &KeyEvent) -> Option<Action> {
     }
     if ctx.takes_text()
         && let KeyCode::Char(c) = key.code
-        && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
     {
         return Some(Action::Char(c));
     }
@@ -259,11 +487,17 @@ pub fn display_key(k: &str) -> String {
 /// The status bar's hints for a context: its own hinted keys, then the global ones.
 pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
     let own = KEYMAP.iter().filter(|b| b.ctx == ctx && b.hint);
-    let global = KEYMAP.iter().filter(|b| ctx.falls_back() && b.ctx == Ctx::Global && b.hint);
+    let global = KEYMAP
+        .iter()
+        .filter(|b| ctx.falls_back() && b.ctx == Ctx::Global && b.hint);
     let mut out: Vec<(String, &'static str)> = Vec::new();
     for bd in own.chain(global) {
         // A context's own binding hides the global one on the same key.
-        if bd.ctx == Ctx::Global && KEYMAP.iter().any(|o| o.ctx == ctx && o.keys.contains(&bd.keys[0])) {
+        if bd.ctx == Ctx::Global
+            && KEYMAP
+                .iter()
+                .any(|o| o.ctx == ctx && o.keys.contains(&bd.keys[0]))
+        {
             continue;
         }
         out.push((display_key(bd.keys[0]), bd.help));
@@ -294,7 +528,16 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
             let lines = KEYMAP
                 .iter()
                 .filter(|b| b.ctx == *c)
-                .map(|b| (b.keys.iter().map(|k| display_key(k)).collect::<Vec<_>>().join(" / "), b.help))
+                .map(|b| {
+                    (
+                        b.keys
+                            .iter()
+                            .map(|k| display_key(k))
+                            .collect::<Vec<_>>()
+                            .join(" / "),
+                        b.help,
+                    )
+                })
                 .collect();
             (c.title(), lines)
         })
@@ -326,21 +569,48 @@ mod tests {
     #[test]
     fn arrows_and_vim_keys() {
         let none = KeyModifiers::NONE;
-        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Char('j'), none)), Some(Action::Down));
-        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Down, none)), Some(Action::Down));
-        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
-        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(Action::Save));
-        assert_eq!(lookup(Ctx::Nodes, &key(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::FocusPrev));
+        assert_eq!(
+            lookup(Ctx::Nodes, &key(KeyCode::Char('j'), none)),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            lookup(Ctx::Nodes, &key(KeyCode::Down, none)),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            lookup(Ctx::Nodes, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            lookup(Ctx::Nodes, &key(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            Some(Action::Save)
+        );
+        assert_eq!(
+            lookup(Ctx::Nodes, &key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::FocusPrev)
+        );
     }
 
     #[test]
     fn dialogs_type_text_instead_of_running_commands() {
         let none = KeyModifiers::NONE;
-        assert_eq!(lookup(Ctx::Input, &key(KeyCode::Char('q'), none)), Some(Action::Char('q')));
-        assert_eq!(lookup(Ctx::Picker, &key(KeyCode::Char('j'), none)), Some(Action::Char('j')));
-        assert_eq!(lookup(Ctx::Picker, &key(KeyCode::Down, none)), Some(Action::Down));
+        assert_eq!(
+            lookup(Ctx::Input, &key(KeyCode::Char('q'), none)),
+            Some(Action::Char('q'))
+        );
+        assert_eq!(
+            lookup(Ctx::Picker, &key(KeyCode::Char('j'), none)),
+            Some(Action::Char('j'))
+        );
+        assert_eq!(
+            lookup(Ctx::Picker, &key(KeyCode::Down, none)),
+            Some(Action::Down)
+        );
         assert_eq!(lookup(Ctx::Confirm, &key(KeyCode::Char('q'), none)), None);
-        assert_eq!(lookup(Ctx::Input, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Close));
+        assert_eq!(
+            lookup(Ctx::Input, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Close)
+        );
     }
 
     #[test]
@@ -349,7 +619,11 @@ mod tests {
         assert!(h.iter().any(|(k, t)| k == "a" && *t == "add a node"));
         assert!(h.iter().any(|(k, t)| k == "?" && *t == "help"));
         let e = hints(Ctx::Export);
-        assert_eq!(e.iter().filter(|(k, _)| k == "y").count(), 1, "the export screen's own y wins: {e:?}");
+        assert_eq!(
+            e.iter().filter(|(k, _)| k == "y").count(),
+            1,
+            "the export screen's own y wins: {e:?}"
+        );
         let sections = help_sections();
         let total: usize = sections.iter().map(|(_, l)| l.len()).sum();
         assert_eq!(total, KEYMAP.len());

@@ -37,33 +37,56 @@ fn side_width(body: Rect) -> u16 {
 }
 
 pub fn areas(screen: Screen, area: Rect) -> Areas {
-    let [tabs, body, status] = Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     let panes = match screen {
         Screen::Design => {
             let [left, right] =
-                Layout::horizontal([Constraint::Length(side_width(body)), Constraint::Min(10)]).areas(body);
+                Layout::horizontal([Constraint::Length(side_width(body)), Constraint::Min(10)])
+                    .areas(body);
             let roles_h = if body.height >= 30 { 12 } else { 8 };
-            let [roles, rules] = Layout::vertical([Constraint::Length(roles_h), Constraint::Min(4)]).areas(right);
-            vec![(Pane::Nodes, left), (Pane::Roles, roles), (Pane::Rules, rules)]
+            let [roles, rules] =
+                Layout::vertical([Constraint::Length(roles_h), Constraint::Min(4)]).areas(right);
+            vec![
+                (Pane::Nodes, left),
+                (Pane::Roles, roles),
+                (Pane::Rules, rules),
+            ]
         }
         Screen::Findings => vec![(Pane::Findings, body)],
         Screen::Zones => {
-            let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
+            let [l, r] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(body);
             vec![(Pane::Zones, l), (Pane::Hosts, r)]
         }
         Screen::Overview => vec![(Pane::Overview, body)],
         Screen::Export => {
             let [left, right] =
-                Layout::horizontal([Constraint::Length(side_width(body)), Constraint::Min(10)]).areas(body);
+                Layout::horizontal([Constraint::Length(side_width(body)), Constraint::Min(10)])
+                    .areas(body);
             vec![(Pane::Nodes, left), (Pane::Preview, right)]
         }
     };
-    Areas { tabs, status, panes }
+    Areas {
+        tabs,
+        status,
+        panes,
+    }
 }
 
 /// Inside a bordered block.
 pub fn inner(r: Rect) -> Rect {
-    Rect::new(r.x.saturating_add(1), r.y.saturating_add(1), r.width.saturating_sub(2), r.height.saturating_sub(2))
+    Rect::new(
+        r.x.saturating_add(1),
+        r.y.saturating_add(1),
+        r.width.saturating_sub(2),
+        r.height.saturating_sub(2),
+    )
 }
 
 /// Drops `top` rows from the top and `bottom` from the bottom.
@@ -80,20 +103,43 @@ pub struct RulesParts {
     pub findings: Rect,
 }
 
-pub fn rules_parts(rect: Rect, findings: usize) -> RulesParts {
+/// `findings` and `rules` are the node's counts: the table takes what its rules need, the details of
+/// the selected rule (wrapped in full) take what is left, up to eight lines.
+pub fn rules_parts(rect: Rect, findings: usize, rules: usize) -> RulesParts {
     let i = inner(rect);
     let max_f = if i.height > 14 { 4 } else { 2 };
     let f = (findings.min(max_f) as u16).min(i.height.saturating_sub(4));
-    let d = 2.min(i.height.saturating_sub(f + 2));
-    let [table, detail, findings] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(d), Constraint::Length(f)]).areas(i);
-    RulesParts { table, detail, findings }
+    let remaining = i.height - f;
+    let want = (rules as u16).saturating_add(1).max(2);
+    let detail = remaining
+        .saturating_sub(want)
+        .clamp(2.min(remaining.saturating_sub(2)), 8);
+    let table = remaining - detail;
+    RulesParts {
+        table: Rect { height: table, ..i },
+        detail: Rect {
+            y: i.y + table,
+            height: detail,
+            ..i
+        },
+        findings: Rect {
+            y: i.y + table + detail,
+            height: f,
+            ..i
+        },
+    }
 }
 
 /// Lines of node facts above the role rows.
 pub fn roles_info_lines(app: &App, rect: Rect) -> u16 {
-    let note = app.selected_node().is_some_and(|n| !app.topology.nodes[n].note.is_empty());
-    if note && inner(rect).height >= 7 { 3 } else { 2 }
+    let note = app
+        .selected_node()
+        .is_some_and(|n| !app.topology.nodes[n].note.is_empty());
+    if note && inner(rect).height >= 7 {
+        3
+    } else {
+        2
+    }
 }
 
 /// The overview: column widths and the matrix area (below the header row, above the detail lines).
@@ -107,11 +153,28 @@ pub struct GridParts {
 
 pub fn grid_parts(app: &App, rect: Rect) -> GridParts {
     let i = inner(rect);
-    let longest = app.topology.nodes.iter().map(|n| n.name.chars().count()).max().unwrap_or(3).max(5);
+    let longest = app
+        .topology
+        .nodes
+        .iter()
+        .map(|n| n.name.chars().count())
+        .max()
+        .unwrap_or(3)
+        .max(5);
     let label_width = (longest as u16 + 1).min(18).min(i.width / 3);
-    let [header, rows, detail] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(3)]).areas(i);
-    GridParts { label_width, cell_width: 10, header, rows, detail }
+    let [header, rows, detail] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(3),
+    ])
+    .areas(i);
+    GridParts {
+        label_width,
+        cell_width: 10,
+        header,
+        rows,
+        detail,
+    }
 }
 
 impl GridParts {
@@ -126,8 +189,10 @@ pub fn rows_area(app: &App, pane: Pane, rect: Rect) -> Rect {
         Pane::Nodes => inner(rect),
         Pane::Roles => trim(inner(rect), roles_info_lines(app, rect), 0),
         Pane::Rules => {
-            let n = app.selected_node().map_or(0, |n| app.findings.iter().filter(|f| f.node == Some(n)).count());
-            trim(rules_parts(rect, n).table, 1, 0)
+            let n = app.selected_node().map_or(0, |n| {
+                app.findings.iter().filter(|f| f.node == Some(n)).count()
+            });
+            trim(rules_parts(rect, n, app.pane_len(Pane::Rules)).table, 1, 0)
         }
         Pane::Findings | Pane::Zones | Pane::Hosts => trim(inner(rect), 1, 0),
         Pane::Overview => grid_parts(app, rect).rows,
@@ -155,7 +220,12 @@ pub fn tab_spans(tabs: Rect) -> Vec<(Screen, String, Rect)> {
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 /// The catalog picker: search line, role list, and the highlighted role's details.
@@ -167,16 +237,29 @@ pub struct PickerParts {
 }
 
 pub fn picker_parts(area: Rect) -> PickerParts {
-    let outer = centered(area, area.width.saturating_sub(4).max(40), area.height.saturating_sub(2).max(10));
+    let outer = centered(
+        area,
+        area.width.saturating_sub(4).max(40),
+        area.height.saturating_sub(2).max(10),
+    );
     let i = inner(outer);
     let [search, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(i);
     let [list, detail] = if i.width >= 90 {
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest)
     } else {
-        let [l, d] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest);
+        let [l, d] =
+            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest);
         [l, d]
     };
-    PickerParts { outer, search: Rect { height: 1, ..search }, list, detail }
+    PickerParts {
+        outer,
+        search: Rect {
+            height: 1,
+            ..search
+        },
+        list,
+        detail,
+    }
 }
 
 /// The OS chooser's list.
@@ -188,7 +271,8 @@ pub fn os_area(area: Rect) -> Rect {
 /// How many rows a page is in the focused list (for PageUp/PageDown).
 pub fn page(app: &App, pane: Pane) -> usize {
     let a = areas(app.screen, frame(app));
-    a.pane(pane).map_or(10, |r| rows_area(app, pane, r).height.max(1) as usize)
+    a.pane(pane)
+        .map_or(10, |r| rows_area(app, pane, r).height.max(1) as usize)
 }
 
 /// The help overlay's box.

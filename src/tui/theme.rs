@@ -13,7 +13,10 @@ use std::path::Path;
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.ron")),
     ("light", include_str!("../../themes/light.ron")),
-    ("high-contrast", include_str!("../../themes/high-contrast.ron")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.ron"),
+    ),
 ];
 
 /// Every style a theme sets, by the name theme files use.
@@ -95,13 +98,17 @@ fn parse_file(name: &str, text: &str) -> Result<ThemeFile, String> {
         .from_str(text)
         .map_err(|e| format!("theme {name}: {e}"))?;
     if let Some(k) = file.styles.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(format!("theme {name}: unknown style '{k}' (known: {})", KEYS.join(", ")));
+        return Err(format!(
+            "theme {name}: unknown style '{k}' (known: {})",
+            KEYS.join(", ")
+        ));
     }
     Ok(file)
 }
 
 fn color(name: &str, key: &str, s: &str) -> Result<Color, String> {
-    s.parse::<Color>().map_err(|_| format!("theme {name}: style {key}: '{s}' is not a colour"))
+    s.parse::<Color>()
+        .map_err(|_| format!("theme {name}: style {key}: '{s}' is not a colour"))
 }
 
 fn apply(name: &str, key: &str, style: Style, spec: &StyleSpec) -> Result<Style, String> {
@@ -194,10 +201,12 @@ impl Theme {
 
     /// A built-in theme by name.
     pub fn built_in(name: &str) -> Result<Theme, String> {
-        let (n, text) = BUILT_IN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .ok_or_else(|| format!("unknown theme '{name}' (built in: {})", built_in_names().join(", ")))?;
+        let (n, text) = BUILT_IN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            format!(
+                "unknown theme '{name}' (built in: {})",
+                built_in_names().join(", ")
+            )
+        })?;
         let file = parse_file(n, text)?;
         let mut t = Theme::fallback().overlay(n, &file)?;
         t.name = n.to_string();
@@ -208,7 +217,8 @@ impl Theme {
     pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Theme, String> {
         let user = match user_dir.map(|d| d.join(format!("{name}.ron"))) {
             Some(path) if path.is_file() => {
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 Some(parse_file(&path.display().to_string(), &text)?)
             }
             _ => None,
@@ -216,7 +226,9 @@ impl Theme {
         let is_built_in = BUILT_IN.iter().any(|(n, _)| *n == name);
         let Some(user) = user else {
             return Theme::built_in(name).map_err(|e| match user_dir {
-                Some(d) if !is_built_in => format!("{e}; no {}", d.join(format!("{name}.ron")).display()),
+                Some(d) if !is_built_in => {
+                    format!("{e}; no {}", d.join(format!("{name}.ron")).display())
+                }
                 _ => e,
             });
         };
@@ -296,7 +308,11 @@ mod tests {
     #[test]
     fn user_file_overrides_one_field_of_one_style() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("dark.ron"), r#"(styles: {"error": (fg: "#ff00ff")})"#).unwrap();
+        std::fs::write(
+            dir.path().join("dark.ron"),
+            r##"(styles: {"error": (fg: "#ff00ff")})"##,
+        )
+        .unwrap();
         let base = Theme::built_in("dark").unwrap();
         let t = Theme::load("dark", Some(dir.path())).unwrap();
         assert_eq!(t.error.fg, Some(Color::Rgb(255, 0, 255)));
@@ -307,8 +323,16 @@ mod tests {
     #[test]
     fn user_theme_with_a_base_and_errors_that_say_where() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("mine.ron"), r#"(base: "light", styles: {"ok": (bold: true)})"#).unwrap();
-        std::fs::write(dir.path().join("bad.ron"), r#"(styles: {"eror": (fg: "red")})"#).unwrap();
+        std::fs::write(
+            dir.path().join("mine.ron"),
+            r#"(base: "light", styles: {"ok": (bold: true)})"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("bad.ron"),
+            r#"(styles: {"eror": (fg: "red")})"#,
+        )
+        .unwrap();
         let t = Theme::load("mine", Some(dir.path())).unwrap();
         assert_eq!(t.text, Theme::built_in("light").unwrap().text);
         let e = Theme::load("bad", Some(dir.path())).unwrap_err();
@@ -316,7 +340,10 @@ mod tests {
         let e = Theme::load("nosuch", Some(dir.path())).unwrap_err();
         assert!(e.contains("unknown theme 'nosuch'"), "{e}");
         let (all, errors) = Theme::load_all(Some(dir.path()));
-        assert_eq!(all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["dark", "light", "high-contrast", "mine"]);
+        assert_eq!(
+            all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["dark", "light", "high-contrast", "mine"]
+        );
         assert_eq!(errors.len(), 1);
     }
 }

@@ -4,8 +4,8 @@
 
 use super::action::Action;
 use super::app::{
-    App, ConfirmKind, Cursor, InputState, Modal, Pane, PickerState, Purpose, RoleRow, Screen, Snapshot, StatusKind,
-    UNDO_DEPTH,
+    App, ConfirmKind, Cursor, InputState, Modal, Pane, PickerState, Purpose, RoleRow, Screen,
+    Snapshot, StatusKind, UNDO_DEPTH,
 };
 use super::clipboard::{self, CopyOutcome};
 use super::effect::Effect;
@@ -31,13 +31,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.height = h;
         }
         Action::Saved { path, result } => saved(app, path, result, &mut fx),
-        Action::WouldOverwrite(path) => app.modal = Some(Modal::Confirm(ConfirmKind::Overwrite(path))),
+        Action::WouldOverwrite(path) => {
+            app.modal = Some(Modal::Confirm(ConfirmKind::Overwrite(path)))
+        }
         Action::Loaded { path, result } => loaded(app, path, result),
         Action::Copied { what, outcome } => copied(app, &what, outcome),
         Action::Written { path, result } => match result {
             Ok(()) => app.set_status(StatusKind::Ok, format!("wrote {}", path.display())),
             Err(e) => {
-                let text = app.pending_copy.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
+                let text = app
+                    .pending_copy
+                    .as_ref()
+                    .map(|(t, _)| t.clone())
+                    .unwrap_or_default();
                 open_input(app, Purpose::WriteFile(text), path.display().to_string());
                 set_input_error(app, e);
             }
@@ -47,9 +53,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 replace_topology(app, t, original.clone());
                 app.mark_unsaved();
                 let to = original.map_or("a new file".to_string(), |p| p.display().to_string());
-                app.set_status(StatusKind::Warning, format!("recovered the unsaved work (for {to}); save to keep it"));
+                app.set_status(
+                    StatusKind::Warning,
+                    format!("recovered the unsaved work (for {to}); save to keep it"),
+                );
             }
-            Err(e) => app.set_status(StatusKind::Error, format!("could not read the recovery copy: {e}")),
+            Err(e) => app.set_status(
+                StatusKind::Error,
+                format!("could not read the recovery copy: {e}"),
+            ),
         },
         Action::Click { col, row } => click(app, col, row),
         Action::ScrollUp { col, row } => scroll(app, col, row, -3),
@@ -85,9 +97,20 @@ fn commit(app: &mut App, label: impl Into<String>, edit: impl FnOnce(&mut Topolo
 }
 
 fn undo(app: &mut App, redo: bool) {
-    let (from, word) = if redo { (&mut app.redo, "redid") } else { (&mut app.undo, "undid") };
+    let (from, word) = if redo {
+        (&mut app.redo, "redid")
+    } else {
+        (&mut app.undo, "undid")
+    };
     let Some(snap) = from.pop() else {
-        app.set_status(StatusKind::Info, if redo { "nothing to redo" } else { "nothing to undo" });
+        app.set_status(
+            StatusKind::Info,
+            if redo {
+                "nothing to redo"
+            } else {
+                "nothing to undo"
+            },
+        );
         return;
     };
     let current = Snapshot {
@@ -96,7 +119,11 @@ fn undo(app: &mut App, redo: bool) {
         node: app.nodes.sel,
         label: snap.label.clone(),
     };
-    if redo { app.undo.push(current) } else { app.redo.push(current) }
+    if redo {
+        app.undo.push(current)
+    } else {
+        app.redo.push(current)
+    }
     app.version = snap.version;
     app.nodes.sel = snap.node;
     app.rederive();
@@ -127,14 +154,21 @@ fn replace_topology(app: &mut App, t: Topology, path: Option<PathBuf>) {
 fn node_name(app: &App, text: &str, except: Option<usize>) -> Result<String, String> {
     let name = text.trim();
     check_name(name).map_err(|e| format!("name {e}"))?;
-    if app.topology.nodes.iter().enumerate().any(|(i, n)| n.name == name && Some(i) != except) {
+    if app
+        .topology
+        .nodes
+        .iter()
+        .enumerate()
+        .any(|(i, n)| n.name == name && Some(i) != except)
+    {
         return Err(format!("there is already a node named '{name}'"));
     }
     Ok(name.to_string())
 }
 
 fn split_list(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|s| !s.is_empty())
+    text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
 }
 
 /// A node's addresses: each must parse, be usable as a host address, appear once, and not belong to
@@ -142,15 +176,26 @@ fn split_list(text: &str) -> impl Iterator<Item = &str> {
 fn node_addresses(app: &App, text: &str, node: usize) -> Result<Vec<IpAddr>, String> {
     let mut out: Vec<IpAddr> = Vec::new();
     for s in split_list(text) {
-        let ip: IpAddr = s.parse().map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
+        let ip: IpAddr = s
+            .parse()
+            .map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
         if ip.is_unspecified() || ip.is_multicast() {
             return Err(format!("'{s}' cannot be a node's address"));
         }
         if out.contains(&ip) {
             return Err(format!("'{s}' is listed twice"));
         }
-        if let Some(other) = app.topology.nodes.iter().enumerate().find(|(i, n)| *i != node && n.addresses.contains(&ip)) {
-            return Err(format!("{ip} is already an address of node '{}'", other.1.name));
+        if let Some(other) = app
+            .topology
+            .nodes
+            .iter()
+            .enumerate()
+            .find(|(i, n)| *i != node && n.addresses.contains(&ip))
+        {
+            return Err(format!(
+                "{ip} is already an address of node '{}'",
+                other.1.name
+            ));
         }
         out.push(ip);
     }
@@ -172,7 +217,13 @@ fn networks(text: &str) -> Result<Vec<IpNet>, String> {
 fn zone_name(app: &App, text: &str, except: Option<usize>) -> Result<String, String> {
     let name = text.trim();
     check_name(name).map_err(|e| format!("name {e}"))?;
-    if app.topology.zones.iter().enumerate().any(|(i, z)| z.name == name && Some(i) != except) {
+    if app
+        .topology
+        .zones
+        .iter()
+        .enumerate()
+        .any(|(i, z)| z.name == name && Some(i) != except)
+    {
         return Err(format!("there is already a zone named '{name}'"));
     }
     Ok(name.to_string())
@@ -183,7 +234,13 @@ fn host_name(app: &App, text: &str, except: Option<usize>) -> Result<String, Str
     if !is_dns_name(name) {
         return Err(format!("'{}' is not a DNS name", name.escape_debug()));
     }
-    if app.topology.external_hosts.iter().enumerate().any(|(i, h)| h.name.eq_ignore_ascii_case(name) && Some(i) != except) {
+    if app
+        .topology
+        .external_hosts
+        .iter()
+        .enumerate()
+        .any(|(i, h)| h.name.eq_ignore_ascii_case(name) && Some(i) != except)
+    {
         return Err(format!("'{name}' is already listed"));
     }
     Ok(name.to_string())
@@ -192,7 +249,9 @@ fn host_name(app: &App, text: &str, except: Option<usize>) -> Result<String, Str
 fn host_addresses(text: &str) -> Result<Vec<IpAddr>, String> {
     let mut out: Vec<IpAddr> = Vec::new();
     for s in split_list(text) {
-        let ip: IpAddr = s.parse().map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
+        let ip: IpAddr = s
+            .parse()
+            .map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
         if out.contains(&ip) {
             return Err(format!("'{s}' is listed twice"));
         }
@@ -208,7 +267,10 @@ fn unique_node_name(app: &App, base: &str) -> String {
         return base.to_string();
     }
     let stem: String = base.chars().take(58).collect();
-    (2..).map(|i| format!("{stem}-{i}")).find(|n| !taken(n)).unwrap_or_else(|| base.to_string())
+    (2..)
+        .map(|i| format!("{stem}-{i}"))
+        .find(|n| !taken(n))
+        .unwrap_or_else(|| base.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,7 +289,11 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
             let panes = app.screen.panes();
             let i = panes.iter().position(|p| *p == app.focus).unwrap_or(0);
             let n = panes.len();
-            app.focus = panes[if action == Action::FocusNext { (i + 1) % n } else { (i + n - 1) % n }];
+            app.focus = panes[if action == Action::FocusNext {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            }];
         }
         Action::Show(s) => show(app, s),
         Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
@@ -239,7 +305,10 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
         Action::Duplicate => duplicate(app),
         Action::ChooseOs => {
             if let Some(n) = app.selected_node() {
-                let sel = Os::ALL.iter().position(|o| *o == app.topology.nodes[n].os).unwrap_or(0);
+                let sel = Os::ALL
+                    .iter()
+                    .position(|o| *o == app.topology.nodes[n].os)
+                    .unwrap_or(0);
                 app.modal = Some(Modal::Os(Cursor { sel, offset: 0 }));
             }
         }
@@ -247,10 +316,21 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
             if let Some(n) = app.selected_node() {
                 let name = app.topology.nodes[n].name.clone();
                 let on = !app.topology.nodes[n].management;
-                commit(app, format!("management access {} on {name}", if on { "on" } else { "off" }), |t| {
-                    t.nodes[n].management = on
-                });
-                app.set_status(StatusKind::Info, format!("management access {} on {name}", if on { "on" } else { "off" }));
+                commit(
+                    app,
+                    format!(
+                        "management access {} on {name}",
+                        if on { "on" } else { "off" }
+                    ),
+                    |t| t.nodes[n].management = on,
+                );
+                app.set_status(
+                    StatusKind::Info,
+                    format!(
+                        "management access {} on {name}",
+                        if on { "on" } else { "off" }
+                    ),
+                );
             }
         }
         Action::EditNote => {
@@ -260,10 +340,16 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::NextTarget | Action::PrevTarget => {
-            let all: Vec<Option<Target>> = std::iter::once(None).chain(Target::ALL.into_iter().map(Some)).collect();
+            let all: Vec<Option<Target>> = std::iter::once(None)
+                .chain(Target::ALL.into_iter().map(Some))
+                .collect();
             let i = all.iter().position(|t| *t == app.target).unwrap_or(0);
             let n = all.len();
-            app.target = all[if action == Action::NextTarget { (i + 1) % n } else { (i + n - 1) % n }];
+            app.target = all[if action == Action::NextTarget {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            }];
             app.preview_scroll = 0;
             app.refresh_preview();
         }
@@ -278,7 +364,11 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
         Action::Redo => undo(app, true),
         Action::Save => save(app, fx),
         Action::SaveAs => {
-            let p = app.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "topology.ron".into());
+            let p = app
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "topology.ron".into());
             open_input(app, Purpose::SaveAs, p);
         }
         Action::Open => {
@@ -326,7 +416,10 @@ fn move_by(app: &mut App, pane: Pane, delta: isize) {
         Pane::Hosts => app.hosts.step(delta, len),
         Pane::Overview => app.grid.row.step(delta, len),
         Pane::Preview => {
-            app.preview_scroll = app.preview_scroll.saturating_add_signed(delta).min(len.saturating_sub(1));
+            app.preview_scroll = app
+                .preview_scroll
+                .saturating_add_signed(delta)
+                .min(len.saturating_sub(1));
         }
     }
 }
@@ -354,10 +447,8 @@ fn show(app: &mut App, s: Screen) {
     if !s.panes().contains(&app.focus) {
         app.focus = s.panes()[0];
     }
-    match s {
-        Screen::Overview => app.ensure_overview(),
-        Screen::Export => app.refresh_preview(),
-        _ => {}
+    if s == Screen::Export {
+        app.refresh_preview();
     }
 }
 
@@ -373,10 +464,14 @@ fn jump_to_node(app: &mut App, n: usize) {
 fn activate(app: &mut App) {
     match app.focus {
         Pane::Findings => {
-            let Some(row) = app.findings.get(app.finding_cursor.sel) else { return };
+            let Some(row) = app.findings.get(app.finding_cursor.sel) else {
+                return;
+            };
             match row.node {
                 Some(n) => jump_to_node(app, n),
-                None => app.set_status(StatusKind::Info, "this finding is about the whole topology"),
+                None => {
+                    app.set_status(StatusKind::Info, "this finding is about the whole topology")
+                }
             }
         }
         Pane::Overview => {
@@ -389,7 +484,11 @@ fn activate(app: &mut App) {
 }
 
 fn open_input(app: &mut App, purpose: Purpose, text: impl Into<String>) {
-    app.modal = Some(Modal::Input(InputState { purpose, field: TextField::new(text), error: None }));
+    app.modal = Some(Modal::Input(InputState {
+        purpose,
+        field: TextField::new(text),
+        error: None,
+    }));
 }
 
 fn set_input_error(app: &mut App, e: String) {
@@ -457,7 +556,10 @@ fn rename(app: &mut App) {
 }
 
 fn join<T: ToString>(v: &[T]) -> String {
-    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn edit(app: &mut App) {
@@ -487,8 +589,20 @@ fn edit(app: &mut App) {
                 None => None,
             };
             if let Some((role, param)) = row {
-                let value = app.topology.nodes[n].roles[role].params.get(&param).cloned().unwrap_or_default();
-                open_input(app, Purpose::Param { node: n, role, param }, value);
+                let value = app.topology.nodes[n].roles[role]
+                    .params
+                    .get(&param)
+                    .cloned()
+                    .unwrap_or_default();
+                open_input(
+                    app,
+                    Purpose::Param {
+                        node: n,
+                        role,
+                        param,
+                    },
+                    value,
+                );
             }
         }
         Pane::Zones => {
@@ -521,21 +635,20 @@ fn delete(app: &mut App) {
                 None => return,
             };
             let ra = &app.topology.nodes[n].roles[i];
-            let label = format!("remove {}/{} from {}", ra.product, ra.role, app.topology.nodes[n].name);
+            let label = format!(
+                "remove {}/{} from {}",
+                ra.product, ra.role, app.topology.nodes[n].name
+            );
             commit(app, label.clone(), |t| {
                 t.nodes[n].roles.remove(i);
             });
             app.set_status(StatusKind::Info, format!("{label} (u undoes)"));
         }
-        Pane::Zones => {
-            if app.zones.sel < app.topology.zones.len() {
-                app.modal = Some(Modal::Confirm(ConfirmKind::DeleteZone(app.zones.sel)));
-            }
+        Pane::Zones if app.zones.sel < app.topology.zones.len() => {
+            app.modal = Some(Modal::Confirm(ConfirmKind::DeleteZone(app.zones.sel)));
         }
-        Pane::Hosts => {
-            if app.hosts.sel < app.topology.external_hosts.len() {
-                app.modal = Some(Modal::Confirm(ConfirmKind::DeleteHost(app.hosts.sel)));
-            }
+        Pane::Hosts if app.hosts.sel < app.topology.external_hosts.len() => {
+            app.modal = Some(Modal::Confirm(ConfirmKind::DeleteHost(app.hosts.sel)));
         }
         _ => {}
     }
@@ -549,14 +662,23 @@ fn duplicate(app: &mut App) {
     copy.addresses.clear();
     let name = copy.name.clone();
     let from = app.topology.nodes[n].name.clone();
-    commit(app, format!("duplicate {from} as {name}"), |t| t.nodes.insert(n + 1, copy));
+    commit(app, format!("duplicate {from} as {name}"), |t| {
+        t.nodes.insert(n + 1, copy)
+    });
     app.nodes.sel = n + 1;
-    app.set_status(StatusKind::Info, format!("duplicated {from} as {name}; set its addresses with i"));
+    app.set_status(
+        StatusKind::Info,
+        format!("duplicated {from} as {name}; set its addresses with i"),
+    );
 }
 
 fn save(app: &mut App, fx: &mut Vec<Effect>) {
     match &app.path {
-        Some(p) => fx.push(Effect::Save { path: p.clone(), text: fwtopo::topology::to_ron(&app.topology), overwrite: true }),
+        Some(p) => fx.push(Effect::Save {
+            path: p.clone(),
+            text: fwtopo::topology::to_ron(&app.topology),
+            overwrite: true,
+        }),
         None => open_input(app, Purpose::SaveAs, "topology.ron"),
     }
 }
@@ -568,10 +690,21 @@ fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>) {
     };
     let node = &app.topology.nodes[n];
     let (target, text) = if app.screen == Screen::Export && !powershell {
-        (app.preview.target.unwrap_or_else(|| app.effective_target(n)), app.preview.text.clone())
+        (
+            app.preview
+                .target
+                .unwrap_or_else(|| app.effective_target(n)),
+            app.preview.text.clone(),
+        )
     } else if powershell {
         if !node.os.is_windows() {
-            app.set_status(StatusKind::Warning, format!("{} runs {}: PowerShell commands are for Windows nodes", node.name, node.os));
+            app.set_status(
+                StatusKind::Warning,
+                format!(
+                    "{} runs {}: PowerShell commands are for Windows nodes",
+                    node.name, node.os
+                ),
+            );
             return;
         }
         (Target::Powershell, app.export_text(n, Target::Powershell))
@@ -584,7 +717,10 @@ fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>) {
     let name = app.topology.nodes[n].name.clone();
     let what = format!("the {target} commands of {name}");
     if text.trim().is_empty() {
-        app.set_status(StatusKind::Warning, format!("nothing to copy: the {target} export of {name} is empty"));
+        app.set_status(
+            StatusKind::Warning,
+            format!("nothing to copy: the {target} export of {name} is empty"),
+        );
         return;
     }
     app.pending_copy = Some((text.clone(), export::file_name(&name, target)));
@@ -599,7 +735,11 @@ fn copied(app: &mut App, what: &str, outcome: CopyOutcome) {
         CopyOutcome::Failed(error) => {
             app.set_status(StatusKind::Error, text);
             if let Some((text, suggested)) = app.pending_copy.clone() {
-                app.modal = Some(Modal::Confirm(ConfirmKind::WriteInstead { text, suggested, error }));
+                app.modal = Some(Modal::Confirm(ConfirmKind::WriteInstead {
+                    text,
+                    suggested,
+                    error,
+                }));
             }
         }
     }
@@ -627,7 +767,10 @@ fn loaded(app: &mut App, path: PathBuf, result: Result<Topology, String>) {
         Ok(t) => {
             let n = t.nodes.len();
             replace_topology(app, t, Some(path.clone()));
-            app.set_status(StatusKind::Ok, format!("opened {} ({n} nodes)", path.display()));
+            app.set_status(
+                StatusKind::Ok,
+                format!("opened {} ({n} nodes)", path.display()),
+            );
         }
         Err(e) => {
             open_input(app, Purpose::Open, path.display().to_string());
@@ -664,7 +807,12 @@ fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Vec<Effect>) {
                     commit(app, format!("{name} runs {os}"), |t| t.nodes[n].os = os);
                 }
             }
-            Action::Up | Action::Down | Action::Top | Action::Bottom | Action::PageUp | Action::PageDown => {
+            Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown => {
                 let d = match action {
                     Action::Up => -1,
                     Action::Down => 1,
@@ -716,19 +864,27 @@ fn confirm(app: &mut App, kind: ConfirmKind, action: Action, fx: &mut Vec<Effect
             });
         }
         (ConfirmKind::OpenDiscard, Action::Yes) => open_prompt(app),
-        (ConfirmKind::Overwrite(path), Action::Yes) => {
-            fx.push(Effect::Save { path, text: fwtopo::topology::to_ron(&app.topology), overwrite: true })
-        }
+        (ConfirmKind::Overwrite(path), Action::Yes) => fx.push(Effect::Save {
+            path,
+            text: fwtopo::topology::to_ron(&app.topology),
+            overwrite: true,
+        }),
         (ConfirmKind::Overwrite(_), _) => app.quit_after_save = false,
         (ConfirmKind::Recovery { .. }, Action::Yes) => fx.push(Effect::LoadRecovery),
         (ConfirmKind::Recovery { .. }, Action::No) => {
             fx.push(Effect::DiscardRecovery);
             app.set_status(StatusKind::Info, "deleted the recovery copy");
         }
-        (ConfirmKind::Recovery { .. }, _) => {
-            app.set_status(StatusKind::Info, "kept the recovery copy; it is offered again at the next start")
-        }
-        (ConfirmKind::WriteInstead { suggested, text, .. }, Action::Yes) => {
+        (ConfirmKind::Recovery { .. }, _) => app.set_status(
+            StatusKind::Info,
+            "kept the recovery copy; it is offered again at the next start",
+        ),
+        (
+            ConfirmKind::WriteInstead {
+                suggested, text, ..
+            },
+            Action::Yes,
+        ) => {
             open_input(app, Purpose::WriteFile(text), suggested);
         }
         _ => {}
@@ -769,24 +925,42 @@ fn picker(app: &mut App, mut p: PickerState, action: Action) {
             let product = &app.catalog.products()[pi];
             let role = &product.roles[ri];
             let (pid, rid) = (product.id.clone(), role.id.clone());
-            let required: Vec<String> =
-                role.parameters.iter().filter(|x| matches!(x.kind, ParamKind::Required)).map(|x| x.id.clone()).collect();
+            let required: Vec<String> = role
+                .parameters
+                .iter()
+                .filter(|x| matches!(x.kind, ParamKind::Required))
+                .map(|x| x.id.clone())
+                .collect();
             let n = p.node;
-            let Some(node) = app.topology.nodes.get(n) else { return };
+            let Some(node) = app.topology.nodes.get(n) else {
+                return;
+            };
             if node.roles.iter().any(|r| r.product == pid && r.role == rid) {
                 p.error = Some(format!("{} already has {pid}/{rid}", node.name));
                 app.modal = Some(Modal::Picker(p));
                 return;
             }
             let name = node.name.clone();
-            let before = app.plan.nodes.get(n).map_or((0, 0), |x| (x.inbound.len(), x.outbound.len()));
+            let before = app
+                .plan
+                .nodes
+                .get(n)
+                .map_or((0, 0), |x| (x.inbound.len(), x.outbound.len()));
             commit(app, format!("assign {pid}/{rid} to {name}"), |t| {
                 t.nodes[n].roles.push(RoleAssignment::new(&pid, &rid))
             });
-            let after = app.plan.nodes.get(n).map_or((0, 0), |x| (x.inbound.len(), x.outbound.len()));
+            let after = app
+                .plan
+                .nodes
+                .get(n)
+                .map_or((0, 0), |x| (x.inbound.len(), x.outbound.len()));
             app.focus = Pane::Roles;
             let role_index = app.topology.nodes[n].roles.len() - 1;
-            app.roles.sel = app.role_rows().iter().position(|r| *r == RoleRow::Role(role_index)).unwrap_or(0);
+            app.roles.sel = app
+                .role_rows()
+                .iter()
+                .position(|r| *r == RoleRow::Role(role_index))
+                .unwrap_or(0);
             app.set_status(
                 StatusKind::Ok,
                 format!(
@@ -795,7 +969,15 @@ fn picker(app: &mut App, mut p: PickerState, action: Action) {
                 ),
             );
             if let Some(param) = required.into_iter().next() {
-                open_input(app, Purpose::Param { node: n, role: role_index, param }, "");
+                open_input(
+                    app,
+                    Purpose::Param {
+                        node: n,
+                        role: role_index,
+                        param,
+                    },
+                    "",
+                );
             }
             return;
         }
@@ -844,21 +1026,35 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
     match purpose {
         Purpose::AddNode => {
             let name = node_name(app, text, None)?;
-            let at = app.selected_node().map_or(app.topology.nodes.len(), |n| n + 1);
+            let at = app
+                .selected_node()
+                .map_or(app.topology.nodes.len(), |n| n + 1);
             let node = Node::new(name.clone(), Os::Almalinux);
-            commit(app, format!("add node {name}"), |t| t.nodes.insert(at, node));
+            commit(app, format!("add node {name}"), |t| {
+                t.nodes.insert(at, node)
+            });
             app.nodes.sel = at;
             app.roles = Cursor::default();
             app.rules = Cursor::default();
             // Straight on to its addresses; Esc leaves it without.
             open_input(app, Purpose::Addresses(at), "");
-            app.set_status(StatusKind::Ok, format!("added {name} (almalinux; o changes the OS)"));
+            app.set_status(
+                StatusKind::Ok,
+                format!("added {name} (almalinux; o changes the OS)"),
+            );
         }
         Purpose::RenameNode(n) => {
             let name = node_name(app, text, Some(n))?;
-            let old = app.topology.nodes.get(n).map(|x| x.name.clone()).ok_or("the node is gone")?;
+            let old = app
+                .topology
+                .nodes
+                .get(n)
+                .map(|x| x.name.clone())
+                .ok_or("the node is gone")?;
             if old != name {
-                commit(app, format!("rename {old} to {name}"), |t| t.nodes[n].name = name);
+                commit(app, format!("rename {old} to {name}"), |t| {
+                    t.nodes[n].name = name
+                });
             }
         }
         Purpose::Addresses(n) => {
@@ -866,7 +1062,9 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             let node = app.topology.nodes.get(n).ok_or("the node is gone")?;
             if node.addresses != addrs {
                 let name = node.name.clone();
-                commit(app, format!("addresses of {name}"), |t| t.nodes[n].addresses = addrs);
+                commit(app, format!("addresses of {name}"), |t| {
+                    t.nodes[n].addresses = addrs
+                });
             }
         }
         Purpose::Note(n) => {
@@ -879,7 +1077,12 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             }
         }
         Purpose::Param { node, role, param } => {
-            let ra = app.topology.nodes.get(node).and_then(|x| x.roles.get(role)).ok_or("the role is gone")?;
+            let ra = app
+                .topology
+                .nodes
+                .get(node)
+                .and_then(|x| x.roles.get(role))
+                .ok_or("the role is gone")?;
             let spec = app
                 .catalog
                 .role(&ra.product, &ra.role)
@@ -896,7 +1099,10 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
                 Some(value.to_string())
             };
             if ra.params.get(&param).map(String::as_str) != new.as_deref() {
-                let label = format!("{param} of {}/{} on {}", ra.product, ra.role, app.topology.nodes[node].name);
+                let label = format!(
+                    "{param} of {}/{} on {}",
+                    ra.product, ra.role, app.topology.nodes[node].name
+                );
                 commit(app, label, |t| {
                     let params = &mut t.nodes[node].roles[role].params;
                     match new {
@@ -909,7 +1115,11 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
         Purpose::AddZone => {
             let name = zone_name(app, text, None)?;
             commit(app, format!("add zone {name}"), |t| {
-                t.zones.push(Zone { name: name.clone(), cidrs: Vec::new(), note: String::new() })
+                t.zones.push(Zone {
+                    name: name.clone(),
+                    cidrs: Vec::new(),
+                    note: String::new(),
+                })
             });
             app.zones.sel = app.topology.zones.len() - 1;
             app.focus = Pane::Zones;
@@ -917,9 +1127,16 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
         }
         Purpose::RenameZone(i) => {
             let name = zone_name(app, text, Some(i))?;
-            let old = app.topology.zones.get(i).map(|z| z.name.clone()).ok_or("the zone is gone")?;
+            let old = app
+                .topology
+                .zones
+                .get(i)
+                .map(|z| z.name.clone())
+                .ok_or("the zone is gone")?;
             if old != name {
-                commit(app, format!("rename zone {old} to {name}"), |t| t.zones[i].name = name);
+                commit(app, format!("rename zone {old} to {name}"), |t| {
+                    t.zones[i].name = name
+                });
             }
         }
         Purpose::ZoneCidrs(i) => {
@@ -927,13 +1144,19 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             let z = app.topology.zones.get(i).ok_or("the zone is gone")?;
             if z.cidrs != nets {
                 let name = z.name.clone();
-                commit(app, format!("networks of zone {name}"), |t| t.zones[i].cidrs = nets);
+                commit(app, format!("networks of zone {name}"), |t| {
+                    t.zones[i].cidrs = nets
+                });
             }
         }
         Purpose::AddHost => {
             let name = host_name(app, text, None)?;
             commit(app, format!("add external host {name}"), |t| {
-                t.external_hosts.push(ExternalHost { name: name.clone(), addresses: Vec::new(), note: String::new() })
+                t.external_hosts.push(ExternalHost {
+                    name: name.clone(),
+                    addresses: Vec::new(),
+                    note: String::new(),
+                })
             });
             app.hosts.sel = app.topology.external_hosts.len() - 1;
             app.focus = Pane::Hosts;
@@ -941,17 +1164,30 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
         }
         Purpose::RenameHost(i) => {
             let name = host_name(app, text, Some(i))?;
-            let old = app.topology.external_hosts.get(i).map(|h| h.name.clone()).ok_or("the host is gone")?;
+            let old = app
+                .topology
+                .external_hosts
+                .get(i)
+                .map(|h| h.name.clone())
+                .ok_or("the host is gone")?;
             if old != name {
-                commit(app, format!("rename {old} to {name}"), |t| t.external_hosts[i].name = name);
+                commit(app, format!("rename {old} to {name}"), |t| {
+                    t.external_hosts[i].name = name
+                });
             }
         }
         Purpose::HostAddresses(i) => {
             let addrs = host_addresses(text)?;
-            let h = app.topology.external_hosts.get(i).ok_or("the host is gone")?;
+            let h = app
+                .topology
+                .external_hosts
+                .get(i)
+                .ok_or("the host is gone")?;
             if h.addresses != addrs {
                 let name = h.name.clone();
-                commit(app, format!("addresses of {name}"), |t| t.external_hosts[i].addresses = addrs);
+                commit(app, format!("addresses of {name}"), |t| {
+                    t.external_hosts[i].addresses = addrs
+                });
             }
         }
         Purpose::SaveAs => {
@@ -961,21 +1197,30 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             }
             let path = PathBuf::from(path);
             let overwrite = app.path.as_ref() == Some(&path);
-            fx.push(Effect::Save { path, text: fwtopo::topology::to_ron(&app.topology), overwrite });
+            fx.push(Effect::Save {
+                path,
+                text: fwtopo::topology::to_ron(&app.topology),
+                overwrite,
+            });
         }
         Purpose::Open => {
             let path = text.trim();
             if path.is_empty() {
                 return Err("give a file name".into());
             }
-            fx.push(Effect::Load { path: PathBuf::from(path) });
+            fx.push(Effect::Load {
+                path: PathBuf::from(path),
+            });
         }
         Purpose::WriteFile(content) => {
             let path = text.trim();
             if path.is_empty() {
                 return Err("give a file name".into());
             }
-            fx.push(Effect::WriteFile { path: PathBuf::from(path), text: content });
+            fx.push(Effect::WriteFile {
+                path: PathBuf::from(path),
+                text: content,
+            });
         }
     }
     Ok(())
@@ -1013,12 +1258,22 @@ fn click(app: &mut App, col: u16, row: u16) {
     }
     let a = layout::areas(app.screen, area);
     if contains(a.tabs, col, row) {
-        if let Some((s, _, _)) = layout::tab_spans(a.tabs).into_iter().find(|(_, _, r)| contains(*r, col, row)) {
+        if let Some((s, _, _)) = layout::tab_spans(a.tabs)
+            .into_iter()
+            .find(|(_, _, r)| contains(*r, col, row))
+        {
             show(app, s);
         }
         return;
     }
-    let Some((pane, rect)) = a.panes.iter().find(|(_, r)| contains(*r, col, row)).copied() else { return };
+    let Some((pane, rect)) = a
+        .panes
+        .iter()
+        .find(|(_, r)| contains(*r, col, row))
+        .copied()
+    else {
+        return;
+    };
     app.focus = pane;
     let rows = layout::rows_area(app, pane, rect);
     if !contains(rows, col, row) {
@@ -1033,7 +1288,8 @@ fn click(app: &mut App, col: u16, row: u16) {
                 app.grid.row.sel = r;
             }
             if col >= rows.x + g.label_width {
-                let c = app.grid.col.offset_for(g.visible_cols()) + ((col - rows.x - g.label_width) / g.cell_width) as usize;
+                let c = app.grid.col.offset_for(g.visible_cols())
+                    + ((col - rows.x - g.label_width) / g.cell_width) as usize;
                 if c < app.topology.nodes.len() {
                     app.grid.col.sel = c;
                 }
@@ -1060,7 +1316,10 @@ fn cursor_of(app: &App, pane: Pane) -> Cursor {
         Pane::Zones => app.zones,
         Pane::Hosts => app.hosts,
         Pane::Overview => app.grid.row,
-        Pane::Preview => Cursor { sel: app.preview_scroll, offset: app.preview_scroll },
+        Pane::Preview => Cursor {
+            sel: app.preview_scroll,
+            offset: app.preview_scroll,
+        },
     }
 }
 
@@ -1080,7 +1339,12 @@ fn scroll(app: &mut App, col: u16, row: u16, delta: isize) {
         None => {}
     }
     let a = layout::areas(app.screen, area);
-    if let Some((pane, _)) = a.panes.iter().find(|(_, r)| contains(*r, col, row)).copied() {
+    if let Some((pane, _)) = a
+        .panes
+        .iter()
+        .find(|(_, r)| contains(*r, col, row))
+        .copied()
+    {
         move_by(app, pane, delta);
     }
 }
@@ -1101,6 +1365,9 @@ fn fix_scroll(app: &mut App) {
                 app.grid.row.offset = app.grid.row.offset_for(h);
                 let cols = layout::grid_parts(app, rect).visible_cols();
                 app.grid.col.offset = app.grid.col.offset_for(cols);
+                let (r0, c0) = (app.grid.row.offset, app.grid.col.offset);
+                let (nr, nc) = (app.topology.nodes.len() + 1, app.topology.nodes.len());
+                app.refresh_overview(r0..(r0 + h).min(nr), c0..(c0 + cols).min(nc));
             }
             Pane::Preview => {
                 let len = app.pane_len(Pane::Preview);
@@ -1108,8 +1375,8 @@ fn fix_scroll(app: &mut App) {
             }
         }
     }
+    let h = layout::picker_parts(layout::frame(app)).list.height as usize;
     if let Some(Modal::Picker(p)) = &mut app.modal {
-        let h = layout::picker_parts(layout::frame(app)).list.height as usize;
         p.cursor.offset = p.cursor.offset_for(h);
     }
 }

@@ -19,7 +19,9 @@ pub fn skip(reason: &str) -> bool {
     if strict() {
         panic!("system test cannot run: {reason} (FWTOPO_REQUIRE_SYSTEM_TESTS=1)");
     }
-    eprintln!("SKIPPED ({reason})");
+    // Straight to the stderr handle: libtest captures `eprintln!` of passing tests.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED ({reason})");
     false
 }
 

@@ -15,7 +15,10 @@ pub fn tabs(f: &mut Frame, app: &App, area: Rect) {
     let mut used = 0usize;
     for (s, label, _) in layout::tab_spans(area) {
         used += label.chars().count();
-        spans.push(Span::styled(label, if s == app.screen { t.tab_active } else { t.tab }));
+        spans.push(Span::styled(
+            label,
+            if s == app.screen { t.tab_active } else { t.tab },
+        ));
     }
     let file = match &app.path {
         Some(p) => p.display().to_string(),
@@ -23,7 +26,11 @@ pub fn tabs(f: &mut Frame, app: &App, area: Rect) {
     };
     let dirty = if app.dirty() { " ● unsaved" } else { "" };
     let room = (area.width as usize).saturating_sub(used + 1);
-    let name = if app.topology.name.is_empty() { "untitled" } else { app.topology.name.as_str() };
+    let name = if app.topology.name.is_empty() {
+        "untitled"
+    } else {
+        app.topology.name.as_str()
+    };
     let info = format!("{name} · {file}");
     let info_room = room.saturating_sub(dirty.chars().count());
     // Keep the end of a long path: the file name matters more than the directory.
@@ -56,14 +63,33 @@ pub fn status(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(text, style));
         spans.push(Span::raw("   "));
     }
-    for (key, help) in keymap::hints(keymap::context(app)) {
+    // Help and quit are always shown, at the right; the pane's own keys fill the space before them.
+    let ctx = keymap::context(app);
+    let all = keymap::hints(ctx);
+    let (fixed, own): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|(k, _)| ctx.falls_back() && (k == "?" || k == "q"));
+    let width = |v: &[(String, &str)]| {
+        v.iter()
+            .map(|(k, h)| k.chars().count() + h.chars().count() + 3)
+            .sum::<usize>()
+    };
+    let room = (area.width as usize).saturating_sub(width(&fixed));
+    for (key, help) in own {
         let n = key.chars().count() + help.chars().count() + 3;
-        if used + n > area.width as usize {
+        if used + n > room {
             break;
         }
         used += n;
         spans.push(Span::styled(key, t.key));
         spans.push(Span::styled(format!(" {help}  "), t.muted));
+    }
+    if used + width(&fixed) <= area.width as usize {
+        spans.push(Span::raw(" ".repeat(room - used)));
+        for (key, help) in fixed {
+            spans.push(Span::styled(key, t.key));
+            spans.push(Span::styled(format!(" {help}  "), t.muted));
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.status), area);
 }

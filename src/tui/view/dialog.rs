@@ -1,7 +1,7 @@
 //! Small dialogs: a text prompt (with its error under the field), a question, the OS chooser.
 
-use super::{App, cut, modal_block, row_line};
 use super::roles::param_default;
+use super::{App, cut, modal_block, row_line};
 use crate::tui::app::{ConfirmKind, Cursor, InputState, Purpose};
 use crate::tui::layout;
 use fwtopo::topology::Os;
@@ -14,14 +14,38 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 fn context(app: &App, p: &Purpose) -> Option<String> {
     let node = |n: usize| app.topology.nodes.get(n).map_or("", |x| x.name.as_str());
     Some(match p {
-        Purpose::RenameNode(n) | Purpose::Addresses(n) | Purpose::Note(n) => format!("node {}", node(*n)),
-        Purpose::Param { node: n, role, param } => {
-            let ra = app.topology.nodes.get(*n)?.roles.get(*role)?;
-            let spec = app.catalog.role(&ra.product, &ra.role)?.parameters.iter().find(|x| &x.id == param)?;
-            format!("{}/{} on {}: {} ({}) {}", ra.product, ra.role, node(*n), spec.name, param_default(spec), spec.description)
+        Purpose::RenameNode(n) | Purpose::Addresses(n) | Purpose::Note(n) => {
+            format!("node {}", node(*n))
         }
-        Purpose::RenameZone(i) | Purpose::ZoneCidrs(i) => format!("zone {}", app.topology.zones.get(*i)?.name),
-        Purpose::RenameHost(i) | Purpose::HostAddresses(i) => format!("external host {}", app.topology.external_hosts.get(*i)?.name),
+        Purpose::Param {
+            node: n,
+            role,
+            param,
+        } => {
+            let ra = app.topology.nodes.get(*n)?.roles.get(*role)?;
+            let spec = app
+                .catalog
+                .role(&ra.product, &ra.role)?
+                .parameters
+                .iter()
+                .find(|x| &x.id == param)?;
+            format!(
+                "{}/{} on {}: {} ({}) {}",
+                ra.product,
+                ra.role,
+                node(*n),
+                spec.name,
+                param_default(spec),
+                spec.description
+            )
+        }
+        Purpose::RenameZone(i) | Purpose::ZoneCidrs(i) => {
+            format!("zone {}", app.topology.zones.get(*i)?.name)
+        }
+        Purpose::RenameHost(i) | Purpose::HostAddresses(i) => format!(
+            "external host {}",
+            app.topology.external_hosts.get(*i)?.name
+        ),
         Purpose::WriteFile(text) => format!("{} lines", text.lines().count()),
         _ => return None,
     })
@@ -32,28 +56,57 @@ pub fn input(f: &mut Frame, app: &App, area: Rect, s: &InputState) {
     let ctx = context(app, &s.purpose);
     let w = area.width.saturating_sub(4).min(76);
     let inner_w = w.saturating_sub(2) as usize;
-    let ctx_lines = ctx.as_ref().map_or(0, |c| (c.chars().count() / inner_w.max(1) + 1).min(3)) as u16;
-    let err_lines = s.error.as_ref().map_or(0, |e| ((e.chars().count() + 2) / inner_w.max(1) + 1).min(3)) as u16;
+    let ctx_lines = ctx
+        .as_ref()
+        .map_or(0, |c| (c.chars().count() / inner_w.max(1) + 1).min(3)) as u16;
+    let err_lines =
+        s.error
+            .as_ref()
+            .map_or(0, |e| ((e.chars().count() + 2) / inner_w.max(1) + 1).min(3)) as u16;
     let h = 5 + ctx_lines + err_lines;
     let r = layout::centered(area, w, h);
     f.render_widget(Clear, r);
     let inner = layout::inner(r);
     f.render_widget(modal_block(app, format!(" {} ", s.purpose.title())), r);
-    let row = |y: u16| Rect { y, height: 1, ..inner };
+    let row = |y: u16| Rect {
+        y,
+        height: 1,
+        ..inner
+    };
     let mut y = inner.y;
     if let Some(c) = &ctx {
-        f.render_widget(Paragraph::new(c.clone()).style(t.muted).wrap(Wrap { trim: true }), Rect { height: ctx_lines, ..inner });
+        f.render_widget(
+            Paragraph::new(c.clone())
+                .style(t.muted)
+                .wrap(Wrap { trim: true }),
+            Rect {
+                height: ctx_lines,
+                ..inner
+            },
+        );
         y += ctx_lines;
     }
     // Scroll the field so the cursor stays visible.
     let skip = s.field.cursor.saturating_sub(inner_w.saturating_sub(2));
     let shown: String = s.field.text.chars().skip(skip).collect();
-    f.render_widget(Paragraph::new(format!("{} ", cut(&shown, inner_w.saturating_sub(1)))).style(t.input), row(y));
+    f.render_widget(
+        Paragraph::new(format!("{} ", cut(&shown, inner_w.saturating_sub(1)))).style(t.input),
+        row(y),
+    );
     f.set_cursor_position((inner.x + (s.field.cursor - skip) as u16, y));
     y += 1;
     if let Some(e) = &s.error {
-        let r = Rect { y, height: err_lines, ..inner };
-        f.render_widget(Paragraph::new(format!("✖ {e}")).style(t.error).wrap(Wrap { trim: true }), r);
+        let r = Rect {
+            y,
+            height: err_lines,
+            ..inner
+        };
+        f.render_widget(
+            Paragraph::new(format!("✖ {e}"))
+                .style(t.error)
+                .wrap(Wrap { trim: true }),
+            r,
+        );
         y += err_lines;
     }
     let keys = Line::from(vec![
@@ -69,37 +122,77 @@ pub fn input(f: &mut Frame, app: &App, area: Rect, s: &InputState) {
 
 pub fn confirm(f: &mut Frame, app: &App, area: Rect, k: &ConfirmKind) {
     let t = app.theme();
-    let node = |n: usize| app.topology.nodes.get(n).map_or("?".to_string(), |x| x.name.clone());
+    let node = |n: usize| {
+        app.topology
+            .nodes
+            .get(n)
+            .map_or("?".to_string(), |x| x.name.clone())
+    };
     let (title, text, keys): (&str, String, &[(&str, &str)]) = match k {
         ConfirmKind::Quit => (
             " Unsaved changes ",
             "The topology has changes that are not saved.".into(),
-            &[("s", "save and quit"), ("y", "quit without saving"), ("n", "stay")],
+            &[
+                ("s", "save and quit"),
+                ("y", "quit without saving"),
+                ("n", "stay"),
+            ],
         ),
-        ConfirmKind::DeleteNode(n) => (" Delete node ", format!("Delete node {} and its roles? (u undoes)", node(*n)), &[("y", "delete"), ("n", "keep")]),
+        ConfirmKind::DeleteNode(n) => (
+            " Delete node ",
+            format!("Delete node {} and its roles? (u undoes)", node(*n)),
+            &[("y", "delete"), ("n", "keep")],
+        ),
         ConfirmKind::DeleteZone(i) => (
             " Delete zone ",
-            format!("Delete zone {}? Flows that name it will allow nothing.", app.topology.zones.get(*i).map_or("?", |z| z.name.as_str())),
+            format!(
+                "Delete zone {}? Flows that name it will allow nothing.",
+                app.topology.zones.get(*i).map_or("?", |z| z.name.as_str())
+            ),
             &[("y", "delete"), ("n", "keep")],
         ),
         ConfirmKind::DeleteHost(i) => (
             " Delete external host ",
-            format!("Delete {}? Rules to it go back to its DNS name.", app.topology.external_hosts.get(*i).map_or("?", |h| h.name.as_str())),
+            format!(
+                "Delete {}? Rules to it go back to its DNS name.",
+                app.topology
+                    .external_hosts
+                    .get(*i)
+                    .map_or("?", |h| h.name.as_str())
+            ),
             &[("y", "delete"), ("n", "keep")],
         ),
-        ConfirmKind::OpenDiscard => (" Unsaved changes ", "Open another file and lose the unsaved changes?".into(), &[("y", "open another"), ("n", "stay")]),
-        ConfirmKind::Overwrite(p) => (" File exists ", format!("{} exists. Replace it?", p.display()), &[("y", "replace"), ("n", "cancel")]),
+        ConfirmKind::OpenDiscard => (
+            " Unsaved changes ",
+            "Open another file and lose the unsaved changes?".into(),
+            &[("y", "open another"), ("n", "stay")],
+        ),
+        ConfirmKind::Overwrite(p) => (
+            " File exists ",
+            format!("{} exists. Replace it?", p.display()),
+            &[("y", "replace"), ("n", "cancel")],
+        ),
         ConfirmKind::Recovery { original } => (
             " Recovered work ",
             format!(
                 "fwtopo stopped unexpectedly last time and kept a copy of unsaved work{}. Open it?",
-                original.as_ref().map_or(String::new(), |p| format!(" on {}", p.display()))
+                original
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" on {}", p.display()))
             ),
-            &[("y", "open it"), ("n", "delete it"), ("esc", "decide later")],
+            &[
+                ("y", "open it"),
+                ("n", "delete it"),
+                ("esc", "decide later"),
+            ],
         ),
-        ConfirmKind::WriteInstead { suggested, error, .. } => (
+        ConfirmKind::WriteInstead {
+            suggested, error, ..
+        } => (
             " Clipboard failed ",
-            format!("Could not copy: {error}. Write the text to a file instead (suggested: {suggested})?"),
+            format!(
+                "Could not copy: {error}. Write the text to a file instead (suggested: {suggested})?"
+            ),
             &[("y", "write to a file"), ("n", "no")],
         ),
     };
@@ -112,8 +205,17 @@ pub fn confirm(f: &mut Frame, app: &App, area: Rect, k: &ConfirmKind) {
         keyline.push(Span::styled(*k, t.key));
         keyline.push(Span::styled(format!(" {d}   "), t.muted));
     }
-    let body = vec![Line::styled(text, t.text), Line::raw(""), Line::from(keyline)];
-    f.render_widget(Paragraph::new(body).wrap(Wrap { trim: true }).block(modal_block(app, title)), r);
+    let body = vec![
+        Line::styled(text, t.text),
+        Line::raw(""),
+        Line::from(keyline),
+    ];
+    f.render_widget(
+        Paragraph::new(body)
+            .wrap(Wrap { trim: true })
+            .block(modal_block(app, title)),
+        r,
+    );
 }
 
 pub fn os(f: &mut Frame, app: &App, area: Rect, c: &Cursor) {
@@ -126,7 +228,14 @@ pub fn os(f: &mut Frame, app: &App, area: Rect, c: &Cursor) {
         .iter()
         .enumerate()
         .take(list.height as usize)
-        .map(|(i, o)| row_line(vec![Span::styled(o.as_str(), t.text)], i == c.sel, t.selected, list.width))
+        .map(|(i, o)| {
+            row_line(
+                vec![Span::styled(o.as_str(), t.text)],
+                i == c.sel,
+                t.selected,
+                list.width,
+            )
+        })
         .collect();
     f.render_widget(Paragraph::new(rows), list);
 }

@@ -15,9 +15,19 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         return;
     };
     let name = &app.topology.nodes[n].name;
-    let target = app.preview.target.unwrap_or_else(|| app.effective_target(n));
+    let target = app
+        .preview
+        .target
+        .unwrap_or_else(|| app.effective_target(n));
     let total = app.preview.text.lines().count();
-    f.render_widget(pane_block(app, Pane::Preview, format!(" Export {name} · {target} · {total} lines ")), rect);
+    f.render_widget(
+        pane_block(
+            app,
+            Pane::Preview,
+            format!(" Export {name} · {target} · {total} lines "),
+        ),
+        rect,
+    );
     let inner = layout::inner(rect);
     let w = inner.width as usize;
     let choice = match app.target {
@@ -28,7 +38,10 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         Egress::Open => "open",
         Egress::Strict => "strict",
     };
-    let file = app.path.as_ref().map_or("FILE".to_string(), |p| p.display().to_string());
+    let file = app
+        .path
+        .as_ref()
+        .map_or("FILE".to_string(), |p| p.display().to_string());
     let bar = vec![
         Line::from(vec![
             Span::styled("target ", t.muted),
@@ -40,17 +53,38 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             cut(
                 &format!(
                     "= fwtopo export {file} --node {name} --target {target}{}",
-                    if app.egress == Egress::Strict { " --egress strict" } else { "" }
+                    if app.egress == Egress::Strict {
+                        " --egress strict"
+                    } else {
+                        ""
+                    }
                 ),
                 w,
             ),
             t.muted,
         ),
     ];
-    lines(f, Rect { height: 2.min(inner.height), ..inner }, bar);
+    lines(
+        f,
+        Rect {
+            height: 2.min(inner.height),
+            ..inner
+        },
+        bar,
+    );
     let rows = layout::rows_area(app, Pane::Preview, rect);
     if app.preview.text.is_empty() {
-        lines(f, rows, vec![Span::styled(format!("(the {target} exporter wrote nothing for {name})"), t.muted).into()]);
+        lines(
+            f,
+            rows,
+            vec![
+                Span::styled(
+                    format!("(the {target} exporter wrote nothing for {name})"),
+                    t.muted,
+                )
+                .into(),
+            ],
+        );
         return;
     }
     let out = app

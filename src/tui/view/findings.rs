@@ -25,10 +25,27 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     let inner = layout::inner(rect);
     let rows = layout::rows_area(app, Pane::Findings, rect);
     let w = inner.width as usize;
-    let node_w = app.findings.iter().map(|x| x.node_name.chars().count()).max().unwrap_or(4).clamp(4, 18);
+    let node_w = app
+        .topology
+        .nodes
+        .iter()
+        .map(|x| x.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 18);
     let msg_w = w.saturating_sub(10 + 6 + node_w + 3);
-    let head = format!("{} {} {} {}", fit("severity", 9), fit("code", 5), fit("node", node_w), "message");
-    lines(f, Rect { height: 1, ..inner }, vec![Line::styled(cut(&head, w), t.header)]);
+    let head = format!(
+        "{} {} {} {}",
+        fit("severity", 9),
+        fit("code", 5),
+        fit("node", node_w),
+        "message"
+    );
+    lines(
+        f,
+        Rect { height: 1, ..inner },
+        vec![Line::styled(cut(&head, w), t.header)],
+    );
     if app.findings.is_empty() {
         lines(f, rows, vec![Span::styled("no findings", t.ok).into()]);
         return;
@@ -42,10 +59,28 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         .take(rows.height as usize)
         .map(|(i, x)| {
             let spans = vec![
-                Span::styled(format!("{} {} ", severity_symbol(x.severity), fit(x.severity.as_str(), 7)), t.severity(x.severity)),
-                Span::styled(format!("{} ", fit(&x.code, 5)), t.text),
-                Span::styled(format!("{} ", fit(if x.node_name.is_empty() { "-" } else { &x.node_name }, node_w)), t.text),
-                Span::styled(cut(&x.message, msg_w), t.muted),
+                Span::styled(
+                    format!(
+                        "{} {} ",
+                        severity_symbol(x.severity),
+                        fit(x.severity.as_str(), 7)
+                    ),
+                    t.severity(x.severity),
+                ),
+                Span::styled(format!("{} ", fit(app.finding_code(x), 5)), t.text),
+                Span::styled(
+                    format!(
+                        "{} ",
+                        fit(
+                            Some(app.finding_node_name(x))
+                                .filter(|n| !n.is_empty())
+                                .unwrap_or("-"),
+                            node_w
+                        )
+                    ),
+                    t.text,
+                ),
+                Span::styled(cut(&app.finding_message(x), msg_w), t.muted),
             ];
             row_line(spans, i == app.finding_cursor.sel, t.selected, rows.width)
         })

@@ -33,7 +33,12 @@ pub fn draw(f: &mut Frame, app: &App) {
             area.width,
             area.height
         );
-        f.render_widget(Paragraph::new(msg).style(t.warning).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        f.render_widget(
+            Paragraph::new(msg)
+                .style(t.warning)
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     }
     let a = layout::areas(app.screen, area);
@@ -66,16 +71,28 @@ fn pane_block<'a>(app: &App, pane: Pane, title: impl Into<Line<'a>>) -> Block<'a
     let t = app.theme();
     let focused = app.focus == pane && app.modal.is_none();
     Block::bordered()
-        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
         .border_style(if focused { t.border_focus } else { t.border })
-        .title(title.into().style(if focused { t.border_focus } else { t.title }))
+        .title(
+            title
+                .into()
+                .style(if focused { t.border_focus } else { t.title }),
+        )
         .style(t.text)
 }
 
 /// A dialog's frame.
 fn modal_block<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
     let t = app.theme();
-    Block::bordered().border_type(BorderType::Double).border_style(t.modal).title(title.into().style(t.modal)).style(t.text)
+    Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(t.modal)
+        .title(title.into().style(t.modal))
+        .style(t.text)
 }
 
 /// At most `w` characters, with `…` when cut.
@@ -105,7 +122,10 @@ fn row_line<'a>(spans: Vec<Span<'a>>, selected: bool, sel: Style, width: u16) ->
     }
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
     let mut spans: Vec<Span> = spans.into_iter().map(|s| s.patch_style(sel)).collect();
-    spans.push(Span::styled(" ".repeat((width as usize).saturating_sub(used)), sel));
+    spans.push(Span::styled(
+        " ".repeat((width as usize).saturating_sub(used)),
+        sel,
+    ));
     Line::from(spans)
 }
 

@@ -34,7 +34,11 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     f.render_widget(pane_block(app, Pane::Nodes, format!(" Nodes ({n}) ")), rect);
     let rows = layout::rows_area(app, Pane::Nodes, rect);
     if n == 0 {
-        lines(f, rows, vec![Span::styled("no nodes: press a", t.muted).into()]);
+        lines(
+            f,
+            rows,
+            vec![Span::styled("no nodes: press a", t.muted).into()],
+        );
         return;
     }
     let w = rows.width as usize;
@@ -60,8 +64,15 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
                 Span::styled(format!(" {:>7}", os_short(node.os)), t.muted),
             ];
             if addr_w > 0 {
-                let a = node.addresses.first().map(|a| a.to_string()).unwrap_or_else(|| "-".into());
-                spans.push(Span::styled(format!(" {}", fit(&cut(&a, addr_w - 1), addr_w - 1)), t.muted));
+                let a = node
+                    .addresses
+                    .first()
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "-".into());
+                spans.push(Span::styled(
+                    format!(" {}", fit(&cut(&a, addr_w - 1), addr_w - 1)),
+                    t.muted,
+                ));
             }
             row_line(spans, i == app.nodes.sel, t.selected, rows.width)
         })

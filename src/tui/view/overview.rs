@@ -11,7 +11,14 @@ use ratatui::text::{Line, Span};
 
 pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     let t = app.theme();
-    f.render_widget(pane_block(app, Pane::Overview, " Overview: who may connect to whom (rows → columns) "), rect);
+    f.render_widget(
+        pane_block(
+            app,
+            Pane::Overview,
+            " Overview: who may connect to whom (rows → columns) ",
+        ),
+        rect,
+    );
     let Some(ov) = &app.overview else { return };
     let g = layout::grid_parts(app, rect);
     let nodes = &app.topology.nodes;
@@ -28,7 +35,11 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
 
     let mut head = vec![Span::styled(fit("from \\ to", lw), t.muted)];
     for &c in &cols {
-        let style = if c == app.grid.col.sel { t.header.patch(t.selected) } else { t.header };
+        let style = if c == app.grid.col.sel {
+            t.header.patch(t.selected)
+        } else {
+            t.header
+        };
         head.push(Span::styled(fit(&nodes[c].name, cw - 1), style));
         head.push(Span::raw(" "));
     }
@@ -38,8 +49,17 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     for r in (row_off..=nodes.len()).take(g.rows.height as usize) {
         let from = r.checked_sub(1);
         let label = from.map_or("any", |i| nodes[i].name.as_str());
-        let lstyle = if r == app.grid.row.sel { t.header.patch(t.selected) } else if from.is_none() { t.warning } else { t.text };
-        let mut spans = vec![Span::styled(fit(label, lw), lstyle)];
+        let lstyle = if r == app.grid.row.sel {
+            t.header.patch(t.selected)
+        } else if from.is_none() {
+            t.warning
+        } else {
+            t.text
+        };
+        let mut spans = vec![Span::styled(
+            fit(&cut(label, lw.saturating_sub(1)), lw),
+            lstyle,
+        )];
         for &c in &cols {
             let cell = ov.cells.get(&(from, c));
             let text = match cell {
@@ -65,7 +85,10 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     let from = app.grid.row.sel.checked_sub(1);
     let to = app.grid.col.sel.min(nodes.len() - 1);
     let src = from.map_or("any address", |i| nodes[i].name.as_str());
-    let mut detail = vec![Line::styled(cut(&format!("{src} → {}", nodes[to].name), w), t.title)];
+    let mut detail = vec![Line::styled(
+        cut(&format!("{src} → {}", nodes[to].name), w),
+        t.title,
+    )];
     match ov.cells.get(&(from, to)) {
         Some(c) => {
             detail.push(Line::styled(cut(&c.ports.join("; "), w), t.text));

@@ -14,9 +14,14 @@ pub fn param_default(p: &Parameter) -> String {
     match &p.kind {
         ParamKind::Port { default } => format!("port, default {default}"),
         ParamKind::PortRange { default } => format!("range, default {}-{}", default.0, default.1),
-        ParamKind::Dynamic { fallback } => format!("picked at run time; unset opens {}-{}", fallback.0, fallback.1),
+        ParamKind::Dynamic { fallback } => format!(
+            "picked at run time; unset opens {}-{}",
+            fallback.0, fallback.1
+        ),
         ParamKind::Required => "required".into(),
-        ParamKind::Switch { default } => format!("on/off, default {}", if *default { "on" } else { "off" }),
+        ParamKind::Switch { default } => {
+            format!("on/off, default {}", if *default { "on" } else { "off" })
+        }
     }
 }
 
@@ -27,7 +32,14 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         return;
     };
     let node = &app.topology.nodes[n];
-    f.render_widget(pane_block(app, Pane::Roles, format!(" {} · roles ({}) ", node.name, node.roles.len())), rect);
+    f.render_widget(
+        pane_block(
+            app,
+            Pane::Roles,
+            format!(" {} · roles ({}) ", node.name, node.roles.len()),
+        ),
+        rect,
+    );
     let inner = layout::inner(rect);
     let w = inner.width as usize;
     let info_h = layout::roles_info_lines(app, rect);
@@ -39,25 +51,48 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         Span::styled("os ", t.muted),
         Span::styled(node.os.as_str(), t.text),
         Span::styled("  management ", t.muted),
-        Span::styled(if node.management { "on" } else { "off" }, if node.management { t.text } else { t.warning }),
+        Span::styled(
+            if node.management { "on" } else { "off" },
+            if node.management { t.text } else { t.warning },
+        ),
         Span::styled("  firewall ", t.muted),
         Span::styled(firewall, t.text),
     ])];
     info.push(if node.addresses.is_empty() {
-        Line::from(vec![Span::styled("addr ", t.muted), Span::styled("none: press i in the node list", t.warning)])
+        Line::from(vec![
+            Span::styled("addr ", t.muted),
+            Span::styled("none: press i in the node list", t.warning),
+        ])
     } else {
         let a: Vec<String> = node.addresses.iter().map(|a| a.to_string()).collect();
-        Line::from(vec![Span::styled("addr ", t.muted), Span::styled(cut(&a.join(", "), w.saturating_sub(5)), t.text)])
+        Line::from(vec![
+            Span::styled("addr ", t.muted),
+            Span::styled(cut(&a.join(", "), w.saturating_sub(5)), t.text),
+        ])
     });
     if info_h > 2 {
-        info.push(Line::from(vec![Span::styled("note ", t.muted), Span::styled(cut(&node.note, w.saturating_sub(5)), t.muted)]));
+        info.push(Line::from(vec![
+            Span::styled("note ", t.muted),
+            Span::styled(cut(&node.note, w.saturating_sub(5)), t.muted),
+        ]));
     }
-    lines(f, Rect { height: info_h.min(inner.height), ..inner }, info);
+    lines(
+        f,
+        Rect {
+            height: info_h.min(inner.height),
+            ..inner
+        },
+        info,
+    );
 
     let rows = layout::rows_area(app, Pane::Roles, rect);
     let all = app.role_rows();
     if all.is_empty() {
-        lines(f, rows, vec![Span::styled("no roles: press a to assign one from the catalog", t.muted).into()]);
+        lines(
+            f,
+            rows,
+            vec![Span::styled("no roles: press a to assign one from the catalog", t.muted).into()],
+        );
         return;
     }
     let off = app.roles.offset_for(rows.height as usize);
@@ -70,14 +105,24 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             let spans = match row {
                 RoleRow::Role(r) => {
                     let ra = &node.roles[*r];
-                    let name = app.catalog.role(&ra.product, &ra.role).map(|x| x.name.as_str()).unwrap_or("(not in the catalog)");
+                    let name = app
+                        .catalog
+                        .role(&ra.product, &ra.role)
+                        .map(|x| x.name.as_str())
+                        .unwrap_or("(not in the catalog)");
                     let id = format!("{}/{}", ra.product, ra.role);
                     let rest = w.saturating_sub(id.chars().count() + 2);
-                    vec![Span::styled(id, t.header), Span::styled(format!("  {}", cut(name, rest)), t.text)]
+                    vec![
+                        Span::styled(id, t.header),
+                        Span::styled(format!("  {}", cut(name, rest)), t.text),
+                    ]
                 }
                 RoleRow::Param(r, pid) => {
                     let ra = &node.roles[*r];
-                    let spec = app.catalog.role(&ra.product, &ra.role).and_then(|x| x.parameters.iter().find(|p| &p.id == pid));
+                    let spec = app
+                        .catalog
+                        .role(&ra.product, &ra.role)
+                        .and_then(|x| x.parameters.iter().find(|p| &p.id == pid));
                     let value = ra.params.get(pid);
                     let shown = value.cloned().unwrap_or_else(|| "default".into());
                     let hint = spec.map(param_default).unwrap_or_default();
@@ -90,7 +135,12 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
                     ]
                 }
             };
-            row_line(spans, i == app.roles.sel && app.focus == Pane::Roles, t.selected, rows.width)
+            row_line(
+                spans,
+                i == app.roles.sel && app.focus == Pane::Roles,
+                t.selected,
+                rows.width,
+            )
         })
         .collect();
     lines(f, rows, out);

@@ -3,7 +3,7 @@
 //! Below: the selected rule in full, and the node's findings.
 
 use super::{App, cut, fit, lines, pane_block, row_line};
-use crate::tui::app::Pane;
+use crate::tui::app::{FindingSource, Pane};
 use crate::tui::layout;
 use crate::tui::theme::severity_symbol;
 use fwtopo::catalog::Tag;
@@ -12,6 +12,7 @@ use fwtopo::net::Peers;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// The finding codes a rule can be the cause of, from its tags and peers.
 fn rule_codes(r: &Rule) -> Vec<Code> {
@@ -48,25 +49,67 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         return;
     };
     let name = &app.topology.nodes[n].name;
-    let Some(plan) = app.plan.nodes.get(n) else { return };
-    let node_findings: Vec<_> = app.plan.findings.iter().filter(|x| x.node.as_deref() == Some(name.as_str())).collect();
-    let problems: Vec<_> = app.findings.iter().filter(|x| x.code == "check" && x.node == Some(n)).collect();
-    let title = format!(" Rules of {name}: {} inbound, {} outbound ", plan.inbound.len(), plan.outbound.len());
+    let Some(plan) = app.plan.nodes.get(n) else {
+        return;
+    };
+    let node_findings: Vec<_> = app
+        .plan
+        .findings
+        .iter()
+        .filter(|x| x.node.as_deref() == Some(name.as_str()))
+        .collect();
+    let problems: Vec<_> = app
+        .findings
+        .iter()
+        .filter(|x| matches!(x.source, FindingSource::Check(_)) && x.node == Some(n))
+        .collect();
+    let title = format!(
+        " Rules of {name}: {} inbound, {} outbound ",
+        plan.inbound.len(),
+        plan.outbound.len()
+    );
     f.render_widget(pane_block(app, Pane::Rules, title), rect);
-    let parts = layout::rules_parts(rect, app.findings.iter().filter(|x| x.node == Some(n)).count());
+    let rule_count = plan.inbound.len() + plan.outbound.len();
+    let parts = layout::rules_parts(
+        rect,
+        app.findings.iter().filter(|x| x.node == Some(n)).count(),
+        rule_count,
+    );
     let rules: Vec<&Rule> = plan.inbound.iter().chain(plan.outbound.iter()).collect();
     let w = parts.table.width as usize;
     if rules.is_empty() {
-        lines(f, parts.table, vec![Span::styled("no rules: assign a role (a in the roles pane)", t.muted).into()]);
+        lines(
+            f,
+            parts.table,
+            vec![Span::styled("no rules: assign a role (a in the roles pane)", t.muted).into()],
+        );
     } else {
         let ports: Vec<String> = rules.iter().map(|r| r.ports.to_string()).collect();
         let peers: Vec<String> = rules.iter().map(|r| r.peers.to_string()).collect();
-        let ports_w = ports.iter().map(|p| p.chars().count()).max().unwrap_or(5).clamp(5, 22);
-        let peers_w = peers.iter().map(|p| p.chars().count()).max().unwrap_or(5).clamp(5, 28);
+        // Ports and peers get what they need up to about a third of the row each; services the rest.
         let prov_w = if w >= 110 { 34 } else { 0 };
-        let fixed = 2 + 4 + 4 + ports_w + 1 + peers_w + 1 + if prov_w > 0 { prov_w + 1 } else { 0 };
-        let svc_w = w.saturating_sub(fixed).max(4);
-        let mut header = format!("  {} {} {} {} {}", fit("dir", 3), fit("pro", 3), fit("ports", ports_w), fit("peers", peers_w), fit("services", svc_w));
+        let avail = w.saturating_sub(2 + 4 + 4 + if prov_w > 0 { prov_w + 1 } else { 0 });
+        let ports_w = ports
+            .iter()
+            .map(|p| p.chars().count())
+            .max()
+            .unwrap_or(5)
+            .clamp(5, (avail * 2 / 5).clamp(5, 24));
+        let peers_w = peers
+            .iter()
+            .map(|p| p.chars().count())
+            .max()
+            .unwrap_or(5)
+            .clamp(5, (avail / 3).clamp(5, 30));
+        let svc_w = avail.saturating_sub(ports_w + 1 + peers_w + 1).max(4);
+        let mut header = format!(
+            "  {} {} {} {} {}",
+            fit("dir", 3),
+            fit("pro", 3),
+            fit("ports", ports_w),
+            fit("peers", peers_w),
+            fit("services", svc_w)
+        );
         if prov_w > 0 {
             header.push_str(&format!(" {}", fit("provenance", prov_w)));
         }
@@ -75,7 +118,11 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         let off = app.rules.offset_for(height);
         for (i, r) in rules.iter().enumerate().skip(off).take(height) {
             let codes = rule_codes(r);
-            let worst: Option<Severity> = node_findings.iter().filter(|x| codes.contains(&x.code)).map(|x| x.severity).min();
+            let worst: Option<Severity> = node_findings
+                .iter()
+                .filter(|x| codes.contains(&x.code))
+                .map(|x| x.severity)
+                .min();
             let (dir, dir_style) = match r.direction {
                 Direction::Inbound => ("in ", t.inbound),
                 Direction::Outbound => ("out", t.outbound),
@@ -93,33 +140,84 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             ];
             if prov_w > 0 {
                 let p: Vec<String> = r.provenance.iter().map(|x| x.label(&app.catalog)).collect();
-                spans.push(Span::styled(format!(" {}", fit(&p.join(" "), prov_w)), t.muted));
+                spans.push(Span::styled(
+                    format!(" {}", fit(&p.join(" "), prov_w)),
+                    t.muted,
+                ));
             }
-            out.push(row_line(spans, i == app.rules.sel && app.focus == Pane::Rules, t.selected, parts.table.width));
+            out.push(row_line(
+                spans,
+                i == app.rules.sel && app.focus == Pane::Rules,
+                t.selected,
+                parts.table.width,
+            ));
         }
         lines(f, parts.table, out);
         if let Some(r) = rules.get(app.rules.sel) {
-            let word = if r.direction == Direction::Inbound { "from" } else { "to" };
+            let word = if r.direction == Direction::Inbound {
+                "from"
+            } else {
+                "to"
+            };
             let tags: Vec<&str> = r.tags.iter().map(|x| x.as_str()).collect();
             let prov: Vec<String> = r.provenance.iter().map(|x| x.label(&app.catalog)).collect();
+            let services = r.services(&app.catalog).join(", ");
             let detail = vec![
-                Line::styled(cut(&format!("{} {} {} {word} {}", r.direction.as_str(), r.protocol, r.ports, r.peers), w), t.text),
                 Line::styled(
-                    cut(&format!("{}{}", prov.join(" "), if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) }), w),
+                    format!(
+                        "{} {} {} {word} {}",
+                        r.direction.as_str(),
+                        r.protocol,
+                        r.ports,
+                        r.peers
+                    ),
+                    t.text,
+                ),
+                Line::styled(format!("services: {services}"), t.muted),
+                Line::styled(
+                    format!(
+                        "from flows: {}{}",
+                        prov.join(" "),
+                        if tags.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  [{}]", tags.join(", "))
+                        }
+                    ),
                     t.muted,
                 ),
             ];
-            lines(f, parts.detail, detail);
+            f.render_widget(
+                Paragraph::new(detail).wrap(Wrap { trim: true }),
+                parts.detail,
+            );
         }
     }
     let mut flines: Vec<Line> = problems
         .iter()
-        .map(|p| Line::styled(cut(&format!("{} {}", severity_symbol(p.severity), p.message), w), t.error))
+        .map(|p| {
+            Line::styled(
+                cut(
+                    &format!("{} {}", severity_symbol(p.severity), app.finding_message(p)),
+                    w,
+                ),
+                t.error,
+            )
+        })
         .collect();
     flines.extend(node_findings.iter().map(|x| {
         Line::from(vec![
-            Span::styled(format!("{} {} ", severity_symbol(x.severity), x.code.id()), t.severity(x.severity)),
-            Span::styled(cut(&format!("{}: {}", x.code.slug(), x.message), w.saturating_sub(8)), t.muted),
+            Span::styled(
+                format!("{} {} ", severity_symbol(x.severity), x.code.id()),
+                t.severity(x.severity),
+            ),
+            Span::styled(
+                cut(
+                    &format!("{}: {}", x.code.slug(), x.message),
+                    w.saturating_sub(8),
+                ),
+                t.muted,
+            ),
         ])
     }));
     lines(f, parts.findings, flines);

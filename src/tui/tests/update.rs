@@ -1,0 +1,604 @@
+//! Action sequences through `update`: the state and effects they leave, with no terminal.
+
+use super::{example_app, run, typed};
+use crate::tui::action::Action as A;
+use crate::tui::app::{ConfirmKind, Modal, Pane, Purpose, RoleRow, Screen, StatusKind};
+use crate::tui::clipboard::CopyOutcome;
+use crate::tui::effect::Effect;
+use fwtopo::ports::Protocol;
+use fwtopo::target::Target;
+use fwtopo::topology::{Os, to_ron};
+use std::path::PathBuf;
+
+fn input_error(app: &crate::tui::app::App) -> Option<String> {
+    match &app.modal {
+        Some(Modal::Input(s)) => s.error.clone(),
+        _ => None,
+    }
+}
+
+fn purpose(app: &crate::tui::app::App) -> Option<Purpose> {
+    match &app.modal {
+        Some(Modal::Input(s)) => Some(s.purpose.clone()),
+        _ => None,
+    }
+}
+
+/// The udp 53,443-from-any rule cPanel's DNS and HTTP/3 give a server.
+fn has_cpanel_udp_rule(app: &crate::tui::app::App, node: usize) -> bool {
+    app.plan.nodes[node]
+        .inbound
+        .iter()
+        .any(|r| r.protocol == Protocol::Udp && r.ports.to_string() == "53,443" && r.peers.is_any())
+}
+
+#[test]
+fn add_node_set_address_assign_role_undo_redo_save() {
+    let mut app = example_app();
+    assert!(!app.dirty());
+    let nodes_before = app.topology.nodes.len();
+
+    // Add a node: its name, then straight on to its addresses.
+    assert!(run(&mut app, [A::Add]).is_empty());
+    assert_eq!(purpose(&app), Some(Purpose::AddNode));
+    run(&mut app, typed("web2"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(app.topology.nodes.len(), nodes_before + 1);
+    assert_eq!(
+        app.topology.nodes[1].name, "web2",
+        "inserted after the selected node"
+    );
+    assert_eq!(app.nodes.sel, 1);
+    assert_eq!(purpose(&app), Some(Purpose::Addresses(1)));
+    assert!(app.dirty());
+    run(&mut app, typed("203.0.113.150"));
+    run(&mut app, [A::Activate]);
+    assert!(app.modal.is_none());
+    assert_eq!(
+        app.topology.nodes[1].addresses,
+        vec!["203.0.113.150".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert!(!has_cpanel_udp_rule(&app, 1));
+
+    // Assign a role through the searchable picker: rules appear at once.
+    run(&mut app, [A::FocusNext, A::Add]);
+    assert!(matches!(app.modal, Some(Modal::Picker(_))));
+    run(&mut app, typed("cpanel"));
+    let Some(Modal::Picker(p)) = &app.modal else {
+        panic!("picker closed")
+    };
+    assert_eq!(p.matches.len(), 1);
+    run(&mut app, [A::Activate]);
+    assert!(app.modal.is_none());
+    assert_eq!(app.topology.nodes[1].roles.len(), 1);
+    assert_eq!(app.topology.nodes[1].roles[0].product, "cpanel-whm");
+    assert!(
+        has_cpanel_udp_rule(&app, 1),
+        "the role's rules are derived immediately"
+    );
+    assert_eq!(app.focus, Pane::Roles);
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text.starts_with("assigned cpanel-whm/server to web2"))
+    );
+
+    // Undo the role, then redo it.
+    run(&mut app, [A::Undo]);
+    assert!(app.topology.nodes[1].roles.is_empty());
+    assert!(!has_cpanel_udp_rule(&app, 1));
+    run(&mut app, [A::Redo]);
+    assert!(has_cpanel_udp_rule(&app, 1));
+
+    // Save writes the topology text to the file it came from; the result clears the marker.
+    let fx = run(&mut app, [A::Save]);
+    assert_eq!(
+        fx,
+        vec![Effect::Save {
+            path: PathBuf::from("site.ron"),
+            text: to_ron(&app.topology),
+            overwrite: true
+        }]
+    );
+    run(
+        &mut app,
+        [A::Saved {
+            path: PathBuf::from("site.ron"),
+            result: Ok(()),
+        }],
+    );
+    assert!(!app.dirty());
+    // The saved text loads back to the same topology.
+    let Effect::Save { text, .. } = &fx[0] else {
+        unreachable!()
+    };
+    assert_eq!(fwtopo::topology::from_ron(text).unwrap(), app.topology);
+}
+
+#[test]
+fn bad_input_is_shown_where_typed_and_never_accepted() {
+    let mut app = example_app();
+    let before = app.topology.clone();
+    run(&mut app, [A::Add]);
+    run(&mut app, typed("web 2"));
+    run(&mut app, [A::Activate]);
+    assert!(
+        input_error(&app).is_some_and(|e| e.contains("'web 2' may only use letters")),
+        "{:?}",
+        input_error(&app)
+    );
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("vz1"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(
+        input_error(&app).as_deref(),
+        Some("there is already a node named 'vz1'")
+    );
+    assert_eq!(app.topology, before, "nothing changed");
+
+    // Addresses: one that does not parse, one listed twice, one another node has.
+    run(&mut app, [A::Close, A::Edit]);
+    assert_eq!(purpose(&app), Some(Purpose::Addresses(0)));
+    for (text, want) in [
+        (
+            "203.0.113.300",
+            "'203.0.113.300' is not an IPv4 or IPv6 address",
+        ),
+        ("203.0.113.9 203.0.113.9", "'203.0.113.9' is listed twice"),
+        (
+            "192.0.2.201",
+            "192.0.2.201 is already an address of node 'vz1'",
+        ),
+        ("0.0.0.0", "'0.0.0.0' cannot be a node's address"),
+    ] {
+        run(&mut app, [A::ClearLine]);
+        run(&mut app, typed(text));
+        run(&mut app, [A::Activate]);
+        assert_eq!(input_error(&app).as_deref(), Some(want));
+        // Typing clears the message; the text stays for fixing.
+        run(&mut app, [A::Char(' '), A::Backspace]);
+        assert_eq!(input_error(&app), None);
+    }
+    assert_eq!(app.topology, before);
+    assert!(!app.dirty());
+
+    // A zone network with host bits set.
+    run(&mut app, [A::Close, A::Show(Screen::Zones), A::Edit]);
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("10.0.0.1/8"));
+    run(&mut app, [A::Activate]);
+    assert!(input_error(&app).is_some_and(|e| e.contains("host bits set")));
+    assert_eq!(app.topology, before);
+}
+
+#[test]
+fn parameters_are_checked_against_their_kind() {
+    let mut app = example_app();
+    // web1 runs cpanel-whm/server; its first parameter row is `ftp` (a switch, set to off).
+    run(&mut app, [A::FocusNext, A::Down]);
+    assert_eq!(
+        app.role_rows()[app.roles.sel],
+        RoleRow::Param(0, "ftp".into())
+    );
+    run(&mut app, [A::Edit]);
+    assert!(matches!(purpose(&app), Some(Purpose::Param { .. })));
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("maybe"));
+    run(&mut app, [A::Activate]);
+    assert!(input_error(&app).is_some_and(|e| e.contains("not on or off")));
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("on"));
+    run(&mut app, [A::Activate]);
+    assert!(app.modal.is_none());
+    assert_eq!(
+        app.topology.nodes[0].roles[0]
+            .params
+            .get("ftp")
+            .map(String::as_str),
+        Some("on")
+    );
+    // Empty goes back to the catalog default.
+    run(&mut app, [A::Edit, A::ClearLine, A::Activate]);
+    assert_eq!(app.topology.nodes[0].roles[0].params.get("ftp"), None);
+    // Undoing both edits returns to the saved state: no unsaved marker.
+    run(&mut app, [A::Undo, A::Undo]);
+    assert!(!app.dirty());
+}
+
+#[test]
+fn quitting_with_unsaved_work_asks_first() {
+    let mut app = example_app();
+    assert_eq!(
+        run(&mut app, [A::Quit]),
+        vec![Effect::Quit],
+        "nothing to lose"
+    );
+    run(&mut app, [A::ToggleManagement]);
+    assert!(app.dirty());
+    assert!(run(&mut app, [A::Quit]).is_empty());
+    assert_eq!(app.modal, Some(Modal::Confirm(ConfirmKind::Quit)));
+    assert!(run(&mut app, [A::No]).is_empty());
+    assert!(app.modal.is_none());
+    // Save and quit: the save first, the quit once it succeeded.
+    run(&mut app, [A::Quit]);
+    let fx = run(&mut app, [A::SaveFirst]);
+    assert!(matches!(fx.as_slice(), [Effect::Save { .. }]));
+    let fx = run(
+        &mut app,
+        [A::Saved {
+            path: PathBuf::from("site.ron"),
+            result: Ok(()),
+        }],
+    );
+    assert_eq!(fx, vec![Effect::Quit]);
+}
+
+#[test]
+fn a_failed_save_says_why_and_does_not_quit() {
+    let mut app = example_app();
+    run(&mut app, [A::ToggleManagement, A::Quit, A::SaveFirst]);
+    let fx = run(
+        &mut app,
+        [A::Saved {
+            path: PathBuf::from("site.ron"),
+            result: Err("permission denied".into()),
+        }],
+    );
+    assert!(fx.is_empty());
+    assert!(app.dirty());
+    let s = app.status.clone().unwrap();
+    assert_eq!(
+        (s.kind, s.text.as_str()),
+        (StatusKind::Error, "not saved: permission denied")
+    );
+}
+
+#[test]
+fn save_as_refuses_to_replace_another_file_without_asking() {
+    let mut app = example_app();
+    app.path = None;
+    run(&mut app, [A::Save]);
+    assert_eq!(purpose(&app), Some(Purpose::SaveAs));
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("other.ron"));
+    let fx = run(&mut app, [A::Activate]);
+    let text = to_ron(&app.topology);
+    assert_eq!(
+        fx,
+        vec![Effect::Save {
+            path: PathBuf::from("other.ron"),
+            text: text.clone(),
+            overwrite: false
+        }]
+    );
+    run(&mut app, [A::WouldOverwrite(PathBuf::from("other.ron"))]);
+    assert_eq!(
+        app.modal,
+        Some(Modal::Confirm(ConfirmKind::Overwrite(PathBuf::from(
+            "other.ron"
+        ))))
+    );
+    let fx = run(&mut app, [A::Yes]);
+    assert_eq!(
+        fx,
+        vec![Effect::Save {
+            path: PathBuf::from("other.ron"),
+            text,
+            overwrite: true
+        }]
+    );
+    run(
+        &mut app,
+        [A::Saved {
+            path: PathBuf::from("other.ron"),
+            result: Ok(()),
+        }],
+    );
+    assert_eq!(app.path, Some(PathBuf::from("other.ron")));
+}
+
+#[test]
+fn opening_a_bad_file_keeps_the_prompt_with_the_error() {
+    let mut app = example_app();
+    run(&mut app, [A::Open, A::ClearLine]);
+    run(&mut app, typed("x.ron"));
+    let fx = run(&mut app, [A::Activate]);
+    assert_eq!(
+        fx,
+        vec![Effect::Load {
+            path: PathBuf::from("x.ron")
+        }]
+    );
+    run(
+        &mut app,
+        [A::Loaded {
+            path: PathBuf::from("x.ron"),
+            result: Err("x.ron:3:4: expected ','".into()),
+        }],
+    );
+    assert_eq!(purpose(&app), Some(Purpose::Open));
+    assert_eq!(
+        input_error(&app).as_deref(),
+        Some("x.ron:3:4: expected ','")
+    );
+    // A good file replaces the document and its history.
+    let mut t = app.topology.clone();
+    t.nodes.truncate(1);
+    run(
+        &mut app,
+        [A::Loaded {
+            path: PathBuf::from("y.ron"),
+            result: Ok(t),
+        }],
+    );
+    assert_eq!(app.topology.nodes.len(), 1);
+    assert!(app.undo.is_empty() && !app.dirty());
+    // With unsaved work, opening asks first.
+    run(&mut app, [A::Close, A::ToggleManagement, A::Open]);
+    assert_eq!(app.modal, Some(Modal::Confirm(ConfirmKind::OpenDiscard)));
+}
+
+#[test]
+fn a_finding_jumps_to_its_node() {
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Findings)]);
+    assert_eq!(app.focus, Pane::Findings);
+    let target = app
+        .findings
+        .iter()
+        .position(|f| f.node == Some(5))
+        .expect("the example has a finding on mail");
+    for _ in 0..target {
+        run(&mut app, [A::Down]);
+    }
+    run(&mut app, [A::Activate]);
+    assert_eq!(
+        (app.screen, app.focus, app.nodes.sel),
+        (Screen::Design, Pane::Rules, 5)
+    );
+}
+
+#[test]
+fn copying_a_windows_node_and_the_fallback_to_a_file() {
+    let mut app = example_app();
+    // archive-mgmt, a Windows node.
+    run(&mut app, [A::Down, A::Down, A::Down]);
+    assert!(app.topology.nodes[3].os.is_windows());
+    let netsh = app.export_text(3, Target::Netsh);
+    let fx = run(&mut app, [A::Copy]);
+    if netsh.trim().is_empty() {
+        assert!(fx.is_empty());
+        assert!(
+            app.status
+                .as_ref()
+                .is_some_and(|s| s.text.contains("nothing to copy"))
+        );
+        return;
+    }
+    assert_eq!(
+        fx,
+        vec![Effect::Copy {
+            text: netsh.clone(),
+            what: "the netsh commands of archive-mgmt".into()
+        }]
+    );
+    let fx = run(&mut app, [A::CopyPowershell]);
+    assert!(
+        matches!(&fx[..], [Effect::Copy { what, .. }] if what == "the powershell commands of archive-mgmt")
+    );
+
+    // Over SSH the terminal got it: the status says "sent", not "copied".
+    run(
+        &mut app,
+        [A::Copied {
+            what: "the netsh commands of archive-mgmt".into(),
+            outcome: CopyOutcome::SentOsc52 {
+                reason: "over SSH".into(),
+            },
+        }],
+    );
+    let s = app.status.clone().unwrap().text;
+    assert!(
+        s.starts_with("sent the netsh commands of archive-mgmt to the terminal (OSC 52"),
+        "{s}"
+    );
+
+    // A failure offers to write the text to a file.
+    run(&mut app, [A::Copy]);
+    run(
+        &mut app,
+        [A::Copied {
+            what: "x".into(),
+            outcome: CopyOutcome::Failed("no display; OSC 52: broken pipe".into()),
+        }],
+    );
+    assert!(
+        matches!(&app.modal, Some(Modal::Confirm(ConfirmKind::WriteInstead { suggested, .. })) if suggested == "archive-mgmt.netsh.cmd")
+    );
+    run(&mut app, [A::Yes]);
+    assert_eq!(purpose(&app), Some(Purpose::WriteFile(netsh.clone())));
+    let fx = run(&mut app, [A::Activate]);
+    assert_eq!(
+        fx,
+        vec![Effect::WriteFile {
+            path: PathBuf::from("archive-mgmt.netsh.cmd"),
+            text: netsh
+        }]
+    );
+}
+
+#[test]
+fn powershell_is_refused_for_a_linux_node() {
+    let mut app = example_app();
+    assert!(run(&mut app, [A::CopyPowershell]).is_empty());
+    let s = app.status.clone().unwrap();
+    assert_eq!(s.kind, StatusKind::Warning);
+    assert!(
+        s.text.contains("PowerShell commands are for Windows nodes"),
+        "{}",
+        s.text
+    );
+}
+
+#[test]
+fn export_preview_follows_node_and_target() {
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Export)]);
+    assert_eq!(
+        app.preview.target,
+        Some(Target::Nftables),
+        "web1 (CloudLinux) defaults to nftables"
+    );
+    assert_eq!(app.preview.text, app.export_text(0, Target::Nftables));
+    run(&mut app, [A::NextTarget]);
+    assert_eq!(
+        app.preview.target,
+        Some(Target::Nftables),
+        "first explicit target"
+    );
+    run(&mut app, [A::NextTarget]);
+    assert_eq!(app.preview.target, Some(Target::Iptables));
+    run(&mut app, [A::Down]);
+    assert_eq!(app.preview.node, 1);
+    assert_eq!(app.preview.text, app.export_text(1, Target::Iptables));
+    run(&mut app, [A::PrevTarget, A::PrevTarget]);
+    assert_eq!(app.target, None);
+}
+
+#[test]
+fn os_choice_duplicate_and_delete() {
+    let mut app = example_app();
+    run(&mut app, [A::ChooseOs, A::Bottom, A::Activate]);
+    assert_eq!(app.topology.nodes[0].os, Os::WindowsServer2025);
+    run(&mut app, [A::Duplicate]);
+    assert_eq!(app.topology.nodes[1].name, "web1-2");
+    assert!(
+        app.topology.nodes[1].addresses.is_empty(),
+        "a copy never shares addresses"
+    );
+    assert_eq!(app.nodes.sel, 1);
+    run(&mut app, [A::Delete]);
+    assert_eq!(app.modal, Some(Modal::Confirm(ConfirmKind::DeleteNode(1))));
+    run(&mut app, [A::Yes]);
+    assert_eq!(app.topology.nodes.len(), 6);
+    run(&mut app, [A::Undo, A::Undo, A::Undo]);
+    assert_eq!(app.topology, example_app().topology);
+    assert!(!app.dirty());
+}
+
+#[test]
+fn zones_and_external_hosts() {
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Zones), A::Add]);
+    run(&mut app, typed("backup"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(purpose(&app), Some(Purpose::ZoneCidrs(2)));
+    run(&mut app, typed("192.0.2.128/25, 2001:db8:b::/48"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(app.topology.zones[2].cidrs.len(), 2);
+    run(&mut app, [A::Right, A::Add]);
+    run(&mut app, typed("not a name"));
+    run(&mut app, [A::Activate]);
+    assert!(input_error(&app).is_some_and(|e| e.contains("is not a DNS name")));
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("STORE.cpanel.net"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(
+        input_error(&app).as_deref(),
+        Some("'STORE.cpanel.net' is already listed")
+    );
+}
+
+#[test]
+fn mouse_selects_rows_and_tabs() {
+    let mut app = example_app();
+    // Row 1 is the node list's top border; nodes start at row 2.
+    run(&mut app, [A::Click { col: 5, row: 4 }]);
+    assert_eq!((app.focus, app.nodes.sel), (Pane::Nodes, 2));
+    // The tab bar: " 1 Design " is 10 wide, so column 12 is " 2 Findings ".
+    run(&mut app, [A::Click { col: 12, row: 0 }]);
+    assert_eq!(app.screen, Screen::Findings);
+    run(&mut app, [A::ScrollDown { col: 10, row: 10 }]);
+    assert_eq!(app.finding_cursor.sel, 3);
+}
+
+#[test]
+fn scrolling_keeps_the_selection_visible_at_1000_nodes() {
+    let mut app = example_app();
+    let base = app.topology.nodes[1].clone();
+    let mut t = app.topology.clone();
+    for i in 0..1000 {
+        let mut n = base.clone();
+        n.name = format!("n{i}");
+        n.addresses.clear();
+        t.nodes.push(n);
+    }
+    run(
+        &mut app,
+        [A::Loaded {
+            path: PathBuf::from("big.ron"),
+            result: Ok(t),
+        }],
+    );
+    run(&mut app, [A::Bottom]);
+    assert_eq!(app.nodes.sel, 1005);
+    let h = crate::tui::layout::page(&app, Pane::Nodes);
+    assert_eq!(app.nodes.offset, 1006 - h);
+    run(&mut app, [A::PageUp]);
+    assert_eq!(app.nodes.sel, 1005 - h);
+}
+
+#[test]
+fn recovery_is_offered_loaded_or_discarded() {
+    let mut app = example_app();
+    app.modal = Some(Modal::Confirm(ConfirmKind::Recovery {
+        original: Some(PathBuf::from("site.ron")),
+    }));
+    assert_eq!(run(&mut app, [A::Yes]), vec![Effect::LoadRecovery]);
+    let mut t = app.topology.clone();
+    t.nodes.truncate(2);
+    run(
+        &mut app,
+        [A::Recovered {
+            original: Some(PathBuf::from("site.ron")),
+            result: Ok(t),
+        }],
+    );
+    assert_eq!(app.topology.nodes.len(), 2);
+    assert!(app.dirty(), "recovered work is not saved yet");
+    assert_eq!(app.path, Some(PathBuf::from("site.ron")));
+    app.modal = Some(Modal::Confirm(ConfirmKind::Recovery { original: None }));
+    assert_eq!(run(&mut app, [A::No]), vec![Effect::DiscardRecovery]);
+    app.modal = Some(Modal::Confirm(ConfirmKind::Recovery { original: None }));
+    assert!(
+        run(&mut app, [A::Close]).is_empty(),
+        "decide later keeps the file"
+    );
+}
+
+#[test]
+fn recovery_file_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = example_app();
+    let path = crate::tui::write_recovery(
+        dir.path(),
+        Some(std::path::Path::new("/srv/site.ron")),
+        &app.topology,
+    )
+    .unwrap();
+    assert!(path.ends_with("recovery.ron"));
+    let (original, t) = crate::tui::read_recovery(dir.path()).unwrap();
+    assert_eq!(original, Some(PathBuf::from("/srv/site.ron")));
+    assert_eq!(t.unwrap(), app.topology);
+    crate::tui::write_recovery(dir.path(), None, &app.topology).unwrap();
+    assert_eq!(crate::tui::read_recovery(dir.path()).unwrap().0, None);
+}
+
+#[test]
+fn theme_switch_cycles() {
+    let mut app = example_app();
+    run(&mut app, [A::CycleTheme]);
+    assert_eq!(app.theme().name, "light");
+    run(&mut app, [A::CycleTheme, A::CycleTheme]);
+    assert_eq!(app.theme().name, "dark");
+}
