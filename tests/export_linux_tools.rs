@@ -1046,7 +1046,7 @@ fn ufw_safe_apply_rolls_back_unless_confirmed() {
              echo \"@@rc=$?\"\n\
              if [ \"$(cat /etc/ufw/user.rules)\" = \"$before\" ]; then echo @@restored; fi\n\
              grep -q '^ENABLED=yes' /etc/ufw/ufw.conf && echo @@enabled\n\
-             sleep 1; pgrep -f 'ufw-rollback.sh --after' >/dev/null && echo @@timer-left\n\
+             sleep 1; pgrep -f '{st}/ufw-rollback.sh --after' >/dev/null && echo @@timer-left\n\
              echo @@end\n",
             answer = if answer.is_empty() { "" } else { answer },
             st = state.display(),
@@ -1079,6 +1079,70 @@ fn ufw_safe_apply_rolls_back_unless_confirmed() {
         }
         assert!(state.join("ufw-rollback.sh").exists() && state.join("ufw-backup.tar").exists());
     }
+}
+
+/// The session dies (SIGKILL, no EXIT trap) while the script waits for `yes`: only the detached
+/// timer is left, and it must restore the old rules on its own.
+#[test]
+fn ufw_detached_timer_rolls_back_after_a_dropped_session() {
+    if !support::require_root()
+        || !support::require("unshare")
+        || !support::require("ufw")
+        || !support::require("script")
+    {
+        return;
+    }
+    let cat = catalog();
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "plesk-automation")
+        .expect("PA")
+        .1;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (etc, default) = ufw_root(dir.path());
+    let s = dir.path().join("dropped.sh");
+    let state = dir.path().join("state");
+    std::fs::write(
+        &s,
+        support::render(&cat, &t, "pa-mn", Target::Ufw, Egress::Open),
+    )
+    .expect("write");
+    let driver = format!(
+        r#"before=$(cat /etc/ufw/user.rules)
+# A terminal whose input stays open with nothing typed: script reads from a FIFO we hold open.
+mkfifo '{st}.in'
+sleep 120 > '{st}.in' &
+FEED=$!
+FWTOPO_CONFIRM_SECONDS=3 FWTOPO_STATE_DIR='{st}' script -qec "bash '{s}'" /dev/null < '{st}.in' >/dev/null 2>&1 &
+# At the prompt: the short timer (3 s) has replaced the one armed for the apply itself.
+for i in $(seq 1 600); do pgrep -f '{st}/ufw-rollback.sh --after 3 ' >/dev/null && break; sleep 0.1; done
+grep -q '^ENABLED=yes' /etc/ufw/ufw.conf && echo @@applied
+pkill -9 -f "bash {s}"
+sleep 6
+[ "$(cat /etc/ufw/user.rules)" = "$before" ] && echo @@restored
+grep -q '^ENABLED=yes' /etc/ufw/ufw.conf || echo @@disabled
+kill $FEED 2>/dev/null || true
+echo @@end
+"#,
+        st = state.display(),
+        s = s.display()
+    );
+    let out = ufw_sandbox(dir.path(), &etc, &default, &driver);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("@@end"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("@@applied"),
+        "the script never reached its prompt: {text}"
+    );
+    assert!(
+        text.contains("@@restored") && text.contains("@@disabled"),
+        "the detached timer did not roll back: {text}\n{}",
+        std::fs::read_to_string(state.join("rollback.log")).unwrap_or_default()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1468,11 +1532,16 @@ fn firewalld_daemon_applies_rolls_back_unless_confirmed_and_reruns_identically()
 ip link add fwt2 type veth peer name fwt3
 ip addr add 203.0.113.2/24 dev fwt2 && ip addr add 2001:db8:10::2/64 dev fwt2 nodad
 ip link set fwt3 up && ip link set fwt2 up
-mkdir -p /run/dbus && dbus-daemon --system --fork --nopidfile
+mkdir -p /run/dbus
+dbus-daemon --system --nofork --nopidfile &
+BUS=$!
+for i in $(seq 1 100); do [ -S /run/dbus/system_bus_socket ] && break; sleep 0.1; done
 firewalld --nofork --nopid --log-target=console >'{d}/firewalld.log' 2>&1 &
 FWD=$!
+# Both daemons are ours and die with this driver, whatever happens.
+trap 'kill $FWD $BUS 2>/dev/null; wait 2>/dev/null' EXIT
 for i in $(seq 1 120); do firewall-cmd --state >/dev/null 2>&1 && break; sleep 0.5; done
-firewall-cmd --state >/dev/null 2>&1 || {{ echo @@no-daemon; kill $FWD; exit 1; }}
+firewall-cmd --state >/dev/null 2>&1 || {{ echo @@no-daemon; exit 1; }}
 zone() {{ firewall-cmd --get-zone-of-interface=fwt2 2>/dev/null || echo none; }}
 echo "@@before $(zone)"
 printf '\n' | FWTOPO_CONFIRM_SECONDS=3 FWTOPO_STATE_DIR='{st}' script -qec "bash '{s}'" /dev/null >'{d}/no.log' 2>&1
@@ -1485,8 +1554,7 @@ bash '{s}' --no-confirm >'{d}/again.log' 2>&1
 echo "@@again rc=$? zone=$(zone)"
 firewall-cmd --zone=fwtopo --list-all | sort > '{d}/runtime2'
 cp /etc/firewalld/zones/fwtopo.xml '{d}/zone2'
-sleep 1; pgrep -f 'firewalld-rollback.sh --after' >/dev/null && echo @@timer-left
-kill $FWD; wait $FWD 2>/dev/null
+sleep 1; pgrep -f '{st}/firewalld-rollback.sh --after' >/dev/null && echo @@timer-left
 echo @@end
 "#,
         d = d.display(),

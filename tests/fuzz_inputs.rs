@@ -1193,7 +1193,10 @@ fn windows_remote_addresses_are_ones_windows_accepts() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fuzz-corpus/windows-refused-remote-addresses.ron");
     let text = std::fs::read_to_string(&corpus).expect("the reproducer is in the corpus");
-    assert!(from_ron(&text).is_err(), "the loader must refuse the reproducer's addresses");
+    assert!(
+        from_ron(&text).is_err(),
+        "the loader must refuse the reproducer's addresses"
+    );
     check_text(&text).unwrap_or_else(|e| panic!("{}: {e}", corpus.display()));
     run(
         256,

@@ -166,6 +166,22 @@ impl Collector {
         self.zones.entry(zone.to_string()).or_default().insert(r);
     }
 
+    /// How many node findings are collected so far (to remember a node's range).
+    pub(super) fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Repeats another node's findings for a node of the same shape.
+    pub(super) fn copy_node(&mut self, range: std::ops::Range<usize>, name: &str) {
+        for i in range {
+            let f = Finding {
+                node: Some(name.to_string()),
+                ..self.out[i].clone()
+            };
+            self.out.push(f);
+        }
+    }
+
     fn add(&mut self, code: Code, severity: Severity, node: Option<&str>, message: String) {
         self.out.push(Finding {
             severity,

@@ -238,7 +238,9 @@ struct Deriver<'c, 't> {
     /// (product, role) to members.
     members: HashMap<(usize, usize), Vec<Member<'t>>>,
     entries: Vec<Vec<Entry>>,
-    shared_cache: HashMap<Vec<usize>, Rc<Shared>>,
+    shared_cache: FastMap<Vec<usize>, Rc<Shared>>,
+    /// (shared set, node) to the set without the node's own addresses.
+    excluded_cache: FastMap<(usize, usize), Option<Rc<Shared>>>,
     local_only: Vec<Vec<LocalPort>>,
     findings: findings::Collector,
 }
@@ -311,7 +313,8 @@ impl<'c, 't> Deriver<'c, 't> {
             members,
             entries: (0..n).map(|_| Vec::with_capacity(32)).collect(),
             local_only: vec![Vec::new(); n],
-            shared_cache: HashMap::new(),
+            shared_cache: FastMap::default(),
+            excluded_cache: FastMap::default(),
             findings: findings::Collector::default(),
         }
     }
@@ -572,17 +575,32 @@ impl<'c, 't> Deriver<'c, 't> {
             }
         }
         let (v4, v6) = b.finish();
-        let shared = Rc::new(Shared { nodes: nodes.clone(), v4, v6 });
+        let shared = Rc::new(Shared {
+            nodes: nodes.clone(),
+            v4,
+            v6,
+        });
         self.shared_cache.insert(nodes, Rc::clone(&shared));
         shared
     }
 
     /// The peers a node sees in a group: the group's shared set, or, when the node is itself in the
     /// group, every other node's addresses (a flow never makes a rule to the node itself).
-    fn peers_excluding(&self, shared: &Rc<Shared>, node: usize) -> Option<PeerSrc> {
+    fn peers_excluding(&mut self, shared: &Rc<Shared>, node: usize) -> Option<PeerSrc> {
         if shared.nodes.binary_search(&node).is_err() {
             return Some(PeerSrc::Shared(Rc::clone(shared)));
         }
+        // Several flows (FTP control and passive data, say) reach the same group: subtract once.
+        let key = (Rc::as_ptr(shared) as usize, node);
+        if let Some(rest) = self.excluded_cache.get(&key) {
+            return rest.as_ref().map(|r| PeerSrc::Shared(Rc::clone(r)));
+        }
+        let rest = self.subtract_own(shared, node);
+        self.excluded_cache.insert(key, rest.clone());
+        rest.map(PeerSrc::Shared)
+    }
+
+    fn subtract_own(&self, shared: &Shared, node: usize) -> Option<Rc<Shared>> {
         // Subtract the node's own addresses from the aggregated set: linear in the set's size, not
         // in the group's, so a large group flowing to itself stays cheap.
         let mut nets: Vec<IpNet> = Vec::new();
@@ -596,7 +614,26 @@ impl<'c, 't> Deriver<'c, 't> {
         for a in &self.topology.nodes[node].addresses {
             nets = crate::net::exclude_addr(&nets, *a);
         }
-        (!nets.is_empty()).then_some(PeerSrc::Nets(nets.into()))
+        if nets.is_empty() {
+            return None;
+        }
+        // What is left of an aggregated set stays aggregated (a split-off half cannot merge with
+        // a neighbour, or the set would not have been aggregated): only sort it.
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for n in nets {
+            match n {
+                IpNet::V4(n) => v4.push(n),
+                IpNet::V6(n) => v6.push(n),
+            }
+        }
+        v4.sort_unstable();
+        v6.sort_unstable();
+        let rest = Shared {
+            nodes: Vec::new(),
+            v4: (!v4.is_empty()).then_some(Peers::V4(v4)),
+            v6: (!v6.is_empty()).then_some(Peers::V6(v6)),
+        };
+        Some(Rc::new(rest))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -744,15 +781,36 @@ impl<'c, 't> Deriver<'c, 't> {
     }
 
     fn finish(mut self) -> Plan {
-        let mut nodes = Vec::with_capacity(self.topology.nodes.len());
+        let mut nodes: Vec<NodePlan> = Vec::with_capacity(self.topology.nodes.len());
+        // Nodes that play the same roles with the same settings towards the same peers get the
+        // same rules and findings: derive those once and copy them (a site of a thousand service
+        // nodes has a handful of distinct shapes). Entries stay alive until the end, so the
+        // pointers in the keys cannot be reused by later allocations.
+        let mut seen: FastMap<NodeKey<'t>, (usize, std::ops::Range<usize>)> = FastMap::default();
+        let mut retired: Vec<Vec<Entry>> = Vec::with_capacity(self.topology.nodes.len());
         for (ni, node) in self.topology.nodes.iter().enumerate() {
             let entries = std::mem::take(&mut self.entries[ni]);
-            let (inbound, outbound) = merge(self.catalog, &entries);
             let mut local_only = std::mem::take(&mut self.local_only[ni]);
             local_only.sort_by(|a, b| {
                 (a.protocol, &a.ports, a.provenance).cmp(&(b.protocol, &b.ports, b.provenance))
             });
             local_only.dedup();
+            let key = NodeKey::new(node, &self.roles_of[ni], &entries, &local_only);
+            if let Some((rep, range)) = seen.get(&key) {
+                let rep = &nodes[*rep];
+                let plan = NodePlan {
+                    node: ni,
+                    name: node.name.clone(),
+                    inbound: rep.inbound.clone(),
+                    outbound: rep.outbound.clone(),
+                    local_only,
+                };
+                self.findings.copy_node(range.clone(), &node.name);
+                nodes.push(plan);
+                retired.push(entries);
+                continue;
+            }
+            let (inbound, outbound) = merge(self.catalog, &entries);
             let plan = NodePlan {
                 node: ni,
                 name: node.name.clone(),
@@ -760,6 +818,7 @@ impl<'c, 't> Deriver<'c, 't> {
                 outbound,
                 local_only,
             };
+            let start = self.findings.len();
             self.findings.node(
                 self.catalog,
                 self.topology,
@@ -767,10 +826,107 @@ impl<'c, 't> Deriver<'c, 't> {
                 &entries,
                 &self.roles_of[ni],
             );
+            seen.insert(key, (nodes.len(), start..self.findings.len()));
             nodes.push(plan);
+            retired.push(entries);
         }
         let findings = self.findings.finish(self.catalog, self.topology);
         Plan { nodes, findings }
+    }
+}
+
+/// A hasher for the engine's internal maps, whose keys are indices and pointers: SipHash's
+/// protection against crafted keys buys nothing here and costs a sixth of a derivation.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // FxHash's step: rotate, mix, multiply.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+
+/// A role a node plays, as (product, role, parameter values).
+type RoleKey<'t> = (usize, usize, Option<&'t BTreeMap<String, String>>);
+
+/// What a node's rules and findings depend on, besides its name: OS, management switch, whether
+/// it has addresses, its roles with their settings, and its entries (shared port and peer sets
+/// compared by identity) and loopback-only ports.
+#[derive(PartialEq, Eq, Hash)]
+struct NodeKey<'t> {
+    os: crate::topology::Os,
+    management: bool,
+    addressless: bool,
+    roles: Vec<RoleKey<'t>>,
+    entries: Vec<(Direction, Protocol, usize, PeerKey, FlowRef, bool)>,
+    local_only: Vec<(Protocol, PortSet, FlowRef)>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+enum PeerKey {
+    Any,
+    Ptr(usize),
+    Dns(String),
+}
+
+impl<'t> NodeKey<'t> {
+    fn new(
+        node: &crate::topology::Node,
+        roles: &[Member<'t>],
+        entries: &[Entry],
+        local_only: &[LocalPort],
+    ) -> Self {
+        NodeKey {
+            os: node.os,
+            management: node.management,
+            addressless: node.addresses.is_empty(),
+            roles: roles
+                .iter()
+                .map(|m| (m.product, m.role, m.params))
+                .collect(),
+            entries: entries
+                .iter()
+                .map(|e| {
+                    let peers = match &e.peers {
+                        PeerSrc::Any => PeerKey::Any,
+                        PeerSrc::Shared(s) => PeerKey::Ptr(Rc::as_ptr(s) as usize),
+                        PeerSrc::Nets(n) => PeerKey::Ptr(Rc::as_ptr(n) as *const IpNet as usize),
+                        PeerSrc::Dns(d) => PeerKey::Dns(d.clone()),
+                    };
+                    (
+                        e.direction,
+                        e.protocol,
+                        Rc::as_ptr(&e.ports) as usize,
+                        peers,
+                        e.flow,
+                        e.fallback,
+                    )
+                })
+                .collect(),
+            local_only: local_only
+                .iter()
+                .map(|l| (l.protocol, l.ports.clone(), l.provenance))
+                .collect(),
+        }
     }
 }
 

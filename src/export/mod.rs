@@ -213,9 +213,18 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
         .findings_for(&node.name)
         .filter(|f| f.severity != crate::engine::Severity::Info)
         .flat_map(|f| {
-            let line = format!("{} {} {}: {}", f.severity.as_str(), f.code.id(), f.code.slug(), f.message);
+            let line = format!(
+                "{} {} {}: {}",
+                f.severity.as_str(),
+                f.code.id(),
+                f.code.slug(),
+                f.message
+            );
             let indent = |i: usize| if i == 0 { "  " } else { "    " };
-            text::wrap(&line, 96).into_iter().enumerate().map(move |(i, l)| format!("{}{l}", indent(i)))
+            text::wrap(&line, 96)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, l)| format!("{}{l}", indent(i)))
         })
         .collect();
     if !findings.is_empty() {

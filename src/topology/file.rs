@@ -300,7 +300,9 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
             match a.trim().parse::<IpAddr>() {
                 Ok(ip) if !is_host_address(ip) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!("'{a}' cannot be a node's address (loopback, unspecified or multicast)"),
+                    format!(
+                        "'{a}' cannot be a node's address (loopback, unspecified or multicast)"
+                    ),
                 ),
                 Ok(ip) if addresses.contains(&ip) => push(
                     format!("{at}: addresses[{j}]"),
@@ -388,7 +390,9 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
             match a.trim().parse::<IpAddr>() {
                 Ok(ip) if !is_host_address(ip) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!("'{a}' cannot be a host's address (loopback, unspecified or multicast)"),
+                    format!(
+                        "'{a}' cannot be a host's address (loopback, unspecified or multicast)"
+                    ),
                 ),
                 Ok(ip) => addresses.push(ip),
                 Err(_) => push(
