@@ -4,6 +4,8 @@
 //! private mount namespace (`unshare -m`) where a test needs its own /etc/hosts. Without root or the
 //! tools they print `SKIPPED (...)`; with `FWTOPO_REQUIRE_SYSTEM_TESTS=1` that is a failure.
 
+#[path = "support/netfilter_grammar.rs"]
+mod netfilter_grammar;
 mod support;
 
 use fwtopo::catalog::Catalog;
@@ -97,82 +99,20 @@ fn snapshots_every_node_of_every_example() {
 
 // ---------------------------------------------------------------------------------------------
 // Structure, without tools
-
-/// Ports a multiport list takes: a range counts as two.
-fn multiport_weight(list: &str) -> usize {
-    list.split(',')
-        .map(|p| if p.contains(':') { 2 } else { 1 })
-        .sum()
-}
+//
+// The checks are in tests/support/netfilter_grammar.rs, shared with the fuzz targets (fuzz/).
 
 #[test]
 fn iptables_lines_respect_multiport_and_family_limits() {
     for (ex, node, e, script) in all_exports(Target::Iptables) {
-        let mut family = "";
-        for line in script.lines() {
-            if line.starts_with("payload_v4") {
-                family = "v4";
-            } else if line.starts_with("payload_v6") {
-                family = "v6";
-            }
-            if !line.starts_with("-A ") {
-                continue;
-            }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            for w in words.windows(2) {
-                if w[0] == "--dports" {
-                    assert!(multiport_weight(w[1]) <= 15, "{ex}/{node}/{e:?}: {line}");
-                }
-                if w[0] == "-s" || w[0] == "-d" {
-                    let v6 = w[1].contains(':');
-                    assert_eq!(
-                        v6,
-                        family == "v6",
-                        "{ex}/{node}/{e:?}: wrong family in {line}"
-                    );
-                }
-            }
-            assert!(line.len() < 4000, "{ex}/{node}: line too long");
-        }
+        netfilter_grammar::check_iptables_lines(&format!("{ex}/{node}/{e:?}"), &script);
     }
 }
 
 #[test]
 fn nftables_sets_match_the_family_of_their_use() {
     for (ex, node, e, file) in all_exports(Target::Nftables) {
-        let mut types = std::collections::HashMap::new();
-        let mut current = None;
-        for line in file.lines().map(str::trim) {
-            if line.starts_with("chain ") {
-                current = None;
-            }
-            if let Some(rest) = line.strip_prefix("set ") {
-                current = rest.split_whitespace().next().map(str::to_string);
-            }
-            if let (Some(name), Some(ty)) = (&current, line.strip_prefix("type ")) {
-                types.insert(name.clone(), ty.to_string());
-            }
-        }
-        for line in file.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
-            for (kw, ty) in [
-                ("ip saddr @", "ipv4_addr"),
-                ("ip daddr @", "ipv4_addr"),
-                ("ip6 saddr @", "ipv6_addr"),
-                ("ip6 daddr @", "ipv6_addr"),
-            ] {
-                if let Some(i) = line.find(kw) {
-                    let name: String = line[i + kw.len()..]
-                        .chars()
-                        .take_while(|c| !c.is_whitespace())
-                        .collect();
-                    assert_eq!(
-                        types.get(&name).map(String::as_str),
-                        Some(ty),
-                        "{ex}/{node}/{e:?}: {line}"
-                    );
-                }
-            }
-        }
+        netfilter_grammar::check_nftables_sets(&format!("{ex}/{node}/{e:?}"), &file);
     }
 }
 
@@ -761,6 +701,65 @@ fn iptables_safe_apply_restores_unless_confirmed() {
     let d = Netns::new("iptsafe");
     d.run(&["bash", open]);
     assert_eq!(saved(&c), saved(&d));
+}
+
+/// The shell running `--safe` dies unconfirmed (SIGKILL: no trap runs): the detached timer alone
+/// must put the saved rules back.
+#[test]
+fn iptables_safe_apply_rolls_back_after_the_shell_is_killed() {
+    if !netns::available(&IPT_TOOLS) || !support::require("setsid") {
+        return;
+    }
+    let cat = catalog();
+    let t = support::examples()
+        .into_iter()
+        .find(|(ex, _)| ex == "plesk-automation")
+        .expect("PA")
+        .1;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open = write(
+        dir.path(),
+        "open.sh",
+        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open),
+    );
+    let strict = write(
+        dir.path(),
+        "strict.sh",
+        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict),
+    );
+    let ns = Netns::new("iptkill");
+    ns.run(&["bash", strict.to_str().expect("utf-8")]);
+    let before = saved(&ns);
+    // stdin stays open with nothing typed, as in a session that hangs.
+    let mut child = ns
+        .command("bash")
+        .args([open.to_str().expect("utf-8"), "--safe", "2"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn safe apply");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while saved(&ns) == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the safe apply never applied"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().expect("kill -9 the script");
+    let _ = child.wait();
+    assert_ne!(saved(&ns), before, "nothing rolled back before the deadline");
+    // The deadline (2 s) plus the timer's grace (5 s), and some slack for a loaded machine.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while saved(&ns) != before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the detached timer did not restore the saved rules:\n{}",
+            saved(&ns)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
 }
 
 #[test]

@@ -217,7 +217,8 @@ fn header_lines(x: &Export) -> Vec<String> {
         format!("bash {file}                 apply: refill {CHAIN_IN}/{CHAIN_OUT}, one jump each from INPUT/OUTPUT"),
         "  (running it again gives the same rules; chains other than ours are never flushed)".to_string(),
         format!("bash {file} --safe [SECONDS] iptables-apply style: save the current rules, apply, and restore the"),
-        format!("  saved rules unless you type yes within SECONDS (default {CONFIRM_SECONDS}); survives a dropped ssh session"),
+        format!("  saved rules unless you type yes within SECONDS (default {CONFIRM_SECONDS}); survives a dropped ssh session,"),
+        "  and a detached timer restores them even if this shell is killed".to_string(),
         format!("bash {file} --payload v4|v6 print the iptables-restore input"),
         "at boot: iptables-save > /etc/iptables/rules.v4; ip6tables-save > /etc/iptables/rules.v6 (netfilter-persistent)".to_string(),
     ];
@@ -353,8 +354,16 @@ safe() {
     fi
     # A dropped ssh session (hang-up, broken pipe) must not stop the rollback.
     trap '' HUP PIPE
+    # And if this shell dies anyway (kill -9, an OOM kill), a timer outside it restores the saved
+    # rules a little after the deadline, unless the answer came: the answer removes DIR.
+    if [ -f "$0" ]; then
+        setsid -f bash "$0" --rollback-after "$((secs + 5))" "$dir" </dev/null >/dev/null 2>&1
+    else
+        echo "fwtopo: not run from a file: no rollback timer if this shell is killed" >&2
+    fi
     if ! apply; then
         rollback "$dir" || :
+        rm -rf "$dir"
         echo "fwtopo: apply failed; the saved rules are back" >&2 || :
         exit 1
     fi
@@ -394,6 +403,15 @@ case "${1:-}" in
         need
         prepare
         safe "$secs"
+        ;;
+    --rollback-after)
+        # The detached timer of --safe: DIR still there after SECONDS means nobody answered.
+        case "${2:-}" in '' | *[!0-9]*) usage; exit 2 ;; esac
+        sleep "$2"
+        if [ -d "${3:-}" ] && [ -s "$3/v4" ]; then
+            rollback "$3" && rm -rf "$3"
+            echo "fwtopo: the session died unconfirmed; the saved rules are back" >&2 || :
+        fi
         ;;
     --payload)
         case "${2:-}" in
