@@ -2,15 +2,21 @@
 //! `update` to the redrawn frame (moving the selection; an edit, which snapshots for undo and
 //! re-derives the whole plan). Target on a 2-core machine: at most 16 ms per key press.
 //!
+//! Also designer start to first frame, in process (see [`first_frame`]). Target: at most 50 ms.
+//!
 //! The designer lives in the binary crate, so its module is compiled in here by path.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use fwtopo::catalog::{Catalog, Platform};
-use fwtopo::topology::{Node, Os, RoleAssignment, Topology, Zone};
+use fixtures::Layout;
+use fwtopo::catalog::Catalog;
+use fwtopo::{files, topology};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+#[allow(dead_code)]
+mod fixtures;
 
 #[allow(dead_code, unused_imports)]
 #[path = "../src/tui/mod.rs"]
@@ -21,63 +27,10 @@ use tui::app::{App, Screen};
 use tui::theme::Theme;
 use tui::update::update;
 
-/// A Plesk Automation site: one management node and `n - 1` service nodes of every type, each type
-/// in its own IPv6 block (as operators number sites), the first 25 of each type also with an IPv4
-/// address in a block of its own.
-fn pa_site(catalog: &Catalog, n: usize) -> Topology {
-    let product = catalog
-        .product("plesk-automation")
-        .expect("the embedded catalog has PA");
-    let sn: Vec<_> = product.roles.iter().filter(|r| r.id != "mn").collect();
-    let mut t = Topology {
-        name: format!("pa-{n}"),
-        zones: vec![Zone {
-            name: "admin".into(),
-            cidrs: vec!["192.0.2.0/28".parse().expect("valid")],
-            note: String::new(),
-        }],
-        ..Topology::default()
-    };
-    let mut mn = Node::new("mn", Os::Almalinux);
-    mn.addresses.push(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 2)));
-    mn.roles.push(RoleAssignment::new("plesk-automation", "mn"));
-    t.nodes.push(mn);
-    for i in 0..n - 1 {
-        let (r, k) = (i % sn.len(), i / sn.len());
-        let os = if sn[r].platform == Platform::Windows {
-            Os::WindowsServer2022
-        } else {
-            Os::Almalinux
-        };
-        let mut node = Node::new(format!("sn-{i}"), os);
-        if k < 25 {
-            node.addresses.push(IpAddr::V4(Ipv4Addr::new(
-                198,
-                51,
-                100,
-                (r * 25 + k) as u8 + 1,
-            )));
-        }
-        node.addresses.push(IpAddr::V6(Ipv6Addr::new(
-            0x2001,
-            0xdb8,
-            0,
-            r as u16 + 1,
-            0,
-            0,
-            0,
-            k as u16 + 1,
-        )));
-        node.roles
-            .push(RoleAssignment::new("plesk-automation", &sn[r].id));
-        t.nodes.push(node);
-    }
-    t
-}
-
+/// The designer on a PA site of `n` nodes (one management node and `n - 1` service nodes).
 fn app(n: usize) -> App {
     let catalog = Catalog::embedded().expect("the embedded catalog loads");
-    let t = pa_site(&catalog, n);
+    let t = fixtures::pa_site(&catalog, n - 1, Layout::Blocks);
     let mut app = App::new(
         catalog,
         t,
@@ -155,5 +108,44 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// What `fwtopo design FILE` does before its first frame, in process: the catalog (embedded plus
+/// the user's directory), themes, loading and checking the file, `App::new` (which derives the
+/// plan and findings), the terminal size, and drawing the frame into a TestBackend. Not included:
+/// process start, the recovery-copy look-up, raw mode and the alternate screen, and writing the
+/// frame to a real terminal.
+fn first_frame(path: &Path) -> (App, Terminal<TestBackend>) {
+    let catalog = files::load_catalog().expect("the catalog loads");
+    let themes_dir = files::config_dir().map(|d| d.join("themes"));
+    let (themes, _) = Theme::load_all(themes_dir.as_deref());
+    let t = files::load_topology(path).expect("the fixture loads");
+    assert!(
+        topology::check(&t, &catalog).is_empty(),
+        "the fixture checks"
+    );
+    let mut app = App::new(catalog, t, Some(path.to_path_buf()), themes, 0);
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+    update(&mut app, Action::Resize(120, 40));
+    term.draw(|f| tui::view::draw(f, &app)).expect("draw");
+    (app, term)
+}
+
+fn start(c: &mut Criterion) {
+    let catalog = Catalog::embedded().expect("the embedded catalog loads");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut g = c.benchmark_group("designer_start_to_first_frame");
+    for n in [1_000usize, 10_000] {
+        let file = dir.path().join(format!("pa-{n}.ron"));
+        let t = fixtures::pa_site(&catalog, n - 1, Layout::Blocks);
+        files::save_topology(&file, &t).expect("the fixture saves");
+        if n >= 10_000 {
+            g.sample_size(10);
+        }
+        g.bench_function(format!("{n}_nodes"), |b| {
+            b.iter_with_large_drop(|| first_frame(&file))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, start);
 criterion_main!(benches);

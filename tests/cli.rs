@@ -351,3 +351,171 @@ fn completions_are_generated() {
     let text = stdout(fwtopo().args(["completions", "bash"]));
     assert!(text.contains("fwtopo"));
 }
+
+/// A Linux node `web` with a role but no admin zone (FW007, an error), and a Windows node `ok`
+/// whose management is allowed from the admin zone when there is one.
+fn site_without_admin(dir: &std::path::Path, admin: bool) -> std::path::PathBuf {
+    let path = dir.join(if admin { "site.ron" } else { "no-admin.ron" });
+    let zones = if admin {
+        r#"zones: [(name: "admin", cidrs: ["198.51.100.0/24"])],"#
+    } else {
+        ""
+    };
+    fs::write(
+        &path,
+        format!(
+            r#"(version: 1, {zones} nodes: [
+                (name: "web", os: "almalinux", addresses: ["203.0.113.5"],
+                 roles: [(product: "plesk-automation", role: "sn-database")]),
+                (name: "win", os: "windows-server-2022", addresses: ["203.0.113.6"], firewall: Some("nftables")),
+            ])"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn export_refuses_a_node_with_errors_and_writes_nothing_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = site_without_admin(dir.path(), false);
+    // One node to standard output: no script, the findings, and how to override.
+    let out = fwtopo()
+        .arg("export")
+        .arg(&path)
+        .args(["--target", "nftables", "--node", "web"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "a script was printed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("FW007") && err.contains("[web]") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    // Every node under --out: decided before anything is written, so not even the directory.
+    for existing in [false, true] {
+        let target = dir.path().join(format!("exports-{existing}"));
+        if existing {
+            fs::create_dir(&target).unwrap();
+        }
+        let out = fwtopo()
+            .arg("export")
+            .arg(&path)
+            .args(["--target", "auto", "--out"])
+            .arg(&target)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("FW007") && err.contains("FW016"), "{err}");
+        assert_eq!(target.exists(), existing);
+        if existing {
+            assert_eq!(fs::read_dir(&target).unwrap().count(), 0, "files written");
+        }
+    }
+    // --force exports anyway, and still warns.
+    let target = dir.path().join("forced");
+    let out = fwtopo()
+        .arg("export")
+        .arg(&path)
+        .args(["--target", "auto", "--force", "--out"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("FW007") && err.contains("warning") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(target.join("web.nftables.nft").exists());
+    assert!(target.join("index.txt").exists());
+    let out = fwtopo()
+        .arg("export")
+        .arg(&path)
+        .args(["--target", "nftables", "--node", "web", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("table inet fwtopo"));
+}
+
+#[test]
+fn export_of_a_sound_node_goes_ahead_when_another_node_has_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // With the admin zone, web is sound; win chose a Linux firewall (FW016).
+    let path = site_without_admin(dir.path(), true);
+    let out = fwtopo()
+        .arg("export")
+        .arg(&path)
+        .args(["--target", "nftables", "--node", "web"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nodes not exported have errors"), "{err}");
+    let out = fwtopo()
+        .arg("export")
+        .arg(&path)
+        .args(["--target", "auto", "--node", "win"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("FW016 firewall-os-mismatch [win]") && !err.contains("[web]"),
+        "{err}"
+    );
+    let out = fwtopo().arg("check").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FW016"));
+}
+
+#[test]
+fn every_example_exports_every_node_without_force() {
+    for entry in fs::read_dir("examples").unwrap() {
+        let path = entry.unwrap().path();
+        let dir = tempfile::tempdir().unwrap();
+        let out = fwtopo()
+            .arg("export")
+            .arg(&path)
+            .args(["--target", "auto", "--out"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{}: {err}", path.display());
+        assert!(err.is_empty(), "{}: {err}", path.display());
+        assert!(dir.path().join("index.txt").exists());
+    }
+}
+
+#[test]
+fn a_zone_network_no_peer_comes_from_is_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loopback-admin.ron");
+    fs::write(
+        &path,
+        r#"(version: 1, zones: [(name: "admin", cidrs: ["198.51.100.0/24", "2001:db8::/32", "127.0.0.1"])],
+            nodes: [(name: "win", os: "windows-server-2022", addresses: ["203.0.113.6"])])"#,
+    )
+    .unwrap();
+    for cmd in ["check", "export"] {
+        let mut c = fwtopo();
+        c.arg(cmd).arg(&path);
+        if cmd == "export" {
+            c.args(["--target", "netsh", "--node", "win"]);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(r#"zones[0] "admin": cidrs[2]: '127.0.0.1' is loopback"#),
+            "{cmd}: {err}"
+        );
+    }
+}

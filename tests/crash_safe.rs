@@ -9,13 +9,18 @@
 //! land inside the write: create, write, fsync, rename). After every kill:
 //!
 //! - the file parses with `from_ron` and is byte-for-byte the old text or the new one;
-//! - the directory holds nothing but the file and at most one temporary, named as `write_atomic`
-//!   names it (`.NAME.PID.N.tmp`, PID being the killed child's), whose content is a prefix of the
-//!   new text (a half-written temporary, never a half-written target).
+//! - the directory holds nothing but the file and temporaries named as `write_atomic` names them
+//!   (`.NAME.PID.N.tmp`), each of a killed child (at most one of the child just killed) and each a
+//!   prefix of the text that child was writing (a half-written temporary, never a half-written
+//!   target);
+//! - a child that ran to completion left no temporary at all: a save removes the temporaries of
+//!   writers that are no longer running (here, the children killed before it).
 //!
-//! What we see: a kill between `create_new` and `rename` leaves that temporary behind, and nothing
-//! removes it later (the next save uses its own PID in the name). The test removes it after checking
-//! it, and counts how often that happened, to show the kills did reach the write.
+//! A kill between `create_new` and `rename` leaves its temporary behind; the test counts those (the
+//! kills that landed inside the write) and fails unless there were some, so the claim above is
+//! shown, not assumed. The files live under the target directory rather than /tmp, which may be a
+//! tmpfs where `fsync` is free and the write too short to hit. At the end a complete save must remove
+//! every leftover temporary of a dead writer and keep one of a running process.
 //!
 //! SIGKILL tests process crashes only. Power loss also depends on the `fsync` of the file and of the
 //! directory that `write_atomic` does; no test here can cut the power.
@@ -24,6 +29,7 @@
 //! names its seed and iteration. The run stops after 200 kills or about 12 s, whichever comes first.
 
 use fwtopo::topology::from_ron;
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -34,7 +40,8 @@ const PRODUCTS: [&str; 2] = ["plesk-automation", "mailstore-spe"];
 const FILE: &str = "site.ron";
 const KILLS: usize = 200;
 const BUDGET: Duration = Duration::from_secs(12);
-/// Enough kills to mean something even on a slow machine.
+/// Enough kills to mean something even on a slow machine (one save lives ~30 ms here, so the
+/// budget allows hundreds).
 const MIN_KILLS: usize = 40;
 
 /// xorshift64*: tiny, deterministic, good enough to spread kill moments.
@@ -95,15 +102,21 @@ fn others(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// The writer's process id when a name is `write_atomic`'s temporary for FILE (`.FILE.PID.N.tmp`).
+fn temporary_pid(name: &str) -> Option<u32> {
+    let rest = name
+        .strip_prefix(&format!(".{FILE}."))?
+        .strip_suffix(".tmp")?;
+    let (pid, n) = rest.split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(n))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
 /// Whether a name is `write_atomic`'s temporary for FILE written by process `pid`.
 fn is_temporary_of(name: &str, pid: u32) -> bool {
-    let Some(rest) = name
-        .strip_prefix(&format!(".{FILE}.{pid}."))
-        .and_then(|r| r.strip_suffix(".tmp"))
-    else {
-        return false;
-    };
-    !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+    temporary_pid(name) == Some(pid)
 }
 
 /// Spins until a temporary of `child` appears or the child exits; true when one appeared.
@@ -131,8 +144,12 @@ struct Tally {
     got_new: usize,
     /// Kills that left a half-written temporary: the kill landed inside the write.
     mid_write: usize,
+    /// Aimed kills: the child's temporary had appeared, the child was still running.
+    aimed: usize,
     /// Children that had already exited when the kill came.
     exited_first: usize,
+    /// Leftover temporaries a later complete save removed.
+    cleaned: usize,
 }
 
 #[test]
@@ -143,7 +160,7 @@ fn sigkill_during_saves_leaves_old_or_new_file() {
         .unwrap_or(0x5EED_F00D_CAFE_0005)
         | 1;
     let mut rng = Rng(seed);
-    let tmp = tempfile::tempdir().expect("temporary directory");
+    let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temporary directory");
     let config = tmp.path().join("config");
     let dir = tmp.path().join("site");
     fs::create_dir_all(&config).unwrap();
@@ -169,7 +186,9 @@ fn sigkill_during_saves_leaves_old_or_new_file() {
     let began = Instant::now();
     let mut tally = Tally::default();
     let mut kills = 0;
-    while kills < KILLS && (began.elapsed() < BUDGET || kills < MIN_KILLS) {
+    // Killed children by process id, with the text each was writing, for their leftovers.
+    let mut killed: HashMap<u32, usize> = HashMap::new();
+    while kills < KILLS && began.elapsed() < BUDGET {
         let old = fs::read_to_string(&file).expect("the file is always there");
         let current = texts
             .iter()
@@ -183,19 +202,22 @@ fn sigkill_during_saves_leaves_old_or_new_file() {
             rng.below(life.as_micros() as u64 + 10_000)
         };
 
+        let leftovers = others(&dir).len();
         let mut child = save(&config, PRODUCTS[next], &file)
             .spawn()
             .expect("spawn fwtopo");
-        if targeted {
-            wait_for_temporary(&mut child, &dir);
-        }
+        let seen = targeted && wait_for_temporary(&mut child, &dir);
         std::thread::sleep(Duration::from_micros(delay_us));
-        if child.try_wait().unwrap().is_some() {
-            tally.exited_first += 1;
+        let exited = child.try_wait().unwrap();
+        match exited {
+            Some(_) => tally.exited_first += 1,
+            None if seen => tally.aimed += 1,
+            None => {}
         }
         // SIGKILL; an already-exited (not yet reaped) child is not an error.
         let _ = child.kill();
         child.wait().expect("reap the child");
+        killed.insert(child.id(), next);
         kills += 1;
 
         let at = format!(
@@ -220,40 +242,76 @@ fn sigkill_during_saves_leaves_old_or_new_file() {
         );
 
         let stray = others(&dir);
-        assert!(
-            stray.len() <= 1,
-            "{at}: more than one stray file: {stray:?}"
-        );
-        for p in stray {
+        let mut own = 0;
+        for p in &stray {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let writer = temporary_pid(&name).and_then(|pid| killed.get(&pid).map(|t| (pid, *t)));
+            let Some((pid, text)) = writer else {
+                panic!("{at}: unexpected file {name} (want .{FILE}.PID.N.tmp of a killed child)");
+            };
+            let partial = fs::read(p).unwrap();
             assert!(
-                is_temporary_of(&name, child.id()),
-                "{at}: unexpected file {name} (want .{FILE}.{}.N.tmp)",
-                child.id()
+                texts[text].as_bytes().starts_with(&partial),
+                "{at}: temporary {name} is not a prefix of the text its writer wrote"
             );
-            let partial = fs::read(&p).unwrap();
-            assert!(
-                texts[next].as_bytes().starts_with(&partial),
-                "{at}: temporary {name} is not a prefix of the new text"
-            );
-            tally.mid_write += 1;
-            fs::remove_file(&p).unwrap();
+            own += usize::from(pid == child.id());
+        }
+        assert!(
+            own <= 1,
+            "{at}: more than one temporary of one save: {stray:?}"
+        );
+        tally.mid_write += own;
+        if exited.is_some_and(|s| s.success()) {
+            // A save that ran to the end removed what the killed children left.
+            assert!(stray.is_empty(), "{at}: a complete save left {stray:?}");
+            tally.cleaned += leftovers;
         }
     }
+
+    // Whatever the kills left, one complete save removes, but not the temporary of a running
+    // process (this test pretends to be one mid-write).
+    let left = others(&dir).len();
+    let running = dir.join(format!(".{FILE}.{}.0.tmp", std::process::id()));
+    fs::write(&running, b"(").unwrap();
+    assert!(
+        save(&config, PRODUCTS[0], &file)
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        others(&dir),
+        vec![running.clone()],
+        "seed {seed}: after a complete save"
+    );
+    tally.cleaned += left;
 
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),
         "crash_safe: seed {seed}, {kills} kills in {:.1}s (one save lives ~{} ms): old kept {}, new complete {}, \
-         killed mid-write (temporary left) {}, exited before the kill {}",
+         killed mid-write (temporary left) {}, aimed at a live temporary {}, exited before the kill {}, \
+         leftover temporaries removed by a later save {}",
         began.elapsed().as_secs_f64(),
         life.as_millis(),
         tally.kept_old,
         tally.got_new,
         tally.mid_write,
-        tally.exited_first
+        tally.aimed,
+        tally.exited_first,
+        tally.cleaned
     );
-    assert!(kills >= MIN_KILLS);
+    // The loop stops at the time budget: a machine too slow for enough kills proves too little.
+    assert!(
+        kills >= MIN_KILLS,
+        "seed {seed}: only {kills} kills in {BUDGET:?}: {tally:?}"
+    );
     // Both outcomes must occur, or the kills were all too early or all too late to prove anything.
     assert!(tally.kept_old > 0 && tally.got_new > 0, "{tally:?}");
+    // And some kills must have landed inside the write (between create and rename), or the test
+    // never saw the moment the claim is about.
+    assert!(
+        tally.mid_write > 0,
+        "seed {seed}: no kill landed while a temporary existed: {tally:?}"
+    );
 }

@@ -1140,6 +1140,85 @@ fn cgp_pinning_the_ftp_passive_range_replaces_the_fallback() {
     }
 }
 
+#[test]
+fn cgp_non_default_listeners_have_switches_that_remove_their_ports() {
+    // Seed line 3: "Folgende Ports sind mit dem Default-Setup von CommuniGate Pro aktiv." The ones
+    // that are not CGP default listeners (reference 1.3) stay on by default, as the seed lists them,
+    // and each has a switch. Checked on a single server and on a cluster frontend (which uses the
+    // switches declared on `server`).
+    let switches: [(&str, Protocol, u16, &str); 5] = [
+        ("http_80", Tcp, 80, STRANGER),
+        ("https_443", Tcp, 443, STRANGER),
+        ("xmpp_tls_5223", Tcp, 5223, STRANGER),
+        ("ximss_tls_11025", Tcp, 11025, STRANGER),
+        ("tftp", Udp, 69, TRUSTED_HOST),
+    ];
+    let single = || {
+        let mut t = site(vec![node(
+            "cgp",
+            Os::Almalinux,
+            &[CGP_B1],
+            &[(CGP, "server")],
+        )]);
+        t.zones.push(zone("trusted", &[TRUSTED]));
+        t
+    };
+    for (mut topology, n, role) in [
+        (single(), "cgp", "server"),
+        (cgp_cluster(), "f1", "frontend"),
+    ] {
+        let i = topology
+            .nodes
+            .iter()
+            .position(|x| x.name == n)
+            .expect("node");
+        // Pinned, so the FTP passive fallback 1024-65535 does not cover 5223 and 11025.
+        set(&mut topology.nodes[i], role, "ftp_passive", "40000-40999");
+        let plan = derive_checked(&topology);
+        for (_, proto, port, from) in switches {
+            assert!(
+                allows(&plan_node(&plan, n).inbound, proto, port, ip(from)),
+                "{n}: {proto}/{port} on by default"
+            );
+        }
+        for (switch, proto, port, _) in switches {
+            let mut t = topology.clone();
+            set(&mut t.nodes[i], role, switch, "off");
+            let plan = derive_checked(&t);
+            let inbound = &plan_node(&plan, n).inbound;
+            assert!(
+                !any_rule_has_port(inbound, proto, port),
+                "{n}: {switch} off still opens {proto}/{port}"
+            );
+            // Only its own port goes.
+            for (other, p2, port2, from2) in switches {
+                if other != switch {
+                    assert!(
+                        allows(inbound, p2, port2, ip(from2)),
+                        "{n}: {switch} off closed {p2}/{port2}"
+                    );
+                }
+            }
+            assert!(
+                allows(inbound, Tcp, 8100, ip(STRANGER)),
+                "{n}: WebUser 8100"
+            );
+        }
+    }
+    // 21, 80 and 443 rest on errata flows: the seed calls them default listeners, they are not.
+    let cat = catalog();
+    let product = cat.product(CGP).unwrap();
+    for id in ["ftp-21", "http-80", "https-443", "cluster-ftp-21"] {
+        let f = product.flows.iter().find(|f| f.id == id).expect(id);
+        assert!(f.has_tag(fwtopo::catalog::Tag::Errata), "{id} errata");
+        assert!(
+            f.note
+                .contains("Folgende Ports sind mit dem Default-Setup von CommuniGate Pro aktiv."),
+            "{id} quotes seed line 3"
+        );
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // cPanel & WHM (seed 003)
 
@@ -1310,6 +1389,34 @@ fn cpanel_switches_remove_their_ports() {
     for port in [80, 443, 2083, 2087, 2096] {
         assert!(tcp_in(&plan, "cp", port, STRANGER), "tcp/{port}");
     }
+}
+
+#[test]
+fn cpanel_ftp_off_removes_outbound_20_and_21_too() {
+    let mut t = cp_site();
+    let plan = derive_checked(&t);
+    for port in [20, 21] {
+        assert!(
+            tcp_out(&plan, "cp", port, STRANGER),
+            "out tcp/{port} on by default"
+        );
+    }
+    set(&mut t.nodes[0], "server", "ftp", "off");
+    let plan = derive_checked(&t);
+    let cp = plan_node(&plan, "cp");
+    for port in [20, 21] {
+        assert!(
+            !any_rule_has_port(&cp.outbound, Tcp, port),
+            "ftp off: outbound tcp/{port}"
+        );
+        assert!(
+            !any_rule_has_port(&cp.inbound, Tcp, port),
+            "ftp off: inbound tcp/{port}"
+        );
+    }
+    // The rest of the server's own outbound traffic stays.
+    assert!(tcp_out(&plan, "cp", 25, STRANGER));
+    assert!(tcp_out(&plan, "cp", 80, STRANGER));
 }
 
 #[test]
@@ -1586,6 +1693,49 @@ fn vz_standalone_ports() {
     for port in [111, 647, 847] {
         assert!(!any_rule_has_port(&np.inbound, Tcp, port), "tcp/{port}");
     }
+}
+
+#[test]
+fn vz_container_to_vm_migration_ports_run_between_vhs_hosts() {
+    // Reference 1.5: "1621, 1622 | tcp | out | other hypervisor | VZ7 docs: container→VM migration".
+    let plan = derive_checked(&vz_site_pinned());
+    for port in [1621, 1622] {
+        assert!(tcp_out(&plan, "client", port, VZ_CS1), "client out {port}");
+        assert!(tcp_out(&plan, "mds1", port, VZ_CLIENT), "mds1 out {port}");
+        assert!(
+            !tcp_out(&plan, "client", port, STRANGER),
+            "out {port} to a stranger"
+        );
+        // The target host accepts from the other VHS hosts only.
+        assert_eq!(
+            allowed(&plan_node(&plan, "cs1").inbound, Tcp, port, &VZ_ALL),
+            set_of(&[VZ_MDS1, VZ_MDS2, VZ_CS2, VZ_CLIENT]),
+            "cs1 tcp/{port}"
+        );
+        assert!(
+            !tcp_in(&plan, "cs1", port, ADMIN_HOST),
+            "cs1 tcp/{port} from admin"
+        );
+        assert!(!any_rule_has_port(
+            &plan_node(&plan, "cs1").inbound,
+            Udp,
+            port
+        ));
+    }
+    assert!(!tcp_in(&plan, "cs1", 1620, VZ_CLIENT));
+    assert!(!tcp_in(&plan, "cs1", 1623, VZ_CLIENT));
+    let cat = catalog();
+    let rule = plan_node(&plan, "cs1")
+        .inbound
+        .iter()
+        .find(|r| r.protocol == Tcp && r.ports.contains(1621))
+        .expect("1621 in");
+    assert!(
+        rule.provenance
+            .iter()
+            .any(|f| f.flow(&cat).id == "ct-to-vm-migration"),
+        "provenance"
+    );
 }
 
 #[test]

@@ -11,6 +11,8 @@
 //! root or a tool the system tests print `SKIPPED (...)`; with `FWTOPO_REQUIRE_SYSTEM_TESTS=1`
 //! that is a failure.
 
+#[path = "support/linux_tools_grammar.rs"]
+mod linux_tools_grammar;
 mod support;
 
 use fwtopo::catalog::Catalog;
@@ -21,8 +23,8 @@ use fwtopo::ports::{PortRange, PortSet};
 use fwtopo::target::Target;
 use fwtopo::topology::Topology;
 use ipnet::IpNet;
+use linux_tools_grammar::{is_address, peer_key};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
@@ -94,24 +96,6 @@ type Line = (String, String, String, PortSet);
 fn add(f: &mut Flows, dir: &str, proto: &str, peer: String, ports: &PortSet) {
     let e = f.entry((dir.into(), proto.into(), peer)).or_default();
     *e = e.union(ports);
-}
-
-/// A peer as the maps hold it: "any", a CIDR with its prefix, or "dns:NAME" for anything else.
-fn peer_key(s: &str) -> String {
-    let t = s.trim_start_matches('[').trim_end_matches(']');
-    if t == "any" {
-        "any".into()
-    } else if let Ok(n) = t.parse::<IpNet>() {
-        n.trunc().to_string()
-    } else if let Ok(a) = t.parse::<IpAddr>() {
-        IpNet::from(a).to_string()
-    } else {
-        format!("dns:{t}")
-    }
-}
-
-fn is_address(s: &str) -> bool {
-    !peer_key(s).starts_with("dns:") && s != "any"
 }
 
 fn port_range(s: &str) -> PortRange {
@@ -231,8 +215,7 @@ fn all_exports() -> Vec<(String, String, Egress, Target, String)> {
 fn every_script_is_valid_bash() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (n, (ex, node, e, target, s)) in all_exports().into_iter().enumerate() {
-        assert!(s.starts_with("#!/bin/bash\n"), "{ex}/{node}/{target}");
-        assert!(s.is_ascii(), "{ex}/{node}/{target}: not ASCII");
+        linux_tools_grammar::check_script_shape(&format!("{ex}/{node}/{target}"), &s);
         let p = dir.path().join(format!("{n}.sh"));
         std::fs::write(&p, &s).expect("write script");
         let out = Command::new("bash")
@@ -305,44 +288,8 @@ fn hostile_text_stays_in_comments() {
 #[test]
 fn ufw_rules_respect_its_limits() {
     for (ex, node, _, target, s) in all_exports() {
-        if target != Target::Ufw {
-            continue;
-        }
-        for l in s.lines().map(str::trim) {
-            let Some(args) = l.strip_prefix("add allow ") else {
-                continue;
-            };
-            let words: Vec<&str> = args.split_whitespace().collect();
-            // One source or destination per rule, never a list, range or name.
-            for w in words.windows(2) {
-                if w[0] == "from" || w[0] == "to" {
-                    assert!(
-                        w[1] == "any" || w[1] == "\"$a\"" || is_address(w[1]),
-                        "{ex}/{node}: {l}"
-                    );
-                }
-            }
-            // At most 15 ports, a range counting two; lists and ranges carry a protocol.
-            let ports = words
-                .iter()
-                .position(|w| *w == "port")
-                .map(|i| words[i + 1])
-                .or_else(|| {
-                    words
-                        .iter()
-                        .find(|w| w.contains('/'))
-                        .map(|w| w.split('/').next().unwrap_or(""))
-                })
-                .unwrap_or_else(|| panic!("{ex}/{node}: no port in {l}"));
-            let weight: usize = ports
-                .split(',')
-                .map(|p| if p.contains(':') { 2 } else { 1 })
-                .sum();
-            assert!(weight <= 15, "{ex}/{node}: {l}");
-            assert!(
-                l.contains(" proto ") || l.contains("/tcp") || l.contains("/udp"),
-                "{l}"
-            );
+        if target == Target::Ufw {
+            linux_tools_grammar::check_ufw_limits(&format!("{ex}/{node}"), &s);
         }
     }
 }

@@ -749,7 +749,11 @@ fn iptables_safe_apply_rolls_back_after_the_shell_is_killed() {
     }
     child.kill().expect("kill -9 the script");
     let _ = child.wait();
-    assert_ne!(saved(&ns), before, "nothing rolled back before the deadline");
+    assert_ne!(
+        saved(&ns),
+        before,
+        "nothing rolled back before the deadline"
+    );
     // The deadline (2 s) plus the timer's grace (5 s), and some slack for a loaded machine.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while saved(&ns) != before {

@@ -6,23 +6,28 @@
 //! and parameter names only, valid values (ports, ranges, addresses), cmd.exe quoting and
 //! metacharacters, PowerShell single-quoted strings, and the 8,191-character line limit. Anything
 //! else fails the test. The parsed rules must then allow exactly what the engine derived, management
-//! first and before the default block. Snapshots keep the full text reviewable.
+//! first and before the default block. Snapshots keep the full text reviewable. A model of one host's
+//! rule table replays exports one after another, as Windows applies them: a re-run leaves exactly its
+//! own rules, whatever an earlier export of the node added, and never touches another node's (`web`
+//! and `web-2`) or another tool's.
+//!
+//! The grammars and checks are in tests/support/windows_grammar.rs, shared with the fuzz targets
+//! (fuzz/).
 
-use fwtopo::catalog::{Catalog, Tag};
-use fwtopo::engine::{self, Direction, Plan};
-use fwtopo::export::{self, Egress, Export, Options};
+#[path = "support/windows_grammar.rs"]
+mod windows_grammar;
+
+use fwtopo::catalog::Catalog;
+use fwtopo::engine;
+use fwtopo::export::{Egress, Options};
 use fwtopo::files::load_topology;
-use fwtopo::net::Peers;
-use fwtopo::ports::Protocol;
 use fwtopo::target::Target;
 use fwtopo::topology::{Node, Os, RoleAssignment, Topology, Zone};
 use ipnet::IpNet;
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-
-const MAX_LINE: usize = 8191;
-const BACKUP: &str = r#""%TEMP%\fwtopo-backup.wfw""#;
+use windows_grammar::{
+    BACKUP, MAX_LINE, check_node, options, parse_netsh, parse_powershell, render, rule_names,
+};
 
 fn catalog() -> Catalog {
     Catalog::embedded().expect("embedded catalog loads")
@@ -45,1365 +50,6 @@ fn examples() -> Vec<(String, Topology)> {
             (stem, load_topology(&p).unwrap())
         })
         .collect()
-}
-
-fn render(
-    target: Target,
-    catalog: &Catalog,
-    t: &Topology,
-    plan: &Plan,
-    node: &str,
-    options: Options,
-) -> String {
-    let np = plan.node(node).unwrap();
-    export::render(target, &Export::new(catalog, t, plan, np, options))
-}
-
-fn options(egress: Egress) -> Options {
-    Options {
-        egress,
-        crlf: false,
-    }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Values shared by both grammars
-
-/// One allowed (direction, protocol, port range, peer) tuple; the peer is `None` for "any".
-type Allow = (Direction, Protocol, (u16, u16), Option<IpNet>);
-
-/// A port list: `80`, `8352-8364`, comma-separated, no spaces, 1-65535, ranges forwards.
-fn parse_ports(s: &str) -> Result<Vec<(u16, u16)>, String> {
-    if s.is_empty() {
-        return Err("empty port list".into());
-    }
-    s.split(',')
-        .map(|item| {
-            let (a, b) = item.split_once('-').unwrap_or((item, item));
-            let p = |x: &str| -> Result<u16, String> {
-                if x.is_empty() || !x.bytes().all(|c| c.is_ascii_digit()) {
-                    return Err(format!("bad port '{x}'"));
-                }
-                match x.parse::<u32>() {
-                    Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-                    _ => Err(format!("port '{x}' out of range")),
-                }
-            };
-            let (a, b) = (p(a)?, p(b)?);
-            if a > b {
-                return Err(format!("range '{item}' runs backwards"));
-            }
-            Ok((a, b))
-        })
-        .collect()
-}
-
-/// One remote address token as Windows Firewall reads it: address, `addr/prefix` or a range
-/// `a-b`. Loopback, unspecified and multicast addresses are refused by Windows. Returns the network
-/// (ranges are refused: we never emit them).
-fn parse_addr(s: &str) -> Result<IpNet, String> {
-    if s.contains('-') {
-        return Err(format!("address range '{s}' (fwtopo emits CIDRs only)"));
-    }
-    let net: IpNet = if s.contains('/') {
-        let n: IpNet = s.parse().map_err(|_| format!("bad CIDR '{s}'"))?;
-        if n.trunc() != n {
-            return Err(format!("CIDR '{s}' has host bits"));
-        }
-        n
-    } else {
-        IpNet::from(
-            s.parse::<IpAddr>()
-                .map_err(|_| format!("bad address '{s}'"))?,
-        )
-    };
-    let a = net.addr();
-    if a.is_loopback() || a.is_unspecified() || a.is_multicast() {
-        return Err(format!("address '{s}' is refused by Windows Firewall"));
-    }
-    Ok(net)
-}
-
-/// A remote address list: `any`, or addresses of ONE family, at most 1000 entries.
-fn parse_remote(tokens: &[String]) -> Result<Option<Vec<IpNet>>, String> {
-    if tokens.len() == 1 && tokens[0].eq_ignore_ascii_case("any") {
-        return Ok(None);
-    }
-    if tokens.is_empty() || tokens.len() > 1000 {
-        return Err(format!("{} remote addresses in one rule", tokens.len()));
-    }
-    let nets: Vec<IpNet> = tokens
-        .iter()
-        .map(|t| parse_addr(t))
-        .collect::<Result<_, _>>()?;
-    let v4 = nets.iter().filter(|n| matches!(n, IpNet::V4(_))).count();
-    if v4 != 0 && v4 != nets.len() {
-        return Err("IPv4 and IPv6 mixed in one rule".into());
-    }
-    Ok(Some(nets))
-}
-
-/// Rule names: our prefix, the node, then safe characters; never `all`.
-fn check_rule_name(name: &str, node: &str) -> Result<(), String> {
-    if !name.starts_with(&format!("fwtopo-{node}-")) {
-        return Err(format!(
-            "rule name '{name}' lacks the fwtopo-{node}- prefix"
-        ));
-    }
-    if name.eq_ignore_ascii_case("all") || name.len() > 200 {
-        return Err(format!("bad rule name '{name}'"));
-    }
-    if !name
-        .bytes()
-        .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c))
-    {
-        return Err(format!("rule name '{name}' has unsafe characters"));
-    }
-    Ok(())
-}
-
-/// What both grammars extract from a script, for the semantic checks.
-#[derive(Debug, Default)]
-struct Parsed {
-    /// Added rules, in order: (name, direction, management?, allowed tuples, is ICMP).
-    rules: Vec<ParsedRule>,
-    /// Index in `rules` at which the default policy was set, and the outbound action.
-    policy: Option<(usize, &'static str)>,
-    /// Host names resolved at apply time (PowerShell).
-    resolved: Vec<String>,
-    /// Lines of the WinRM preparation seen.
-    winrm_lines: usize,
-}
-
-#[derive(Debug, Clone)]
-struct ParsedRule {
-    name: String,
-    direction: Direction,
-    icmp: bool,
-    allows: Vec<Allow>,
-    /// Ports of TCP/UDP rules, for the WinRM check; and the remote (None = any; Some(empty) = resolved).
-    ports: Vec<(u16, u16)>,
-    remote: Option<Vec<IpNet>>,
-}
-
-// ------------------------------------------------------------------------------------------------
-// netsh grammar
-
-/// Splits a cmd.exe line into words at spaces outside double quotes; quotes must balance.
-fn cmd_words(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                cur.push(c);
-            }
-            ' ' if !quoted => {
-                if !cur.is_empty() {
-                    words.push(std::mem::take(&mut cur));
-                }
-            }
-            _ => cur.push(c),
-        }
-    }
-    if quoted {
-        return Err("unbalanced double quote".into());
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    Ok(words)
-}
-
-/// Checks that hold for every netsh line: ASCII printable, length, quoting and metacharacters.
-fn netsh_line_common(line: &str) -> Result<(), String> {
-    if line.len() > MAX_LINE {
-        return Err(format!("line of {} characters", line.len()));
-    }
-    if let Some(c) = line.chars().find(|c| !(' '..='~').contains(c)) {
-        return Err(format!(
-            "character U+{:04X} (only printable ASCII; no curly quotes)",
-            c as u32
-        ));
-    }
-    // The one intended % is the backup path; everything else would expand a variable.
-    if line.replace(BACKUP, "").contains('%') {
-        return Err("'%' outside the backup path".into());
-    }
-    if line.starts_with("REM") {
-        return Ok(());
-    }
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '&' | '|' | '<' | '>' | '^' if !quoted => return Err(format!("'{c}' outside quotes")),
-            '!' => return Err("'!' (delayed expansion)".into()),
-            _ => {}
-        }
-    }
-    if quoted {
-        return Err("unbalanced double quote".into());
-    }
-    Ok(())
-}
-
-/// The WinRM preparation lines the PA document gives, as netsh exports may carry them.
-const NETSH_WINRM: [&str; 5] = [
-    "sc config winrm start= auto",
-    "net start winrm",
-    r#"cmd /c winrm put winrm/config/service @{AllowUnencrypted = "true"}"#,
-    r#"cmd /c winrm put winrm/config/service/Auth @{Basic = "true"}"#,
-    r#"cmd /c winrm create winrm/config/Listener?Address=*+Transport=http @{Port="5985"}"#,
-];
-
-/// Parses one `add rule` line's `key=value` words.
-fn netsh_add(words: &[String], node: &str) -> Result<ParsedRule, String> {
-    const KEYS: [&str; 13] = [
-        "name",
-        "dir",
-        "action",
-        "protocol",
-        "localport",
-        "remoteport",
-        "remoteip",
-        "localip",
-        "profile",
-        "enable",
-        "edge",
-        "description",
-        "interfacetype",
-    ];
-    let mut kv: BTreeMap<String, String> = BTreeMap::new();
-    for w in words {
-        let (k, v) = w
-            .split_once('=')
-            .ok_or_else(|| format!("'{w}' is not key=value"))?;
-        let k = k.to_ascii_lowercase();
-        if !KEYS.contains(&k.as_str()) {
-            return Err(format!("unknown parameter '{k}'"));
-        }
-        if v.is_empty() {
-            return Err(format!("{k}= has no value"));
-        }
-        if v.contains('"')
-            && !(v.len() >= 2
-                && v.starts_with('"')
-                && v.ends_with('"')
-                && v[1..v.len() - 1].find('"').is_none())
-        {
-            return Err(format!("{k}= is badly quoted: {v}"));
-        }
-        if kv.insert(k.clone(), v.to_string()).is_some() {
-            return Err(format!("{k}= given twice"));
-        }
-    }
-    let unq = |v: &str| v.trim_matches('"').to_string();
-    let name = kv.get("name").ok_or("add rule without name=")?;
-    if !name.starts_with('"') {
-        return Err("name= must be quoted".into());
-    }
-    let name = unq(name);
-    check_rule_name(&name, node)?;
-    let direction = match kv.get("dir").map(String::as_str) {
-        Some("in") => Direction::Inbound,
-        Some("out") => Direction::Outbound,
-        other => return Err(format!("dir={other:?}")),
-    };
-    if kv.get("action").map(String::as_str) != Some("allow") {
-        return Err(format!(
-            "action={:?} (fwtopo only allows)",
-            kv.get("action")
-        ));
-    }
-    for (k, ok) in [
-        ("profile", &["any", "public", "private", "domain"][..]),
-        ("enable", &["yes", "no"][..]),
-    ] {
-        if let Some(v) = kv.get(k)
-            && !v.split(',').all(|x| ok.contains(&x))
-        {
-            return Err(format!("{k}={v}"));
-        }
-    }
-    if let Some(v) = kv.get("edge")
-        && (direction != Direction::Inbound
-            || !["yes", "no", "deferapp", "deferuser"].contains(&v.as_str()))
-    {
-        return Err(format!("edge={v} (inbound only)"));
-    }
-    if let Some(v) = kv.get("localip")
-        && v != "any"
-    {
-        return Err(format!("localip={v}"));
-    }
-    let proto = kv
-        .get("protocol")
-        .ok_or("add rule without protocol=")?
-        .to_ascii_lowercase();
-    let (protocol, icmp) = match proto.as_str() {
-        "tcp" => (Some(Protocol::Tcp), false),
-        "udp" => (Some(Protocol::Udp), false),
-        p if p.starts_with("icmpv4:") || p.starts_with("icmpv6:") => {
-            let (t, c) = p[7..].split_once(',').ok_or("icmp without type,code")?;
-            if t.parse::<u8>().is_err() || !(c == "any" || c.parse::<u8>().is_ok()) {
-                return Err(format!("protocol={p}"));
-            }
-            (None, true)
-        }
-        p => return Err(format!("protocol={p}")),
-    };
-    let (port_key, other_key) = match direction {
-        Direction::Inbound => ("localport", "remoteport"),
-        Direction::Outbound => ("remoteport", "localport"),
-    };
-    if kv.contains_key(other_key) {
-        return Err(format!(
-            "{other_key}= on a dir={} rule",
-            if direction == Direction::Inbound {
-                "in"
-            } else {
-                "out"
-            }
-        ));
-    }
-    let ports = match (kv.get(port_key), protocol) {
-        (Some(v), Some(_)) => parse_ports(v)?,
-        (Some(_), None) => return Err("ports need protocol=tcp|udp".into()),
-        (None, Some(_)) => return Err(format!("tcp/udp rule without {port_key}=")),
-        (None, None) => Vec::new(),
-    };
-    let remote_words: Vec<String> = kv
-        .get("remoteip")
-        .ok_or("add rule without remoteip=")?
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let remote = parse_remote(&remote_words)?;
-    let desc = kv
-        .get("description")
-        .ok_or("add rule without description=")?;
-    if !desc.starts_with('"') {
-        return Err("description= must be quoted".into());
-    }
-    let allows = expand(direction, protocol, &ports, &remote);
-    Ok(ParsedRule {
-        name,
-        direction,
-        icmp,
-        allows,
-        ports,
-        remote,
-    })
-}
-
-fn expand(
-    direction: Direction,
-    protocol: Option<Protocol>,
-    ports: &[(u16, u16)],
-    remote: &Option<Vec<IpNet>>,
-) -> Vec<Allow> {
-    let Some(protocol) = protocol else {
-        return Vec::new();
-    };
-    let peers: Vec<Option<IpNet>> = match remote {
-        None => vec![None],
-        Some(v) => v.iter().copied().map(Some).collect(),
-    };
-    let mut out = Vec::new();
-    for &p in ports {
-        for &a in &peers {
-            out.push((direction, protocol, p, a));
-        }
-    }
-    out
-}
-
-/// Parses a whole netsh script; errors name the line.
-fn parse_netsh(script: &str, node: &str) -> Result<Parsed, String> {
-    let mut parsed = Parsed::default();
-    let mut last_delete: Option<String> = None;
-    let mut backed_up = false;
-    let mut names = BTreeSet::new();
-    for (i, line) in script.lines().enumerate() {
-        let at = |e: String| format!("netsh line {}: {e}\n  {line}", i + 1);
-        netsh_line_common(line).map_err(at)?;
-        if i == 0 {
-            if line != "@echo off" {
-                return Err(at("the script must start with @echo off".into()));
-            }
-            continue;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        if line == "REM" || line.starts_with("REM ") {
-            if line.contains(['"', '%', '^', '&', '|', '<', '>']) {
-                return Err(at("cmd.exe metacharacter in a REM line".into()));
-            }
-            continue;
-        }
-        if let Some(text) = line.strip_prefix("echo ") {
-            let rest = text.replace(BACKUP, "");
-            if let Some(c) = rest
-                .chars()
-                .find(|c| !(c.is_ascii_alphanumeric() || " .,:/_=+-".contains(*c)))
-            {
-                return Err(at(format!("'{c}' in an echo line")));
-            }
-            continue;
-        }
-        if line == format!("if not exist {BACKUP} netsh advfirewall export {BACKUP}") {
-            backed_up = true;
-            continue;
-        }
-        if NETSH_WINRM.contains(&line) {
-            parsed.winrm_lines += 1;
-            continue;
-        }
-        let words = cmd_words(line).map_err(at)?;
-        let w: Vec<&str> = words.iter().map(String::as_str).collect();
-        match w.as_slice() {
-            ["netsh", "advfirewall", "export" | "import", path] if *path == BACKUP => {}
-            ["netsh", "advfirewall", "set", "allprofiles", "state", "on"] => {}
-            [
-                "netsh",
-                "advfirewall",
-                "set",
-                "allprofiles",
-                "firewallpolicy",
-                policy,
-            ] => {
-                let out = match *policy {
-                    "blockinbound,allowoutbound" => "allow",
-                    "blockinbound,blockoutbound" => "block",
-                    p => return Err(at(format!("firewallpolicy {p}"))),
-                };
-                if parsed.policy.is_some() {
-                    return Err(at("default policy set twice".into()));
-                }
-                parsed.policy = Some((parsed.rules.len(), out));
-            }
-            [
-                "netsh",
-                "advfirewall",
-                "firewall",
-                "set",
-                "rule",
-                name,
-                "new",
-                "enable=no",
-            ] => {
-                if *name != r#"name="Windows Remote Management (HTTP-In)""# {
-                    return Err(at(format!("set rule {name}")));
-                }
-                parsed.winrm_lines += 1;
-            }
-            ["netsh", "advfirewall", "firewall", "delete", "rule", name] => {
-                let n = name
-                    .strip_prefix("name=\"")
-                    .and_then(|s| s.strip_suffix('"'))
-                    .ok_or_else(|| at("delete without a quoted name=".into()))?;
-                check_rule_name(n, node).map_err(at)?;
-                if !backed_up {
-                    return Err(at("rule changed before the backup".into()));
-                }
-                last_delete = Some(n.to_string());
-            }
-            ["netsh", "advfirewall", "firewall", "add", "rule", rest @ ..] => {
-                let words: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
-                let r = netsh_add(&words, node).map_err(at)?;
-                if last_delete.take().as_deref() != Some(r.name.as_str()) {
-                    return Err(at(
-                        "add rule not right after the delete of its name (not idempotent)".into(),
-                    ));
-                }
-                if !names.insert(r.name.clone()) {
-                    return Err(at(format!("rule name {} added twice", r.name)));
-                }
-                if parsed.policy.is_some() {
-                    return Err(at("rule added after the default policy".into()));
-                }
-                parsed.rules.push(r);
-            }
-            _ => return Err(at("not a known netsh/cmd line".into())),
-        }
-    }
-    Ok(parsed)
-}
-
-// ------------------------------------------------------------------------------------------------
-// PowerShell grammar
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    /// A single-quoted string's value.
-    Str(String),
-    Var(String),
-    /// `-Name` (a parameter or an operator such as `-not`).
-    Dash(String),
-    Word(String),
-    Num(u64),
-    P(char),
-    /// `@(`
-    ArrayOpen,
-}
-
-fn ps_tokens(line: &str) -> Result<Vec<Tok>, String> {
-    let c: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    let mut out = Vec::new();
-    let word_char = |ch: char| ch.is_ascii_alphanumeric() || "-_.\\:*/".contains(ch);
-    while i < c.len() {
-        let ch = c[i];
-        match ch {
-            ' ' => i += 1,
-            '\'' => {
-                let mut s = String::new();
-                i += 1;
-                loop {
-                    match c.get(i) {
-                        None => return Err("unterminated single-quoted string".into()),
-                        Some('\'') if c.get(i + 1) == Some(&'\'') => {
-                            s.push('\'');
-                            i += 2;
-                        }
-                        Some('\'') => {
-                            i += 1;
-                            break;
-                        }
-                        // PowerShell also ends strings at typographic single quotes.
-                        Some(q @ ('\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')) => {
-                            return Err(format!(
-                                "typographic quote U+{:04X} inside a string",
-                                *q as u32
-                            ));
-                        }
-                        Some(&x) => {
-                            s.push(x);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push(Tok::Str(s));
-            }
-            '$' => {
-                let start = i + 1;
-                i += 1;
-                while i < c.len()
-                    && (c[i].is_ascii_alphanumeric()
-                        || c[i] == '_'
-                        || (c[i] == ':' && c[start..i].iter().collect::<String>() == "env"))
-                {
-                    i += 1;
-                }
-                let name: String = c[start..i].iter().collect();
-                if name.is_empty() {
-                    return Err("'$' without a variable name".into());
-                }
-                out.push(Tok::Var(name));
-            }
-            '@' if c.get(i + 1) == Some(&'(') => {
-                out.push(Tok::ArrayOpen);
-                i += 2;
-            }
-            '(' | ')' | '{' | '}' | ',' | '|' | '=' | '+' | ';' => {
-                out.push(Tok::P(ch));
-                i += 1;
-            }
-            '.' if matches!(out.last(), Some(Tok::P(')'))) => {
-                out.push(Tok::P('.'));
-                i += 1;
-            }
-            '-' if c.get(i + 1).is_some_and(|x| x.is_ascii_alphabetic()) => {
-                let start = i + 1;
-                i += 1;
-                while i < c.len() && c[i].is_ascii_alphanumeric() {
-                    i += 1;
-                }
-                out.push(Tok::Dash(c[start..i].iter().collect()));
-            }
-            d if d.is_ascii_digit() => {
-                let start = i;
-                while i < c.len() && word_char(c[i]) {
-                    i += 1;
-                }
-                let w: String = c[start..i].iter().collect();
-                match w.parse::<u64>() {
-                    Ok(n) => out.push(Tok::Num(n)),
-                    Err(_) => out.push(Tok::Word(w)),
-                }
-            }
-            a if a.is_ascii_alphabetic() => {
-                let start = i;
-                while i < c.len() && word_char(c[i]) {
-                    i += 1;
-                }
-                out.push(Tok::Word(c[start..i].iter().collect()));
-            }
-            other => {
-                return Err(format!(
-                    "unexpected '{other}' outside a string (backtick, double quote, '#' mid-line, ...)"
-                ));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A parsed argument value.
-#[derive(Debug, Clone, PartialEq)]
-enum Val {
-    Str(String),
-    Var(String),
-    Word(String),
-    Num(u64),
-    List(Vec<Val>),
-    /// A parenthesised expression (its commands were checked when parsed).
-    Expr,
-}
-
-#[derive(Debug, Clone)]
-struct Cmd {
-    name: String,
-    params: Vec<(String, Option<Val>)>,
-    positional: Vec<Val>,
-}
-
-struct PsParser<'a> {
-    t: &'a [Tok],
-    i: usize,
-    cmds: Vec<Cmd>,
-}
-
-/// Parameters that are switches (take no value).
-const SWITCHES: [&str; 5] = ["All", "Once", "Force", "DnsOnly", "Contains"];
-
-impl<'a> PsParser<'a> {
-    fn peek(&self) -> Option<&'a Tok> {
-        self.t.get(self.i)
-    }
-    fn next(&mut self) -> Option<&'a Tok> {
-        let t = self.t.get(self.i);
-        self.i += 1;
-        t
-    }
-    fn expect(&mut self, p: char) -> Result<(), String> {
-        match self.next() {
-            Some(Tok::P(c)) if *c == p => Ok(()),
-            other => Err(format!("expected '{p}', found {other:?}")),
-        }
-    }
-    fn statement(&mut self) -> Result<(), String> {
-        match self.peek() {
-            Some(Tok::Word(w)) if w == "if" => {
-                self.next();
-                self.expect('(')?;
-                match self.peek() {
-                    Some(Tok::Dash(d)) if d == "not" => {
-                        self.next();
-                        self.expect('(')?;
-                        self.pipeline()?;
-                        self.expect(')')?;
-                    }
-                    Some(Tok::Var(_)) => {
-                        self.next();
-                    }
-                    other => return Err(format!("unexpected condition {other:?}")),
-                }
-                self.expect(')')?;
-                self.block()?;
-                if matches!(self.peek(), Some(Tok::Word(w)) if w == "else") {
-                    self.next();
-                    self.block()?;
-                }
-                Ok(())
-            }
-            Some(Tok::Word(w)) if w == "throw" => {
-                self.next();
-                match self.next() {
-                    Some(Tok::Str(_)) => Ok(()),
-                    other => Err(format!("throw needs a string, found {other:?}")),
-                }
-            }
-            Some(Tok::Var(v)) => {
-                if !v.starts_with("fwtopo") && v != "ErrorActionPreference" {
-                    return Err(format!("assignment to ${v} (only $fwtopo* variables)"));
-                }
-                self.next();
-                self.expect('=')?;
-                match self.peek() {
-                    Some(Tok::ArrayOpen) => {
-                        self.next();
-                        self.pipeline()?;
-                        self.expect(')')
-                    }
-                    Some(Tok::Str(s)) => {
-                        if v == "ErrorActionPreference" && s != "Stop" {
-                            return Err("ErrorActionPreference must be Stop".into());
-                        }
-                        self.next();
-                        Ok(())
-                    }
-                    _ => self.pipeline(),
-                }
-            }
-            _ => self.pipeline(),
-        }
-    }
-    fn block(&mut self) -> Result<(), String> {
-        self.expect('{')?;
-        self.statement()?;
-        self.expect('}')
-    }
-    fn pipeline(&mut self) -> Result<(), String> {
-        self.command()?;
-        while matches!(self.peek(), Some(Tok::P('|'))) {
-            self.next();
-            self.command()?;
-        }
-        Ok(())
-    }
-    fn command(&mut self) -> Result<(), String> {
-        let name = match self.next() {
-            Some(Tok::Word(w)) => w.clone(),
-            other => return Err(format!("expected a command, found {other:?}")),
-        };
-        let mut cmd = Cmd {
-            name,
-            params: Vec::new(),
-            positional: Vec::new(),
-        };
-        loop {
-            match self.peek() {
-                None | Some(Tok::P('|' | ')' | '}' | ';')) => break,
-                Some(Tok::Dash(d)) if cmd.name != "netsh" => {
-                    let d = d.clone();
-                    self.next();
-                    if SWITCHES.contains(&d.as_str()) {
-                        cmd.params.push((d, None));
-                    } else {
-                        let v = self.value()?;
-                        cmd.params.push((d, Some(v)));
-                    }
-                }
-                _ => {
-                    let v = self.value()?;
-                    cmd.positional.push(v);
-                }
-            }
-        }
-        self.cmds.push(cmd);
-        Ok(())
-    }
-    fn atom(&mut self) -> Result<Val, String> {
-        match self.next() {
-            Some(Tok::Str(s)) => Ok(Val::Str(s.clone())),
-            Some(Tok::Var(v)) => Ok(Val::Var(v.clone())),
-            Some(Tok::Word(w)) => Ok(Val::Word(w.clone())),
-            Some(Tok::Num(n)) => Ok(Val::Num(*n)),
-            Some(Tok::P('(')) => {
-                self.expr()?;
-                self.expect(')')?;
-                // `(Get-Date).AddSeconds(300)`: one known method only.
-                if matches!(self.peek(), Some(Tok::P('.'))) {
-                    self.next();
-                    match self.next() {
-                        Some(Tok::Word(m)) if m == "AddSeconds" => {}
-                        other => return Err(format!("method call {other:?}")),
-                    }
-                    self.expect('(')?;
-                    match self.next() {
-                        Some(Tok::Num(_)) => {}
-                        other => return Err(format!("AddSeconds({other:?})")),
-                    }
-                    self.expect(')')?;
-                }
-                Ok(Val::Expr)
-            }
-            other => Err(format!("expected a value, found {other:?}")),
-        }
-    }
-    fn value(&mut self) -> Result<Val, String> {
-        let first = self.atom()?;
-        if !matches!(self.peek(), Some(Tok::P(','))) {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while matches!(self.peek(), Some(Tok::P(','))) {
-            self.next();
-            items.push(self.atom()?);
-        }
-        Ok(Val::List(items))
-    }
-    /// Inside parentheses: a pipeline, or strings and variables joined with `+`.
-    fn expr(&mut self) -> Result<(), String> {
-        match self.peek() {
-            Some(Tok::Word(_)) => self.pipeline(),
-            _ => loop {
-                match self.next() {
-                    Some(Tok::Str(_) | Tok::Var(_)) => {}
-                    Some(Tok::P('(')) => {
-                        self.i -= 1;
-                        self.atom()?;
-                    }
-                    other => return Err(format!("unexpected {other:?} in an expression")),
-                }
-                if matches!(self.peek(), Some(Tok::P('+'))) {
-                    self.next();
-                } else {
-                    return Ok(());
-                }
-            },
-        }
-    }
-}
-
-/// Cmdlets the PowerShell export may use, with their parameters.
-fn ps_allowed(cmd: &str) -> Option<&'static [&'static str]> {
-    Some(match cmd {
-        "New-NetFirewallRule" => &[
-            "DisplayName",
-            "Group",
-            "Description",
-            "Direction",
-            "Action",
-            "Protocol",
-            "IcmpType",
-            "LocalPort",
-            "RemotePort",
-            "RemoteAddress",
-            "Profile",
-            "Enabled",
-        ],
-        "Remove-NetFirewallRule" => &["Group", "DisplayName", "ErrorAction"],
-        "Set-NetFirewallProfile" => &[
-            "All",
-            "DefaultInboundAction",
-            "DefaultOutboundAction",
-            "Enabled",
-        ],
-        "Disable-NetFirewallRule" => &["Name", "ErrorAction"],
-        "Join-Path" => &["Path", "ChildPath"],
-        "Test-Path" => &["LiteralPath"],
-        "Out-Null" | "Get-Date" => &[],
-        "Write-Host" | "Write-Warning" => &[],
-        "New-ScheduledTaskAction" => &["Execute", "Argument"],
-        "New-ScheduledTaskTrigger" => &["Once", "At"],
-        "Register-ScheduledTask" => &["TaskName", "Action", "Trigger", "User", "RunLevel", "Force"],
-        "Resolve-DnsName" => &["Name", "DnsOnly", "ErrorAction"],
-        "Where-Object" => &["Property", "Contains", "Value"],
-        "Select-Object" => &["ExpandProperty"],
-        "Set-Service" => &["Name", "StartupType"],
-        "Start-Service" => &["Name"],
-        "Set-Item" => &["Path", "Value", "Force"],
-        "Get-ChildItem" => &["Path"],
-        "New-Item" => &["Path", "Transport", "Address", "Force"],
-        "netsh" => &[],
-        _ => return None,
-    })
-}
-
-fn str_of(v: &Val) -> Result<&str, String> {
-    match v {
-        Val::Str(s) | Val::Word(s) => Ok(s),
-        other => Err(format!("expected a plain string, found {other:?}")),
-    }
-}
-
-fn list_of(v: &Val) -> Vec<Val> {
-    match v {
-        Val::List(items) => items.clone(),
-        other => vec![other.clone()],
-    }
-}
-
-/// Checks one command's parameters and values; returns a rule for `New-NetFirewallRule`.
-fn ps_check_cmd(cmd: &Cmd, node: &str) -> Result<Option<ParsedRule>, String> {
-    let allowed = ps_allowed(&cmd.name).ok_or_else(|| format!("unknown command {}", cmd.name))?;
-    let mut seen = BTreeSet::new();
-    for (p, v) in &cmd.params {
-        if !allowed.contains(&p.as_str()) && p != "ErrorAction" {
-            return Err(format!(
-                "{} has no parameter -{p} in fwtopo's grammar",
-                cmd.name
-            ));
-        }
-        if !seen.insert(p.clone()) {
-            return Err(format!("-{p} given twice"));
-        }
-        if p == "ErrorAction" && v.as_ref().map(str_of) != Some(Ok("SilentlyContinue")) {
-            return Err("-ErrorAction must be SilentlyContinue".into());
-        }
-        if let Some(Val::Str(s)) = v
-            && !s.chars().all(|c| (' '..='~').contains(&c))
-        {
-            return Err(format!("non-ASCII or control character in '{s}'"));
-        }
-    }
-    let get = |k: &str| {
-        cmd.params
-            .iter()
-            .find(|(p, _)| p == k)
-            .and_then(|(_, v)| v.as_ref())
-    };
-    match cmd.name.as_str() {
-        "Write-Host" | "Write-Warning" if cmd.positional.len() != 1 => {
-            return Err(format!("{} takes one message", cmd.name));
-        }
-        "netsh" => {
-            let words: Vec<String> = cmd.positional.iter().map(|v| format!("{v:?}")).collect();
-            match cmd.positional.as_slice() {
-                [Val::Word(a), Val::Word(b), Val::Var(v)]
-                    if a == "advfirewall"
-                        && (b == "export" || b == "import")
-                        && v == "fwtopoBackup" => {}
-                _ => return Err(format!("netsh {words:?}")),
-            }
-        }
-        "Remove-NetFirewallRule" => {
-            // Never bare: a Remove-NetFirewallRule without a filter deletes every rule.
-            if !cmd.positional.is_empty() {
-                return Err("positional argument to Remove-NetFirewallRule".into());
-            }
-            let group = get("Group").map(str_of).transpose()?;
-            let display = get("DisplayName").map(str_of).transpose()?;
-            match (group, display) {
-                (Some(g), None) if g == format!("fwtopo-{node}") => {}
-                (None, Some(d)) if d == format!("fwtopo-{node}-*") => {}
-                other => {
-                    return Err(format!(
-                        "Remove-NetFirewallRule filter {other:?} is not this node's group or prefix"
-                    ));
-                }
-            }
-        }
-        "Set-NetFirewallProfile" => {
-            if !cmd.params.iter().any(|(p, _)| p == "All")
-                || get("DefaultInboundAction").map(str_of) != Some(Ok("Block"))
-            {
-                return Err(
-                    "Set-NetFirewallProfile must be -All -DefaultInboundAction Block".into(),
-                );
-            }
-            if !matches!(
-                get("DefaultOutboundAction").map(str_of),
-                Some(Ok("Allow" | "Block"))
-            ) || get("Enabled").map(str_of) != Some(Ok("True"))
-            {
-                return Err("Set-NetFirewallProfile outbound/enabled".into());
-            }
-        }
-        "New-NetFirewallRule" => {
-            if !cmd.positional.is_empty() {
-                return Err("positional argument to New-NetFirewallRule".into());
-            }
-            let name = get("DisplayName")
-                .ok_or("no -DisplayName")
-                .and_then(|v| str_of(v).map_err(|_| "bad -DisplayName"))?;
-            check_rule_name(name, node)?;
-            if get("Group").map(str_of) != Some(Ok(&format!("fwtopo-{node}"))) {
-                return Err("-Group must be this node's group".into());
-            }
-            str_of(get("Description").ok_or("no -Description")?)?;
-            let direction = match get("Direction").map(str_of) {
-                Some(Ok("Inbound")) => Direction::Inbound,
-                Some(Ok("Outbound")) => Direction::Outbound,
-                other => return Err(format!("-Direction {other:?}")),
-            };
-            if get("Action").map(str_of) != Some(Ok("Allow"))
-                || get("Profile").map(str_of) != Some(Ok("Any"))
-                || get("Enabled").map(str_of) != Some(Ok("True"))
-            {
-                return Err("-Action Allow -Profile Any -Enabled True expected".into());
-            }
-            let (protocol, icmp) = match get("Protocol").map(str_of) {
-                Some(Ok("TCP")) => (Some(Protocol::Tcp), false),
-                Some(Ok("UDP")) => (Some(Protocol::Udp), false),
-                Some(Ok("ICMPv4" | "ICMPv6")) => (None, true),
-                other => return Err(format!("-Protocol {other:?}")),
-            };
-            if icmp != get("IcmpType").is_some() {
-                return Err("-IcmpType belongs to ICMP rules only".into());
-            }
-            if let Some(t) = get("IcmpType")
-                && !list_of(t)
-                    .iter()
-                    .all(|v| matches!(v, Val::Num(n) if *n <= 255))
-            {
-                return Err(format!("-IcmpType {t:?}"));
-            }
-            let (port_key, other) = match direction {
-                Direction::Inbound => ("LocalPort", "RemotePort"),
-                Direction::Outbound => ("RemotePort", "LocalPort"),
-            };
-            if get(other).is_some() {
-                return Err(format!("-{other} on a {direction:?} rule"));
-            }
-            let ports = match (get(port_key), protocol) {
-                (Some(v), Some(_)) => {
-                    let mut items = Vec::new();
-                    for x in list_of(v) {
-                        match x {
-                            Val::Num(n) => items.push(n.to_string()),
-                            Val::Str(s) if s.contains('-') => items.push(s),
-                            other => {
-                                return Err(format!(
-                                    "port {other:?} (numbers, or ranges as strings)"
-                                ));
-                            }
-                        }
-                    }
-                    parse_ports(&items.join(","))?
-                }
-                (None, None) => Vec::new(),
-                _ => return Err(format!("-{port_key} and -Protocol disagree")),
-            };
-            let remote = match get("RemoteAddress").ok_or("no -RemoteAddress")? {
-                Val::Word(w) if w == "Any" => None,
-                Val::Var(v) if v == "fwtopoAddr" => Some(Vec::new()),
-                v => {
-                    let mut words = Vec::new();
-                    for x in list_of(v) {
-                        match x {
-                            Val::Str(s) => words.push(s),
-                            other => {
-                                return Err(format!("address {other:?} must be a quoted string"));
-                            }
-                        }
-                    }
-                    parse_remote(&words)?
-                }
-            };
-            let allows = expand(direction, protocol, &ports, &remote);
-            return Ok(Some(ParsedRule {
-                name: name.to_string(),
-                direction,
-                icmp,
-                allows,
-                ports,
-                remote,
-            }));
-        }
-        _ => {}
-    }
-    Ok(None)
-}
-
-/// The WinRM preparation commands the PowerShell export may carry.
-const PS_WINRM: [&str; 6] = [
-    "Set-Service",
-    "Start-Service",
-    "Set-Item",
-    "Get-ChildItem",
-    "New-Item",
-    "Disable-NetFirewallRule",
-];
-
-fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
-    let mut parsed = Parsed::default();
-    let mut names = BTreeSet::new();
-    let mut removed = false;
-    let mut scheduled = false;
-    let mut stop = false;
-    for (i, line) in script.lines().enumerate() {
-        let at = |e: String| format!("powershell line {}: {e}\n  {line}", i + 1);
-        if line.len() > MAX_LINE {
-            return Err(at(format!("line of {} characters", line.len())));
-        }
-        if let Some(c) = line.chars().find(|c| !(' '..='~').contains(c)) {
-            return Err(at(format!(
-                "character U+{:04X} (only printable ASCII)",
-                c as u32
-            )));
-        }
-        if i == 0 {
-            if line != "#Requires -RunAsAdministrator" {
-                return Err(at(
-                    "the script must start with #Requires -RunAsAdministrator".into(),
-                ));
-            }
-            continue;
-        }
-        if line.is_empty() {
-            continue;
-        }
-        if line.starts_with('#') {
-            if line.contains("<#") || line.contains("#>") {
-                return Err(at("block-comment marker in a comment".into()));
-            }
-            continue;
-        }
-        let toks = ps_tokens(line).map_err(at)?;
-        let mut p = PsParser {
-            t: &toks,
-            i: 0,
-            cmds: Vec::new(),
-        };
-        p.statement().map_err(at)?;
-        if p.i != toks.len() {
-            return Err(at(format!("trailing tokens {:?}", &toks[p.i..])));
-        }
-        if toks.first() == Some(&Tok::Var("ErrorActionPreference".into())) {
-            stop = true;
-        }
-        for cmd in &p.cmds {
-            if !stop {
-                return Err(at("command before $ErrorActionPreference = 'Stop'".into()));
-            }
-            if cmd.name == "Resolve-DnsName" {
-                let host = cmd
-                    .params
-                    .iter()
-                    .find(|(k, _)| k == "Name")
-                    .and_then(|(_, v)| v.clone());
-                parsed.resolved.push(
-                    str_of(&host.ok_or_else(|| at("Resolve-DnsName without -Name".into()))?)
-                        .map_err(at)?
-                        .to_string(),
-                );
-            }
-            if PS_WINRM.contains(&cmd.name.as_str()) {
-                parsed.winrm_lines += 1;
-            }
-            if cmd.name == "Register-ScheduledTask" {
-                scheduled = true;
-            }
-            if cmd.name == "Remove-NetFirewallRule" {
-                if !scheduled {
-                    return Err(at("rules removed before the rollback is scheduled".into()));
-                }
-                removed = true;
-            }
-            if cmd.name == "Set-NetFirewallProfile" {
-                if parsed.policy.is_some() {
-                    return Err(at("default policy set twice".into()));
-                }
-                let out = if cmd.params.iter().any(|(k, v)| {
-                    k == "DefaultOutboundAction" && v == &Some(Val::Word("Block".into()))
-                }) {
-                    "block"
-                } else {
-                    "allow"
-                };
-                parsed.policy = Some((parsed.rules.len(), out));
-            }
-            if let Some(r) = ps_check_cmd(cmd, node).map_err(at)? {
-                if !removed {
-                    return Err(at(
-                        "rule created before the group was removed (not idempotent)".into(),
-                    ));
-                }
-                if parsed.policy.is_some() {
-                    return Err(at("rule created after the default policy".into()));
-                }
-                if !names.insert(r.name.clone()) {
-                    return Err(at(format!("display name {} used twice", r.name)));
-                }
-                parsed.rules.push(r);
-            }
-        }
-    }
-    Ok(parsed)
-}
-
-// ------------------------------------------------------------------------------------------------
-// Semantic checks shared by both targets
-
-/// What the engine allows for a node under the options (host-name peers apart).
-fn engine_allows(plan: &Plan, node: &str, egress: Egress) -> BTreeSet<Allow> {
-    let np = plan.node(node).unwrap();
-    let mut out = BTreeSet::new();
-    let rules = np
-        .inbound
-        .iter()
-        .chain(np.outbound.iter().filter(|_| egress == Egress::Strict));
-    for r in rules {
-        let peers: Vec<Option<IpNet>> = match &r.peers {
-            Peers::Any => vec![None],
-            Peers::V4(v) => v.iter().map(|n| Some(IpNet::V4(*n))).collect(),
-            Peers::V6(v) => v.iter().map(|n| Some(IpNet::V6(*n))).collect(),
-            Peers::Dns(_) => continue,
-        };
-        for pr in r.ports.ranges() {
-            for p in &peers {
-                out.insert((r.direction, r.protocol, (pr.start, pr.end), *p));
-            }
-        }
-    }
-    out
-}
-
-fn check_semantics(
-    target: &str,
-    parsed: &Parsed,
-    topology: &Topology,
-    plan: &Plan,
-    node: &str,
-    egress: Egress,
-) {
-    let ctx = format!("{target} {node} {egress:?}");
-    // Everything the engine derived is allowed, nothing more.
-    let got: BTreeSet<Allow> = parsed
-        .rules
-        .iter()
-        .flat_map(|r| r.allows.iter().copied())
-        .collect();
-    let want = engine_allows(plan, node, egress);
-    assert_eq!(
-        got, want,
-        "{ctx}: emitted rules differ from the derived rules"
-    );
-    // Management first: every management rule comes before every other rule.
-    let np = plan.node(node).unwrap();
-    let has_mgmt = np.inbound.iter().any(|r| r.is_management());
-    let is_mgmt = |r: &ParsedRule| {
-        r.name
-            .strip_prefix(&format!("fwtopo-{node}-"))
-            .is_some_and(|s| s.starts_with("mgmt"))
-    };
-    let first_other = parsed.rules.iter().position(|r| !is_mgmt(r));
-    let last_mgmt = parsed.rules.iter().rposition(is_mgmt);
-    if let (Some(o), Some(m)) = (first_other, last_mgmt) {
-        assert!(m < o, "{ctx}: a management rule after another rule");
-    }
-    assert_eq!(has_mgmt, last_mgmt.is_some(), "{ctx}: management rules");
-    // ICMPv6 neighbour discovery is let in.
-    for t in ["135", "136"] {
-        assert!(
-            parsed.rules.iter().any(|r| r.icmp
-                && r.direction == Direction::Inbound
-                && r.name.ends_with(&format!("icmpv6-in-{t}"))),
-            "{ctx}: no ICMPv6 {t}"
-        );
-    }
-    // The default policy comes after every rule, and outbound matches the egress option.
-    let (at, out) = parsed
-        .policy
-        .unwrap_or_else(|| panic!("{ctx}: no default policy"));
-    assert_eq!(
-        at,
-        parsed.rules.len(),
-        "{ctx}: default policy before the last rule"
-    );
-    assert_eq!(
-        out,
-        if egress == Egress::Strict {
-            "block"
-        } else {
-            "allow"
-        },
-        "{ctx}: outbound policy"
-    );
-    if egress == Egress::Open {
-        assert!(
-            parsed
-                .rules
-                .iter()
-                .all(|r| r.direction == Direction::Inbound),
-            "{ctx}: outbound rule under open egress"
-        );
-    }
-    // WinRM over HTTP: the preparation block exactly where a rule carries the tag, and port 5985
-    // only ever from the PA management node.
-    let winrm = np.inbound.iter().any(|r| r.has_tag(Tag::WinrmBasicHttp));
-    let expected_lines = match (winrm, target) {
-        (false, _) => 0,
-        (true, "netsh") => NETSH_WINRM.len() + 1,
-        (true, _) => PS_WINRM.len() + 1,
-    };
-    assert_eq!(
-        parsed.winrm_lines, expected_lines,
-        "{ctx}: WinRM preparation lines"
-    );
-    let mn: BTreeSet<IpNet> = topology
-        .nodes
-        .iter()
-        .filter(|n| {
-            n.roles
-                .iter()
-                .any(|r| r.product == "plesk-automation" && r.role == "mn")
-        })
-        .flat_map(|n| n.addresses.iter().map(|a| IpNet::from(*a)))
-        .collect();
-    for r in &parsed.rules {
-        if winrm
-            && r.direction == Direction::Inbound
-            && r.ports.iter().any(|&(a, b)| a <= 5985 && 5985 <= b)
-        {
-            let remote = r
-                .remote
-                .as_ref()
-                .unwrap_or_else(|| panic!("{ctx}: 5985 open to any in {}", r.name));
-            assert!(
-                remote.iter().all(|n| mn.contains(n)),
-                "{ctx}: 5985 open beyond the management node in {}",
-                r.name
-            );
-        }
-    }
-    // Host-name peers: PowerShell resolves each when applied; netsh adds nothing for them.
-    let dns: BTreeSet<String> = np
-        .inbound
-        .iter()
-        .chain(np.outbound.iter().filter(|_| egress == Egress::Strict))
-        .filter_map(|r| match &r.peers {
-            Peers::Dns(v) => Some(v.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
-    let resolved: BTreeSet<String> = parsed.resolved.iter().cloned().collect();
-    if target == "netsh" {
-        assert!(resolved.is_empty());
-    } else {
-        assert_eq!(resolved, dns, "{ctx}: host names resolved at apply time");
-    }
-}
-
-/// Parses and checks both targets for one node; returns (netsh, powershell) text.
-fn check_node(
-    catalog: &Catalog,
-    topology: &Topology,
-    plan: &Plan,
-    node: &str,
-    egress: Egress,
-) -> (String, String) {
-    let netsh = render(
-        Target::Netsh,
-        catalog,
-        topology,
-        plan,
-        node,
-        options(egress),
-    );
-    let ps = render(
-        Target::Powershell,
-        catalog,
-        topology,
-        plan,
-        node,
-        options(egress),
-    );
-    let pn = parse_netsh(&netsh, node).unwrap_or_else(|e| panic!("{e}"));
-    let pp = parse_powershell(&ps, node).unwrap_or_else(|e| panic!("{e}"));
-    check_semantics("netsh", &pn, topology, plan, node, egress);
-    check_semantics("powershell", &pp, topology, plan, node, egress);
-    // The two exports create the same rules under the same names (netsh lacks host-name rules).
-    let netsh_names: Vec<&str> = pn.rules.iter().map(|r| r.name.as_str()).collect();
-    let ps_names: Vec<&str> = pp
-        .rules
-        .iter()
-        .filter(|r| r.remote.as_ref().is_none_or(|v| !v.is_empty()))
-        .map(|r| r.name.as_str())
-        .collect();
-    assert_eq!(
-        netsh_names, ps_names,
-        "{node}: netsh and PowerShell name their rules differently"
-    );
-    (netsh, ps)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1547,24 +193,30 @@ fn long_address_lists_are_split_under_the_line_limit() {
                 longest <= MAX_LINE,
                 "{target}: a line of {longest} characters"
             );
-            // The IPv6 management rule (1500 peers) really was split into numbered rules; the 384
-            // IPv4 peers (all the scattered documentation addresses there are) fit in one.
-            let adds: Vec<&str> = text
+            // The IPv6 management rule (1500 peers) really was split into several rules, each
+            // saying which part it is; the 384 IPv4 peers (all the scattered documentation
+            // addresses there are) fit in one.
+            let mgmt: Vec<&str> = text
                 .lines()
                 .filter(|l| {
-                    l.starts_with("netsh advfirewall firewall add")
-                        || l.starts_with("New-NetFirewallRule")
+                    (l.starts_with("netsh advfirewall firewall add")
+                        || l.starts_with("New-NetFirewallRule"))
+                        && l.contains("fwtopo-win-crowded-mgmt")
                 })
                 .collect();
-            let four = adds
-                .iter()
-                .filter(|l| l.contains("fwtopo-win-crowded-mgmt01-tcp-v4"))
-                .count();
+            let four = mgmt.iter().filter(|l| l.contains("192.0.2.0")).count();
             assert_eq!(four, 1, "{target}: IPv4 management rules");
-            let six = adds
-                .iter()
-                .filter(|l| l.contains("fwtopo-win-crowded-mgmt02-tcp-v6-"))
-                .count();
+            let six = mgmt.iter().filter(|l| l.contains("2001:db8:ad:")).count();
+            assert_eq!(four + six, mgmt.len(), "{target}: management rules");
+            for k in 1..=six {
+                assert_eq!(
+                    mgmt.iter()
+                        .filter(|l| l.contains(&format!("(part {k} of {six})")))
+                        .count(),
+                    1,
+                    "{target}: part {k} of {six}"
+                );
+            }
             eprintln!(
                 "{target} {egress:?}: longest line {longest} characters, IPv6 management rule split in {six}"
             );
@@ -1579,16 +231,18 @@ fn long_address_lists_are_split_under_the_line_limit() {
 #[test]
 fn grammar_rejects_what_it_should() {
     let node = "n1";
-    let ok_add = r#"netsh advfirewall firewall add rule name="fwtopo-n1-in01-tcp-v4" dir=in action=allow protocol=TCP localport=80 remoteip=192.0.2.1 profile=any enable=yes edge=no description="x""#;
-    let ok = format!(
-        "@echo off\nif not exist {BACKUP} netsh advfirewall export {BACKUP}\nnetsh advfirewall firewall delete rule name=\"fwtopo-n1-in01-tcp-v4\"\n{ok_add}\n"
-    );
-    parse_netsh(&ok, node).unwrap();
-    let bad_netsh = [
-        ok_add.replace(
-            "name=\"fwtopo-n1-in01-tcp-v4\"",
-            "name=\u{201D}fwtopo-n1-in01-tcp-v4\u{201D}",
-        ),
+    let del = |k: &str| format!("netsh advfirewall firewall delete rule name=\"fwtopo-n1-{k}\"");
+    let backup = format!("if not exist {BACKUP} netsh advfirewall export {BACKUP}");
+    let policy = "netsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound";
+    let ok_add = r#"netsh advfirewall firewall add rule name="fwtopo-n1-in" dir=in action=allow protocol=TCP localport=80 remoteip=192.0.2.1 profile=any enable=yes edge=no description="x""#;
+    let ok_out = r#"netsh advfirewall firewall add rule name="fwtopo-n1-out" dir=out action=allow protocol=TCP remoteport=80 remoteip=192.0.2.1 profile=any enable=yes description="x""#;
+    let script = |lines: &[&str]| format!("@echo off\n{}\n", lines.join("\n"));
+    let (mgmt, inb, out) = (del("mgmt"), del("in"), del("out"));
+    let (backup, mgmt, inb, out) = (backup.as_str(), mgmt.as_str(), inb.as_str(), out.as_str());
+    let ok = [backup, mgmt, inb, ok_add, out, ok_out, policy];
+    parse_netsh(&script(&ok), node).unwrap();
+    let bad_add = [
+        ok_add.replace("name=\"fwtopo-n1-in\"", "name=\u{201D}fwtopo-n1-in\u{201D}"),
         ok_add.replace("remoteip=192.0.2.1", "remoteip=192.0.2.1,2001:db8::1"),
         ok_add.replace("remoteip=192.0.2.1", "remoteip=127.0.0.1"),
         ok_add.replace("localport=80", "localport=0"),
@@ -1598,34 +252,93 @@ fn grammar_rejects_what_it_should() {
         ok_add.replace("description=\"x\"", "description=\"%PATH%\""),
         ok_add.replace("description=\"x\"", "description=\"x"),
         ok_add.replace("protocol=TCP", "protocol=TCP service=ftpsvc"),
-        ok_add.replace("fwtopo-n1-in01", "all"),
+        ok_add.replace("fwtopo-n1-in", "all"),
+        // Names: only the node's three, each on its own direction.
+        ok_add.replace("fwtopo-n1-in", "fwtopo-n1-in01-tcp-v4"),
+        ok_add.replace("fwtopo-n1-in", "fwtopo-n1-2-in"),
+        ok_add.replace("fwtopo-n1-in", "fwtopo-n1"),
+        ok_add.replace("fwtopo-n1-in", "fwtopo-n1-*"),
+        ok_add.replace("fwtopo-n1-in", "fwtopo-n1-out"),
         format!("{ok_add} {}", "x".repeat(MAX_LINE)),
     ];
-    for b in &bad_netsh {
-        let script = format!(
-            "@echo off\nif not exist {BACKUP} netsh advfirewall export {BACKUP}\nnetsh advfirewall firewall delete rule name=\"fwtopo-n1-in01-tcp-v4\"\n{b}\n"
-        );
-        assert!(parse_netsh(&script, node).is_err(), "accepted: {b}");
+    let bad_out = [
+        ok_out.replace("fwtopo-n1-out", "fwtopo-n1-mgmt"),
+        ok_out.replace("fwtopo-n1-out", "fwtopo-n1-in"),
+        ok_out.replace("remoteport=80", "localport=80"),
+    ];
+    let bad = bad_add
+        .iter()
+        .map(|b| (ok_add, b))
+        .chain(bad_out.iter().map(|b| (ok_out, b)));
+    for (good, b) in bad {
+        let lines = ok.map(|l| if l == good { b.as_str() } else { l });
+        assert!(parse_netsh(&script(&lines), node).is_err(), "accepted: {b}");
     }
-    // An add without the delete of its name first, and a bare REM with a metacharacter.
-    assert!(
-        parse_netsh(
-            &format!(
-                "@echo off\nif not exist {BACKUP} netsh advfirewall export {BACKUP}\n{ok_add}\n"
-            ),
-            node
-        )
-        .is_err()
-    );
+    let bad_delete = [
+        // Anything but exactly one of the node's three names, with no other filter.
+        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-in" dir=in"#,
+        r#"netsh advfirewall firewall delete rule name=fwtopo-n1-in"#,
+        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-*""#,
+        r#"netsh advfirewall firewall delete rule name="fwtopo-n1""#,
+        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-2-in""#,
+        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-in01-tcp-v4""#,
+        r#"netsh advfirewall firewall delete rule name=all"#,
+        // Mechanisms that behave differently in a .cmd file and pasted, or run planted files.
+        r#"for %%k in (mgmt in out) do netsh advfirewall firewall delete rule name="fwtopo-n1-%%k""#,
+        r#"for %k in (mgmt in out) do netsh advfirewall firewall delete rule name="fwtopo-n1-%k""#,
+        r#"if exist "%ProgramData%\fwtopo\n1.cmd" call "%ProgramData%\fwtopo\n1.cmd""#,
+    ];
+    for b in bad_delete {
+        let lines = ok.map(|l| if l == inb { b } else { l });
+        assert!(parse_netsh(&script(&lines), node).is_err(), "accepted: {b}");
+    }
+    let bad_order: [&[&str]; 5] = [
+        // An add before its name's delete; a delete after the add (it would remove this run's
+        // rules); a kind never deleted before the policy (an earlier export's rules would stay);
+        // a delete after the policy; a change before the backup.
+        &[backup, mgmt, ok_add, inb, out, policy],
+        &[backup, mgmt, inb, ok_add, inb, out, policy],
+        &[backup, mgmt, inb, ok_add, policy],
+        &[backup, mgmt, inb, policy, out],
+        &[mgmt, backup, inb, out, policy],
+    ];
+    for lines in bad_order {
+        assert!(
+            parse_netsh(&script(lines), node).is_err(),
+            "accepted: {lines:?}"
+        );
+    }
     assert!(parse_netsh("@echo off\nREM a & b\n", node).is_err());
 
-    let head = "#Requires -RunAsAdministrator\n$ErrorActionPreference = 'Stop'\nRegister-ScheduledTask -TaskName 'fwtopo-rollback' -Force\nRemove-NetFirewallRule -Group 'fwtopo-n1' -ErrorAction SilentlyContinue\n";
-    let ok_new = "New-NetFirewallRule -DisplayName 'fwtopo-n1-in01-tcp-v4' -Group 'fwtopo-n1' -Description 'x' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80,'8000-8010' -RemoteAddress '192.0.2.1' -Profile Any -Enabled True | Out-Null";
-    parse_powershell(&format!("{head}{ok_new}\n"), node).unwrap();
+    let head = [
+        "#Requires -RunAsAdministrator",
+        "$ErrorActionPreference = 'Stop'",
+        "Register-ScheduledTask -TaskName 'fwtopo-rollback' -Force",
+        "Remove-NetFirewallRule -Group 'fwtopo-n1' -ErrorAction SilentlyContinue",
+        "Remove-NetFirewallRule -DisplayName 'fwtopo-n1-mgmt','fwtopo-n1-in','fwtopo-n1-out' -ErrorAction SilentlyContinue",
+    ];
+    let ps = |lines: &[&str]| format!("{}\n", lines.join("\n"));
+    let ok_new = "New-NetFirewallRule -DisplayName 'fwtopo-n1-in' -Group 'fwtopo-n1' -Description 'x' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80,'8000-8010' -RemoteAddress '192.0.2.1' -Profile Any -Enabled True | Out-Null";
+    parse_powershell(&ps(&[&head[..], &[ok_new]].concat()), node).unwrap();
     let bad_ps = [
         "Remove-NetFirewallRule".to_string(),
         "Remove-NetFirewallRule -ErrorAction SilentlyContinue".to_string(),
         "Remove-NetFirewallRule -Group 'other' -ErrorAction SilentlyContinue".to_string(),
+        // Over-broad or other nodes' filters: node web must never remove web-2's rules.
+        "Remove-NetFirewallRule -Group 'fwtopo-n1*' -ErrorAction SilentlyContinue".to_string(),
+        "Remove-NetFirewallRule -Group 'fwtopo-*' -ErrorAction SilentlyContinue".to_string(),
+        "Remove-NetFirewallRule -Group 'fwtopo-n1-2' -ErrorAction SilentlyContinue".to_string(),
+        "Remove-NetFirewallRule -DisplayName 'fwtopo-n1-*' -ErrorAction SilentlyContinue"
+            .to_string(),
+        "Remove-NetFirewallRule -DisplayName 'fwtopo-n1-2-in' -ErrorAction SilentlyContinue"
+            .to_string(),
+        "Remove-NetFirewallRule -DisplayName fwtopo-n1-in -ErrorAction SilentlyContinue"
+            .to_string(),
+        "Remove-NetFirewallRule -Group 'fwtopo-n1' -DisplayName 'fwtopo-n1-in' -ErrorAction SilentlyContinue"
+            .to_string(),
+        ok_new.replace("'fwtopo-n1-in'", "'fwtopo-n1-in01-tcp-v4'"),
+        ok_new.replace("'fwtopo-n1-in'", "'fwtopo-n1-out'"),
+        ok_new.replace("'fwtopo-n1-in'", "'fwtopo-n1-2-in'"),
         ok_new.replace(
             "-Description 'x'",
             "-Description 'x' ; Remove-Item C:\\ -Recurse",
@@ -1641,8 +354,253 @@ fn grammar_rejects_what_it_should() {
     ];
     for b in &bad_ps {
         assert!(
-            parse_powershell(&format!("{head}{b}\n"), node).is_err(),
+            parse_powershell(&ps(&[&head[..], &[b.as_str()]].concat()), node).is_err(),
             "accepted: {b}"
         );
+    }
+    // A rule created before the display names were removed, or removals after a rule was created.
+    assert!(parse_powershell(&ps(&[&head[..4], &[ok_new]].concat()), node).is_err());
+    assert!(parse_powershell(&ps(&[&head[..], &[ok_new, head[3]]].concat()), node).is_err());
+}
+
+// ------------------------------------------------------------------------------------------------
+// A model of one Windows host's rule table, to replay exports one after another
+
+/// One rule on the host: its name (netsh `name=`, PowerShell `-DisplayName`), its group (rules
+/// netsh adds have none), and the command that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HostRule {
+    name: String,
+    group: Option<String>,
+    made_by: String,
+}
+
+fn foreign(name: &str, group: Option<&str>) -> HostRule {
+    HostRule {
+        name: name.into(),
+        group: group.map(String::from),
+        made_by: format!("someone else's {name}"),
+    }
+}
+
+/// A Windows wildcard match (`*`, `?`, `[`), case-insensitive like Windows' name comparisons;
+/// `[` is never expected and matches nothing.
+fn wildcard(pattern: &str, s: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (
+        pattern.to_ascii_lowercase().chars().collect(),
+        s.to_ascii_lowercase().chars().collect(),
+    );
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
+            Some('[') => false,
+            Some('?') => !s.is_empty() && go(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
+        }
+    }
+    go(&p, &s)
+}
+
+/// The single-quoted strings of `-Key 'a','b'` on a PowerShell line.
+fn ps_strings(line: &str, key: &str) -> Option<Vec<String>> {
+    let rest = line.split_once(&format!(" -{key} "))?.1;
+    let mut out = Vec::new();
+    let mut rest = rest.strip_prefix('\'')?;
+    loop {
+        let (v, after) = rest.split_once('\'')?;
+        out.push(v.to_string());
+        match after.strip_prefix(",'") {
+            Some(more) => rest = more,
+            None => return Some(out),
+        }
+    }
+}
+
+/// Runs a netsh or PowerShell export (already held to the grammar) against the host as Windows
+/// would: netsh deletes every rule with the exact name; Remove-NetFirewallRule removes every rule
+/// matching all its filters (each a wildcard list), and everything without one.
+fn apply(host: &mut Vec<HostRule>, script: &str) {
+    for line in script.lines() {
+        if let Some(rest) = line.strip_prefix("netsh advfirewall firewall delete rule name=\"") {
+            let name = rest.strip_suffix('"').unwrap();
+            host.retain(|r| !r.name.eq_ignore_ascii_case(name));
+        } else if let Some(rest) = line.strip_prefix("netsh advfirewall firewall add rule name=\"")
+        {
+            let name = rest.split_once('"').unwrap().0;
+            host.push(HostRule {
+                name: name.into(),
+                group: None,
+                made_by: line.into(),
+            });
+        } else if line.starts_with("Remove-NetFirewallRule") {
+            let groups = ps_strings(line, "Group");
+            let names = ps_strings(line, "DisplayName");
+            let hit = |patterns: &Option<Vec<String>>, v: Option<&str>| {
+                patterns
+                    .as_ref()
+                    .is_none_or(|ps| v.is_some_and(|v| ps.iter().any(|p| wildcard(p, v))))
+            };
+            host.retain(|r| !(hit(&groups, r.group.as_deref()) && hit(&names, Some(&r.name))));
+        } else if line.starts_with("New-NetFirewallRule") {
+            host.push(HostRule {
+                name: ps_strings(line, "DisplayName").unwrap().remove(0),
+                group: ps_strings(line, "Group").map(|mut g| g.remove(0)),
+                made_by: line.into(),
+            });
+        }
+    }
+}
+
+/// The rules a script adds, as the host holds them after it ran.
+fn added_by(script: &str) -> Vec<String> {
+    script
+        .lines()
+        .filter(|l| {
+            l.starts_with("netsh advfirewall firewall add rule")
+                || l.starts_with("New-NetFirewallRule")
+        })
+        .map(String::from)
+        .collect()
+}
+
+/// The rules on the host that a node's exports made: one of its three names, and its group or none.
+fn rules_of(host: &[HostRule], node: &str) -> Vec<String> {
+    let names = rule_names(node);
+    let group = format!("fwtopo-{node}");
+    host.iter()
+        .filter(|r| names.contains(&r.name) && r.group.as_ref().is_none_or(|g| *g == group))
+        .map(|r| r.made_by.clone())
+        .collect()
+}
+
+/// Windows nodes with the MailStore server role and management from a small admin zone.
+fn windows_site(names: &[&str]) -> Topology {
+    let nodes = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut node = Node::new(*name, Os::WindowsServer2022);
+            node.addresses = vec![
+                format!("203.0.113.{}", 10 + i).parse().unwrap(),
+                format!("2001:db8:1::{}", 10 + i).parse().unwrap(),
+            ];
+            node.roles = vec![RoleAssignment::new("mailstore-spe", "server")];
+            node
+        })
+        .collect();
+    Topology {
+        name: "windows site".into(),
+        zones: vec![Zone {
+            name: "admin".into(),
+            cidrs: vec!["198.51.100.0/24".parse().unwrap()],
+            note: String::new(),
+        }],
+        nodes,
+        ..Default::default()
+    }
+}
+
+fn export_of(target: Target, t: &Topology, node: &str, egress: Egress) -> String {
+    let catalog = catalog();
+    let plan = engine::derive(&catalog, t);
+    let (netsh, ps) = check_node(&catalog, t, &plan, node, egress);
+    match target {
+        Target::Netsh => netsh,
+        _ => ps,
+    }
+}
+
+#[test]
+fn a_rerun_removes_whatever_an_earlier_export_of_the_node_added_and_nothing_else() {
+    // Earlier: a crowded admin zone (management split in several rules), a role, strict egress.
+    // Later: a small admin zone, the role removed, open egress: far fewer rules.
+    let earlier = crowded();
+    let mut later = crowded();
+    later.zones[0].cidrs = vec!["198.51.100.0/24".parse().unwrap()];
+    later.nodes[0].roles.clear();
+    // Another node on the same host whose name extends this one's, and rules of other tools.
+    let mut neighbour = crowded();
+    neighbour.nodes[0].name = "win-crowded-2".into();
+    let others = vec![
+        foreign(
+            "Remote Desktop - User Mode (TCP-In)",
+            Some("@FirewallAPI.dll,-28752"),
+        ),
+        foreign("fwtopo-win-crowded", None),
+        foreign("fwtopo-win-crowded-in", Some("someone-elses-group")),
+    ];
+    let node = "win-crowded";
+    for (first, then) in [
+        (Target::Netsh, Target::Netsh),
+        (Target::Powershell, Target::Netsh),
+        (Target::Netsh, Target::Powershell),
+        (Target::Powershell, Target::Powershell),
+    ] {
+        let mut host = others.clone();
+        for target in [Target::Netsh, Target::Powershell] {
+            apply(
+                &mut host,
+                &export_of(target, &neighbour, "win-crowded-2", Egress::Strict),
+            );
+        }
+        let neighbours = rules_of(&host, "win-crowded-2");
+        let before = export_of(first, &earlier, node, Egress::Strict);
+        apply(&mut host, &before);
+        assert_eq!(rules_of(&host, node), added_by(&before), "{first}");
+        let after = export_of(then, &later, node, Egress::Open);
+        let kinds = |script: &str, kind: &str| {
+            added_by(script)
+                .iter()
+                .filter(|l| l.contains(&format!("{node}-{kind}")))
+                .count()
+        };
+        assert!(kinds(&before, "mgmt") > kinds(&after, "mgmt") + 1);
+        assert!(kinds(&before, "in") > kinds(&after, "in"));
+        assert!(kinds(&before, "out") > 0 && kinds(&after, "out") == 0);
+        apply(&mut host, &after);
+        assert_eq!(
+            rules_of(&host, node),
+            added_by(&after),
+            "{first} then {then}: rules of the earlier export stayed"
+        );
+        assert_eq!(
+            rules_of(&host, "win-crowded-2"),
+            neighbours,
+            "{first} then {then}: another node's rules were touched"
+        );
+        // Other tools' rules stay, except one in our namespace a netsh delete cannot tell apart.
+        for r in &others {
+            let ours_by_name = r.name == "fwtopo-win-crowded-in";
+            assert_eq!(
+                host.contains(r),
+                !ours_by_name,
+                "{first} then {then}: {}",
+                r.name
+            );
+        }
+    }
+}
+
+#[test]
+fn node_web_never_removes_the_rules_of_node_web_2() {
+    let t = windows_site(&["web", "web-2"]);
+    for egress in [Egress::Open, Egress::Strict] {
+        for neighbour_by in [Target::Netsh, Target::Powershell] {
+            let mut host = Vec::new();
+            apply(&mut host, &export_of(neighbour_by, &t, "web-2", egress));
+            let theirs = rules_of(&host, "web-2");
+            assert!(!theirs.is_empty());
+            for target in [Target::Powershell, Target::Netsh, Target::Powershell] {
+                let script = export_of(target, &t, "web", egress);
+                apply(&mut host, &script);
+                assert_eq!(rules_of(&host, "web"), added_by(&script), "{target}");
+                assert_eq!(
+                    rules_of(&host, "web-2"),
+                    theirs,
+                    "{target} of web removed rules of web-2 ({neighbour_by}, {egress:?})"
+                );
+            }
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Broad property fuzzing of the topology loader, the engine and every exporter.
 //!
-//! This is not coverage-guided: cargo-fuzz (libFuzzer) needs a nightly toolchain and only the
-//! stable one is available here, so this file uses proptest (already a dev-dependency) and makes up
-//! for the missing coverage feedback with structure-aware inputs:
+//! This is not coverage-guided (the coverage-guided fuzzing is cargo-fuzz's, in fuzz/: README
+//! "Fuzzing"); it uses proptest (already a dev-dependency) and makes up for the missing coverage
+//! feedback with structure-aware inputs:
 //!
 //! - (a) arbitrary strings, RON token soup, and byte mutations of every `examples/*.ron` (insert,
 //!   delete, replace, duplicate, splice from another example, duplicate or delete whole lines, swap a
@@ -21,9 +21,10 @@
 //!   non-ASCII) pass `check`, round-trip through `to_ron`/`from_ron` exactly, derive, and render
 //!   under every target like (b).
 //!
-//! Not checked here yet: the full netsh/PowerShell grammar of tests/export_windows.rs and the
-//! `nft -c` / `iptables-restore --test` runs of tests/export_netfilter.rs; those live inside their
-//! own test crates. One stricter check that finds a real bug is kept, ignored, at the end
+//! Not checked here: the full netsh/PowerShell grammar and the nftables, iptables and ufw
+//! structure checks (tests/support/*_grammar.rs; the fuzz/ targets apply them to every valid
+//! topology), and the `nft -c` / `iptables-restore --test` runs of tests/export_netfilter.rs. One
+//! stricter check that finds a real bug is kept, ignored, at the end
 //! (`windows_remote_addresses_are_ones_windows_accepts`).
 //!
 //! Corpus: every `tests/fuzz-corpus/*.ron` is replayed through (a) and (b) by `corpus_replays`

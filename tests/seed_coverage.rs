@@ -7,7 +7,9 @@
 //!
 //! * `from` / `to` are endpoints the matching catalog flow must include, spelled as the JSON report
 //!   spells them (`role:mn`, `zone:admin`, `any`, `localhost`, `dns:my.mailstore.com`). A role also
-//!   matches a flow endpoint naming one of its groups (`role:sn-iis` matches `role:sn`). [`NET`]
+//!   matches a flow endpoint naming one of its groups (`role:sn-iis` matches `role:sn`); a group
+//!   (`role:sn`) matches the group itself or a side naming every member role. A name that is
+//!   neither a role nor a group of the product fails its row. [`NET`]
 //!   stands for "a peer on the network" (anything but `localhost`) where the document gives the
 //!   direction but names no peer.
 //! * `fix` says how the document is wrong or ambiguous: [`Fix::Flagged`] (the value stands, the
@@ -18,7 +20,9 @@
 //! (`report::catalog`) and, once, against the real binary's output. When the seed documents are
 //! present (`$FWTOPO_SEEDS_DIR`, default `../shared/seeds`), the tables are also checked against
 //! them: every quoted excerpt is on its line, and every port-like number of every line is covered
-//! by a row of that line or listed in the document's `not_ports` with a reason.
+//! by a row of that line or listed in the document's `not_ports` with a reason. Without them that
+//! check prints `SKIPPED (...)`, or fails with `FWTOPO_REQUIRE_SEEDS` set or in CI
+//! (`FWTOPO_REQUIRE_SYSTEM_TESTS=1`).
 
 use assert_cmd::Command;
 use fwtopo::catalog::Catalog;
@@ -211,7 +215,10 @@ const PA: &[Row] = &[
     row(77, "80: HTTP", "80", TCP, &[NET], PA_APACHE),
     row(78, "443: HTTPS", "443", TCP, &[NET], PA_APACHE),
     row(79, "21: FTP", "21", TCP, &[NET], PA_APACHE),
-    row(80, "Port range 60000:65000 for FTP passive mode", "60000-65000", TCP, &[NET], PA_APACHE).hint("PassivePorts 60000 65000"),
+    // Wrong: the directive and the path are wrapped in U+2018/U+2019 curly quotes (an operator
+    // copying the line into proftpd.conf gets a line proftpd does not know).
+    row(80, "Port range 60000:65000 for FTP passive mode", "60000-65000", TCP, &[NET], PA_APACHE).hint("PassivePorts 60000 65000")
+        .flagged("\u{2018}PassivePorts 60000 65000\u{2019} into the \u{2018}/etc/proftpd.conf\u{2019}"),
     // "Postfix Service Node"
     row(82, "587: Mail submission TCP port", "587", TCP, &[NET], PA_POSTFIX),
     row(83, "143: Imap TCP port", "143", TCP, &[NET], PA_POSTFIX),
@@ -233,6 +240,8 @@ const PA: &[Row] = &[
     row(97, "21: FTP", "21", TCP, &[NET], PA_BACKUP),
     row(98, "Port range 60000:65000 for FTP passive mode", "60000-65000", TCP, &[NET], PA_BACKUP),
     row(99, "'PassivePorts 60000 65000'", "60000-65000", TCP, &[NET], PA_BACKUP).hint("PassivePorts 60000 65000"),
+    // Wrong: no space between "the" and the quoted path.
+    row(100, "into the'/etc/proftpd.conf'", "60000-65000", TCP, &[NET], PA_BACKUP).hint("PassivePorts 60000 65000").flagged("into the'/etc/proftpd.conf'"),
     // "Additional Information": the iptables example on the MN ...
     row(103, "Requests on ports 8354 and 8352 are accepted only from Service Node IP addresses", "8352,8354", TCP, PA_SN, PA_MN),
     row(107, "PA-SN-Rules-INPUT tcp -- anywhere anywhere tcp dpt:8354", "8354", TCP, PA_SN, PA_MN),
@@ -313,22 +322,27 @@ const CGP_SERVER: &[&str] = &["role:server"];
 const CGP_CLUSTER: &[&str] = &["role:frontend", "role:backend"];
 const CGP_BACKEND: &[&str] = &["role:backend"];
 const TRUSTED: &[&str] = &["zone:trusted"];
+/// Line 3, which the rows for 21, 80 and 443 contradict.
+const CGP_DEFAULT_SETUP: &str =
+    "Folgende Ports sind mit dem Default-Setup von CommuniGate Pro aktiv";
 
 #[rustfmt::skip]
 const CGP: &[Row] = &[
-    row(9, "21 FTP [TCP]", "21", TCP, &[NET], CGP_SERVER),
+    // Wrong: line 3 calls every listed port active "mit dem Default-Setup", but 21, 80 and 443 are
+    // not default listeners (FTP is 8021, WebUser 8100/9100; reference 1.3, pitfall 16).
+    row(9, "21 FTP [TCP]", "21", TCP, &[NET], CGP_SERVER).flagged(CGP_DEFAULT_SETUP),
     // Wrong: FTP data is TCP only and never port 22 (SSH); passive data uses run-time ports.
     row(10, "22 FTP DATA [UDP,TCP]", "22", TCP_UDP, &[NET], CGP_SERVER).corrected("1024-65535", TCP, "22 FTP DATA [UDP,TCP]").tags(&["dynamic-port"]),
     row(11, "25 SMTP [TCP]", "25", TCP, &[NET], CGP_SERVER),
     // Ambiguous: CGP has no DNS server ("nur für DNS Server Traffic").
     row(12, "53 DNS [UDP,TCP] (nur für DNS Server Traffic)", "53", TCP_UDP, &[NET], CGP_SERVER).flagged("nur für DNS Server Traffic"),
     row(13, "69 TFTP [UDP] (Für \u{201c}Trusted\u{201d} Netze, Intranet)", "69", UDP, TRUSTED, CGP_SERVER).tags(&["trusted-only"]),
-    row(14, "80 HTTP [TCP] (WebMail)", "80", TCP, &[NET], CGP_SERVER),
+    row(14, "80 HTTP [TCP] (WebMail)", "80", TCP, &[NET], CGP_SERVER).flagged(CGP_DEFAULT_SETUP),
     row(15, "110 POP [TCP]", "110", TCP, &[NET], CGP_SERVER),
     row(16, "143 IMAP [TCP]", "143", TCP, &[NET], CGP_SERVER),
     // Wrong: LDAP is 389 (387 is AURP).
     row(17, "387 LDAP [TCP] (Für \u{201c}Trusted\u{201d} Netze, Intranet)", "387", TCP, TRUSTED, CGP_SERVER).corrected("389", TCP, "387 LDAP [TCP]").tags(&["trusted-only"]),
-    row(18, "443 HTTPS [TCP]", "443", TCP, &[NET], CGP_SERVER),
+    row(18, "443 HTTPS [TCP]", "443", TCP, &[NET], CGP_SERVER).flagged(CGP_DEFAULT_SETUP),
     // Ambiguous: "only for Microsoft" - any mail client uses SMTPS.
     row(19, "465 SMTP SSL [TCP] (Nur für Microsoft )", "465", TCP, &[NET], CGP_SERVER).flagged("Nur für Microsoft"),
     row(20, "587 SMTP MSP [TCP]", "587", TCP, &[NET], CGP_SERVER),
@@ -355,7 +369,7 @@ const CGP: &[Row] = &[
     row(41, "Cluster sollten ebenfalls von jedem Port zu jedem Port Daten senden dürfen", "1-65535", TCP_UDP, CGP_CLUSTER, CGP_CLUSTER),
     // "3) Inter-Cluster Ports"
     row(46, "wenn die TCP-Verbindungen (an Port 106) unterbrochen werden", "106", TCP, CGP_CLUSTER, CGP_BACKEND),
-    row(50, "21 FTP [TCP]", "21", TCP, CGP_CLUSTER, CGP_BACKEND),
+    row(50, "21 FTP [TCP]", "21", TCP, CGP_CLUSTER, CGP_BACKEND).flagged(CGP_DEFAULT_SETUP),
     row(51, "25 SMTP [TCP]", "25", TCP, CGP_CLUSTER, CGP_BACKEND),
     row(52, "69 TFTP [UDP]", "69", UDP, CGP_CLUSTER, CGP_BACKEND),
     row(53, "80 HTTP [TCP]", "80", TCP, CGP_CLUSTER, CGP_BACKEND),
@@ -707,6 +721,45 @@ fn norm(s: &str) -> String {
         .join(" ")
 }
 
+/// What a `role:` name of a table stands for in a product.
+enum RoleName<'a> {
+    /// A role, with the groups it belongs to.
+    Role(&'a [String]),
+    /// A group, with its member roles.
+    Group(Vec<&'a str>),
+    /// Neither: the table is wrong (or the catalog lost the role).
+    Unknown,
+}
+
+fn role_name<'a>(name: &str, groups: &'a BTreeMap<String, Vec<String>>) -> RoleName<'a> {
+    if let Some(g) = groups.get(name) {
+        return RoleName::Role(g);
+    }
+    let members: Vec<&str> = groups
+        .iter()
+        .filter(|(_, gs)| gs.iter().any(|g| g == name))
+        .map(|(r, _)| r.as_str())
+        .collect();
+    if members.is_empty() {
+        RoleName::Unknown
+    } else {
+        RoleName::Group(members)
+    }
+}
+
+/// The `role:` names of a row that are neither a role nor a group of the product.
+fn unknown_roles(row: &Row, groups: &BTreeMap<String, Vec<String>>) -> Vec<&'static str> {
+    row.from
+        .iter()
+        .chain(row.to)
+        .filter_map(|e| e.strip_prefix("role:"))
+        .filter(|r| matches!(role_name(r, groups), RoleName::Unknown))
+        .collect()
+}
+
+/// Whether a flow side `have` includes the table's endpoint `want`. A role is included when the
+/// flow names it or one of its groups; a group when the flow names it or includes every member role.
+/// An unknown role name is never included ([`check_row`] reports it before matching).
 fn endpoint_ok(want: &str, have: &[String], groups: &BTreeMap<String, Vec<String>>) -> bool {
     if want == NET {
         return have.iter().any(|e| e != "localhost");
@@ -714,13 +767,13 @@ fn endpoint_ok(want: &str, have: &[String], groups: &BTreeMap<String, Vec<String
     if have.iter().any(|e| e == want) {
         return true;
     }
-    match want.strip_prefix("role:") {
-        Some(role) => groups
-            .get(role)
-            .unwrap_or_else(|| panic!("the table names role {role:?}, which the catalog lacks"))
+    let names = |g: &str| have.iter().any(|e| e.strip_prefix("role:") == Some(g));
+    match want.strip_prefix("role:").map(|r| role_name(r, groups)) {
+        Some(RoleName::Role(gs)) => gs.iter().any(|g| names(g)),
+        Some(RoleName::Group(members)) => members
             .iter()
-            .any(|g| have.iter().any(|e| e.strip_prefix("role:") == Some(g))),
-        None => false,
+            .all(|m| endpoint_ok(&format!("role:{m}"), have, groups)),
+        Some(RoleName::Unknown) | None => false,
     }
 }
 
@@ -739,6 +792,19 @@ fn describe(f: &JFlow) -> String {
 /// Checks one row against the product's flows; returns what is missing. Each port or range of the
 /// row must be covered by one flow per protocol.
 fn check_row(seed: &Seed, product: &Product, row: &Row) -> Vec<String> {
+    // A role the catalog lacks is the row's failure, whatever flows share its port.
+    let unknown = unknown_roles(row, &product.groups);
+    if !unknown.is_empty() {
+        return unknown
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}:{} {:?}: the table names role {r:?}, which {} has neither as a role nor as a group",
+                    seed.file, row.line, row.doc, seed.product
+                )
+            })
+            .collect();
+    }
     let (ports, protos, quote) = match row.fix {
         Fix::None => (row.ports, row.protos, None),
         Fix::Flagged { quote } => (row.ports, row.protos, Some(quote)),
@@ -933,12 +999,24 @@ fn the_checks_notice_a_missing_flow_and_a_missing_errata_tag() {
     ));
 }
 
-fn seeds_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("FWTOPO_SEEDS_DIR") {
+/// Where the seed documents are: `$FWTOPO_SEEDS_DIR`, or `../shared/seeds` beside the repository.
+fn seeds_path() -> PathBuf {
+    match std::env::var_os("FWTOPO_SEEDS_DIR") {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds"),
-    };
+    }
+}
+
+fn seeds_dir() -> Option<PathBuf> {
+    let dir = seeds_path();
     dir.is_dir().then_some(dir)
+}
+
+/// Whether missing seed documents fail the run: `FWTOPO_REQUIRE_SEEDS` is set, or CI's
+/// `FWTOPO_REQUIRE_SYSTEM_TESTS=1` (which turns every skip into a failure).
+fn seeds_required() -> bool {
+    std::env::var_os("FWTOPO_REQUIRE_SEEDS").is_some()
+        || std::env::var("FWTOPO_REQUIRE_SYSTEM_TESTS").is_ok_and(|v| v == "1")
 }
 
 /// Port-like numbers of a line: digit runs not glued to letters or dots, `a-b` / `a:b` as ranges.
@@ -992,12 +1070,23 @@ fn numbers(line: &str) -> Vec<(u32, u32)> {
 #[test]
 fn the_tables_quote_the_seed_documents_and_miss_no_port() {
     let Some(dir) = seeds_dir() else {
+        let reason = format!(
+            "seed documents not found in {} (set FWTOPO_SEEDS_DIR)",
+            seeds_path().display()
+        );
         assert!(
             std::env::var_os("FWTOPO_REQUIRE_SEEDS").is_none(),
-            "seed documents not found (set FWTOPO_SEEDS_DIR)"
+            "seed documents not found (set FWTOPO_SEEDS_DIR): {reason}, FWTOPO_REQUIRE_SEEDS is set"
         );
-        eprintln!(
-            "seed documents not found (set FWTOPO_SEEDS_DIR): table-versus-document check skipped"
+        assert!(
+            !seeds_required(),
+            "{reason}; FWTOPO_REQUIRE_SYSTEM_TESTS=1 makes a missing seeds directory a failure"
+        );
+        // Straight to the stderr handle: libtest captures `eprintln!` of passing tests.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED ({reason}): table-versus-document check"
         );
         return;
     };
@@ -1060,6 +1149,126 @@ fn the_tables_quote_the_seed_documents_and_miss_no_port() {
         "the tables do not match the documents:\n    {}",
         errors.join("\n    ")
     );
+}
+
+/// Without the seed documents the table-versus-document check is a visible skip on a developer
+/// machine and a failure in CI (`FWTOPO_REQUIRE_SYSTEM_TESTS=1`) or with `FWTOPO_REQUIRE_SEEDS`.
+/// Runs this test binary again, with the seeds directory pointed somewhere empty.
+#[test]
+fn missing_seed_documents_skip_visibly_or_fail_in_ci() {
+    let empty = tempfile::tempdir().unwrap();
+    let missing = empty.path().join("no-seeds-here");
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "the_tables_quote_the_seed_documents_and_miss_no_port",
+            "--test-threads=1",
+        ])
+        .env("FWTOPO_SEEDS_DIR", &missing)
+        .env_remove("FWTOPO_REQUIRE_SEEDS")
+        .env_remove("FWTOPO_REQUIRE_SYSTEM_TESTS");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stderr) = run(&[]);
+    assert!(ok, "a missing seeds directory is a skip: {stderr}");
+    assert!(
+        stderr.contains("SKIPPED (seed documents not found in"),
+        "the skip is visible: {stderr}"
+    );
+    let (ok, stderr) = run(&[("FWTOPO_REQUIRE_SYSTEM_TESTS", "1")]);
+    assert!(!ok, "CI mode fails without the seeds: {stderr}");
+    let (ok, stderr) = run(&[("FWTOPO_REQUIRE_SEEDS", "1")]);
+    assert!(
+        !ok,
+        "FWTOPO_REQUIRE_SEEDS fails without the seeds: {stderr}"
+    );
+    // Any other value of FWTOPO_REQUIRE_SYSTEM_TESTS is a developer machine.
+    let (ok, stderr) = run(&[("FWTOPO_REQUIRE_SYSTEM_TESTS", "0")]);
+    assert!(ok, "FWTOPO_REQUIRE_SYSTEM_TESTS=0 skips: {stderr}");
+}
+
+/// Row matching looks at every flow on a row's port, so it does not depend on the order of the
+/// catalog's flows; a role name the catalog lacks fails its row instead of panicking.
+#[test]
+fn row_matching_does_not_depend_on_flow_order() {
+    for seed in SEEDS {
+        let mut product = products().remove(seed.product).unwrap();
+        let forward: Vec<Vec<String>> = seed
+            .rows
+            .iter()
+            .map(|r| check_row(seed, &product, r))
+            .collect();
+        product.flows.reverse();
+        let backward: Vec<Vec<String>> = seed
+            .rows
+            .iter()
+            .map(|r| check_row(seed, &product, r))
+            .collect();
+        assert_eq!(forward, backward, "{}: reversed flows", seed.file);
+    }
+    // PA line 8 names the group `sn`: flows on port 80 that do not come from a service node are
+    // looked at first.
+    let seed = &SEEDS[0];
+    let mut product = products().remove(seed.product).unwrap();
+    let repo = seed.rows.iter().find(|r| r.line == 8).unwrap();
+    assert_eq!(repo.from, PA_SN);
+    product
+        .flows
+        .sort_by_key(|f| f.from.iter().any(|e| e == "role:sn"));
+    let first_on_80 = product
+        .flows
+        .iter()
+        .find(|f| f.protocol == "tcp" && covers(&parse_ports(&f.ports), &[(80, 80)]))
+        .unwrap();
+    assert!(!first_on_80.from.iter().any(|e| e == "role:sn"));
+    assert!(check_row(seed, &product, repo).is_empty());
+    // A group is also met by a flow naming each of its roles, and not by one naming only some.
+    let members: Vec<String> = product
+        .groups
+        .iter()
+        .filter(|(_, gs)| gs.iter().any(|g| g == "sn"))
+        .map(|(r, _)| format!("role:{r}"))
+        .collect();
+    assert!(members.len() > 1);
+    let mut spelled = products().remove(seed.product).unwrap();
+    for f in spelled.flows.iter_mut() {
+        if let Some(i) = f.from.iter().position(|e| e == "role:sn") {
+            f.from.splice(i..=i, members.iter().cloned());
+        }
+    }
+    assert!(check_row(seed, &spelled, repo).is_empty());
+    for f in spelled.flows.iter_mut() {
+        f.from.retain(|e| e != &members[0]);
+    }
+    assert_eq!(check_row(seed, &spelled, repo).len(), 1);
+    // A role the catalog lacks: one clear error, in either flow order.
+    let bogus = row(
+        8,
+        "80: Connection to PA package repository from service nodes",
+        "80",
+        TCP,
+        &["role:no-such-role"],
+        PA_MN,
+    );
+    for _ in 0..2 {
+        let errors = check_row(seed, &product, &bogus);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].contains("\"no-such-role\"")
+                && errors[0].contains("neither as a role nor as a group"),
+            "{}",
+            errors[0]
+        );
+        product.flows.reverse();
+    }
 }
 
 /// The real binary prints the same report, with all five products and the host product.

@@ -1,8 +1,10 @@
 //! The real designer binary in a real terminal (tmux): keys in, screen out.
 //!
 //! Opens a copy of an example, adds a node, assigns a role, sees its rule appear, saves and quits;
-//! then the saved file loads and `fwtopo rules` shows the same rule. A second test crashes the
-//! designer on purpose and checks the terminal is restored and the unsaved work is offered again.
+//! then the saved file loads and `fwtopo rules` shows the same rule. Others crash the designer on
+//! purpose (a panic, SIGKILL, SIGTERM) and check the terminal is restored where it can be and the
+//! unsaved work is offered again; that saving or quitting on purpose removes the recovery copy; and
+//! that a file only the catalog check rejects opens with its problems as findings and can be fixed.
 //! Without tmux the tests skip, unless FWTOPO_REQUIRE_SYSTEM_TESTS=1 (CI), where they fail.
 
 use std::path::{Path, PathBuf};
@@ -110,6 +112,50 @@ impl Tmux {
         .into_owned()
     }
 
+    /// The process id of the program in the pane (`env` execs the designer, so it is the designer).
+    fn pid(&self) -> String {
+        let out = self.run(&["display-message", "-p", "-t", "main", "#{pane_pid}"]);
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()),
+            "no pane pid: {pid:?}"
+        );
+        pid
+    }
+
+    /// How the program in the dead pane ended: `exit N` or `signal N`; `None` when tmux does not
+    /// know. tmux 3.3 marks a pane dead when its terminal closes and sometimes never records the
+    /// status (seen with a plain `python3 -c 'os._exit(143)'` in about one run of ten), so callers
+    /// accept `None` and prove what matters from the screen and the files.
+    fn exit_status(&self) -> Option<String> {
+        let start = Instant::now();
+        loop {
+            let out = self.run(&[
+                "display-message",
+                "-p",
+                "-t",
+                "main",
+                "#{pane_dead_status}/#{pane_dead_signal}",
+            ]);
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            match text.split_once('/') {
+                Some((status, _)) if !status.is_empty() => return Some(format!("exit {status}")),
+                Some((_, signal)) if !signal.is_empty() => return Some(format!("signal {signal}")),
+                _ if start.elapsed() > Duration::from_secs(1) => return None,
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// Fails unless the program ended as `want` says (or tmux does not know, see above).
+    fn assert_ended(&self, want: &str, screen: &str) {
+        let got = self.exit_status();
+        assert!(
+            got.as_deref().is_none_or(|g| g == want),
+            "ended with {got:?}, want {want}:\n{screen}"
+        );
+    }
+
     fn dead(&self) -> bool {
         let out = self.run(&["display-message", "-p", "-t", "main", "#{pane_dead}"]);
         String::from_utf8_lossy(&out.stdout).trim() == "1" || !out.status.success()
@@ -169,6 +215,69 @@ fn inbound_rows(screen: &str) -> Vec<(String, String, String)> {
         }
     }
     out
+}
+
+/// The recovery copies in the test's data directory.
+fn recovery_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir.join("data")) else {
+        return Vec::new();
+    };
+    let mut v: Vec<PathBuf> = entries
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("recovery"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Polls `f` every 50 ms until it gives a value; fails with `what` after `limit`.
+fn wait_until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > limit {
+            panic!("waited {limit:?} for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The recovery copy whose text contains `needle`, once the designer has written it.
+fn recovery_with(dir: &Path, needle: &str, limit: Duration) -> PathBuf {
+    wait_until(
+        &format!("a recovery copy holding {needle:?}"),
+        limit,
+        || {
+            recovery_files(dir)
+                .into_iter()
+                .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(needle)))
+        },
+    )
+}
+
+fn kill(signal: &str, pid: &str) {
+    let status = Command::new("kill")
+        .args([signal, pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// Adds node web2 at 203.0.113.150 through the designer's prompts.
+fn add_web2(t: &Tmux) {
+    t.keys(&["a"]);
+    t.wait_for("New node: name");
+    t.text("web2");
+    t.keys(&["Enter"]);
+    t.wait_for("Addresses (IPv4/IPv6");
+    t.text("203.0.113.150");
+    t.keys(&["Enter"]);
+    t.wait_for("addr 203.0.113.150");
 }
 
 fn site(dir: &Path) -> PathBuf {
@@ -288,7 +397,7 @@ fn a_crash_restores_the_terminal_and_keeps_unsaved_work() {
         !screen.contains("Nodes (6)"),
         "the alternate screen was left:\n{screen}"
     );
-    assert!(dir.path().join("data/recovery.ron").exists());
+    let copy = recovery_with(dir.path(), "management: false", Duration::from_secs(1));
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         original,
@@ -301,14 +410,258 @@ fn a_crash_restores_the_terminal_and_keeps_unsaved_work() {
     t.keys(&["y"]);
     let screen = t.wait_for("recovered the unsaved work");
     assert!(screen.contains("management off"), "{screen}");
-    assert!(
-        !dir.path().join("data/recovery.ron").exists(),
-        "taken over by the running designer"
-    );
+    assert!(!copy.exists(), "taken over by the running designer");
     t.keys(&["q"]);
     t.wait_for("Unsaved changes");
     t.keys(&["y"]);
     t.wait_dead();
+}
+
+/// SIGKILL (or a lost SSH session) gives the designer no chance to react: the recovery copy it keeps
+/// on disk after every edit is what survives. Accepting it at the next start restores the edit, the
+/// file itself untouched until the save, and the save removes the copy.
+#[test]
+fn sigkill_keeps_the_last_edit_and_a_save_removes_the_copy() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = site(dir.path());
+    let original = std::fs::read_to_string(&path).unwrap();
+    let t = Tmux::start("kill", dir.path(), &["design", "site.ron"], &[]);
+    t.wait_for("Nodes (6)");
+    assert!(recovery_files(dir.path()).is_empty(), "nothing unsaved yet");
+    add_web2(&t);
+    // Written on the loop tick after the edit (at most one interval later): well inside 2 s.
+    let copy = recovery_with(dir.path(), "203.0.113.150", Duration::from_secs(2));
+    let text = std::fs::read_to_string(&copy).unwrap();
+    let head = text.lines().next().unwrap_or_default();
+    assert!(
+        head.starts_with("// fwtopo recovery copy of: /") && head.ends_with("/site.ron"),
+        "names the file it belongs to, absolute: {head}"
+    );
+    kill("-KILL", &t.pid());
+    let screen = t.wait_dead();
+    t.assert_ended("signal 9", &screen);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+    assert!(copy.exists(), "the copy outlives the SIGKILL");
+    drop(t);
+
+    let t = Tmux::start("kill-again", dir.path(), &["design", "site.ron"], &[]);
+    let offer = t.wait_for("Recovered work");
+    assert!(offer.contains("site.ron"), "{offer}");
+    t.keys(&["y"]);
+    t.wait_for("recovered the unsaved work");
+    let screen = t.wait_for("Nodes (7)");
+    assert!(screen.contains("web2"), "{screen}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        original,
+        "accepting the copy does not write the file"
+    );
+    // Taken over by this designer (renamed, never absent), until the save.
+    assert!(!copy.exists());
+    let own = recovery_with(dir.path(), "203.0.113.150", Duration::from_secs(2));
+    t.keys(&["s"]);
+    t.wait_for("saved ");
+    wait_until(
+        "the save to remove the copy",
+        Duration::from_secs(3),
+        || recovery_files(dir.path()).is_empty().then_some(()),
+    );
+    assert!(!own.exists());
+    t.keys(&["q"]);
+    t.wait_dead();
+    let saved = fwtopo::files::load_topology(&path).expect("the saved file loads");
+    assert!(saved.node("web2").is_some());
+}
+
+/// Quitting and discarding on purpose leaves no copy to offer; SIGTERM restores the terminal and
+/// keeps the latest edit at once.
+#[test]
+fn quitting_discards_the_copy_and_sigterm_keeps_it() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = site(dir.path());
+    let original = std::fs::read_to_string(&path).unwrap();
+    let t = Tmux::start("discard", dir.path(), &["design", "site.ron"], &[]);
+    t.wait_for("Nodes (6)");
+    t.keys(&["m"]);
+    t.wait_for("management access off on web1");
+    recovery_with(dir.path(), "management: false", Duration::from_secs(2));
+    t.keys(&["q"]);
+    t.wait_for("Unsaved changes");
+    t.keys(&["y"]);
+    let screen = t.wait_dead();
+    t.assert_ended("exit 0", &screen);
+    assert!(recovery_files(dir.path()).is_empty());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+    drop(t);
+
+    // Undone back to the saved state: nothing unsaved, so SIGTERM keeps nothing.
+    let t = Tmux::start("term", dir.path(), &["design", "site.ron"], &[]);
+    t.wait_for("Nodes (6)");
+    t.keys(&["m"]);
+    t.wait_for("management access off on web1");
+    recovery_with(dir.path(), "management: false", Duration::from_secs(2));
+    t.keys(&["u"]);
+    let screen = t.wait_for("undid");
+    assert!(!screen.contains("● unsaved"), "{screen}");
+    wait_until("undo to remove the copy", Duration::from_secs(3), || {
+        recovery_files(dir.path()).is_empty().then_some(())
+    });
+    kill("-TERM", &t.pid());
+    let screen = t.wait_dead();
+    t.assert_ended("exit 143", &screen);
+    assert!(
+        !screen.contains("Nodes (6)"),
+        "the alternate screen was left:\n{screen}"
+    );
+    assert!(!screen.contains("unsaved work kept"), "{screen}");
+    assert!(recovery_files(dir.path()).is_empty(), "{screen}");
+    drop(t);
+
+    // Two edits inside one interval: the first is written at once, the second is held back by the
+    // rate limit; whichever writes it (the loop a second later, or the SIGTERM handler if the kill
+    // comes first), the copy holds the latest edit.
+    let t = Tmux::start("term-edit", dir.path(), &["design", "site.ron"], &[]);
+    t.wait_for("Nodes (6)");
+    t.keys(&["m"]);
+    t.wait_for("management access off on web1");
+    t.keys(&["Down", "m"]);
+    t.wait_for("management access off on vz1");
+    kill("-TERM", &t.pid());
+    let screen = t.wait_dead();
+    t.assert_ended("exit 143", &screen);
+    assert!(screen.contains("unsaved work kept in"), "{screen}");
+    assert!(!screen.contains("Nodes (6)"), "{screen}");
+    let copy = recovery_with(dir.path(), "management: false", Duration::ZERO);
+    let kept = fwtopo::topology::from_ron(&std::fs::read_to_string(&copy).unwrap()).unwrap();
+    let off: Vec<&str> = kept
+        .nodes
+        .iter()
+        .filter(|n| !n.management)
+        .map(|n| n.name.as_str())
+        .collect();
+    assert_eq!(off, ["web1", "vz1"], "both edits kept");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+    std::fs::remove_file(&copy).unwrap();
+
+    // The session goes away (tmux closes the terminal and sends SIGHUP, as a dropped SSH
+    // connection does): the designer keeps its work and exits at once rather than spin on a dead
+    // terminal.
+    let t = Tmux::start("hangup", dir.path(), &["design", "site.ron"], &[]);
+    t.wait_for("Nodes (6)");
+    let pid = t.pid();
+    t.keys(&["m"]);
+    t.wait_for("management access off on web1");
+    t.keys(&["Down", "m"]);
+    t.wait_for("management access off on vz1");
+    drop(t);
+    wait_until(
+        "the designer to exit on SIGHUP",
+        Duration::from_millis(1500),
+        || {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit_once(')').map(|(_, s)| s.trim_start());
+            state.is_none_or(|s| s.starts_with('Z')).then_some(())
+        },
+    );
+    let copy = recovery_with(dir.path(), "management: false", Duration::ZERO);
+    let kept = fwtopo::topology::from_ron(&std::fs::read_to_string(&copy).unwrap()).unwrap();
+    assert_eq!(kept.nodes.iter().filter(|n| !n.management).count(), 2);
+}
+
+/// A copy is offered only once its designer is gone: a second designer on the same data directory
+/// leaves a running one's copy alone; after a SIGKILL it is offered, and "n" deletes it.
+#[test]
+fn a_running_designers_copy_is_not_offered_to_another() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    site(dir.path());
+    let first = Tmux::start("first", dir.path(), &["design", "site.ron"], &[]);
+    first.wait_for("Nodes (6)");
+    first.keys(&["m"]);
+    first.wait_for("management access off on web1");
+    let copy = recovery_with(dir.path(), "management: false", Duration::from_secs(2));
+
+    let second = Tmux::start("second", dir.path(), &["design", "site.ron"], &[]);
+    let screen = second.wait_for("Nodes (6)");
+    // The offer would be drawn in the same frame as the node list.
+    assert!(!screen.contains("Recovered work"), "{screen}");
+    second.keys(&["q"]);
+    second.wait_dead();
+    assert!(copy.exists(), "the running designer's copy stays");
+
+    kill("-KILL", &first.pid());
+    first.wait_dead();
+    let third = Tmux::start("third", dir.path(), &["design", "site.ron"], &[]);
+    third.wait_for("Recovered work");
+    third.keys(&["n"]);
+    third.wait_for("deleted the recovery copy");
+    assert!(!copy.exists());
+    assert!(recovery_files(dir.path()).is_empty());
+    third.keys(&["q"]);
+    third.wait_dead();
+}
+
+/// A value only the catalog check rejects (`ftp: "maybe"`) no longer keeps the designer out: the
+/// file opens, the problem is a finding, and the designer fixes and saves it.
+#[test]
+fn a_file_the_catalog_check_rejects_opens_and_can_be_fixed() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = site(dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen(r#""ftp": "off""#, r#""ftp": "maybe""#, 1),
+    )
+    .unwrap();
+    let check = |want: i32| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fwtopo"))
+            .args(["check", path.to_str().unwrap()])
+            .env("FWTOPO_CONFIG_DIR", dir.path().join("config"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(want), "{err}");
+        err
+    };
+    assert!(check(2).contains("'maybe' is not on or off"));
+
+    let t = Tmux::start("check", dir.path(), &["design", "site.ron"], &[]);
+    let screen = t.wait_for("Nodes (6)");
+    assert!(
+        screen.contains("the catalog check found 1 problem"),
+        "{screen}"
+    );
+    t.keys(&["2"]);
+    let screen = t.wait_for(" 1 errors");
+    assert!(screen.contains("'maybe' is not on or off"), "{screen}");
+    // web1 is the first node; its first role row, then the ftp parameter under it.
+    t.keys(&["1"]);
+    t.wait_for("ftp = maybe");
+    t.keys(&["Tab", "Down", "Enter"]);
+    t.wait_for("Parameter value");
+    t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.text("off");
+    t.keys(&["Enter"]);
+    t.wait_for("ftp = off");
+    t.keys(&["2"]);
+    let screen = t.wait_for(" 0 errors");
+    assert!(!screen.contains("'maybe'"), "{screen}");
+    t.keys(&["s"]);
+    t.wait_for("saved site.ron");
+    t.keys(&["q"]);
+    t.wait_dead();
+    check(0);
 }
 
 /// Bad input is reported before the terminal is touched, and without a terminal the designer says so.
@@ -342,4 +695,61 @@ fn design_reports_bad_input_and_a_missing_terminal() {
     let out = run(&["design", path.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("site.ron") && err.contains("a b"), "{err}");
+
+    // A syntax error still refuses, with file:line:col.
+    std::fs::write(&path, "(version: 1,\n nodes: [(name: \"a\", os: )])").unwrap();
+    let out = run(&["design", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("site.ron:2:"), "{err}");
+
+    // What only the catalog check rejects gets as far as the terminal (it opens; see the tmux test).
+    std::fs::write(
+        &path,
+        "(version: 1, nodes: [(name: \"a\", os: \"debian\", roles: [(product: \"nosuch\", role: \"x\")])])",
+    )
+    .unwrap();
+    let out = run(&["design", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the designer needs a terminal"), "{err}");
+}
+
+/// `--config-dir` (on `design`, or before any command) wins over $FWTOPO_CONFIG_DIR.
+#[test]
+fn config_dir_option_overrides_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = site(dir.path());
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(other.join("catalog")).unwrap();
+    std::fs::write(other.join("catalog/broken.ron"), "(id: ").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_fwtopo"))
+            .args(args)
+            .env("FWTOPO_CONFIG_DIR", dir.path().join("config"))
+            .env_remove("FWTOPO_THEME")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let site = path.to_str().unwrap();
+    let other = other.to_str().unwrap();
+    // The environment's directory is empty: the designer gets as far as the terminal check.
+    let (code, err) = run(&["design", site]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("the designer needs a terminal"), "{err}");
+    for args in [
+        &["design", "--config-dir", other, site][..],
+        &["--config-dir", other, "design", site],
+        &["--config-dir", other, "catalog"],
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("broken.ron"),
+            "{args:?} reads the option's directory: {err}"
+        );
+    }
 }

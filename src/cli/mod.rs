@@ -21,6 +21,10 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Where extra catalog files (catalog/*.ron) and themes (themes/*.ron) are read (default:
+    /// $FWTOPO_CONFIG_DIR or the platform config dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    config_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +54,7 @@ enum Command {
         file: PathBuf,
     },
     /// Export firewall scripts: one node to standard output, or every node to files under --out.
+    /// Refuses (exit status 1, nothing written) while an exported node has errors, unless --force.
     Export {
         /// A topology file (.ron).
         file: PathBuf,
@@ -68,6 +73,9 @@ enum Command {
         /// CRLF line ends for Windows targets.
         #[arg(long)]
         crlf: bool,
+        /// Export even when `fwtopo check` reports errors for an exported node (they are printed).
+        #[arg(long)]
+        force: bool,
     },
     /// Write a starter topology (to FILE, or to standard output).
     New {
@@ -140,6 +148,9 @@ pub fn run() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode> {
+    if let Some(dir) = cli.config_dir {
+        files::set_config_dir(dir);
+    }
     let Some(command) = cli.command else {
         // Plain `fwtopo` opens the designer on the built-in example.
         return crate::tui::run(crate::tui::Options::default());
@@ -211,6 +222,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             out: dir,
             egress,
             crlf,
+            force,
         } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
@@ -235,18 +247,48 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     targets.into_iter().map(move |t| (*p, t))
                 })
                 .collect();
+            if dir.is_none() && jobs.len() != 1 {
+                bail!(
+                    "{} scripts would go to standard output ({}); choose one with --node and --target, or write them all with --out DIR",
+                    jobs.len(),
+                    jobs.iter()
+                        .map(|(p, t)| format!("{} {}", p.name, t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            // Decided before anything is written: a default-drop script from a design with errors
+            // (no management rule, a firewall for the wrong OS, ...) locks operators out or opens
+            // a hole.
+            let names: Vec<&str> = nodes.iter().map(|p| p.name.as_str()).collect();
+            let errors = plan.errors_for(&names);
+            if !errors.is_empty() {
+                let mut lines: String = errors.iter().map(|f| format!("{f}\n")).collect();
+                let count = match errors.len() {
+                    1 => "1 error".to_string(),
+                    n => format!("{n} errors"),
+                };
+                if !force {
+                    lines.push_str(&format!(
+                        "fwtopo: {}: refusing to export: {count} above; nothing was written. Fix the topology (`fwtopo check {}`), or pass --force to export anyway.\n",
+                        file.display(),
+                        file.display()
+                    ));
+                    std::io::stderr().write_all(lines.as_bytes())?;
+                    return Ok(ExitCode::from(1));
+                }
+                lines.push_str(&format!(
+                    "fwtopo: warning: exporting despite {count} above (--force); review the scripts before applying them.\n"
+                ));
+                std::io::stderr().write_all(lines.as_bytes())?;
+            } else if plan.has_errors() {
+                eprintln!(
+                    "fwtopo: warning: nodes not exported have errors; run `fwtopo check {}`",
+                    file.display()
+                );
+            }
             match dir {
                 None => {
-                    if jobs.len() != 1 {
-                        bail!(
-                            "{} scripts would go to standard output ({}); choose one with --node and --target, or write them all with --out DIR",
-                            jobs.len(),
-                            jobs.iter()
-                                .map(|(p, t)| format!("{} {}", p.name, t))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        );
-                    }
                     let (p, t) = jobs[0];
                     out.write_all(
                         export::render(t, &Export::new(&catalog, &topology, &plan, p, options))
@@ -273,17 +315,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     }
                     files::write_atomic(&dir.join("index.txt"), index.as_bytes())?;
                 }
-            }
-            if plan
-                .nodes
-                .iter()
-                .any(|n| nodes.iter().any(|m| m.name == n.name))
-                && plan.findings.iter().any(|f| f.severity == Severity::Error)
-            {
-                eprintln!(
-                    "fwtopo: warning: the topology has errors; run `fwtopo check {}`",
-                    file.display()
-                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -315,11 +346,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             file,
             theme,
             data_dir,
-        } => crate::tui::run(crate::tui::Options {
-            file,
-            theme,
-            data_dir,
-        }),
+        } => {
+            // The designer's signal handler must be able to restore the terminal from its thread.
+            drop(out);
+            crate::tui::run(crate::tui::Options {
+                file,
+                theme,
+                data_dir,
+            })
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "fwtopo", &mut out);
             Ok(ExitCode::SUCCESS)

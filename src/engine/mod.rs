@@ -147,6 +147,17 @@ impl Plan {
         self.findings.iter().any(|f| f.severity == Severity::Error)
     }
 
+    /// The error findings about any of these nodes, and those about the whole topology: while there
+    /// are any, the nodes' exports are not safe to apply (no way back in, a firewall for the wrong
+    /// OS, ...), so the command line refuses to export them.
+    pub fn errors_for<'a>(&'a self, nodes: &[&str]) -> Vec<&'a Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .filter(|f| f.node.as_deref().is_none_or(|n| nodes.contains(&n)))
+            .collect()
+    }
+
     /// Findings about one node, and those about the whole topology.
     pub fn findings_for<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
         self.findings
@@ -868,12 +879,13 @@ type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 /// A role a node plays, as (product, role, parameter values).
 type RoleKey<'t> = (usize, usize, Option<&'t BTreeMap<String, String>>);
 
-/// What a node's rules and findings depend on, besides its name: OS, management switch, whether
-/// it has addresses, its roles with their settings, and its entries (shared port and peer sets
-/// compared by identity) and loopback-only ports.
+/// What a node's rules and findings depend on, besides its name: OS, firewall choice, management
+/// switch, whether it has addresses, its roles with their settings, and its entries (shared port
+/// and peer sets compared by identity) and loopback-only ports.
 #[derive(PartialEq, Eq, Hash)]
 struct NodeKey<'t> {
     os: crate::topology::Os,
+    firewall: Option<crate::target::Target>,
     management: bool,
     addressless: bool,
     roles: Vec<RoleKey<'t>>,
@@ -897,6 +909,7 @@ impl<'t> NodeKey<'t> {
     ) -> Self {
         NodeKey {
             os: node.os,
+            firewall: node.firewall,
             management: node.management,
             addressless: node.addresses.is_empty(),
             roles: roles

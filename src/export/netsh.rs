@@ -1,11 +1,18 @@
 //! netsh export: a `.cmd` file of `netsh advfirewall` commands for cmd.exe (run it, or paste it into an
 //! elevated console).
 //!
-//! Windows Firewall has no rule groups netsh can write, so our rules are named `fwtopo-<node>-...` and
-//! each exact name is deleted right before it is added: re-running gives the same rules and never
-//! duplicates them. Addresses are split into numbered rules so no line passes cmd.exe's 8,191-character
-//! limit (Aerleon's netsh output does at about 590 peers). The planning here (names, chunks, ICMP) is
-//! shared with the PowerShell export, so both scripts create rules with the same names.
+//! Windows Firewall has no rule groups netsh can write, and netsh deletes by exact name only. So every
+//! rule of a node shares one of three fixed names, one per kind: `fwtopo-<node>-mgmt`, `-in` and
+//! `-out` (rule names need not be unique, and `delete rule name=X` deletes every rule named X). A
+//! run deletes each of the three names and adds its rules of that kind, management first: whatever
+//! an earlier export of the node added (more address chunks, a role since removed, `--egress
+//! strict`) goes, and rules of other nodes (`fwtopo-<node>-2-in` is another name) and of anyone else
+//! stay. One plain command per name works alike in a `.cmd` file and pasted into a console, where a
+//! `for` loop would need `%%v` in one and `%v` in the other; no state file is kept that a
+//! non-administrator could plant names in. Addresses are split into several rules so no line passes
+//! cmd.exe's 8,191-character limit (Aerleon's netsh output does at about 590 peers). The planning
+//! here (names, chunks, ICMP) is shared with the PowerShell export, so both scripts create the same
+//! rules under the same names.
 
 use super::{Egress, Export, header, text};
 use crate::catalog::Tag;
@@ -43,6 +50,23 @@ pub(super) enum Kind {
     Outbound,
 }
 
+impl Kind {
+    /// Every kind, in script order. Each names its rules, and each name is deleted on every run
+    /// even when no rule of the kind is added, so never drop one from this list.
+    pub(super) const ALL: [Kind; 3] = [Kind::Management, Kind::Inbound, Kind::Outbound];
+
+    /// The name every rule of this kind of a node shares: `fwtopo-<node>-mgmt`, `-in` or `-out`.
+    /// Node names are safe names, so this is ASCII without quotes, spaces or wildcards.
+    pub(super) fn rule_name(self, node: &str) -> String {
+        let kind = match self {
+            Kind::Management => "mgmt",
+            Kind::Inbound => "in",
+            Kind::Outbound => "out",
+        };
+        format!("fwtopo-{node}-{kind}")
+    }
+}
+
 /// The protocol field of a Windows rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum WinProto {
@@ -74,7 +98,7 @@ pub(super) enum Remote {
 /// One Windows firewall rule as both exports write it.
 #[derive(Debug, Clone)]
 pub(super) struct WinRule {
-    /// `fwtopo-<node>-<kind><nn>-<proto>-<family>[-<chunk>]`: ASCII, unique within the node.
+    /// The kind's shared name, [`Kind::rule_name`].
     pub name: String,
     pub kind: Kind,
     pub direction: Direction,
@@ -147,24 +171,18 @@ fn chunk_addrs(addrs: Vec<String>) -> Vec<Vec<String>> {
 
 /// The remote sides a rule's peers become: one (`any`, one family, or one per host name) or
 /// several address chunks.
-fn remotes(peers: &Peers) -> (&'static str, Vec<Remote>) {
+fn remotes(peers: &Peers) -> Vec<Remote> {
     match peers {
-        Peers::Any => ("any", vec![Remote::Any]),
-        Peers::V4(v) => (
-            "v4",
-            chunk_addrs(v.iter().map(addr_v4).collect())
-                .into_iter()
-                .map(Remote::List)
-                .collect(),
-        ),
-        Peers::V6(v) => (
-            "v6",
-            chunk_addrs(v.iter().map(addr_v6).collect())
-                .into_iter()
-                .map(Remote::List)
-                .collect(),
-        ),
-        Peers::Dns(v) => ("dns", v.iter().map(|n| Remote::Dns(n.clone())).collect()),
+        Peers::Any => vec![Remote::Any],
+        Peers::V4(v) => chunk_addrs(v.iter().map(addr_v4).collect())
+            .into_iter()
+            .map(Remote::List)
+            .collect(),
+        Peers::V6(v) => chunk_addrs(v.iter().map(addr_v6).collect())
+            .into_iter()
+            .map(Remote::List)
+            .collect(),
+        Peers::Dns(v) => v.iter().map(|n| Remote::Dns(n.clone())).collect(),
     }
 }
 
@@ -173,44 +191,28 @@ pub(super) fn plan(x: &Export) -> WinPlan {
     let node = &x.node().name;
     let strict = x.options.egress == Egress::Strict;
     let mut rules = Vec::new();
-    let mut counters = [0usize; 3];
-    let mut add = |rules: &mut Vec<WinRule>, kind: Kind, r: &Rule, description: String| {
-        let slot = match kind {
-            Kind::Management => 0,
-            Kind::Inbound => 1,
-            Kind::Outbound => 2,
-        };
-        counters[slot] += 1;
-        let label = match kind {
-            Kind::Management => "mgmt",
-            Kind::Inbound => "in",
-            Kind::Outbound => "out",
-        };
-        let base = format!(
-            "fwtopo-{node}-{label}{:02}-{}",
-            counters[slot],
-            r.protocol.as_str()
-        );
-        let (family, remotes) = remotes(&r.peers);
+    let add = |rules: &mut Vec<WinRule>, kind: Kind, r: &Rule, description: String| {
+        let remotes = remotes(&r.peers);
         let port_chunks = text::chunk_ports(&r.ports, MAX_PORT_ITEMS, 1);
         let total = port_chunks.len() * remotes.len();
         let mut k = 0;
         for ports in &port_chunks {
             for remote in &remotes {
                 k += 1;
-                let name = if total > 1 {
-                    format!("{base}-{family}-{k}")
+                // The parts of a split rule share its name; the description tells them apart.
+                let description = if total > 1 {
+                    format!("{description} (part {k} of {total})")
                 } else {
-                    format!("{base}-{family}")
+                    description.clone()
                 };
                 rules.push(WinRule {
-                    name,
+                    name: kind.rule_name(node),
                     kind,
                     direction: r.direction,
                     protocol: WinProto::from_protocol(r.protocol),
                     ports: ports.ranges().to_vec(),
                     remote: remote.clone(),
-                    description: description.clone(),
+                    description,
                 });
             }
         }
@@ -275,17 +277,13 @@ pub(super) fn plan(x: &Export) -> WinPlan {
 
 /// ICMP rules that keep IPv4 path MTU discovery and IPv6 neighbour discovery working.
 fn icmp_rules(node: &str, direction: Direction, rules: &mut Vec<WinRule>) {
-    let dir = match direction {
-        Direction::Inbound => "in",
-        Direction::Outbound => "out",
-    };
     let kind = match direction {
         Direction::Inbound => Kind::Inbound,
         Direction::Outbound => Kind::Outbound,
     };
     for t in ICMPV4_TYPES {
         rules.push(WinRule {
-            name: format!("fwtopo-{node}-icmpv4-{dir}-{t}"),
+            name: kind.rule_name(node),
             kind,
             direction,
             protocol: WinProto::Icmpv4(t),
@@ -296,7 +294,7 @@ fn icmp_rules(node: &str, direction: Direction, rules: &mut Vec<WinRule>) {
     }
     for t in ICMPV6_TYPES {
         rules.push(WinRule {
-            name: format!("fwtopo-{node}-icmpv6-{dir}-{t}"),
+            name: kind.rule_name(node),
             kind,
             direction,
             protocol: WinProto::Icmpv6(t),
@@ -441,6 +439,43 @@ fn add_rule(r: &WinRule) -> Option<String> {
     Some(line)
 }
 
+/// One planned rule: its description and `add rule` line, or, for a host name netsh cannot hold,
+/// why nothing is added and a warning echoed when the script runs.
+fn push_rule(out: &mut Vec<String>, r: &WinRule, icmp: bool) {
+    if let Some(line) = add_rule(r) {
+        if !icmp {
+            out.push(rem(&r.description));
+        }
+        out.push(line);
+        return;
+    }
+    let Remote::Dns(host) = &r.remote else {
+        return;
+    };
+    let (dir, way) = if r.direction == Direction::Inbound {
+        ("inbound", "from")
+    } else {
+        ("outbound", "to")
+    };
+    let ports = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
+    let proto = proto(r.protocol).to_ascii_lowercase();
+    out.push(rem(&text::comment_text(&format!(
+        "NOT ADDED: {dir} {proto} {} {way} {host}: a DNS name, and Windows Firewall holds only addresses.",
+        short_ports(&ports)
+    ))));
+    out.push(rem(
+        "Pin its addresses as an external host in the topology and export again, or use the powershell export (it resolves the name when applied).",
+    ));
+    let what = text::comment_text(&format!(
+        "{dir} {proto} {} {way} {host}",
+        short_ports(&ports)
+    ));
+    out.push(format!(
+        "echo fwtopo: WARNING: no rule for {}",
+        what.replace(['(', ')'], "")
+    ));
+}
+
 /// The cmd.exe script for one node.
 pub fn render(x: &Export) -> String {
     let node = &x.node().name;
@@ -451,17 +486,21 @@ pub fn render(x: &Export) -> String {
     let apply = [
         "save as a .cmd file and run it in an elevated cmd.exe (Run as administrator), or paste it into one.",
         "It first saves the current firewall policy to fwtopo-backup.wfw in the TEMP folder (only if that",
-        "file does not exist yet, so the backup stays the policy from before fwtopo), then deletes and adds",
-        "each fwtopo rule of this node by its exact name, then sets the default policy.",
+        "file does not exist yet, so the backup stays the policy from before fwtopo). Every rule of this node",
+        "is named fwtopo-NODE-mgmt, fwtopo-NODE-in or fwtopo-NODE-out.",
+        "Kind by kind, management first, it deletes every rule of that name (all an earlier export of this",
+        "node added, whatever it was, and nothing else) and adds this export's, then sets the default policy.",
         "A delete prints: No rules match the specified criteria. on the first run; that is expected.",
     ];
     let rollback = [
         "netsh advfirewall import of that backup (the script prints the full path at the start and end):",
         "  netsh advfirewall import TEMP-folder\\fwtopo-backup.wfw",
         "For a rollback that happens by itself unless confirmed, use the powershell export instead.",
-        "Rules of an older export whose names this one no longer uses stay; remove them in PowerShell:",
-        "  Remove-NetFirewallRule -DisplayName fwtopo-NODE-*",
+        "To remove only this node's rules, delete their three names:",
+        "  netsh advfirewall firewall delete rule name=fwtopo-NODE-mgmt  (then -in and -out)",
     ];
+    let apply: Vec<String> = apply.iter().map(|l| l.replace("NODE", node)).collect();
+    let apply: Vec<&str> = apply.iter().map(String::as_str).collect();
     let rollback: Vec<String> = rollback.iter().map(|l| l.replace("NODE", node)).collect();
     let rollback: Vec<&str> = rollback.iter().map(String::as_str).collect();
     for l in header(x, Target::Netsh, &apply, &rollback) {
@@ -480,71 +519,55 @@ pub fn render(x: &Export) -> String {
     out.push(String::new());
 
     out.push(rem(
-        "---- this node's rules: each exact name is deleted, then added ----",
+        "---- this node's rules: every rule of one kind has the same name; per kind, the name is deleted,",
     ));
-    let mut section = None;
-    for r in &p.rules {
-        let title = match (r.kind, r.protocol) {
-            (Kind::Management, _) => {
+    out.push(rem(
+        "which removes all an earlier export of this node added under it, then this export's are added ----",
+    ));
+    for kind in Kind::ALL {
+        let name = kind.rule_name(node);
+        let title = match kind {
+            Kind::Management => {
                 "management access from the admin zone, first, so the way in stays open"
             }
-            (_, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) if r.direction == Direction::Inbound => {
-                "ICMP: IPv4 path MTU discovery and IPv6 neighbour discovery need it"
-            }
-            (_, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) => "ICMP out (--egress strict)",
-            (Kind::Inbound, _) => "inbound",
-            (Kind::Outbound, _) => "outbound (--egress strict)",
+            Kind::Inbound => "inbound",
+            Kind::Outbound if strict => "outbound (--egress strict)",
+            Kind::Outbound => "outbound (--egress open: allowed by default, none added)",
         };
-        if section != Some(title) {
-            out.push(String::new());
-            out.push(rem(&format!("-- {title}")));
-            section = Some(title);
-        }
-        match add_rule(r) {
-            Some(line) => {
-                if !matches!(r.protocol, WinProto::Icmpv4(_) | WinProto::Icmpv6(_)) {
-                    out.push(rem(&r.description));
-                }
-                out.push(format!(
-                    "netsh advfirewall firewall delete rule name=\"{}\"",
-                    r.name
-                ));
-                out.push(line);
-            }
-            None => {
-                let Remote::Dns(host) = &r.remote else {
-                    continue;
-                };
-                let (dir, way) = if r.direction == Direction::Inbound {
-                    ("inbound", "from")
-                } else {
-                    ("outbound", "to")
-                };
-                let ports = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
-                let proto = proto(r.protocol).to_ascii_lowercase();
-                out.push(rem(&text::comment_text(&format!(
-                    "NOT ADDED: {dir} {proto} {} {way} {host}: a DNS name, and Windows Firewall holds only addresses.",
-                    short_ports(&ports)
-                ))));
-                out.push(rem(
-                    "Pin its addresses as an external host in the topology and export again, or use the powershell export (it resolves the name when applied).",
-                ));
-                let what = text::comment_text(&format!(
-                    "{dir} {proto} {} {way} {host}",
-                    short_ports(&ports)
-                ));
-                out.push(format!(
-                    "echo fwtopo: WARNING: no rule for {}",
-                    what.replace(['(', ')'], "")
-                ));
-            }
-        }
-    }
-    if !p.outbound_listed.is_empty() {
         out.push(String::new());
-        out.push(rem("-- outbound is allowed by default (--egress open); the derived outbound rules, for reference:"));
-        for l in &p.outbound_listed {
-            out.push(rem(&format!("  {}: {}", rule_summary(&l.rule), l.comment)));
+        out.push(rem(&format!("-- {title}: rules named {name}")));
+        out.push(format!(
+            "netsh advfirewall firewall delete rule name=\"{name}\""
+        ));
+        let mut section = None;
+        for r in p.rules.iter().filter(|r| r.kind == kind) {
+            let icmp = matches!(r.protocol, WinProto::Icmpv4(_) | WinProto::Icmpv6(_));
+            let sub = match (kind, icmp) {
+                (Kind::Management, _) => None,
+                (_, true) if r.direction == Direction::Inbound => {
+                    Some("ICMP: IPv4 path MTU discovery and IPv6 neighbour discovery need it")
+                }
+                (_, true) => Some("ICMP out"),
+                (_, false) => Some("services"),
+            };
+            if sub != section {
+                if let Some(t) = sub {
+                    out.push(rem(&format!("-- {t}")));
+                }
+                section = sub;
+            }
+            push_rule(&mut out, r, icmp);
+        }
+        if kind == Kind::Management && !p.rules.iter().any(|r| r.kind == kind) {
+            out.push(rem("none: see the WARNING above"));
+        }
+        if kind == Kind::Outbound && !p.outbound_listed.is_empty() {
+            out.push(rem(
+                "the delete above removes the rules of an earlier --egress strict run; the derived outbound rules, for reference:",
+            ));
+            for l in &p.outbound_listed {
+                out.push(rem(&format!("  {}: {}", rule_summary(&l.rule), l.comment)));
+            }
         }
     }
     out.push(String::new());

@@ -2,7 +2,9 @@
 //!
 //! Idempotent by group: every rule of the node is in group `fwtopo-<node>`, which is removed (never a
 //! bare `Remove-NetFirewallRule`, which deletes every rule) and created again. The rules, their names
-//! and chunks are the netsh export's plan, so the two never disagree. Before any change the policy is
+//! and chunks are the netsh export's plan, so the two never disagree. Rules a netsh export added have
+//! no group, so they are removed by their three exact display names as well; neither filter is a
+//! wildcard, so node `web` never removes the rules of node `web-2`. Before any change the policy is
 //! exported and a scheduled task imports it again unless the operator confirms within
 //! [`ROLLBACK_SECONDS`], in the spirit of `iptables-apply`.
 
@@ -66,6 +68,12 @@ fn new_rule(r: &WinRule, group: &str, remote: &str) -> String {
     line
 }
 
+/// The display names every rule of the node has (one per kind, shared with netsh). A node name has
+/// no wildcard characters, so `-DisplayName` matches exactly these.
+fn display_names(node: &str) -> Vec<String> {
+    Kind::ALL.iter().map(|k| k.rule_name(node)).collect()
+}
+
 /// The PowerShell script for one node.
 pub fn render(x: &Export) -> String {
     let node = &x.node().name;
@@ -84,8 +92,8 @@ pub fn render(x: &Export) -> String {
             "policy from before fwtopo), schedules task {ROLLBACK_TASK} to import it in {ROLLBACK_SECONDS} seconds,"
         ),
         "removes this node's rules and adds them again, then sets the default policy. The rules are".into(),
-        format!("group {group}, and display names {group}-*"),
-        "(which also catches rules a netsh export of this node added).".into(),
+        format!("group {group}, display names {}", display_names(node).join(", ")),
+        "(the display names also catch the rules a netsh export of this node added).".into(),
     ];
     let rollback: Vec<String> = vec![
         format!(
@@ -142,11 +150,15 @@ pub fn render(x: &Export) -> String {
         text::ps_quote(&group)
     ));
     out.push(comment(
-        "rules a netsh export of this node added have no group, only their display names:",
+        "rules a netsh export of this node added have no group, only these exact display names:",
     ));
+    let names: Vec<String> = display_names(node)
+        .iter()
+        .map(|n| text::ps_quote(n))
+        .collect();
     out.push(format!(
         "Remove-NetFirewallRule -DisplayName {} -ErrorAction SilentlyContinue",
-        text::ps_quote(&format!("{group}-*"))
+        names.join(",")
     ));
     let mut section = None;
     for r in &p.rules {

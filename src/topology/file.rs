@@ -424,21 +424,78 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
     }
 }
 
-/// A CIDR (`198.51.100.0/24`) or a bare address (taken as a host network).
+/// A zone's network: a CIDR (`198.51.100.0/24`) or a bare address (taken as a host network).
+///
+/// Networks no peer can come from are refused here, because a zone is only ever a peer: a rule for
+/// them matches nothing, and Windows Firewall refuses loopback and multicast remote addresses, so a
+/// netsh export would fail its management rule and still go on to block inbound.
 pub fn parse_net(s: &str) -> Result<IpNet, String> {
     let t = s.trim();
-    if let Ok(n) = t.parse::<IpNet>() {
-        if n.trunc() != n {
+    let n = match t.parse::<IpNet>() {
+        Ok(n) if n.trunc() != n => {
             return Err(format!(
                 "'{t}' has host bits set; did you mean {}?",
                 n.trunc()
             ));
         }
-        return Ok(n);
+        Ok(n) => n,
+        Err(_) => t
+            .parse::<IpAddr>()
+            .map(IpNet::from)
+            .map_err(|_| format!("'{}' is not a CIDR or address", t.escape_debug()))?,
+    };
+    match not_a_peer_network(&n) {
+        Some(why) => Err(format!("'{t}' is {why}")),
+        None => Ok(n),
     }
-    t.parse::<IpAddr>()
-        .map(IpNet::from)
-        .map_err(|_| format!("'{}' is not a CIDR or address", t.escape_debug()))
+}
+
+/// Why no peer can come from a network, if none can: it lies wholly in loopback, multicast or
+/// link-local space, or is the unspecified address (IPv4-mapped IPv6 counts as its IPv4 network).
+fn not_a_peer_network(n: &IpNet) -> Option<&'static str> {
+    const LOOPBACK: &str = "loopback: traffic from it never crosses a network, and Windows Firewall refuses it as a remote address";
+    const MULTICAST: &str = "multicast: no connection comes from a multicast address, and Windows Firewall refuses it as a remote address";
+    const UNSPECIFIED: &str =
+        "the unspecified address, not a network; write 0.0.0.0/0 or ::/0 to mean every address";
+    const LINK_LOCAL: &str = "link-local only: such addresses are unique on one link alone, so they cannot say where peers are; use routable networks";
+    let within = |outer: &str, n: &IpNet| outer.parse::<IpNet>().is_ok_and(|o| o.contains(n));
+    let v4 = match n {
+        IpNet::V4(v) => Some(*v),
+        IpNet::V6(v) if v.prefix_len() >= 96 => v
+            .addr()
+            .to_ipv4_mapped()
+            .and_then(|a| ipnet::Ipv4Net::new(a, v.prefix_len() - 96).ok()),
+        IpNet::V6(_) => None,
+    };
+    match v4 {
+        Some(v) => {
+            let n = IpNet::V4(v);
+            if within("127.0.0.0/8", &n) {
+                Some(LOOPBACK)
+            } else if within("224.0.0.0/4", &n) {
+                Some(MULTICAST)
+            } else if v.prefix_len() == 32 && v.addr().is_unspecified() {
+                Some(UNSPECIFIED)
+            } else if within("169.254.0.0/16", &n) {
+                Some(LINK_LOCAL)
+            } else {
+                None
+            }
+        }
+        None => {
+            if within("::1/128", n) {
+                Some(LOOPBACK)
+            } else if within("ff00::/8", n) {
+                Some(MULTICAST)
+            } else if within("::/128", n) {
+                Some(UNSPECIFIED)
+            } else if within("fe80::/10", n) {
+                Some(LINK_LOCAL)
+            } else {
+                None
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -501,6 +558,50 @@ mod tests {
     fn newer_version_is_refused() {
         let newer = GOOD.replace("version: 1", "version: 9");
         assert_eq!(from_ron(&newer), Err(LoadError::Version { found: 9 }));
+    }
+
+    #[test]
+    fn zone_networks_no_peer_comes_from_are_refused_naming_zone_and_index() {
+        for (cidr, kind) in [
+            ("127.0.0.1", "is loopback"),
+            ("127.0.0.0/8", "is loopback"),
+            ("::1", "is loopback"),
+            ("::ffff:127.0.0.1", "is loopback"),
+            ("ff02::1", "is multicast"),
+            ("224.0.0.0/4", "is multicast"),
+            ("239.1.2.0/24", "is multicast"),
+            ("0.0.0.0", "is the unspecified address"),
+            ("::", "is the unspecified address"),
+            ("169.254.0.0/16", "is link-local"),
+            ("fe80::/64", "is link-local"),
+            ("fe80::1", "is link-local"),
+        ] {
+            let text = GOOD.replace(
+                r#"cidrs: ["198.51.100.0/24"]"#,
+                &format!(r#"cidrs: ["198.51.100.0/24", "203.0.113.0/24", "{cidr}"]"#),
+            );
+            let Err(LoadError::Invalid(p)) = from_ron(&text) else {
+                panic!("{cidr} was accepted")
+            };
+            let all: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+            assert_eq!(all.len(), 1, "{all:?}");
+            assert!(
+                all[0].starts_with(&format!("zones[0] \"admin\": cidrs[2]: '{cidr}' {kind}")),
+                "{all:?}"
+            );
+        }
+        // Networks that merely contain such space, and whole families, are peers.
+        for cidr in [
+            "0.0.0.0/0",
+            "::/0",
+            "96.0.0.0/3",
+            "fc00::/7",
+            "2001:db8::/32",
+            "::ffff:192.0.2.0/120",
+        ] {
+            let text = GOOD.replace("198.51.100.0/24", cidr);
+            assert!(from_ron(&text).is_ok(), "{cidr} refused");
+        }
     }
 
     #[test]

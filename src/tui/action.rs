@@ -41,6 +41,9 @@ pub enum Action {
     NextTarget,
     PrevTarget,
     ToggleEgress,
+    /// Scroll the preview sideways, for lines wider than the pane.
+    ScrollLeft,
+    ScrollRight,
 
     Undo,
     Redo,
@@ -49,7 +52,8 @@ pub enum Action {
     Open,
     Quit,
     CycleTheme,
-    /// The selected node's commands: netsh on Windows (the export screen: the preview as shown).
+    /// The selected node's commands for its own firewall (netsh on Windows); on the export screen,
+    /// the preview exactly as shown.
     Copy,
     /// The selected Windows node's PowerShell commands.
     CopyPowershell,

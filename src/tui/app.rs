@@ -287,6 +287,13 @@ pub struct Preview {
     pub node: usize,
     pub target: Option<Target>,
     pub text: String,
+    /// The widest line as drawn (tabs as four spaces), for sideways scrolling.
+    pub width: usize,
+}
+
+/// How a preview line is drawn: tabs as four spaces.
+pub fn preview_line(line: &str) -> String {
+    line.replace('\t', "    ")
 }
 
 #[derive(Debug)]
@@ -321,7 +328,10 @@ pub struct App {
     pub hosts: Cursor,
     pub grid: Grid,
     pub preview_scroll: usize,
-    /// `None` is the node's own choice (its firewall, else the OS default).
+    /// The first column of the preview shown, for lines wider than the pane.
+    pub preview_hscroll: usize,
+    /// The export screen's target; `None` is the node's own (its firewall, else the OS default).
+    /// Only the export screen uses it: everywhere else a node's own target is shown and copied.
     pub target: Option<Target>,
     pub egress: Egress,
 
@@ -379,6 +389,7 @@ impl App {
             hosts: Cursor::default(),
             grid: Grid::default(),
             preview_scroll: 0,
+            preview_hscroll: 0,
             target: None,
             egress: Egress::Open,
             modal: None,
@@ -465,16 +476,18 @@ impl App {
         self.clamp_cursors();
     }
 
-    /// The target the preview shows for a node: the chosen one, else the node's first automatic one.
-    pub fn effective_target(&self, node: usize) -> Target {
-        self.target
-            .or_else(|| {
-                self.topology
-                    .nodes
-                    .get(node)
-                    .and_then(|n| export::auto_targets(n).first().copied())
-            })
+    /// A node's own target: its firewall when chosen, else its OS default (netsh on Windows).
+    pub fn node_target(&self, node: usize) -> Target {
+        self.topology
+            .nodes
+            .get(node)
+            .and_then(|n| export::auto_targets(n).first().copied())
             .unwrap_or(Target::Nftables)
+    }
+
+    /// The target the export screen previews for a node: the one chosen there, else the node's own.
+    pub fn preview_target(&self, node: usize) -> Target {
+        self.target.unwrap_or_else(|| self.node_target(node))
     }
 
     /// A finding's code: `FW001` …, or `check` for a catalog-check problem.
@@ -535,11 +548,18 @@ impl App {
         }
         match self.selected_node() {
             Some(n) => {
-                let target = self.effective_target(n);
+                let target = self.preview_target(n);
+                let text = self.export_text(n, target);
+                let width = text
+                    .lines()
+                    .map(|l| preview_line(l).chars().count())
+                    .max()
+                    .unwrap_or(0);
                 self.preview = Preview {
                     node: n,
                     target: Some(target),
-                    text: self.export_text(n, target),
+                    text,
+                    width,
                 };
             }
             None => self.preview = Preview::default(),

@@ -2,14 +2,50 @@
 //!
 //! Over SSH the local clipboard is the wrong machine's, so text goes straight to the terminal as an
 //! OSC 52 sequence. Locally arboard is tried first and OSC 52 is the fallback. Only arboard can
-//! confirm a copy; OSC 52 is "sent to the terminal", since the terminal may ignore it. Backends sit
-//! behind [`Clipboard`] so the decision is tested with fakes.
+//! confirm a copy; OSC 52 is "sent to the terminal", since the terminal may ignore it. Inside tmux
+//! or GNU screen the sequence is wrapped in the multiplexer's passthrough so it reaches the real
+//! terminal, and the status says it went through the multiplexer. Backends sit behind [`Clipboard`]
+//! so the decision is tested with fakes.
 
 use std::io::Write;
 
 /// Something that can take text.
 pub trait Clipboard {
     fn set_text(&mut self, text: &str) -> Result<(), String>;
+
+    /// The terminal multiplexer the text passes through, when there is one.
+    fn via(&self) -> Option<Multiplexer> {
+        None
+    }
+}
+
+/// A terminal multiplexer between the designer and the real terminal: it swallows OSC 52 unless the
+/// sequence is wrapped in its passthrough.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Multiplexer {
+    Tmux,
+    Screen,
+}
+
+impl Multiplexer {
+    /// The multiplexer the environment says we run in: tmux sets `$TMUX`, GNU screen `$STY`.
+    pub fn detect(var: impl Fn(&str) -> Option<String>) -> Option<Multiplexer> {
+        let set = |v: &str| var(v).is_some_and(|x| !x.is_empty());
+        if set("TMUX") {
+            Some(Multiplexer::Tmux)
+        } else if set("STY") {
+            Some(Multiplexer::Screen)
+        } else {
+            None
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Multiplexer::Tmux => "tmux",
+            Multiplexer::Screen => "screen",
+        }
+    }
 }
 
 /// What became of a copy.
@@ -17,9 +53,11 @@ pub trait Clipboard {
 pub enum CopyOutcome {
     /// The system clipboard took it.
     Copied,
-    /// Written to the terminal as OSC 52; `reason` says why the system clipboard was not used.
+    /// Written to the terminal as OSC 52; `reason` says why the system clipboard was not used, and
+    /// `via` names the multiplexer whose passthrough carried it.
     SentOsc52 {
         reason: String,
+        via: Option<Multiplexer>,
     },
     Failed(String),
 }
@@ -35,6 +73,7 @@ pub fn copy(
         return match osc52.set_text(text) {
             Ok(()) => CopyOutcome::SentOsc52 {
                 reason: "over SSH".into(),
+                via: osc52.via(),
             },
             Err(e) => CopyOutcome::Failed(format!("OSC 52: {e}")),
         };
@@ -44,6 +83,7 @@ pub fn copy(
         Err(e) => match osc52.set_text(text) {
             Ok(()) => CopyOutcome::SentOsc52 {
                 reason: format!("no system clipboard: {e}"),
+                via: osc52.via(),
             },
             Err(e2) => CopyOutcome::Failed(format!("system clipboard: {e}; OSC 52: {e2}")),
         },
@@ -54,9 +94,16 @@ pub fn copy(
 pub fn status_text(what: &str, outcome: &CopyOutcome) -> String {
     match outcome {
         CopyOutcome::Copied => format!("copied {what} to the clipboard"),
-        CopyOutcome::SentOsc52 { reason } => {
+        CopyOutcome::SentOsc52 { reason, via: None } => {
             format!("sent {what} to the terminal (OSC 52; {reason})")
         }
+        CopyOutcome::SentOsc52 {
+            reason,
+            via: Some(m),
+        } => format!(
+            "sent {what} to the terminal through {} (OSC 52; {reason})",
+            m.name()
+        ),
         CopyOutcome::Failed(e) => format!("could not copy {what}: {e}"),
     }
 }
@@ -71,24 +118,73 @@ pub fn over_ssh(var: impl Fn(&str) -> Option<String>) -> bool {
 /// Terminals commonly drop OSC 52 payloads beyond about this size; refuse rather than pretend.
 pub const OSC52_MAX: usize = 1 << 20;
 
-/// Writes OSC 52 "set clipboard" sequences to a terminal (or, in tests, a `Vec<u8>`).
+/// Writes OSC 52 "set clipboard" sequences to a terminal, wrapped for the multiplexer the process
+/// environment names (`$TMUX`, `$STY`).
 pub struct Osc52<W: Write> {
     pub out: W,
 }
 
 impl<W: Write> Clipboard for Osc52<W> {
     fn set_text(&mut self, text: &str) -> Result<(), String> {
-        let encoded = base64(text.as_bytes());
-        if encoded.len() > OSC52_MAX {
-            return Err(format!(
-                "{} bytes is more than terminals accept over OSC 52",
-                text.len()
-            ));
-        }
-        write!(self.out, "\x1b]52;c;{encoded}\x07")
-            .and_then(|()| self.out.flush())
-            .map_err(|e| e.to_string())
+        let via = self.via();
+        write_osc52(&mut self.out, text, via)
     }
+
+    fn via(&self) -> Option<Multiplexer> {
+        Multiplexer::detect(|v| std::env::var(v).ok())
+    }
+}
+
+/// The OSC 52 "set clipboard" sequence for base64 `encoded` text.
+fn osc52(encoded: &str) -> String {
+    format!("\x1b]52;c;{encoded}\x07")
+}
+
+/// A sequence in tmux's passthrough: `ESC P tmux;`, the sequence with every ESC doubled, `ESC \`.
+/// tmux forwards it when `allow-passthrough` is on.
+pub fn tmux_passthrough(seq: &str) -> String {
+    format!("\x1bPtmux;{}\x1b\\", seq.replace('\x1b', "\x1b\x1b"))
+}
+
+/// An OSC 52 sequence in GNU screen's passthrough: screen limits one DCS string, so the sequence is
+/// cut into pieces, each in its own `ESC P … ESC \`; the terminal sees them joined.
+pub fn screen_passthrough(seq: &str) -> String {
+    const PIECE: usize = 76;
+    let bytes = seq.as_bytes();
+    let mut out = String::with_capacity(seq.len() + seq.len() / PIECE * 4 + 4);
+    // The sequence is ASCII (ESC, digits, base64, BEL), so byte pieces are character pieces.
+    for piece in bytes.chunks(PIECE) {
+        out.push_str("\x1bP");
+        out.push_str(&String::from_utf8_lossy(piece));
+        out.push_str("\x1b\\");
+    }
+    out
+}
+
+/// Writes `text` as OSC 52 to `out`, through the multiplexer's passthrough when there is one. Inside
+/// tmux the plain sequence follows the wrapped one, for tmux set up with `set-clipboard on` instead
+/// of `allow-passthrough`; the terminal then sets the same text twice.
+pub fn write_osc52(
+    out: &mut dyn Write,
+    text: &str,
+    via: Option<Multiplexer>,
+) -> Result<(), String> {
+    let encoded = base64(text.as_bytes());
+    if encoded.len() > OSC52_MAX {
+        return Err(format!(
+            "{} bytes is more than terminals accept over OSC 52",
+            text.len()
+        ));
+    }
+    let seq = osc52(&encoded);
+    let bytes = match via {
+        None => seq,
+        Some(Multiplexer::Tmux) => format!("{}{seq}", tmux_passthrough(&seq)),
+        Some(Multiplexer::Screen) => screen_passthrough(&seq),
+    };
+    out.write_all(bytes.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())
 }
 
 /// The system clipboard via arboard, opened on first use (it fails without a display).
@@ -139,6 +235,7 @@ mod tests {
     struct Fake {
         fail: Option<&'static str>,
         got: Vec<String>,
+        via: Option<Multiplexer>,
     }
 
     impl Fake {
@@ -146,12 +243,14 @@ mod tests {
             Fake {
                 fail: None,
                 got: Vec::new(),
+                via: None,
             }
         }
         fn failing(e: &'static str) -> Self {
             Fake {
                 fail: Some(e),
                 got: Vec::new(),
+                via: None,
             }
         }
     }
@@ -165,6 +264,10 @@ mod tests {
                     Ok(())
                 }
             }
+        }
+
+        fn via(&self) -> Option<Multiplexer> {
+            self.via
         }
     }
 
@@ -227,12 +330,66 @@ mod tests {
 
     #[test]
     fn osc52_writer_writes_the_sequence() {
-        let mut w = Osc52 { out: Vec::new() };
-        w.set_text("netsh advfirewall").unwrap();
-        assert_eq!(w.out, b"\x1b]52;c;bmV0c2ggYWR2ZmlyZXdhbGw=\x07");
-        let mut big = Osc52 { out: Vec::new() };
-        assert!(big.set_text(&"x".repeat(OSC52_MAX)).is_err());
-        assert!(big.out.is_empty(), "nothing half-written");
+        let mut out = Vec::new();
+        write_osc52(&mut out, "netsh advfirewall", None).unwrap();
+        assert_eq!(out, b"\x1b]52;c;bmV0c2ggYWR2ZmlyZXdhbGw=\x07");
+        let mut big = Vec::new();
+        assert!(write_osc52(&mut big, &"x".repeat(OSC52_MAX), None).is_err());
+        assert!(big.is_empty(), "nothing half-written");
+    }
+
+    /// A fake environment: only the variables given.
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |v| {
+            vars.iter()
+                .find(|(k, _)| *k == v)
+                .map(|(_, x)| x.to_string())
+        }
+    }
+
+    #[test]
+    fn inside_tmux_the_sequence_goes_through_its_passthrough() {
+        let via = Multiplexer::detect(env(&[("TMUX", "/tmp/tmux-1000/default,1234,0")]));
+        assert_eq!(via, Some(Multiplexer::Tmux));
+        let mut out = Vec::new();
+        write_osc52(&mut out, "netsh advfirewall", via).unwrap();
+        let plain = "\x1b]52;c;bmV0c2ggYWR2ZmlyZXdhbGw=\x07";
+        // ESC P tmux; then the sequence with its ESC doubled, then ESC \ ; then the plain sequence
+        // for a tmux that takes OSC 52 itself (set-clipboard on).
+        let want = format!("\x1bPtmux;\x1b\x1b]52;c;bmV0c2ggYWR2ZmlyZXdhbGw=\x07\x1b\\{plain}");
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+
+        // The status says the text went through tmux, and that it was sent, not copied.
+        let (mut local, mut osc) = (Fake::failing("no display"), Fake::ok());
+        osc.via = via;
+        let outcome = copy("t", false, &mut local, &mut osc);
+        let s = status_text("the preview", &outcome);
+        assert!(
+            s.starts_with("sent the preview to the terminal through tmux (OSC 52"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn inside_screen_the_sequence_is_cut_into_passthrough_pieces() {
+        let via = Multiplexer::detect(env(&[("STY", "1234.pts-0.host")]));
+        assert_eq!(via, Some(Multiplexer::Screen));
+        let text = "x".repeat(200);
+        let mut out = Vec::new();
+        write_osc52(&mut out, &text, via).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let pieces: Vec<&str> = out
+            .split("\x1b\\")
+            .filter(|p| !p.is_empty())
+            .map(|p| p.strip_prefix("\x1bP").expect("each piece is a DCS string"))
+            .collect();
+        assert!(pieces.len() > 1 && pieces.iter().all(|p| p.len() <= 76));
+        assert_eq!(
+            pieces.concat(),
+            format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+        );
+        assert_eq!(Multiplexer::detect(env(&[])), None);
+        assert_eq!(Multiplexer::detect(env(&[("TMUX", "")])), None);
     }
 
     #[test]

@@ -66,6 +66,30 @@ pub struct Binding {
     pub help: &'static str,
     /// Shown in the status bar of this context.
     pub hint: bool,
+    /// The status bar's label when `help` is too long for it (empty: `help`).
+    pub short: &'static str,
+    /// Which hints get the status bar's room first: 0 before 1 before 2.
+    pub rank: u8,
+}
+
+/// A binding the status bar shows with its own label (empty: `help`) and rank (0 gets room first).
+const fn h(
+    ctx: Ctx,
+    keys: &'static [&'static str],
+    action: Action,
+    help: &'static str,
+    short: &'static str,
+    rank: u8,
+) -> Binding {
+    Binding {
+        ctx,
+        keys,
+        action,
+        help,
+        hint: true,
+        short,
+        rank,
+    }
 }
 
 const fn b(
@@ -81,6 +105,19 @@ const fn b(
         action,
         help,
         hint,
+        short: "",
+        rank: 1,
+    }
+}
+
+impl Binding {
+    /// The label the status bar shows.
+    pub fn hint_text(&self) -> &'static str {
+        if self.short.is_empty() {
+            self.help
+        } else {
+            self.short
+        }
     }
 }
 
@@ -90,14 +127,15 @@ use Ctx as C;
 pub const KEYMAP: &[Binding] = &[
     // Panes
     b(C::Nodes, &["a"], A::Add, "add a node", true),
-    b(
+    h(
         C::Nodes,
         &["i", "enter"],
         A::Edit,
         "edit its addresses",
-        true,
+        "addresses",
+        1,
     ),
-    b(C::Nodes, &["o"], A::ChooseOs, "choose its OS", true),
+    h(C::Nodes, &["o"], A::ChooseOs, "choose its OS", "OS", 2),
     b(C::Nodes, &["r"], A::Rename, "rename", false),
     b(C::Nodes, &["c"], A::Duplicate, "duplicate", false),
     b(C::Nodes, &["d", "delete"], A::Delete, "delete", true),
@@ -109,26 +147,29 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Nodes, &["n"], A::EditNote, "edit its note", false),
-    b(
+    h(
         C::Roles,
         &["a"],
         A::Add,
         "assign a role from the catalog",
-        true,
+        "assign a role",
+        1,
     ),
-    b(
+    h(
         C::Roles,
         &["enter", "e"],
         A::Edit,
         "edit the parameter",
-        true,
+        "edit",
+        1,
     ),
-    b(
+    h(
         C::Roles,
         &["d", "delete"],
         A::Delete,
         "remove the role",
-        true,
+        "remove",
+        1,
     ),
     b(
         C::Roles,
@@ -138,24 +179,34 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Roles, &["o"], A::ChooseOs, "choose the node's OS", false),
+    h(
+        C::Rules,
+        &["a"],
+        A::Add,
+        "assign a role from the catalog",
+        "assign a role",
+        1,
+    ),
     b(C::Findings, &["enter"], A::Activate, "go to the node", true),
     b(C::Zones, &["a"], A::Add, "add a zone", true),
-    b(
+    h(
         C::Zones,
         &["e", "enter"],
         A::Edit,
         "edit its networks",
-        true,
+        "networks",
+        1,
     ),
     b(C::Zones, &["r"], A::Rename, "rename", false),
     b(C::Zones, &["d", "delete"], A::Delete, "delete", true),
     b(C::Hosts, &["a"], A::Add, "add an external host", true),
-    b(
+    h(
         C::Hosts,
         &["e", "enter"],
         A::Edit,
         "edit its pinned addresses",
-        true,
+        "addresses",
+        1,
     ),
     b(C::Hosts, &["r"], A::Rename, "rename", false),
     b(C::Hosts, &["d", "delete"], A::Delete, "delete", true),
@@ -166,28 +217,39 @@ pub const KEYMAP: &[Binding] = &[
         "go to the destination node",
         true,
     ),
-    b(
-        C::Export,
-        &["]", "l", "right"],
-        A::NextTarget,
-        "next target",
-        true,
-    ),
-    b(
-        C::Export,
-        &["[", "h", "left"],
-        A::PrevTarget,
-        "previous target",
-        true,
-    ),
-    b(
+    b(C::Export, &["]"], A::NextTarget, "next target", true),
+    b(C::Export, &["["], A::PrevTarget, "previous target", false),
+    h(
         C::Export,
         &["e"],
         A::ToggleEgress,
         "outbound policy open/strict",
-        true,
+        "outbound",
+        1,
     ),
-    b(C::Export, &["y"], A::Copy, "copy the preview", true),
+    h(
+        C::Export,
+        &["y"],
+        A::Copy,
+        "copy the preview as shown",
+        "copy",
+        0,
+    ),
+    h(
+        C::Export,
+        &["right", "l"],
+        A::ScrollRight,
+        "scroll the preview right",
+        "scroll",
+        1,
+    ),
+    b(
+        C::Export,
+        &["left", "h"],
+        A::ScrollLeft,
+        "scroll the preview left",
+        false,
+    ),
     // Everywhere (panes)
     b(C::Global, &["j", "down"], A::Down, "down", false),
     b(C::Global, &["k", "up"], A::Up, "up", false),
@@ -221,7 +283,7 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(C::Global, &["g", "home"], A::Top, "first", false),
     b(C::Global, &["G", "end"], A::Bottom, "last", false),
-    b(C::Global, &["tab"], A::FocusNext, "next pane", true),
+    h(C::Global, &["tab"], A::FocusNext, "next pane", "", 2),
     b(
         C::Global,
         &["backtab"],
@@ -264,12 +326,13 @@ pub const KEYMAP: &[Binding] = &[
         "export preview",
         false,
     ),
-    b(
+    h(
         C::Global,
         &["y"],
         A::Copy,
         "copy the node's commands (netsh on Windows)",
-        true,
+        "copy",
+        0,
     ),
     b(
         C::Global,
@@ -278,7 +341,7 @@ pub const KEYMAP: &[Binding] = &[
         "copy the node's PowerShell commands",
         false,
     ),
-    b(C::Global, &["u", "ctrl-z"], A::Undo, "undo", true),
+    h(C::Global, &["u", "ctrl-z"], A::Undo, "undo", "", 0),
     b(
         C::Global,
         &["U", "ctrl-r", "ctrl-y"],
@@ -286,7 +349,7 @@ pub const KEYMAP: &[Binding] = &[
         "redo",
         false,
     ),
-    b(C::Global, &["s", "ctrl-s"], A::Save, "save", true),
+    h(C::Global, &["s", "ctrl-s"], A::Save, "save", "", 0),
     b(C::Global, &["S"], A::SaveAs, "save as", false),
     b(C::Global, &["O", "ctrl-o"], A::Open, "open a file", false),
     b(C::Global, &["t"], A::CycleTheme, "next theme", false),
@@ -321,6 +384,10 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Picker, &["esc"], A::Close, "close", true),
     b(C::Os, &["j", "down"], A::Down, "down", false),
     b(C::Os, &["k", "up"], A::Up, "up", false),
+    b(C::Os, &["g", "home"], A::Top, "first", false),
+    b(C::Os, &["G", "end"], A::Bottom, "last", false),
+    b(C::Os, &["pageup"], A::PageUp, "page up", false),
+    b(C::Os, &["pagedown"], A::PageDown, "page down", false),
     b(C::Os, &["enter"], A::Activate, "choose", true),
     b(C::Os, &["esc", "q"], A::Close, "cancel", true),
     b(C::Input, &["enter"], A::Activate, "accept", true),
@@ -480,17 +547,29 @@ pub fn display_key(k: &str) -> String {
         "pageup" => "pgup".into(),
         "delete" => "del".into(),
         "enter" => "⏎".into(),
+        "left" => "←".into(),
+        "right" => "→".into(),
+        "up" => "↑".into(),
+        "down" => "↓".into(),
         other => other.to_string(),
     }
 }
 
-/// The status bar's hints for a context: its own hinted keys, then the global ones.
-pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
+/// A key the status bar may show: its key, a label, and how early it gets room (0 first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub key: String,
+    pub label: &'static str,
+    pub rank: u8,
+}
+
+/// The status bar's hints for a context: its own hinted keys, then the global ones, in table order.
+pub fn hints(ctx: Ctx) -> Vec<Hint> {
     let own = KEYMAP.iter().filter(|b| b.ctx == ctx && b.hint);
     let global = KEYMAP
         .iter()
         .filter(|b| ctx.falls_back() && b.ctx == Ctx::Global && b.hint);
-    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut out: Vec<Hint> = Vec::new();
     for bd in own.chain(global) {
         // A context's own binding hides the global one on the same key.
         if bd.ctx == Ctx::Global
@@ -500,7 +579,11 @@ pub fn hints(ctx: Ctx) -> Vec<(String, &'static str)> {
         {
             continue;
         }
-        out.push((display_key(bd.keys[0]), bd.help));
+        out.push(Hint {
+            key: display_key(bd.keys[0]),
+            label: bd.hint_text(),
+            rank: bd.rank,
+        });
     }
     out
 }
@@ -511,6 +594,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         Ctx::Global,
         Ctx::Nodes,
         Ctx::Roles,
+        Ctx::Rules,
         Ctx::Findings,
         Ctx::Zones,
         Ctx::Hosts,
@@ -614,18 +698,57 @@ mod tests {
     }
 
     #[test]
+    fn what_dialogs_and_panes_handle_is_bound() {
+        let none = KeyModifiers::NONE;
+        for (code, want) in [
+            (KeyCode::Home, Action::Top),
+            (KeyCode::End, Action::Bottom),
+            (KeyCode::Char('g'), Action::Top),
+            (KeyCode::PageUp, Action::PageUp),
+            (KeyCode::PageDown, Action::PageDown),
+        ] {
+            assert_eq!(lookup(Ctx::Os, &key(code, none)), Some(want));
+        }
+        assert_eq!(
+            lookup(Ctx::Os, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            lookup(Ctx::Rules, &key(KeyCode::Char('a'), none)),
+            Some(Action::Add)
+        );
+        // The export preview scrolls sideways; targets are on [ and ].
+        assert_eq!(
+            lookup(Ctx::Export, &key(KeyCode::Right, none)),
+            Some(Action::ScrollRight)
+        );
+        assert_eq!(
+            lookup(Ctx::Export, &key(KeyCode::Char('h'), none)),
+            Some(Action::ScrollLeft)
+        );
+        assert_eq!(
+            lookup(Ctx::Export, &key(KeyCode::Char(']'), none)),
+            Some(Action::NextTarget)
+        );
+    }
+
+    #[test]
     fn hints_and_help_come_from_the_table() {
         let h = hints(Ctx::Nodes);
-        assert!(h.iter().any(|(k, t)| k == "a" && *t == "add a node"));
-        assert!(h.iter().any(|(k, t)| k == "?" && *t == "help"));
+        assert!(h.iter().any(|x| x.key == "a" && x.label == "add a node"));
+        assert!(h.iter().any(|x| x.key == "?" && x.label == "help"));
         let e = hints(Ctx::Export);
         assert_eq!(
-            e.iter().filter(|(k, _)| k == "y").count(),
+            e.iter().filter(|x| x.key == "y").count(),
             1,
             "the export screen's own y wins: {e:?}"
         );
         let sections = help_sections();
         let total: usize = sections.iter().map(|(_, l)| l.len()).sum();
         assert_eq!(total, KEYMAP.len());
+        assert!(
+            sections.iter().any(|(t, _)| *t == "Rules"),
+            "every pane has its section"
+        );
     }
 }

@@ -104,7 +104,7 @@ pub struct RulesParts {
 }
 
 /// `findings` and `rules` are the node's counts: the table takes what its rules need, the details of
-/// the selected rule (wrapped in full) take what is left, up to eight lines.
+/// the selected rule (wrapped in full, with the findings it causes) take what is left.
 pub fn rules_parts(rect: Rect, findings: usize, rules: usize) -> RulesParts {
     let i = inner(rect);
     let max_f = if i.height > 14 { 4 } else { 2 };
@@ -113,7 +113,7 @@ pub fn rules_parts(rect: Rect, findings: usize, rules: usize) -> RulesParts {
     let want = (rules as u16).saturating_add(1).max(2);
     let detail = remaining
         .saturating_sub(want)
-        .clamp(2.min(remaining.saturating_sub(2)), 8);
+        .max(2.min(remaining.saturating_sub(2)));
     let table = remaining - detail;
     RulesParts {
         table: Rect { height: table, ..i },
@@ -125,6 +125,69 @@ pub fn rules_parts(rect: Rect, findings: usize, rules: usize) -> RulesParts {
         findings: Rect {
             y: i.y + table + detail,
             height: f,
+            ..i
+        },
+    }
+}
+
+/// Word-wraps text into lines of at most `w` characters: words move whole to the next line, words
+/// longer than a line are split, newlines break. Every wrapped text is drawn from these lines, so a
+/// height computed from them is the height drawn.
+pub fn wrap(text: &str, w: usize) -> Vec<String> {
+    let w = w.max(1);
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        let mut len = 0usize;
+        for word in para.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            if len > 0 && len + 1 + word.len() > w {
+                out.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            while len + word.len() > w {
+                let rest = word.split_off(w - len);
+                line.extend(word);
+                out.push(std::mem::take(&mut line));
+                len = 0;
+                word = rest;
+            }
+            len += word.len();
+            line.extend(word);
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// The findings screen: the list (with its header row) and the selected finding in full below.
+pub struct FindingsParts {
+    pub list: Rect,
+    pub detail: Rect,
+}
+
+/// The detail takes what the selected finding's wrapped message needs (plus its title line), at
+/// most half the pane, so the list keeps most of the room.
+pub fn findings_parts(app: &App, rect: Rect) -> FindingsParts {
+    let i = inner(rect);
+    let want = app.findings.get(app.finding_cursor.sel).map_or(0, |r| {
+        wrap(&app.finding_message(r), i.width as usize).len() + 1
+    });
+    let max = i.height.saturating_sub(3) / 2;
+    let detail = (want.max(2) as u16).min(max);
+    let detail = if app.findings.is_empty() { 0 } else { detail };
+    FindingsParts {
+        list: Rect {
+            height: i.height - detail,
+            ..i
+        },
+        detail: Rect {
+            y: i.y + i.height - detail,
+            height: detail,
             ..i
         },
     }
@@ -194,7 +257,8 @@ pub fn rows_area(app: &App, pane: Pane, rect: Rect) -> Rect {
             });
             trim(rules_parts(rect, n, app.pane_len(Pane::Rules)).table, 1, 0)
         }
-        Pane::Findings | Pane::Zones | Pane::Hosts => trim(inner(rect), 1, 0),
+        Pane::Findings => trim(findings_parts(app, rect).list, 1, 0),
+        Pane::Zones | Pane::Hosts => trim(inner(rect), 1, 0),
         Pane::Overview => grid_parts(app, rect).rows,
         Pane::Preview => trim(inner(rect), 2, 0),
     }
@@ -278,4 +342,23 @@ pub fn page(app: &App, pane: Pane) -> usize {
 /// The help overlay's box.
 pub fn help_area(area: Rect) -> Rect {
     centered(area, 76, area.height.saturating_sub(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_words_whole_and_splits_only_long_ones() {
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\nb", 10), ["a", "b"]);
+        assert_eq!(wrap("", 10), [""]);
+        for l in wrap(
+            "'203.0.113.300' is not an IPv4 or IPv6 address; nor is this",
+            12,
+        ) {
+            assert!(l.chars().count() <= 12, "{l}");
+        }
+    }
 }

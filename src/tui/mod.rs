@@ -3,7 +3,14 @@
 //! Elm architecture with effects: a key or mouse event becomes an [`action::Action`] through the
 //! [`keymap`]; [`update::update`] changes the [`app::App`] and returns [`effect::Effect`]s; the loop
 //! here performs them (files, clipboard) and feeds the results back as actions; [`view::draw`] draws
-//! from `&App`. Terminal setup, the panic hook and the recovery copy live here, at the edge.
+//! from `&App`. Terminal setup, the panic hook, signals and the recovery copy live here, at the edge.
+//!
+//! The recovery copy: while the topology has unsaved changes, the loop keeps a copy of it in the data
+//! directory (`recovery-PID.ron`, first line naming the file it belongs to), written atomically on
+//! the loop tick after an edit and at most once per [`RECOVERY_INTERVAL`], so a SIGKILL or a lost
+//! SSH session costs at most the last second of work. A panic, SIGTERM, SIGHUP, SIGINT or SIGQUIT
+//! writes the latest copy at once. Saving, or quitting on purpose, removes it. At the next start a
+//! copy whose designer is no longer running is offered (the one of the file being opened first).
 
 pub mod action;
 pub mod app;
@@ -39,8 +46,8 @@ use ratatui::crossterm::terminal::{
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The example plain `fwtopo` opens, so the first run shows real work.
 pub const EXAMPLE: &str = include_str!("../../examples/mixed-site.ron");
@@ -52,7 +59,11 @@ pub const THEME_ENV: &str = "FWTOPO_THEME";
 /// Set in system tests only: F12 then panics, to prove the terminal and the work survive a crash.
 pub const TEST_PANIC_ENV: &str = "FWTOPO_TEST_PANIC";
 
-const RECOVERY_FILE: &str = "recovery.ron";
+/// The longest the recovery copy on disk lags behind the last edit, and the shortest time between
+/// two writes of it.
+pub const RECOVERY_INTERVAL: Duration = Duration::from_secs(1);
+
+const RECOVERY_PREFIX: &str = "recovery";
 const RECOVERY_HEADER: &str = "// fwtopo recovery copy of: ";
 const RECOVERY_NEW: &str = "// fwtopo recovery copy of a topology never saved";
 
@@ -77,26 +88,28 @@ pub fn data_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
     })
 }
 
-/// Writes the recovery copy: the topology, with the file it belongs to in a first-line comment.
-pub fn write_recovery(
-    dir: &Path,
-    original: Option<&Path>,
-    t: &Topology,
-) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// Writes a recovery copy to `file`: the topology, with the file it belongs to in a first-line
+/// comment (made absolute, so a start from another directory finds the same file).
+pub fn write_recovery(file: &Path, original: Option<&Path>, t: &Topology) -> Result<(), String> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let head = match original {
-        Some(p) => format!("{RECOVERY_HEADER}{}\n", p.display()),
+        Some(p) => format!(
+            "{RECOVERY_HEADER}{}\n",
+            std::path::absolute(p)
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
+        ),
         None => format!("{RECOVERY_NEW}\n"),
     };
-    let path = dir.join(RECOVERY_FILE);
-    files::write_atomic(&path, format!("{head}{}", topology::to_ron(t)).as_bytes())
-        .map_err(|e| e.to_string())?;
-    Ok(path)
+    files::write_atomic(file, format!("{head}{}", topology::to_ron(t)).as_bytes())
+        .map_err(|e| e.to_string())
 }
 
-/// The recovery copy, if one is there: the file it belongs to, and its topology.
-pub fn read_recovery(dir: &Path) -> Option<(Option<PathBuf>, Result<Topology, String>)> {
-    let text = std::fs::read_to_string(dir.join(RECOVERY_FILE)).ok()?;
+/// A recovery copy, if `file` is there: the file it belongs to, and its topology.
+pub fn read_recovery(file: &Path) -> Option<(Option<PathBuf>, Result<Topology, String>)> {
+    let text = std::fs::read_to_string(file).ok()?;
     let original = text
         .lines()
         .next()
@@ -108,9 +121,88 @@ pub fn read_recovery(dir: &Path) -> Option<(Option<PathBuf>, Result<Topology, St
     ))
 }
 
-/// What the panic hook saves: the unsaved topology, refreshed by the loop after every edit.
+/// Who wrote a recovery file, from its name: `recovery-PID.ron` or `recovery-PID-N.ron` give
+/// `Some(Some(PID))`, `recovery.ron` (earlier versions) `Some(None)`; other names `None`.
+fn recovery_owner(name: &str) -> Option<Option<u32>> {
+    let stem = name.strip_prefix(RECOVERY_PREFIX)?.strip_suffix(".ron")?;
+    if stem.is_empty() {
+        return Some(None);
+    }
+    let rest = stem.strip_prefix('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let pid = match rest.split_once('-') {
+        Some((pid, n)) if digits(n) => pid,
+        Some(_) => return None,
+        None => rest,
+    };
+    digits(pid).then(|| pid.parse().ok()).flatten().map(Some)
+}
+
+/// This designer's recovery file in `dir`: `recovery-PID.ron`, or `recovery-PID-N.ron` when a copy
+/// left by an earlier process with the same id is still there (it must not be overwritten).
+fn own_recovery_file(dir: &Path) -> PathBuf {
+    let pid = std::process::id();
+    (0..100)
+        .map(|n| match n {
+            0 => dir.join(format!("{RECOVERY_PREFIX}-{pid}.ron")),
+            n => dir.join(format!("{RECOVERY_PREFIX}-{pid}-{n}.ron")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.join(format!("{RECOVERY_PREFIX}-{pid}.ron")))
+}
+
+/// The program name and state of a process, from `/proc/PID/stat` (`PID (name) S …`).
+fn proc_stat(pid: &str) -> Option<(String, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (head, tail) = stat.rsplit_once(')')?;
+    let name = head.split_once('(')?.1.to_string();
+    Some((name, tail.trim_start().chars().next()?))
+}
+
+/// Whether `pid` is another designer still running: its recovery copy is its own safety net, not
+/// work to offer. Running means not a zombie, with this program's name (a process id reused by
+/// another program after a reboot does not hide a copy). Without `/proc` nothing counts as running.
+fn other_designer_running(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return false;
+    }
+    match (proc_stat("self"), proc_stat(&pid.to_string())) {
+        (Some((own, _)), Some((name, state))) => name == own && !matches!(state, 'Z' | 'X'),
+        _ => false,
+    }
+}
+
+/// The recovery copy to offer at start, and the file it belongs to: one whose designer is not
+/// running any more, the copy of `file` first, else the newest.
+fn recovery_to_offer(dir: &Path, file: Option<&Path>) -> Option<(PathBuf, Option<PathBuf>)> {
+    let want = file.and_then(|f| std::path::absolute(f).ok());
+    let mut found: Vec<(bool, SystemTime, PathBuf, Option<PathBuf>)> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| {
+            recovery_owner(&e.file_name().to_string_lossy())
+                .is_some_and(|pid| pid.is_none_or(|p| !other_designer_running(p)))
+        })
+        .filter_map(|e| {
+            let path = e.path();
+            let (original, _) = read_recovery(&path)?;
+            let modified = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            let mine = original.is_some() && original == want;
+            Some((mine, modified, path, original))
+        })
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse((f.0, f.1)));
+    found.into_iter().next().map(|(_, _, p, o)| (p, o))
+}
+
+/// What the panic hook and the signal handler save: the unsaved topology, refreshed by the loop
+/// after every batch of events.
 struct Recovery {
-    dir: PathBuf,
+    file: PathBuf,
     original: Option<PathBuf>,
     topology: Topology,
 }
@@ -127,6 +219,20 @@ fn restore_terminal() {
     );
 }
 
+/// Writes the loop's latest copy of unsaved work to its recovery file; what to tell the operator.
+fn keep_unsaved_work(guard: Option<MutexGuard<'_, Option<Recovery>>>) -> Option<String> {
+    let r = guard.as_ref()?.as_ref()?;
+    Some(
+        match write_recovery(&r.file, r.original.as_deref(), &r.topology) {
+            Ok(()) => format!(
+                "fwtopo: unsaved work kept in {}; it is offered at the next start",
+                r.file.display()
+            ),
+            Err(e) => format!("fwtopo: could not keep the unsaved work: {e}"),
+        },
+    )
+}
+
 /// Restores the terminal before anything is printed, then keeps the unsaved work. Only for panics
 /// of the designer's own thread: another thread's panic (a clipboard helper) does not end the
 /// designer, so the terminal must stay as it is.
@@ -137,20 +243,47 @@ fn install_panic_hook() {
         if std::thread::current().id() == ui {
             restore_terminal();
             // try_lock: the panic may have happened while the loop held the lock.
-            if let Ok(guard) = RECOVERY.try_lock()
-                && let Some(r) = guard.as_ref()
-            {
-                match write_recovery(&r.dir, r.original.as_deref(), &r.topology) {
-                    Ok(p) => eprintln!(
-                        "fwtopo: unsaved work kept in {}; it is offered at the next start",
-                        p.display()
-                    ),
-                    Err(e) => eprintln!("fwtopo: could not keep the unsaved work: {e}"),
-                }
+            if let Some(message) = keep_unsaved_work(RECOVERY.try_lock().ok()) {
+                // Not eprintln: it panics when stderr is gone, and a panic in the hook aborts.
+                let _ = writeln!(std::io::stderr(), "{message}");
             }
         }
         previous(info);
     }));
+}
+
+/// SIGTERM, SIGHUP (the terminal or SSH session went away), SIGINT and SIGQUIT end the designer
+/// like a panic does: terminal restored, the latest unsaved work kept, exit status 128 + signal.
+/// A thread waits for them (signal-hook's self-pipe), so nothing runs inside a signal handler.
+#[cfg(unix)]
+fn watch_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGHUP, SIGINT, SIGQUIT, SIGTERM])
+    else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let Some(signal) = signals.forever().next() else {
+                return;
+            };
+            // The work first (no terminal needed); should the terminal hang, exit anyway.
+            let message =
+                keep_unsaved_work(Some(RECOVERY.lock().unwrap_or_else(|e| e.into_inner())));
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(2));
+                std::process::exit(128 + signal);
+            });
+            // Holding stdout keeps the loop from drawing over the restored screen until the exit.
+            let _terminal = std::io::stdout().lock();
+            restore_terminal();
+            // Not eprintln: after SIGHUP the terminal is gone and it would panic, never exiting.
+            if let Some(message) = message {
+                let _ = writeln!(std::io::stderr(), "{message}");
+            }
+            std::process::exit(128 + signal);
+        });
 }
 
 /// Loads themes: the named one must exist; broken user files only show in the status line.
@@ -173,40 +306,52 @@ fn themes(name: Option<String>) -> Result<(Vec<theme::Theme>, usize, Vec<String>
     Ok((all, index, errors))
 }
 
+/// The status line for a file the catalog check finds problems in, or `None` when it finds none.
+fn problems_status(path: &Path, t: &Topology, catalog: &Catalog) -> Option<String> {
+    let n = topology::check(t, catalog).len();
+    (n > 0).then(|| {
+        format!(
+            "{}: the catalog check found {n} problem{}: see the findings screen (2)",
+            path.display(),
+            if n == 1 { "" } else { "s" }
+        )
+    })
+}
+
 /// Builds the app for the options (no terminal yet, so errors print normally).
 fn start(opts: &Options, catalog: Catalog) -> Result<App> {
     let (themes, theme, theme_errors) = themes(opts.theme.clone())?;
-    let mut status = None;
-    let (topology, path, new) = match &opts.file {
+    let (topology, path, new, status) = match &opts.file {
         Some(path) if path.exists() => {
+            // A file that does not parse (file:line:col) or holds unusable values refuses here.
+            // What only the catalog check finds (an unknown role, `ftp: "maybe"`) opens, shown
+            // as findings, so the designer can fix it.
             let t = files::load_topology(path)?;
-            let problems = topology::check(&t, &catalog);
-            if !problems.is_empty() {
-                let lines: Vec<String> = problems
-                    .iter()
-                    .map(|p| format!("{}: {p}", path.display()))
-                    .collect();
-                bail!("{}", lines.join("\n"));
-            }
-            (t, Some(path.clone()), false)
+            let status = problems_status(path, &t, &catalog).map(|s| (StatusKind::Warning, s));
+            (t, Some(path.clone()), false, status)
         }
         Some(path) => {
             let t = fwtopo::starter::topology(&catalog, None).map_err(anyhow::Error::msg)?;
-            status = Some(format!("new topology: s saves it to {}", path.display()));
-            (t, Some(path.clone()), true)
+            let status = format!("new topology: s saves it to {}", path.display());
+            (
+                t,
+                Some(path.clone()),
+                true,
+                Some((StatusKind::Info, status)),
+            )
         }
         None => {
             let t = topology::from_ron(EXAMPLE).context("the built-in example")?;
-            status = Some("the built-in example: S saves a copy, O opens a file".to_string());
-            (t, None, false)
+            let status = "the built-in example: S saves a copy, O opens a file".to_string();
+            (t, None, false, Some((StatusKind::Info, status)))
         }
     };
     let mut app = App::new(catalog, topology, path, themes, theme);
     if new {
         app.mark_unsaved();
     }
-    if let Some(s) = status {
-        app.set_status(StatusKind::Info, s);
+    if let Some((kind, s)) = status {
+        app.set_status(kind, s);
     }
     if !theme_errors.is_empty() {
         app.set_status(StatusKind::Warning, theme_errors.join("; "));
@@ -223,11 +368,19 @@ pub fn run(opts: Options) -> Result<ExitCode> {
         bail!("the designer needs a terminal; in scripts use `fwtopo rules`, `check` or `export`");
     }
     let data = data_dir(opts.data_dir.clone());
-    if let Some((original, _)) = data.as_deref().and_then(read_recovery) {
-        app.modal = Some(Modal::Confirm(ConfirmKind::Recovery { original }));
+    let offered = data
+        .as_deref()
+        .and_then(|d| recovery_to_offer(d, opts.file.as_deref()));
+    if let Some((_, original)) = &offered {
+        app.modal = Some(Modal::Confirm(ConfirmKind::Recovery {
+            original: original.clone(),
+        }));
     }
+    let own = data.as_deref().map(own_recovery_file);
 
     install_panic_hook();
+    #[cfg(unix)]
+    watch_signals();
     enable_raw_mode().context("switching the terminal to raw mode")?;
     let mut stdout = std::io::stdout();
     if let Err(e) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
@@ -236,7 +389,15 @@ pub fn run(opts: Options) -> Result<ExitCode> {
     }
     let result = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(anyhow::Error::from)
-        .and_then(|mut terminal| event_loop(&mut terminal, &mut app, data.as_deref()));
+        .and_then(|mut terminal| {
+            let performer = Performer {
+                over_ssh: clipboard::over_ssh(|v| std::env::var(v).ok()),
+                system: clipboard::System::default(),
+                offered: offered.map(|(p, _)| p),
+                own: own.clone(),
+            };
+            event_loop(&mut terminal, &mut app, own.as_deref(), performer)
+        });
     restore_terminal();
     let _ = std::panic::take_hook();
     if let Ok(mut g) = RECOVERY.lock() {
@@ -246,13 +407,16 @@ pub fn run(opts: Options) -> Result<ExitCode> {
 }
 
 /// Performs effects for the loop: files, clipboard, quitting.
-struct Performer<'a> {
-    data: Option<&'a Path>,
+struct Performer {
     over_ssh: bool,
     system: clipboard::System,
+    /// The recovery copy offered at start, until it is taken over or deleted.
+    offered: Option<PathBuf>,
+    /// This designer's own recovery file.
+    own: Option<PathBuf>,
 }
 
-impl Performer<'_> {
+impl Performer {
     fn perform(&mut self, app: &mut App, effect: Effect) -> Option<Action> {
         match effect {
             Effect::Save {
@@ -267,20 +431,8 @@ impl Performer<'_> {
                 Some(Action::Saved { path, result })
             }
             Effect::Load { path } => {
-                let result = files::load_topology(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| {
-                        let problems = topology::check(&t, &app.catalog);
-                        if problems.is_empty() {
-                            Ok(t)
-                        } else {
-                            Err(problems
-                                .iter()
-                                .map(ToString::to_string)
-                                .collect::<Vec<_>>()
-                                .join("; "))
-                        }
-                    });
+                // As at start: catalog-check problems open, shown as findings.
+                let result = files::load_topology(&path).map_err(|e| e.to_string());
                 Some(Action::Loaded { path, result })
             }
             Effect::Copy { text, what } => {
@@ -295,16 +447,29 @@ impl Performer<'_> {
                 Some(Action::Written { path, result })
             }
             Effect::LoadRecovery => {
-                let dir = self.data?;
-                let (original, result) = read_recovery(dir)?;
+                let file = self.offered.take()?;
+                let Some((original, result)) = read_recovery(&file) else {
+                    return Some(Action::Recovered {
+                        original: None,
+                        result: Err(format!("{}: gone", file.display())),
+                    });
+                };
                 if result.is_ok() {
-                    let _ = std::fs::remove_file(dir.join(RECOVERY_FILE));
+                    // Taken over: it stays on disk, as this designer's copy, until the work is
+                    // saved (a rename, so there is no moment without a copy).
+                    let moved = self
+                        .own
+                        .as_deref()
+                        .is_some_and(|own| std::fs::rename(&file, own).is_ok());
+                    if !moved {
+                        let _ = std::fs::remove_file(&file);
+                    }
                 }
                 Some(Action::Recovered { original, result })
             }
             Effect::DiscardRecovery => {
-                if let Some(dir) = self.data {
-                    let _ = std::fs::remove_file(dir.join(RECOVERY_FILE));
+                if let Some(file) = self.offered.take() {
+                    let _ = std::fs::remove_file(file);
                 }
                 None
             }
@@ -354,16 +519,17 @@ fn to_action(app: &App, ev: Event) -> Option<Action> {
     }
 }
 
-/// Keeps the panic hook's copy of unsaved work current.
-fn sync_recovery(app: &App, data: Option<&Path>, last: &mut Option<u64>) {
-    if *last == Some(app.version) {
+/// Keeps the panic hook's (and signal handler's) copy of unsaved work current.
+fn sync_recovery(app: &App, file: Option<&Path>, last: &mut Option<(u64, bool)>) {
+    let key = (app.version, app.dirty());
+    if *last == Some(key) {
         return;
     }
-    *last = Some(app.version);
+    *last = Some(key);
     let Ok(mut g) = RECOVERY.lock() else { return };
-    *g = match data {
-        Some(dir) if app.dirty() => Some(Recovery {
-            dir: dir.to_path_buf(),
+    *g = match file {
+        Some(file) if app.dirty() => Some(Recovery {
+            file: file.to_path_buf(),
             original: app.path.clone(),
             topology: app.topology.clone(),
         }),
@@ -371,35 +537,168 @@ fn sync_recovery(app: &App, data: Option<&Path>, last: &mut Option<u64>) {
     };
 }
 
+/// What the loop does about the recovery copy on disk at one tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Nothing,
+    Write,
+    Remove,
+    /// A write is due, but not before this much time has passed since the last one.
+    WriteIn(Duration),
+}
+
+/// Keeps the recovery copy on disk in step with unsaved work, from the loop: written on the tick
+/// after an edit, at most once per [`RECOVERY_INTERVAL`] (the last edit always gets written, at the
+/// latest one interval after the write before it), removed when nothing is unsaved.
+struct Autosave {
+    file: PathBuf,
+    /// The version and file of the work the copy on disk holds; `None` when there is no copy.
+    on_disk: Option<(u64, Option<PathBuf>)>,
+    last_write: Option<Instant>,
+    /// The last write failed: reported once, retried every interval.
+    failing: bool,
+}
+
+impl Autosave {
+    fn new(file: PathBuf) -> Autosave {
+        Autosave {
+            file,
+            on_disk: None,
+            last_write: None,
+            failing: false,
+        }
+    }
+
+    /// The step for `unsaved` (the version and file of unsaved work; `None` when all is saved).
+    fn step(&self, unsaved: Option<(u64, Option<&Path>)>, now: Instant) -> Step {
+        let Some((version, path)) = unsaved else {
+            return if self.on_disk.is_some() {
+                Step::Remove
+            } else {
+                Step::Nothing
+            };
+        };
+        if self
+            .on_disk
+            .as_ref()
+            .is_some_and(|(v, p)| *v == version && p.as_deref() == path)
+        {
+            return Step::Nothing;
+        }
+        match self.last_write.map(|t| now.saturating_duration_since(t)) {
+            Some(since) if since < RECOVERY_INTERVAL => Step::WriteIn(RECOVERY_INTERVAL - since),
+            _ => Step::Write,
+        }
+    }
+
+    /// Does this tick's step; returns how long the loop may wait for input before the next write,
+    /// and the error of a write that failed (once, until one succeeds again).
+    fn tick(&mut self, app: &App, now: Instant) -> (Option<Duration>, Option<String>) {
+        let unsaved = app.dirty().then_some((app.version, app.path.as_deref()));
+        match self.step(unsaved, now) {
+            Step::Nothing => (None, None),
+            Step::WriteIn(wait) => (Some(wait), None),
+            Step::Remove => {
+                self.remove();
+                (None, None)
+            }
+            Step::Write => {
+                self.last_write = Some(now);
+                match write_recovery(&self.file, app.path.as_deref(), &app.topology) {
+                    Ok(()) => {
+                        self.on_disk = Some((app.version, app.path.clone()));
+                        self.failing = false;
+                        (None, None)
+                    }
+                    Err(e) => {
+                        let first = !std::mem::replace(&mut self.failing, true);
+                        (Some(RECOVERY_INTERVAL), first.then_some(e))
+                    }
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+        self.on_disk = None;
+    }
+}
+
 fn event_loop<W: Write>(
     terminal: &mut Terminal<CrosstermBackend<W>>,
     app: &mut App,
-    data: Option<&Path>,
+    recovery: Option<&Path>,
+    mut performer: Performer,
 ) -> Result<()> {
-    let mut performer = Performer {
-        data,
-        over_ssh: clipboard::over_ssh(|v| std::env::var(v).ok()),
-        system: clipboard::System::default(),
+    let mut autosave = recovery.map(|f| Autosave::new(f.to_path_buf()));
+    let result = run_loop(terminal, app, recovery, &mut performer, autosave.as_mut());
+    let Some(autosave) = autosave.as_mut() else {
+        return result;
     };
+    match result {
+        // Quit: the work is saved, or the operator chose to discard it.
+        Ok(()) => {
+            autosave.remove();
+            Ok(())
+        }
+        // The terminal failed (a closed session): keep the newest work.
+        Err(e) if app.dirty() => {
+            let kept = write_recovery(&autosave.file, app.path.as_deref(), &app.topology);
+            Err(match kept {
+                Ok(()) => e.context(format!(
+                    "unsaved work kept in {}; it is offered at the next start",
+                    autosave.file.display()
+                )),
+                Err(k) => e.context(format!("could not keep the unsaved work: {k}")),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn run_loop<W: Write>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
+    app: &mut App,
+    recovery: Option<&Path>,
+    performer: &mut Performer,
+    mut autosave: Option<&mut Autosave>,
+) -> Result<()> {
     let test_panic = std::env::var_os(TEST_PANIC_ENV).is_some();
     let size = terminal.size()?;
-    dispatch(app, Action::Resize(size.width, size.height), &mut performer);
+    dispatch(app, Action::Resize(size.width, size.height), performer);
     let mut synced = None;
     while !app.quit {
-        sync_recovery(app, data, &mut synced);
+        sync_recovery(app, recovery, &mut synced);
         terminal.draw(|f| view::draw(f, app))?;
+        // After the frame, so the write never delays what a key press shows.
+        let mut wait = None;
+        if let Some(a) = autosave.as_deref_mut() {
+            let (w, failed) = a.tick(app, Instant::now());
+            wait = w;
+            if let Some(e) = failed {
+                app.set_status(StatusKind::Warning, format!("no recovery copy: {e}"));
+                terminal.draw(|f| view::draw(f, app))?;
+            }
+        }
         // One event, then whatever else is already queued, so held keys never lag behind the screen.
-        let mut events = vec![event::read()?];
+        let first = match wait {
+            None => event::read()?,
+            Some(d) if event::poll(d)? => event::read()?,
+            // The recovery write that was held back is due now.
+            Some(_) => continue,
+        };
+        let mut events = vec![first];
         while events.len() < 64 && event::poll(Duration::ZERO)? {
             events.push(event::read()?);
         }
         for ev in events {
             if test_panic && matches!(&ev, Event::Key(k) if k.code == KeyCode::F(12)) {
-                sync_recovery(app, data, &mut synced);
+                sync_recovery(app, recovery, &mut synced);
                 panic!("test panic ({TEST_PANIC_ENV})");
             }
             if let Some(a) = to_action(app, ev) {
-                dispatch(app, a, &mut performer);
+                dispatch(app, a, performer);
             }
             if app.quit {
                 break;
@@ -407,4 +706,153 @@ fn event_loop<W: Write>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    fn autosave() -> Autosave {
+        Autosave::new(PathBuf::from("/nonexistent/recovery-1.ron"))
+    }
+
+    #[test]
+    fn the_copy_follows_edits_at_most_once_an_interval_and_always_the_last() {
+        let mut a = autosave();
+        let t0 = Instant::now();
+        let file = Some(Path::new("site.ron"));
+        assert_eq!(a.step(None, t0), Step::Nothing, "nothing unsaved");
+        // The first edit is written on the next tick.
+        assert_eq!(a.step(Some((1, file)), t0), Step::Write);
+        a.on_disk = Some((1, file.map(Path::to_path_buf)));
+        a.last_write = Some(t0);
+        assert_eq!(a.step(Some((1, file)), t0), Step::Nothing, "already there");
+        // The next edit waits for the rest of the interval, then is written.
+        let ms = Duration::from_millis;
+        assert_eq!(
+            a.step(Some((2, file)), t0 + ms(300)),
+            Step::WriteIn(ms(700))
+        );
+        assert_eq!(a.step(Some((2, file)), t0 + ms(1000)), Step::Write);
+        assert_eq!(a.step(Some((2, file)), t0 + ms(5000)), Step::Write);
+        // A new file name (save as failed half way, a recovered copy) is a change too.
+        assert_eq!(
+            a.step(Some((1, Some(Path::new("other.ron")))), t0 + ms(2000)),
+            Step::Write
+        );
+        // Saved, or undone to the saved state: the copy goes.
+        assert_eq!(a.step(None, t0 + ms(10)), Step::Remove);
+    }
+
+    #[test]
+    fn tick_writes_and_removes_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data/recovery-1.ron");
+        let mut a = Autosave::new(file.clone());
+        let mut app = crate::tui::tests::example_app();
+        let now = Instant::now();
+        assert_eq!(a.tick(&app, now), (None, None));
+        assert!(!file.exists(), "nothing unsaved, nothing written");
+        app.mark_unsaved();
+        assert_eq!(a.tick(&app, now), (None, None));
+        let (original, t) = read_recovery(&file).unwrap();
+        // The example app's file, made absolute.
+        let want = std::path::absolute(app.path.as_deref().unwrap()).unwrap();
+        assert_eq!(original, Some(want));
+        assert_eq!(t.unwrap(), app.topology);
+        app.version += 1;
+        assert_eq!(
+            a.tick(&app, now + Duration::from_millis(400)),
+            (Some(Duration::from_millis(600)), None)
+        );
+        app.saved_version = Some(app.version);
+        a.tick(&app, now + Duration::from_millis(500));
+        assert!(!file.exists(), "saved: the copy is gone");
+        // A write that fails is reported once, and retried.
+        let mut broken = Autosave::new(dir.path().join("data/recovery-1.ron/x"));
+        std::fs::write(&file, b"a file where a directory is needed").unwrap();
+        app.mark_unsaved();
+        let (wait, error) = broken.tick(&app, now);
+        assert_eq!(wait, Some(RECOVERY_INTERVAL));
+        assert!(error.is_some());
+        let later = now + RECOVERY_INTERVAL;
+        assert_eq!(broken.tick(&app, later), (Some(RECOVERY_INTERVAL), None));
+    }
+
+    #[test]
+    fn recovery_file_names() {
+        assert_eq!(recovery_owner("recovery.ron"), Some(None));
+        assert_eq!(recovery_owner("recovery-42.ron"), Some(Some(42)));
+        assert_eq!(recovery_owner("recovery-42-3.ron"), Some(Some(42)));
+        for other in [
+            "recovery-.ron",
+            "recovery-x.ron",
+            "recovery-42-x.ron",
+            "recovery-42.ron.tmp",
+            ".recovery-42.ron.42.0.tmp",
+            "recoveryx.ron",
+            "site.ron",
+        ] {
+            assert_eq!(recovery_owner(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn an_old_copy_with_this_process_id_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid = std::process::id();
+        assert_eq!(
+            own_recovery_file(dir.path()),
+            dir.path().join(format!("recovery-{pid}.ron"))
+        );
+        std::fs::write(dir.path().join(format!("recovery-{pid}.ron")), "x").unwrap();
+        assert_eq!(
+            own_recovery_file(dir.path()),
+            dir.path().join(format!("recovery-{pid}-1.ron"))
+        );
+    }
+
+    #[test]
+    fn the_copy_of_the_file_being_opened_is_offered_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = topology::from_ron(EXAMPLE).unwrap();
+        let a = dir.path().join("a.ron");
+        let b = dir.path().join("b.ron");
+        // Process ids that run no designer: a finished child's, and one no system hands out.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        let dead = child.id();
+        assert!(!other_designer_running(dead));
+        assert!(!other_designer_running(std::process::id()));
+        let copy_a = dir.path().join(format!("recovery-{dead}.ron"));
+        let copy_b = dir.path().join("recovery-99999999.ron");
+        write_recovery(&copy_a, Some(&a), &t).unwrap();
+        // Written later, so newer.
+        std::thread::sleep(Duration::from_millis(20));
+        write_recovery(&copy_b, Some(&b), &t).unwrap();
+        std::fs::write(dir.path().join("notes.ron"), "not a copy").unwrap();
+        assert_eq!(
+            recovery_to_offer(dir.path(), Some(&a)),
+            Some((copy_a.clone(), Some(a.clone())))
+        );
+        assert_eq!(
+            recovery_to_offer(dir.path(), Some(&b)),
+            Some((copy_b.clone(), Some(b.clone())))
+        );
+        // Another file, or none: the newest.
+        assert_eq!(
+            recovery_to_offer(dir.path(), None),
+            Some((copy_b.clone(), Some(b)))
+        );
+        std::fs::remove_file(&copy_b).unwrap();
+        std::fs::remove_file(&copy_a).unwrap();
+        assert_eq!(recovery_to_offer(dir.path(), Some(&a)), None);
+        // Earlier versions' name still counts.
+        let legacy = dir.path().join("recovery.ron");
+        write_recovery(&legacy, None, &t).unwrap();
+        assert_eq!(
+            recovery_to_offer(dir.path(), Some(&a)),
+            Some((legacy, None))
+        );
+    }
 }

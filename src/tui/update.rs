@@ -15,13 +15,22 @@ use fwtopo::catalog::{ParamKind, is_dns_name};
 use fwtopo::export::{self, Egress};
 use fwtopo::target::Target;
 use fwtopo::topology::file::{check_name, check_text, parse_net};
-use fwtopo::topology::{ExternalHost, Node, Os, ParamValue, RoleAssignment, Topology, Zone};
+use fwtopo::topology::{
+    ExternalHost, LoadError, Node, Os, ParamValue, RoleAssignment, Topology, Zone, from_ron, to_ron,
+};
 use ipnet::IpNet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+/// Columns one sideways step of the export preview moves.
+pub const HSCROLL: usize = 8;
+
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
+    // Nothing is drawn but a notice when the terminal is too small: keys must not act unseen.
+    if layout::too_small(layout::frame(app)) && !works_when_too_small(app, &action) {
+        return fx;
+    }
     if action.is_input() && !matches!(action, Action::ScrollUp { .. } | Action::ScrollDown { .. }) {
         app.status = None;
     }
@@ -73,6 +82,15 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     }
     fix_scroll(app);
     fx
+}
+
+/// What still works while the terminal is too small to draw the designer: quitting (which asks
+/// first when work is unsaved), closing the help, resizing, and the results of effects.
+fn works_when_too_small(app: &App, action: &Action) -> bool {
+    !action.is_input()
+        || matches!(action, Action::Quit)
+        || (matches!(action, Action::Close | Action::Help)
+            && matches!(app.modal, Some(Modal::Help { .. })))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,17 +189,28 @@ fn split_list(text: &str) -> impl Iterator<Item = &str> {
         .filter(|s| !s.is_empty())
 }
 
-/// A node's addresses: each must parse, be usable as a host address, appear once, and not belong to
-/// another node.
+/// The file loader's verdict on a candidate: it is written the way Save writes and read back the way
+/// Open reads, so the designer refuses exactly what a saved file could not hold, and follows the
+/// loader's rules when they change.
+fn loader_verdict(candidate: Topology) -> Result<(), String> {
+    match from_ron(&to_ron(&candidate)) {
+        Ok(_) => Ok(()),
+        Err(LoadError::Invalid(problems)) => Err(problems
+            .into_iter()
+            .next()
+            .map_or_else(|| "the file loader refuses it".to_string(), |p| p.message)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A node's addresses: each must parse, appear once, not belong to another node, and be what the
+/// file loader accepts as a node's address (no loopback, unspecified or multicast address).
 fn node_addresses(app: &App, text: &str, node: usize) -> Result<Vec<IpAddr>, String> {
     let mut out: Vec<IpAddr> = Vec::new();
     for s in split_list(text) {
         let ip: IpAddr = s
             .parse()
             .map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
-        if ip.is_unspecified() || ip.is_multicast() {
-            return Err(format!("'{s}' cannot be a node's address"));
-        }
         if out.contains(&ip) {
             return Err(format!("'{s}' is listed twice"));
         }
@@ -199,10 +228,22 @@ fn node_addresses(app: &App, text: &str, node: usize) -> Result<Vec<IpAddr>, Str
         }
         out.push(ip);
     }
+    let mut candidate = app
+        .topology
+        .nodes
+        .get(node)
+        .cloned()
+        .ok_or("the node is gone")?;
+    candidate.addresses = out.clone();
+    loader_verdict(Topology {
+        nodes: vec![candidate],
+        ..Topology::default()
+    })?;
     Ok(out)
 }
 
-fn networks(text: &str) -> Result<Vec<IpNet>, String> {
+/// A zone's networks: each must parse, appear once, and be what the file loader accepts.
+fn networks(app: &App, text: &str, zone: usize) -> Result<Vec<IpNet>, String> {
     let mut out: Vec<IpNet> = Vec::new();
     for s in split_list(text) {
         let n = parse_net(s)?;
@@ -211,6 +252,17 @@ fn networks(text: &str) -> Result<Vec<IpNet>, String> {
         }
         out.push(n);
     }
+    let mut candidate = app
+        .topology
+        .zones
+        .get(zone)
+        .cloned()
+        .ok_or("the zone is gone")?;
+    candidate.cidrs = out.clone();
+    loader_verdict(Topology {
+        zones: vec![candidate],
+        ..Topology::default()
+    })?;
     Ok(out)
 }
 
@@ -246,7 +298,9 @@ fn host_name(app: &App, text: &str, except: Option<usize>) -> Result<String, Str
     Ok(name.to_string())
 }
 
-fn host_addresses(text: &str) -> Result<Vec<IpAddr>, String> {
+/// An external host's pinned addresses: each must parse, appear once, and be what the file loader
+/// accepts as a host's address.
+fn host_addresses(app: &App, text: &str, host: usize) -> Result<Vec<IpAddr>, String> {
     let mut out: Vec<IpAddr> = Vec::new();
     for s in split_list(text) {
         let ip: IpAddr = s
@@ -257,6 +311,17 @@ fn host_addresses(text: &str) -> Result<Vec<IpAddr>, String> {
         }
         out.push(ip);
     }
+    let mut candidate = app
+        .topology
+        .external_hosts
+        .get(host)
+        .cloned()
+        .ok_or("the host is gone")?;
+    candidate.addresses = out.clone();
+    loader_verdict(Topology {
+        external_hosts: vec![candidate],
+        ..Topology::default()
+    })?;
     Ok(out)
 }
 
@@ -351,8 +416,11 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
                 (i + n - 1) % n
             }];
             app.preview_scroll = 0;
+            app.preview_hscroll = 0;
             app.refresh_preview();
         }
+        Action::ScrollLeft => app.preview_hscroll = app.preview_hscroll.saturating_sub(HSCROLL),
+        Action::ScrollRight => app.preview_hscroll = app.preview_hscroll.saturating_add(HSCROLL),
         Action::ToggleEgress => {
             app.egress = match app.egress {
                 Egress::Open => Egress::Strict,
@@ -406,6 +474,7 @@ fn move_by(app: &mut App, pane: Pane, delta: isize) {
                 app.roles = Cursor::default();
                 app.rules = Cursor::default();
                 app.preview_scroll = 0;
+                app.preview_hscroll = 0;
                 app.refresh_preview();
             }
         }
@@ -673,14 +742,30 @@ fn duplicate(app: &mut App) {
 }
 
 fn save(app: &mut App, fx: &mut Vec<Effect>) {
-    match &app.path {
-        Some(p) => fx.push(Effect::Save {
-            path: p.clone(),
-            text: fwtopo::topology::to_ron(&app.topology),
-            overwrite: true,
-        }),
+    match app.path.clone() {
+        Some(p) => match save_effect(app, p, true) {
+            Ok(e) => fx.push(e),
+            Err(e) => refuse_save(app, e),
+        },
         None => open_input(app, Purpose::SaveAs, "topology.ron"),
     }
+}
+
+/// The save of the topology as it will be written, once the file loader has read that very text
+/// back: a file the designer and the command line would refuse to open is never written.
+fn save_effect(app: &App, path: PathBuf, overwrite: bool) -> Result<Effect, String> {
+    let text = to_ron(&app.topology);
+    from_ron(&text).map_err(|e| format!("the file would not open again: {e}"))?;
+    Ok(Effect::Save {
+        path,
+        text,
+        overwrite,
+    })
+}
+
+fn refuse_save(app: &mut App, e: String) {
+    app.quit_after_save = false;
+    app.set_status(StatusKind::Error, format!("not saved: {e}"));
 }
 
 fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>) {
@@ -690,10 +775,12 @@ fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>) {
     };
     let node = &app.topology.nodes[n];
     let (target, text) = if app.screen == Screen::Export && !powershell {
+        // Exactly the text on screen.
+        if app.preview.node != n || app.preview.target.is_none() {
+            app.refresh_preview();
+        }
         (
-            app.preview
-                .target
-                .unwrap_or_else(|| app.effective_target(n)),
+            app.preview.target.unwrap_or_else(|| app.preview_target(n)),
             app.preview.text.clone(),
         )
     } else if powershell {
@@ -708,14 +795,16 @@ fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>) {
             return;
         }
         (Target::Powershell, app.export_text(n, Target::Powershell))
-    } else if node.os.is_windows() {
-        (Target::Netsh, app.export_text(n, Target::Netsh))
     } else {
-        let t = app.effective_target(n);
+        // The node's own target, as the roles pane shows it: never the export screen's choice.
+        let t = app.node_target(n);
         (t, app.export_text(n, t))
     };
     let name = app.topology.nodes[n].name.clone();
-    let what = format!("the {target} commands of {name}");
+    let what = match app.egress {
+        Egress::Open => format!("the {target} commands of {name}"),
+        Egress::Strict => format!("the {target} commands of {name} (strict outbound)"),
+    };
     if text.trim().is_empty() {
         app.set_status(
             StatusKind::Warning,
@@ -749,7 +838,18 @@ fn saved(app: &mut App, path: PathBuf, result: Result<(), String>, fx: &mut Vec<
     match result {
         Ok(()) => {
             app.saved_version = Some(app.version);
-            app.set_status(StatusKind::Ok, format!("saved {}", path.display()));
+            if app.problems.is_empty() {
+                app.set_status(StatusKind::Ok, format!("saved {}", path.display()));
+            } else {
+                app.set_status(
+                    StatusKind::Warning,
+                    format!(
+                        "saved {} with {} catalog problem(s) (2 lists them): fwtopo check, rules and export refuse it until they are fixed",
+                        path.display(),
+                        app.problems.len()
+                    ),
+                );
+            }
             app.path = Some(path);
             if app.quit_after_save {
                 fx.push(Effect::Quit);
@@ -864,11 +964,10 @@ fn confirm(app: &mut App, kind: ConfirmKind, action: Action, fx: &mut Vec<Effect
             });
         }
         (ConfirmKind::OpenDiscard, Action::Yes) => open_prompt(app),
-        (ConfirmKind::Overwrite(path), Action::Yes) => fx.push(Effect::Save {
-            path,
-            text: fwtopo::topology::to_ron(&app.topology),
-            overwrite: true,
-        }),
+        (ConfirmKind::Overwrite(path), Action::Yes) => match save_effect(app, path, true) {
+            Ok(e) => fx.push(e),
+            Err(e) => refuse_save(app, e),
+        },
         (ConfirmKind::Overwrite(_), _) => app.quit_after_save = false,
         (ConfirmKind::Recovery { .. }, Action::Yes) => fx.push(Effect::LoadRecovery),
         (ConfirmKind::Recovery { .. }, Action::No) => {
@@ -988,7 +1087,13 @@ fn picker(app: &mut App, mut p: PickerState, action: Action) {
 
 fn input(app: &mut App, mut s: InputState, action: Action, fx: &mut Vec<Effect>) {
     match action {
-        Action::Close => return,
+        Action::Close => {
+            // Cancelling the file name of a "save and quit" cancels the quit too.
+            if s.purpose == Purpose::SaveAs {
+                app.quit_after_save = false;
+            }
+            return;
+        }
         Action::Activate => {
             let purpose = s.purpose.clone();
             match submit(app, purpose, &s.field.text, fx) {
@@ -1140,7 +1245,7 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             }
         }
         Purpose::ZoneCidrs(i) => {
-            let nets = networks(text)?;
+            let nets = networks(app, text, i)?;
             let z = app.topology.zones.get(i).ok_or("the zone is gone")?;
             if z.cidrs != nets {
                 let name = z.name.clone();
@@ -1177,7 +1282,7 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             }
         }
         Purpose::HostAddresses(i) => {
-            let addrs = host_addresses(text)?;
+            let addrs = host_addresses(app, text, i)?;
             let h = app
                 .topology
                 .external_hosts
@@ -1197,11 +1302,7 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             }
             let path = PathBuf::from(path);
             let overwrite = app.path.as_ref() == Some(&path);
-            fx.push(Effect::Save {
-                path,
-                text: fwtopo::topology::to_ron(&app.topology),
-                overwrite,
-            });
+            fx.push(save_effect(app, path, overwrite)?);
         }
         Purpose::Open => {
             let path = text.trim();
@@ -1372,6 +1473,8 @@ fn fix_scroll(app: &mut App) {
             Pane::Preview => {
                 let len = app.pane_len(Pane::Preview);
                 app.preview_scroll = app.preview_scroll.min(len.saturating_sub(h));
+                let w = layout::rows_area(app, pane, rect).width as usize;
+                app.preview_hscroll = app.preview_hscroll.min(app.preview.width.saturating_sub(w));
             }
         }
     }

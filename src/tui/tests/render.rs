@@ -142,6 +142,178 @@ fn too_small_says_so() {
         t.contains("fwtopo needs at least 60×16 (this is 40×10)"),
         "{t}"
     );
+    assert!(t.contains("keys do nothing but q (quit)"), "{t}");
+}
+
+#[test]
+fn export_80x24() {
+    insta::assert_snapshot!(screen(Screen::Export, 80, 24));
+}
+
+#[test]
+fn export_120x40() {
+    insta::assert_snapshot!(screen(Screen::Export, 120, 40));
+}
+
+/// Scrolled sideways: `…` on both edges, the columns shown in the bar.
+#[test]
+fn export_scrolled_right_80x24() {
+    let mut app = example_app();
+    run(
+        &mut app,
+        [
+            A::Resize(80, 24),
+            A::Show(Screen::Export),
+            A::FocusNext,
+            A::ScrollRight,
+            A::ScrollRight,
+        ],
+    );
+    insta::assert_snapshot!(text(&render(&mut app, 80, 24)));
+}
+
+#[test]
+fn roles_focused_80x24() {
+    let mut app = example_app();
+    run(&mut app, [A::FocusNext, A::Down]);
+    insta::assert_snapshot!(text(&render(&mut app, 80, 24)));
+}
+
+#[test]
+fn rules_focused_80x24() {
+    let mut app = example_app();
+    // web1's second rule: the plaintext one behind a warning.
+    run(&mut app, [A::FocusNext, A::FocusNext, A::Down]);
+    insta::assert_snapshot!(text(&render(&mut app, 80, 24)));
+}
+
+/// The rule behind a finding shows that finding in full in its details.
+#[test]
+fn rules_focused_finding_in_full_120x40() {
+    let mut app = example_app();
+    run(&mut app, [A::FocusNext, A::FocusNext, A::Down]);
+    let t = text(&render(&mut app, 120, 40));
+    insta::assert_snapshot!(t);
+}
+
+/// The selected finding's whole message, wrapped under the list.
+#[test]
+fn findings_long_message_80x24() {
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Findings)]);
+    let mail_errata = app
+        .findings
+        .iter()
+        .position(|r| app.finding_node_name(r) == "mail" && app.finding_code(r) == "FW010")
+        .expect("the example has errata on mail");
+    for _ in 0..mail_errata {
+        run(&mut app, [A::Down]);
+    }
+    let t = text(&render(&mut app, 80, 24));
+    assert!(
+        t.contains("communigate-pro/rtp-media"),
+        "the end of the message shows:\n{t}"
+    );
+    insta::assert_snapshot!(t);
+}
+
+/// A long reason under a prompt gets the lines it wraps to, so its end is visible.
+#[test]
+fn input_long_error_80x24() {
+    let mut app = example_app();
+    run(&mut app, [A::Open, A::ClearLine]);
+    run(&mut app, typed("broken.ron"));
+    run(&mut app, [A::Activate]);
+    // Five wrapped lines: more than a count of characters suggests, and more than the old cap.
+    let why = "nodes[0] \"web1\": addresses[2]: '127.0.0.1' cannot be a node's address (loopback, unspecified or multicast); nodes[3] \"archive-mgmt\": roles[0] mailstore-spe/mgmt: params.port: 'x' is not a port or range; nodes[4] \"archive\": roles[1] mailstore-spe/ih: params.port: 'y' is not a port or range; nodes[5] \"mail\": note contains the control character U+202E END";
+    run(
+        &mut app,
+        [A::Loaded {
+            path: "broken.ron".into(),
+            result: Err(why.into()),
+        }],
+    );
+    let t = text(&render(&mut app, 80, 24));
+    assert!(t.contains("END"), "the whole reason shows:\n{t}");
+    insta::assert_snapshot!(t);
+}
+
+/// The design screen shows the node's own target, whatever the export screen was set to.
+#[test]
+fn design_shows_the_nodes_own_target() {
+    let mut app = example_app();
+    run(
+        &mut app,
+        [
+            A::Show(Screen::Export),
+            A::NextTarget,
+            A::NextTarget,
+            A::Show(Screen::Design),
+        ],
+    );
+    assert_eq!(app.target, Some(fwtopo::target::Target::Iptables));
+    let t = text(&render(&mut app, 80, 24));
+    assert!(t.contains("firewall nftables (auto)"), "{t}");
+}
+
+/// More findings than the rules pane has lines for: the last line says where the rest are.
+#[test]
+fn rules_pane_says_when_findings_are_left_out() {
+    let mut app = example_app();
+    for p in ["ftp", "mail", "dns"] {
+        app.topology.nodes[0].roles[0]
+            .params
+            .insert(p.into(), "maybe".into());
+    }
+    app.rederive();
+    let t = text(&render(&mut app, 80, 24));
+    assert!(t.contains("… 4 more: 2 lists every finding in full"), "{t}");
+}
+
+/// At 80 columns the status bar keeps copy, save and undo, skipping what does not fit.
+#[test]
+fn status_bar_keeps_the_important_keys() {
+    for (s, w) in [
+        (Screen::Design, 80),
+        (Screen::Export, 80),
+        (Screen::Design, 60),
+    ] {
+        let mut app = example_app();
+        run(&mut app, [A::Show(s)]);
+        let t = text(&render(&mut app, w, 24));
+        let bar = t.lines().nth(23).unwrap_or_default().to_string();
+        for want in ["y copy", "s save", "u undo", "? help", "q quit"] {
+            assert!(
+                bar.contains(want),
+                "{s:?} at {w}: {want:?} missing in {bar:?}"
+            );
+        }
+    }
+    let mut app = example_app();
+    insta::assert_snapshot!(
+        text(&render(&mut app, 80, 24))
+            .lines()
+            .nth(23)
+            .unwrap_or_default()
+            .to_string()
+    );
+}
+
+/// The help lists every pane's keys (the rules pane too) and what the mouse does.
+#[test]
+fn help_has_rules_and_mouse() {
+    let mut app = example_app();
+    run(&mut app, [A::Help]);
+    let t = text(&render(&mut app, 80, 200));
+    for want in [
+        "Rules",
+        "assign a role from the catalog",
+        "Mouse",
+        "wheel",
+        "click a row",
+    ] {
+        assert!(t.contains(want), "{want:?} missing in the help:\n{t}");
+    }
 }
 
 /// The export screen shows exactly `export::render`'s text (exporters change; the rule does not).
@@ -153,7 +325,7 @@ fn export_preview_is_the_exporter_output() {
         for _ in 0..node {
             run(&mut app, [A::Down]);
         }
-        let want = app.export_text(node, app.effective_target(node));
+        let want = app.export_text(node, app.preview_target(node));
         let buf = render(&mut app, w, h);
         let rows = crate::tui::layout::rows_area(
             &app,

@@ -149,7 +149,27 @@ fn bad_input_is_shown_where_typed_and_never_accepted() {
             "192.0.2.201",
             "192.0.2.201 is already an address of node 'vz1'",
         ),
-        ("0.0.0.0", "'0.0.0.0' cannot be a node's address"),
+        // The file loader's own rule: no loopback, unspecified or multicast address.
+        (
+            "0.0.0.0",
+            "'0.0.0.0' cannot be a node's address (loopback, unspecified or multicast)",
+        ),
+        (
+            "127.0.0.1",
+            "'127.0.0.1' cannot be a node's address (loopback, unspecified or multicast)",
+        ),
+        (
+            "::1",
+            "'::1' cannot be a node's address (loopback, unspecified or multicast)",
+        ),
+        (
+            "203.0.113.9, 224.0.0.1",
+            "'224.0.0.1' cannot be a node's address (loopback, unspecified or multicast)",
+        ),
+        (
+            "::ffff:127.0.0.1",
+            "'::ffff:127.0.0.1' cannot be a node's address (loopback, unspecified or multicast)",
+        ),
     ] {
         run(&mut app, [A::ClearLine]);
         run(&mut app, typed(text));
@@ -169,6 +189,125 @@ fn bad_input_is_shown_where_typed_and_never_accepted() {
     run(&mut app, [A::Activate]);
     assert!(input_error(&app).is_some_and(|e| e.contains("host bits set")));
     assert_eq!(app.topology, before);
+
+    // An external host's pinned addresses follow the loader's rule too.
+    run(&mut app, [A::Close, A::Right, A::Edit]);
+    assert!(matches!(purpose(&app), Some(Purpose::HostAddresses(_))));
+    for (text, want) in [
+        (
+            "127.0.0.1",
+            "'127.0.0.1' cannot be a host's address (loopback, unspecified or multicast)",
+        ),
+        (
+            "::1",
+            "'::1' cannot be a host's address (loopback, unspecified or multicast)",
+        ),
+        (
+            "224.0.0.1",
+            "'224.0.0.1' cannot be a host's address (loopback, unspecified or multicast)",
+        ),
+    ] {
+        run(&mut app, [A::ClearLine]);
+        run(&mut app, typed(text));
+        run(&mut app, [A::Activate]);
+        assert_eq!(input_error(&app).as_deref(), Some(want));
+    }
+    assert_eq!(app.topology, before);
+}
+
+/// Whatever the designer accepts, the file it saves opens again: every prompt gets hostile input,
+/// and after each the save text (the same `to_ron`) loads back with `from_ron` to the same topology.
+#[test]
+fn nothing_the_designer_accepts_makes_a_saved_file_fail_to_load() {
+    let inputs = [
+        "127.0.0.1",
+        "::1",
+        "224.0.0.1",
+        "ff02::1",
+        "0.0.0.0",
+        "::",
+        "::ffff:127.0.0.1",
+        "::ffff:0.0.0.0",
+        "255.255.255.255",
+        "169.254.1.1",
+        "fe80::1",
+        "127.0.0.0/8",
+        "224.0.0.0/4",
+        "0.0.0.0/0",
+        "::/0",
+        "::1/128",
+        "10.0.0.0/8 10.0.0.0/8",
+        "203.0.113.77",
+        "2001:db8:77::1",
+        "198.51.100.0/24, 2001:db8:5::/48",
+        "x\u{202e}y",
+        "a;b",
+        "-x",
+        "on",
+        "70000",
+        "1-65535",
+        "",
+    ];
+    let check = |app: &mut crate::tui::app::App, what: &str| {
+        let fx = run(app, [A::Close, A::Save]);
+        let [Effect::Save { text, .. }] = &fx[..] else {
+            panic!("after {what}: no save: {fx:?} {:?}", app.status)
+        };
+        match fwtopo::topology::from_ron(text) {
+            Ok(t) => assert_eq!(t, app.topology, "after {what}"),
+            Err(e) => panic!("after {what} the saved file does not load: {e}"),
+        }
+    };
+    let mut app = example_app();
+    for text in inputs {
+        // Nodes: addresses, name, note.
+        run(&mut app, [A::Show(Screen::Design), A::Top]);
+        for open in [A::Edit, A::Rename, A::EditNote] {
+            run(&mut app, [open, A::ClearLine]);
+            run(&mut app, typed(text));
+            run(&mut app, [A::Activate]);
+            check(&mut app, &format!("node prompt {text:?}"));
+        }
+        // A parameter of web1's role.
+        run(&mut app, [A::FocusNext, A::Down, A::Edit, A::ClearLine]);
+        run(&mut app, typed(text));
+        run(&mut app, [A::Activate]);
+        check(&mut app, &format!("parameter {text:?}"));
+        // Zones and external hosts: name, networks or addresses.
+        run(&mut app, [A::Show(Screen::Zones)]);
+        for pane in [A::Left, A::Right] {
+            for open in [A::Rename, A::Edit] {
+                run(&mut app, [pane.clone(), open, A::ClearLine]);
+                run(&mut app, typed(text));
+                run(&mut app, [A::Activate]);
+                check(&mut app, &format!("zones screen {text:?}"));
+            }
+        }
+    }
+    assert!(app.dirty(), "some of the input was accepted");
+}
+
+/// The last line of defence: a topology the loader would refuse (here put there behind the
+/// designer's back) is not written, and the status says why.
+#[test]
+fn save_refuses_to_write_a_file_that_would_not_open() {
+    let mut app = example_app();
+    app.topology.nodes[0]
+        .addresses
+        .push("127.0.0.1".parse().unwrap());
+    run(&mut app, [A::ToggleManagement, A::Quit]);
+    let fx = run(&mut app, [A::SaveFirst]);
+    assert!(fx.is_empty(), "{fx:?}");
+    let s = app.status.clone().unwrap();
+    assert_eq!(s.kind, StatusKind::Error);
+    assert!(
+        s.text
+            .starts_with("not saved: the file would not open again:")
+            && s.text.contains("127.0.0.1"),
+        "{}",
+        s.text
+    );
+    assert!(!app.quit_after_save, "a refused save does not quit later");
 }
 
 #[test]
@@ -231,6 +370,64 @@ fn quitting_with_unsaved_work_asks_first() {
         }],
     );
     assert_eq!(fx, vec![Effect::Quit]);
+}
+
+#[test]
+fn cancelling_the_file_name_of_save_and_quit_cancels_the_quit() {
+    let mut app = example_app();
+    app.path = None;
+    run(&mut app, [A::ToggleManagement, A::Quit, A::SaveFirst]);
+    assert_eq!(purpose(&app), Some(Purpose::SaveAs));
+    run(&mut app, [A::Close]);
+    assert!(app.modal.is_none());
+    // A later, ordinary Save As saves and stays.
+    run(&mut app, [A::SaveAs, A::ClearLine]);
+    run(&mut app, typed("later.ron"));
+    let fx = run(&mut app, [A::Activate]);
+    assert!(matches!(fx.as_slice(), [Effect::Save { .. }]), "{fx:?}");
+    let fx = run(
+        &mut app,
+        [A::Saved {
+            path: PathBuf::from("later.ron"),
+            result: Ok(()),
+        }],
+    );
+    assert!(
+        fx.is_empty(),
+        "the designer quit after a plain save: {fx:?}"
+    );
+    assert!(!app.quit);
+}
+
+/// A role whose required parameter is left unset is saved (work is never lost), and the status
+/// says the command line will refuse the file until the problem is fixed.
+#[test]
+fn saving_with_catalog_problems_says_what_they_mean() {
+    let mut app = example_app();
+    app.topology.nodes[0].roles[0]
+        .params
+        .insert("ftp".into(), "maybe".into());
+    app.rederive();
+    assert!(!app.problems.is_empty());
+    assert!(matches!(
+        run(&mut app, [A::Save]).as_slice(),
+        [Effect::Save { .. }]
+    ));
+    run(
+        &mut app,
+        [A::Saved {
+            path: PathBuf::from("site.ron"),
+            result: Ok(()),
+        }],
+    );
+    let s = app.status.clone().unwrap();
+    assert_eq!(s.kind, StatusKind::Warning);
+    assert!(
+        s.text
+            .starts_with("saved site.ron with 1 catalog problem(s)"),
+        "{}",
+        s.text
+    );
 }
 
 #[test]
@@ -394,6 +591,7 @@ fn copying_a_windows_node_and_the_fallback_to_a_file() {
             what: "the netsh commands of archive-mgmt".into(),
             outcome: CopyOutcome::SentOsc52 {
                 reason: "over SSH".into(),
+                via: None,
             },
         }],
     );
@@ -463,6 +661,134 @@ fn export_preview_follows_node_and_target() {
     assert_eq!(app.preview.text, app.export_text(1, Target::Iptables));
     run(&mut app, [A::PrevTarget, A::PrevTarget]);
     assert_eq!(app.target, None);
+}
+
+/// The export screen's target is its own: the design screen and `y` elsewhere use the node's target.
+#[test]
+fn the_export_screens_target_stays_on_the_export_screen() {
+    let mut app = example_app();
+    run(
+        &mut app,
+        [A::Show(Screen::Export), A::NextTarget, A::NextTarget],
+    );
+    assert_eq!(app.target, Some(Target::Iptables));
+    // On the export screen y copies exactly the text previewed.
+    let fx = run(&mut app, [A::Copy]);
+    assert_eq!(
+        fx,
+        vec![Effect::Copy {
+            text: app.preview.text.clone(),
+            what: "the iptables commands of web1".into()
+        }]
+    );
+    assert_eq!(app.preview.text, app.export_text(0, Target::Iptables));
+
+    // Elsewhere, web1 (CloudLinux, no firewall chosen) is nftables, whatever the export screen shows.
+    run(&mut app, [A::Show(Screen::Design)]);
+    assert_eq!(app.node_target(0), Target::Nftables);
+    let fx = run(&mut app, [A::Copy]);
+    assert_eq!(
+        fx,
+        vec![Effect::Copy {
+            text: app.export_text(0, Target::Nftables),
+            what: "the nftables commands of web1".into()
+        }]
+    );
+    // A Windows node's own target is netsh, as the key's help says.
+    run(&mut app, [A::Down, A::Down, A::Down]);
+    let fx = run(&mut app, [A::Copy]);
+    assert!(
+        matches!(&fx[..], [Effect::Copy { what, .. }] if what == "the netsh commands of archive-mgmt"),
+        "{fx:?}"
+    );
+    // A firewall chosen for the node is its own target.
+    app.topology.nodes[0].firewall = Some(Target::Ufw);
+    app.rederive();
+    run(&mut app, [A::Top]);
+    let fx = run(&mut app, [A::Copy]);
+    assert!(
+        matches!(&fx[..], [Effect::Copy { what, .. }] if what == "the ufw commands of web1"),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn the_export_preview_scrolls_sideways() {
+    let mut app = example_app();
+    run(&mut app, [A::Resize(80, 24), A::Show(Screen::Export)]);
+    let view = {
+        let a = crate::tui::layout::areas(app.screen, crate::tui::layout::frame(&app));
+        let r = a.pane(Pane::Preview).unwrap();
+        crate::tui::layout::rows_area(&app, Pane::Preview, r).width as usize
+    };
+    assert!(
+        app.preview.width > view,
+        "web1's preview is wider than 80 columns"
+    );
+    run(&mut app, [A::ScrollRight, A::ScrollRight]);
+    assert_eq!(app.preview_hscroll, 2 * crate::tui::update::HSCROLL);
+    run(&mut app, [A::ScrollLeft]);
+    assert_eq!(app.preview_hscroll, crate::tui::update::HSCROLL);
+    // Never past the end of the widest line.
+    for _ in 0..1000 {
+        run(&mut app, [A::ScrollRight]);
+    }
+    assert_eq!(app.preview_hscroll, app.preview.width - view);
+    // Another target or node starts at the left again.
+    run(&mut app, [A::NextTarget]);
+    assert_eq!(app.preview_hscroll, 0);
+}
+
+#[test]
+fn keys_do_nothing_while_the_terminal_is_too_small() {
+    let mut app = example_app();
+    run(&mut app, [A::Resize(40, 10)]);
+    let before = app.topology.clone();
+    for a in [
+        A::Copy,
+        A::Delete,
+        A::Down,
+        A::Add,
+        A::ToggleManagement,
+        A::Save,
+        A::Show(Screen::Findings),
+        A::Click { col: 5, row: 4 },
+    ] {
+        assert!(run(&mut app, [a.clone()]).is_empty(), "{a:?} acted");
+        assert!(app.modal.is_none(), "{a:?} opened {:?}", app.modal);
+    }
+    assert_eq!(app.topology, before);
+    assert_eq!((app.screen, app.nodes.sel), (Screen::Design, 0));
+    // Help opened before the terminal shrank can be closed; quitting works.
+    run(&mut app, [A::Resize(80, 24), A::Help, A::Resize(40, 10)]);
+    run(&mut app, [A::Down, A::Close]);
+    assert!(app.modal.is_none());
+    // Effects' results still arrive.
+    run(
+        &mut app,
+        [A::Saved {
+            path: PathBuf::from("site.ron"),
+            result: Ok(()),
+        }],
+    );
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|s| s.text == "saved site.ron")
+    );
+    assert_eq!(run(&mut app, [A::Quit]), vec![Effect::Quit]);
+    // Large enough again, keys act.
+    run(&mut app, [A::Resize(80, 24), A::Down]);
+    assert_eq!(app.nodes.sel, 1);
+}
+
+#[test]
+fn a_in_the_rules_pane_assigns_a_role() {
+    let mut app = example_app();
+    run(&mut app, [A::FocusNext, A::FocusNext]);
+    assert_eq!(app.focus, Pane::Rules);
+    run(&mut app, [A::Add]);
+    assert!(matches!(app.modal, Some(Modal::Picker(_))));
 }
 
 #[test]
@@ -580,18 +906,18 @@ fn recovery_is_offered_loaded_or_discarded() {
 fn recovery_file_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let app = example_app();
-    let path = crate::tui::write_recovery(
-        dir.path(),
+    let path = dir.path().join("data/recovery-1.ron");
+    crate::tui::write_recovery(
+        &path,
         Some(std::path::Path::new("/srv/site.ron")),
         &app.topology,
     )
     .unwrap();
-    assert!(path.ends_with("recovery.ron"));
-    let (original, t) = crate::tui::read_recovery(dir.path()).unwrap();
+    let (original, t) = crate::tui::read_recovery(&path).unwrap();
     assert_eq!(original, Some(PathBuf::from("/srv/site.ron")));
     assert_eq!(t.unwrap(), app.topology);
-    crate::tui::write_recovery(dir.path(), None, &app.topology).unwrap();
-    assert_eq!(crate::tui::read_recovery(dir.path()).unwrap().0, None);
+    crate::tui::write_recovery(&path, None, &app.topology).unwrap();
+    assert_eq!(crate::tui::read_recovery(&path).unwrap().0, None);
 }
 
 #[test]

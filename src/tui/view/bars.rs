@@ -63,32 +63,35 @@ pub fn status(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled(text, style));
         spans.push(Span::raw("   "));
     }
-    // Help and quit are always shown, at the right; the pane's own keys fill the space before them.
+    // Help and quit are always shown, at the right; the other keys fill the space before them, the
+    // most important first (copy, save, undo, then the pane's own), each that fits, in table order.
     let ctx = keymap::context(app);
     let all = keymap::hints(ctx);
     let (fixed, own): (Vec<_>, Vec<_>) = all
         .into_iter()
-        .partition(|(k, _)| ctx.falls_back() && (k == "?" || k == "q"));
-    let width = |v: &[(String, &str)]| {
-        v.iter()
-            .map(|(k, h)| k.chars().count() + h.chars().count() + 3)
-            .sum::<usize>()
-    };
-    let room = (area.width as usize).saturating_sub(width(&fixed));
-    for (key, help) in own {
-        let n = key.chars().count() + help.chars().count() + 3;
-        if used + n > room {
-            break;
+        .partition(|h| ctx.falls_back() && (h.key == "?" || h.key == "q"));
+    let cost = |h: &keymap::Hint| h.key.chars().count() + h.label.chars().count() + 3;
+    let fixed_w: usize = fixed.iter().map(cost).sum();
+    let room = (area.width as usize).saturating_sub(fixed_w);
+    let mut order: Vec<usize> = (0..own.len()).collect();
+    order.sort_by_key(|&i| own[i].rank);
+    let mut shown = vec![false; own.len()];
+    for i in order {
+        let n = cost(&own[i]);
+        if used + n <= room {
+            used += n;
+            shown[i] = true;
         }
-        used += n;
-        spans.push(Span::styled(key, t.key));
-        spans.push(Span::styled(format!(" {help}  "), t.muted));
     }
-    if used + width(&fixed) <= area.width as usize {
+    for (h, _) in own.iter().zip(&shown).filter(|(_, s)| **s) {
+        spans.push(Span::styled(h.key.clone(), t.key));
+        spans.push(Span::styled(format!(" {}  ", h.label), t.muted));
+    }
+    if used + fixed_w <= area.width as usize {
         spans.push(Span::raw(" ".repeat(room - used)));
-        for (key, help) in fixed {
-            spans.push(Span::styled(key, t.key));
-            spans.push(Span::styled(format!(" {help}  "), t.muted));
+        for h in fixed {
+            spans.push(Span::styled(h.key, t.key));
+            spans.push(Span::styled(format!(" {}  ", h.label), t.muted));
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)).style(t.status), area);

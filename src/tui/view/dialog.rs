@@ -10,6 +10,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
+/// Wrapped lines of `text` in one style.
+fn wrapped(text: &str, w: usize, style: ratatui::style::Style) -> Vec<Line<'static>> {
+    layout::wrap(text, w)
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect()
+}
+
 /// What the prompt edits, in one line (the parameter's meaning and default for parameters).
 fn context(app: &App, p: &Purpose) -> Option<String> {
     let node = |n: usize| app.topology.nodes.get(n).map_or("", |x| x.name.as_str());
@@ -56,13 +64,19 @@ pub fn input(f: &mut Frame, app: &App, area: Rect, s: &InputState) {
     let ctx = context(app, &s.purpose);
     let w = area.width.saturating_sub(4).min(76);
     let inner_w = w.saturating_sub(2) as usize;
-    let ctx_lines = ctx
+    // Heights are those of the lines as wrapped and drawn: the context gets up to three, the
+    // reason the text was refused all it needs (as much as the screen has).
+    let mut ctx_text = ctx
         .as_ref()
-        .map_or(0, |c| (c.chars().count() / inner_w.max(1) + 1).min(3)) as u16;
-    let err_lines =
-        s.error
-            .as_ref()
-            .map_or(0, |e| ((e.chars().count() + 2) / inner_w.max(1) + 1).min(3)) as u16;
+        .map_or(Vec::new(), |c| wrapped(c, inner_w, t.muted));
+    ctx_text.truncate(3);
+    let ctx_lines = ctx_text.len() as u16;
+    let mut err_text = s
+        .error
+        .as_ref()
+        .map_or(Vec::new(), |e| wrapped(&format!("✖ {e}"), inner_w, t.error));
+    err_text.truncate(area.height.saturating_sub(5 + ctx_lines).max(1) as usize);
+    let err_lines = err_text.len() as u16;
     let h = 5 + ctx_lines + err_lines;
     let r = layout::centered(area, w, h);
     f.render_widget(Clear, r);
@@ -74,11 +88,9 @@ pub fn input(f: &mut Frame, app: &App, area: Rect, s: &InputState) {
         ..inner
     };
     let mut y = inner.y;
-    if let Some(c) = &ctx {
+    if ctx_lines > 0 {
         f.render_widget(
-            Paragraph::new(c.clone())
-                .style(t.muted)
-                .wrap(Wrap { trim: true }),
+            Paragraph::new(ctx_text),
             Rect {
                 height: ctx_lines,
                 ..inner
@@ -95,18 +107,13 @@ pub fn input(f: &mut Frame, app: &App, area: Rect, s: &InputState) {
     );
     f.set_cursor_position((inner.x + (s.field.cursor - skip) as u16, y));
     y += 1;
-    if let Some(e) = &s.error {
+    if err_lines > 0 {
         let r = Rect {
             y,
             height: err_lines,
             ..inner
         };
-        f.render_widget(
-            Paragraph::new(format!("✖ {e}"))
-                .style(t.error)
-                .wrap(Wrap { trim: true }),
-            r,
-        );
+        f.render_widget(Paragraph::new(err_text), r);
         y += err_lines;
     }
     let keys = Line::from(vec![
@@ -197,19 +204,16 @@ pub fn confirm(f: &mut Frame, app: &App, area: Rect, k: &ConfirmKind) {
         ),
     };
     let w = area.width.saturating_sub(4).min(70);
-    let text_lines = (text.chars().count() / w.saturating_sub(2).max(1) as usize + 1) as u16;
-    let r = layout::centered(area, w, text_lines + 4);
+    let mut body = wrapped(&text, w.saturating_sub(2) as usize, t.text);
+    let r = layout::centered(area, w, body.len() as u16 + 4);
     f.render_widget(Clear, r);
     let mut keyline = Vec::new();
     for (k, d) in keys {
         keyline.push(Span::styled(*k, t.key));
         keyline.push(Span::styled(format!(" {d}   "), t.muted));
     }
-    let body = vec![
-        Line::styled(text, t.text),
-        Line::raw(""),
-        Line::from(keyline),
-    ];
+    body.push(Line::raw(""));
+    body.push(Line::from(keyline));
     f.render_widget(
         Paragraph::new(body)
             .wrap(Wrap { trim: true })

@@ -1,7 +1,8 @@
-//! The export preview: exactly what `fwtopo export` writes for the selected node and target.
+//! The export preview: exactly what `fwtopo export` writes for the selected node and target. Lines
+//! wider than the pane scroll sideways (←/→); `…` marks text cut off at either edge.
 
 use super::{App, cut, lines, pane_block};
-use crate::tui::app::Pane;
+use crate::tui::app::{Pane, preview_line};
 use crate::tui::layout;
 use fwtopo::export::Egress;
 use ratatui::Frame;
@@ -15,16 +16,27 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         return;
     };
     let name = &app.topology.nodes[n].name;
-    let target = app
-        .preview
-        .target
-        .unwrap_or_else(|| app.effective_target(n));
+    let target = app.preview.target.unwrap_or_else(|| app.preview_target(n));
     let total = app.preview.text.lines().count();
+    let rows = layout::rows_area(app, Pane::Preview, rect);
+    let h = app.preview_hscroll;
+    let view_w = rows.width as usize;
+    // Lines wider than the pane: which columns show, and the keys that move them.
+    let cols = if app.preview.width > view_w {
+        format!(
+            "· ←→ cols {}-{}/{} ",
+            h + 1,
+            (h + view_w).min(app.preview.width),
+            app.preview.width
+        )
+    } else {
+        String::new()
+    };
     f.render_widget(
         pane_block(
             app,
             Pane::Preview,
-            format!(" Export {name} · {target} · {total} lines "),
+            format!(" Export {name} · {target} · {total} lines {cols}"),
         ),
         rect,
     );
@@ -72,7 +84,6 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         },
         bar,
     );
-    let rows = layout::rows_area(app, Pane::Preview, rect);
     if app.preview.text.is_empty() {
         lines(
             f,
@@ -93,7 +104,17 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         .lines()
         .skip(app.preview_scroll)
         .take(rows.height as usize)
-        .map(|l| Line::styled(cut(&l.replace('\t', "    "), w), t.text))
+        .map(|l| Line::styled(columns(&preview_line(l), h, view_w), t.text))
         .collect();
     lines(f, rows, out);
+}
+
+/// Columns `from..from + w` of a line, with `…` where text goes on past either edge.
+fn columns(line: &str, from: usize, w: usize) -> String {
+    let shown: String = line.chars().skip(from).collect();
+    let mut out = cut(&shown, w);
+    if from > 0 && !out.is_empty() {
+        out = std::iter::once('…').chain(out.chars().skip(1)).collect();
+    }
+    out
 }

@@ -1,4 +1,5 @@
 //! Findings of the whole topology (and catalog-check problems), worst first; Enter jumps to the node.
+//! Below the list, the selected finding's message in full, wrapped.
 
 use super::{App, cut, fit, lines, pane_block, row_line};
 use crate::tui::app::Pane;
@@ -86,4 +87,38 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         })
         .collect();
     lines(f, rows, out);
+    detail(f, app, layout::findings_parts(app, rect).detail);
+}
+
+/// The selected finding: a title line, then the whole message wrapped to the pane.
+fn detail(f: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme();
+    let Some(x) = app.findings.get(app.finding_cursor.sel) else {
+        return;
+    };
+    if area.height == 0 {
+        return;
+    }
+    let w = area.width as usize;
+    let node = Some(app.finding_node_name(x))
+        .filter(|n| !n.is_empty())
+        .map_or("the whole topology".to_string(), |n| format!("node {n}"));
+    let title = format!(
+        "─ {} {} {} · {node} ",
+        severity_symbol(x.severity),
+        x.severity.as_str(),
+        app.finding_code(x),
+    );
+    let rule = "─".repeat(w.saturating_sub(title.chars().count()));
+    let mut out = vec![Line::styled(cut(&format!("{title}{rule}"), w), t.border)];
+    let text = layout::wrap(&app.finding_message(x), w);
+    let room = (area.height as usize).saturating_sub(1);
+    let more = text.len() > room;
+    out.extend(text.into_iter().take(room).map(|l| Line::styled(l, t.text)));
+    if more && let Some(last) = out.last_mut() {
+        // Taller than the room left: say so rather than end mid-sentence silently.
+        let s: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+        *last = Line::styled(cut(&format!("{s} …"), w), t.text);
+    }
+    lines(f, area, out);
 }

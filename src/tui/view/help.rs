@@ -7,6 +7,15 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
+/// What the mouse does (the loop turns clicks and the wheel into actions; no keymap entry).
+const MOUSE: &[(&str, &str)] = &[
+    ("click a tab", "show that screen"),
+    ("click a row", "focus its pane and select the row"),
+    ("click a matrix cell", "select that source and destination"),
+    ("click in the picker / OS", "select that entry"),
+    ("wheel", "scroll the list under the pointer"),
+];
+
 pub fn draw(f: &mut Frame, app: &App, area: Rect, scroll: usize) {
     let t = app.theme();
     let r = layout::help_area(area);
@@ -22,6 +31,18 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, scroll: usize) {
         }
         out.push(Line::raw(""));
     }
+    out.push(Line::styled("Mouse", t.header));
+    for (what, does) in MOUSE {
+        out.push(Line::from(vec![
+            Span::styled(format!("  {} ", fit(what, 24)), t.key),
+            Span::styled(*does, t.text),
+        ]));
+    }
+    out.push(Line::raw(""));
+    out.push(Line::styled(
+        "Panes take their own keys first, then the ones listed under Everywhere.",
+        t.muted,
+    ));
     out.push(Line::styled(
         "Severity: ✖ error  ▲ warning  • note",
         t.muted,

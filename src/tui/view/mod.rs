@@ -27,11 +27,18 @@ pub fn draw(f: &mut Frame, app: &App) {
     f.render_widget(Block::default().style(t.text), area);
     if layout::too_small(area) {
         let msg = format!(
-            "fwtopo needs at least {}×{} (this is {}×{})",
+            "fwtopo needs at least {}×{} (this is {}×{}). Until it is larger, keys do nothing but q (quit){}.",
             layout::MIN_WIDTH,
             layout::MIN_HEIGHT,
             area.width,
-            area.height
+            area.height,
+            if matches!(app.modal, Some(Modal::Help { .. })) {
+                " and esc (close the help)"
+            } else if app.dirty() {
+                "; the work is not saved, so q asks first once the terminal is larger"
+            } else {
+                ""
+            }
         );
         f.render_widget(
             Paragraph::new(msg)

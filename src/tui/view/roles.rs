@@ -45,7 +45,7 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     let info_h = layout::roles_info_lines(app, rect);
     let firewall = match node.firewall {
         Some(fw) => fw.to_string(),
-        None => format!("{} (auto)", app.effective_target(n)),
+        None => format!("{} (auto)", app.node_target(n)),
     };
     let mut info = vec![Line::from(vec![
         Span::styled("os ", t.muted),

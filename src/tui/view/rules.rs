@@ -1,6 +1,7 @@
 //! The selected node's live rules: inbound then outbound, with protocol, ports, peers, services and
 //! (when wide enough) provenance; rules behind one of the node's findings carry its severity symbol.
-//! Below: the selected rule in full, and the node's findings.
+//! Below: the selected rule in full with the findings it causes (wrapped, whole), and the node's
+//! findings one per line.
 
 use super::{App, cut, fit, lines, pane_block, row_line};
 use crate::tui::app::{FindingSource, Pane};
@@ -12,7 +13,6 @@ use fwtopo::net::Peers;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 /// The finding codes a rule can be the cause of, from its tags and peers.
 fn rule_codes(r: &Rule) -> Vec<Code> {
@@ -81,7 +81,13 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         lines(
             f,
             parts.table,
-            vec![Span::styled("no rules: assign a role (a in the roles pane)", t.muted).into()],
+            vec![
+                Span::styled(
+                    "no rules: a (here or in the roles pane) assigns a role",
+                    t.muted,
+                )
+                .into(),
+            ],
         );
     } else {
         let ports: Vec<String> = rules.iter().map(|r| r.ports.to_string()).collect();
@@ -162,35 +168,55 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             let tags: Vec<&str> = r.tags.iter().map(|x| x.as_str()).collect();
             let prov: Vec<String> = r.provenance.iter().map(|x| x.label(&app.catalog)).collect();
             let services = r.services(&app.catalog).join(", ");
-            let detail = vec![
-                Line::styled(
-                    format!(
-                        "{} {} {} {word} {}",
-                        r.direction.as_str(),
-                        r.protocol,
-                        r.ports,
-                        r.peers
-                    ),
-                    t.text,
+            let dw = parts.detail.width as usize;
+            let mut detail: Vec<Line> = layout::wrap(
+                &format!(
+                    "{} {} {} {word} {}",
+                    r.direction.as_str(),
+                    r.protocol,
+                    r.ports,
+                    r.peers
                 ),
-                Line::styled(format!("services: {services}"), t.muted),
-                Line::styled(
-                    format!(
-                        "from flows: {}{}",
-                        prov.join(" "),
-                        if tags.is_empty() {
-                            String::new()
-                        } else {
-                            format!("  [{}]", tags.join(", "))
-                        }
-                    ),
-                    t.muted,
+                dw,
+            )
+            .into_iter()
+            .map(|l| Line::styled(l, t.text))
+            .collect();
+            // The findings this rule is behind, in full: the list below has room for one line each.
+            let codes = rule_codes(r);
+            for x in node_findings.iter().filter(|x| codes.contains(&x.code)) {
+                let text = format!(
+                    "{} {} {}: {}",
+                    severity_symbol(x.severity),
+                    x.code.id(),
+                    x.code.slug(),
+                    x.message
+                );
+                detail.extend(
+                    layout::wrap(&text, dw)
+                        .into_iter()
+                        .map(|l| Line::styled(l, t.severity(x.severity))),
+                );
+            }
+            for text in [
+                format!("services: {services}"),
+                format!(
+                    "from flows: {}{}",
+                    prov.join(" "),
+                    if tags.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  [{}]", tags.join(", "))
+                    }
                 ),
-            ];
-            f.render_widget(
-                Paragraph::new(detail).wrap(Wrap { trim: true }),
-                parts.detail,
-            );
+            ] {
+                detail.extend(
+                    layout::wrap(&text, dw)
+                        .into_iter()
+                        .map(|l| Line::styled(l, t.muted)),
+                );
+            }
+            lines(f, parts.detail, detail);
         }
     }
     let mut flines: Vec<Line> = problems
@@ -220,5 +246,15 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             ),
         ])
     }));
+    // More findings than lines: the last line says where the rest are.
+    let room = parts.findings.height as usize;
+    if flines.len() > room && room > 0 {
+        let more = flines.len() - (room - 1);
+        flines.truncate(room - 1);
+        flines.push(Line::styled(
+            cut(&format!("… {more} more: 2 lists every finding in full"), w),
+            t.muted,
+        ));
+    }
     lines(f, parts.findings, flines);
 }

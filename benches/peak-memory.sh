@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Peak memory (maximum resident set size, from /usr/bin/time) of the release binary on generated
+# sites of 10,000 nodes, one per fixture shape (benches/fixtures): PA (one management node and
+# 10,000 service nodes), MailStore SPE (one MGMT and 10,000 CAS/IH) and mixed (10,000 nodes).
+# Measures `fwtopo export FILE --target auto --out DIR` and `fwtopo rules FILE --json >/dev/null`.
+# Goal: at most 50 MB at 10,000 nodes.
+#
+# Usage: benches/peak-memory.sh            (NODES=1000 benches/peak-memory.sh for another size)
+# Needs /usr/bin/time (Debian package `time`). Uses only this machine; cleans up its temp files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+nodes=${NODES:-10000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# An empty configuration directory, so no user catalog or theme changes what is measured.
+export FWTOPO_CONFIG_DIR="$work/config"
+mkdir -p "$FWTOPO_CONFIG_DIR"
+
+cargo build --release --quiet
+bin=target/release/fwtopo
+
+# Runs a command under /usr/bin/time and prints its peak RSS and wall time.
+measure() {
+    local label=$1
+    shift
+    /usr/bin/time -f '%M %e' -o "$work/time" "$@" >/dev/null
+    read -r kib secs <"$work/time"
+    awk -v l="$label" -v k="$kib" -v s="$secs" \
+        'BEGIN { printf "  %-28s %8d KiB  %6.1f MiB  %6.1f MB  %6.2f s\n", l, k, k / 1024, k * 1.024 / 1000, s }'
+}
+
+echo "fwtopo peak memory, $nodes nodes, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+for shape in pa mailstore mixed; do
+    file="$work/$shape-$nodes.ron"
+    FWTOPO_WRITE_FIXTURE="$file" FWTOPO_FIXTURE_SHAPE="$shape" FWTOPO_FIXTURE_NODES="$nodes" \
+        cargo bench --quiet --bench export 2>"$work/fixture.log" || {
+        cat "$work/fixture.log" >&2
+        exit 1
+    }
+    echo "$shape: $(grep -o '[0-9]* nodes' "$work/fixture.log"), $(du -k "$file" | cut -f1) KiB topology file"
+    rm -rf "$work/out"
+    measure "export --target auto --out" "$bin" export "$file" --target auto --out "$work/out"
+    echo "    ($(find "$work/out" -type f | wc -l) files, $(du -sk "$work/out" | cut -f1) KiB written)"
+    measure "rules --json" "$bin" rules "$file" --json
+    measure "check" "$bin" check "$file"
+done
