@@ -141,8 +141,9 @@ pub fn render(target: Target, x: &Export) -> String {
 }
 
 /// The targets `--target auto` picks for a node: an explicit choice in the topology wins; Windows
-/// gets netsh and PowerShell; AlmaLinux, Rocky, CloudLinux (and other RHEL-likes) nftables, as cPanel
-/// recommends; Ubuntu and Debian iptables.
+/// gets netsh and PowerShell; AlmaLinux, Rocky, CloudLinux and RHEL nftables, as cPanel recommends;
+/// Ubuntu and Debian iptables, as cPanel recommends; CentOS and Virtuozzo Hybrid Server 7 iptables
+/// too: both are EL7-based, where nftables is a technology preview and iptables the firewall.
 pub fn auto_targets(node: &Node) -> Vec<Target> {
     use crate::topology::Os;
     if let Some(t) = node.firewall {
@@ -151,7 +152,7 @@ pub fn auto_targets(node: &Node) -> Vec<Target> {
     match node.os.family() {
         OsFamily::Windows => vec![Target::Netsh, Target::Powershell],
         OsFamily::Linux => match node.os {
-            Os::Ubuntu | Os::Debian => vec![Target::Iptables],
+            Os::Ubuntu | Os::Debian | Os::Centos | Os::Virtuozzo => vec![Target::Iptables],
             _ => vec![Target::Nftables],
         },
     }
@@ -236,4 +237,28 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
     h.push("roll back:".into());
     h.extend(rollback.iter().map(|l| format!("  {l}")));
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::Os;
+
+    #[test]
+    fn auto_picks_the_firewall_each_os_ships() {
+        let pick = |os: Os| auto_targets(&Node::new("n", os));
+        for os in [Os::Almalinux, Os::Rocky, Os::Cloudlinux, Os::Rhel] {
+            assert_eq!(pick(os), vec![Target::Nftables], "{os:?}");
+        }
+        for os in [Os::Ubuntu, Os::Debian, Os::Centos, Os::Virtuozzo] {
+            assert_eq!(pick(os), vec![Target::Iptables], "{os:?}");
+        }
+        assert_eq!(
+            pick(Os::WindowsServer2022),
+            vec![Target::Netsh, Target::Powershell]
+        );
+        let mut chosen = Node::new("n", Os::Virtuozzo);
+        chosen.firewall = Some(Target::Firewalld);
+        assert_eq!(auto_targets(&chosen), vec![Target::Firewalld]);
+    }
 }

@@ -402,6 +402,10 @@ fn header_lines(x: &Export, sets: &Sets) -> Vec<String> {
     let mut h = header(x, Target::Nftables, &apply, &rollback);
     h.push("coexistence: every table's base chain sees each packet; an accept here does not override a drop in".into());
     h.push("  another table (firewalld, iptables-nft), and our policy drop drops what they accept. forward is not filtered.".into());
+    h.push("  firewalld runs by default on AlmaLinux, Rocky and RHEL: check `systemctl is-active firewalld`; stop it".into());
+    h.push(
+        "  first (systemctl disable --now firewalld), or export --target firewalld instead.".into(),
+    );
     let fill = dns_fill_lines(sets);
     let dns = x.dns_peers();
     if !fill.is_empty() {
