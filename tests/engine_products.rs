@@ -483,6 +483,51 @@ fn pa_passive_range_parameter_changes_the_range() {
     assert!(!tcp_in(&plan, "sn1", 60000, STRANGER));
 }
 
+/// A passive range wide enough to hold SSH and the PA internal ports opens them to anyone; the
+/// rules say so, and FW017 names what lost its restriction.
+#[test]
+fn pa_passive_range_covering_restricted_ports_is_fw017() {
+    let mut t = pa_site();
+    let plan = derive_checked(&t);
+    assert!(findings_of(&plan, Code::RestrictionVoided).is_empty());
+    set(
+        &mut t.nodes[1],
+        "sn-apache",
+        "apache_ftp_passive",
+        "1-65535",
+    );
+    let plan = derive_checked(&t);
+    assert!(
+        tcp_in(&plan, "sn1", 22, STRANGER),
+        "the range is what it is"
+    );
+    let voided: Vec<&str> = findings_of(&plan, Code::RestrictionVoided)
+        .iter()
+        .map(|f| {
+            assert_eq!(
+                (f.severity, f.node.as_deref()),
+                (Severity::Warning, Some("sn1"))
+            );
+            f.message.as_str()
+        })
+        .collect();
+    assert!(
+        voided
+            .iter()
+            .any(|m| m.starts_with("tcp/22 (SSH") && m.contains("FTP")),
+        "{voided:?}"
+    );
+    assert!(voided.iter().any(|m| m.contains("8352-8364")), "{voided:?}");
+    // A narrow range clear of every restricted port is fine.
+    set(
+        &mut t.nodes[1],
+        "sn-apache",
+        "apache_ftp_passive",
+        "50000-50010",
+    );
+    assert!(findings_of(&derive_checked(&t), Code::RestrictionVoided).is_empty());
+}
+
 #[test]
 fn pa_windows_role_on_linux_node_is_fw013() {
     let t = site(vec![

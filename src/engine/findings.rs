@@ -50,10 +50,11 @@ pub enum Code {
     NodeWithoutAddress,
     ZoneCoversAll,
     FirewallOsMismatch,
+    RestrictionVoided,
 }
 
 impl Code {
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 17] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -70,6 +71,7 @@ impl Code {
         Code::NodeWithoutAddress,
         Code::ZoneCoversAll,
         Code::FirewallOsMismatch,
+        Code::RestrictionVoided,
     ];
 
     /// The stable code, `FW001` …; never renumbered.
@@ -91,6 +93,7 @@ impl Code {
             Code::NodeWithoutAddress => "FW014",
             Code::ZoneCoversAll => "FW015",
             Code::FirewallOsMismatch => "FW016",
+            Code::RestrictionVoided => "FW017",
         }
     }
 
@@ -112,6 +115,7 @@ impl Code {
             Code::NodeWithoutAddress => "node-without-address",
             Code::ZoneCoversAll => "zone-covers-all-addresses",
             Code::FirewallOsMismatch => "firewall-os-mismatch",
+            Code::RestrictionVoided => "restriction-voided",
         }
     }
 }
@@ -433,6 +437,50 @@ impl Collector {
                     );
                 }
             }
+        }
+        // A port range that a parameter sets and that is open to any address makes every narrower
+        // rule inside it moot: an FTP passive range of 1-65535 (or an unpinned one) silently opens
+        // the management and peer-only ports it covers.
+        let from_param = |e: &&Entry| {
+            e.direction == Direction::Inbound
+                && matches!(e.peers, super::PeerSrc::Any)
+                && e.flow
+                    .flow(catalog)
+                    .ports
+                    .iter()
+                    .any(|i| matches!(i, crate::catalog::PortItem::Param(_)))
+        };
+        let wide: Vec<&Entry> = entries.iter().filter(from_param).collect();
+        type Voided<'a> = (crate::ports::PortSet, BTreeSet<&'a str>);
+        let mut voided: BTreeMap<(crate::ports::Protocol, &str), Voided<'_>> = BTreeMap::new();
+        for r in entries.iter().filter(|e| {
+            e.direction == Direction::Inbound && !matches!(e.peers, super::PeerSrc::Any)
+        }) {
+            for w in wide
+                .iter()
+                .filter(|w| w.protocol == r.protocol && w.flow.flow != r.flow.flow)
+            {
+                let both = w.ports.intersection(&r.ports);
+                if !both.is_empty() {
+                    let slot = voided
+                        .entry((r.protocol, r.flow.flow(catalog).service.as_str()))
+                        .or_default();
+                    slot.0 = slot.0.union(&both);
+                    slot.1.insert(w.flow.flow(catalog).service.as_str());
+                }
+            }
+        }
+        for ((protocol, service), (ports, by)) in voided {
+            self.add(
+                Code::RestrictionVoided,
+                Severity::Warning,
+                name,
+                format!(
+                    "{}/{ports} ({service}) is meant for its peers only, but the port range of {} is open to any address and covers it, so the restriction has no effect; narrow or pin that range",
+                    protocol.as_str(),
+                    by.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            );
         }
         // One WinRM finding per node, whatever the number of address families it is open to.
         let winrm: Vec<&super::Rule> = plan
