@@ -79,50 +79,113 @@ pub fn save_topology(path: &Path, t: &Topology) -> Result<(), FileError> {
 /// between creating and renaming its temporary leaves it behind: after a successful write, the
 /// temporaries of the same target left by processes that are no longer running are removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let dir = match path.parent() {
+    let mut batch = AtomicBatch::new(&parent_dir(path));
+    batch.add(&file_name(path), bytes)?;
+    batch.commit()
+}
+
+/// Several files of one directory written atomically, each through its own temporary: [`add`]
+/// writes and closes a temporary (so thousands can be written with little memory and few open
+/// files), [`commit`] syncs them all, renames them in the order added (put an index last) and syncs
+/// the directory once. Syncing after all writes lets the file system flush them together: a
+/// thousand exported scripts cost about one flush instead of a thousand. Dropped uncommitted, or
+/// failing before the renames, it removes its temporaries and leaves every target as it was.
+///
+/// [`add`]: AtomicBatch::add
+/// [`commit`]: AtomicBatch::commit
+pub struct AtomicBatch {
+    dir: PathBuf,
+    /// (temporary, target name), in the order added.
+    pending: Vec<(PathBuf, String)>,
+}
+
+impl AtomicBatch {
+    pub fn new(dir: &Path) -> Self {
+        AtomicBatch {
+            dir: dir.to_path_buf(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes `bytes` to a new temporary for target `name` in the batch's directory.
+    pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), FileError> {
+        let target = self.dir.join(name);
+        let (tmp, mut file) =
+            create_temporary(&self.dir, name).map_err(|e| FileError::io(&target, e))?;
+        self.pending.push((tmp, name.to_string()));
+        file.write_all(bytes).map_err(|e| FileError::io(&target, e))
+    }
+
+    /// Syncs every temporary, renames each over its target, syncs the directory.
+    pub fn commit(mut self) -> Result<(), FileError> {
+        for (tmp, name) in &self.pending {
+            fs::OpenOptions::new()
+                .write(true)
+                .open(tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| FileError::io(&self.dir.join(name), e))?;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for (i, (tmp, name)) in pending.iter().enumerate() {
+            let path = self.dir.join(name);
+            // Keep the permissions of the file being replaced (a script may be executable).
+            let result = fs::metadata(&path)
+                .map_or(Ok(()), |meta| fs::set_permissions(tmp, meta.permissions()))
+                .and_then(|()| fs::rename(tmp, &path));
+            if let Err(e) = result {
+                // What is renamed stays; the rest goes when the batch drops.
+                self.pending = pending[i..].to_vec();
+                return Err(FileError::io(&path, e));
+            }
+        }
+        // Make the renames themselves durable where the platform allows it.
+        if let Ok(d) = fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        let names: Vec<&str> = pending.iter().map(|(_, n)| n.as_str()).collect();
+        remove_stale_temporaries(&self.dir, &names);
+        Ok(())
+    }
+}
+
+impl Drop for AtomicBatch {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.pending {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "fwtopo".into());
+        .unwrap_or_else(|| "fwtopo".into())
+}
+
+/// A new temporary `.NAME.PID.N.tmp` beside the target, never one that exists.
+fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, fs::File)> {
     let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
+    loop {
         let tmp = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
         match fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)
         {
-            Ok(f) => break (tmp, f),
+            Ok(f) => return Ok((tmp, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
                 attempt += 1
             }
-            Err(e) => return Err(FileError::io(path, e)),
+            Err(e) => return Err(e),
         }
-    };
-    let result = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| {
-            // Keep the permissions of the file being replaced (a script may be executable).
-            if let Ok(meta) = fs::metadata(path) {
-                fs::set_permissions(&tmp, meta.permissions())?;
-            }
-            fs::rename(&tmp, path)
-        });
-    drop(file);
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(FileError::io(path, e));
     }
-    // Make the rename itself durable where the platform allows it.
-    if let Ok(d) = fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    remove_stale_temporaries(&dir, &name);
-    Ok(())
 }
 
 /// The process id in a name `write_atomic` gives the temporaries of target `name`
@@ -142,9 +205,10 @@ fn temporary_pid(file_name: &str, name: &str) -> Option<u32> {
     }
 }
 
-/// Removes the temporaries of target `name` in `dir` whose writer is known not to run any more.
-/// Where that cannot be known (no `/proc`), nothing is removed. Returns how many went.
-fn remove_stale_temporaries(dir: &Path, name: &str) -> usize {
+/// Removes the temporaries of the targets `names` in `dir` whose writer is known not to run any
+/// more, in one pass over the directory. Where that cannot be known (no `/proc`), nothing is
+/// removed. Returns how many went.
+fn remove_stale_temporaries(dir: &Path, names: &[&str]) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
@@ -152,7 +216,11 @@ fn remove_stale_temporaries(dir: &Path, name: &str) -> usize {
     entries
         .filter_map(Result::ok)
         .filter(|e| {
-            temporary_pid(&e.file_name().to_string_lossy(), name)
+            let file = e.file_name();
+            let file = file.to_string_lossy();
+            names
+                .iter()
+                .find_map(|name| temporary_pid(&file, name))
                 .is_some_and(|pid| pid != own && process_alive(pid) == Some(false))
         })
         .filter(|e| fs::remove_file(e.path()).is_ok())
@@ -238,6 +306,53 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_batch_renames_all_or_leaves_the_targets_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.sh"), b"old").unwrap();
+        // Dropped before commit: nothing changes, no temporary stays.
+        let mut batch = AtomicBatch::new(dir.path());
+        batch.add("a.sh", b"new a").unwrap();
+        batch.add("b.sh", b"new b").unwrap();
+        assert_eq!(
+            names_in(dir.path()).len(),
+            3,
+            "temporaries exist until commit"
+        );
+        drop(batch);
+        assert_eq!(names_in(dir.path()), ["a.sh"]);
+        assert_eq!(fs::read(dir.path().join("a.sh")).unwrap(), b"old");
+        // Committed: every file in place, index last, no temporary left.
+        let mut batch = AtomicBatch::new(dir.path());
+        for (n, b) in [("a.sh", "new a"), ("b.sh", "new b"), ("index.txt", "a b")] {
+            batch.add(n, b.as_bytes()).unwrap();
+        }
+        batch.commit().unwrap();
+        assert_eq!(names_in(dir.path()), ["a.sh", "b.sh", "index.txt"]);
+        assert_eq!(fs::read(dir.path().join("b.sh")).unwrap(), b"new b");
+        // A rename that fails (a directory in the way): what came before stays renamed, the
+        // rest is untouched and its temporaries go.
+        fs::create_dir(dir.path().join("c.sh")).unwrap();
+        fs::write(dir.path().join("c.sh").join("keep"), b"x").unwrap();
+        let mut batch = AtomicBatch::new(dir.path());
+        for (n, b) in [("a.sh", "newer a"), ("c.sh", "c"), ("index.txt", "a c")] {
+            batch.add(n, b.as_bytes()).unwrap();
+        }
+        assert!(batch.commit().is_err());
+        assert_eq!(names_in(dir.path()), ["a.sh", "b.sh", "c.sh", "index.txt"]);
+        assert_eq!(fs::read(dir.path().join("a.sh")).unwrap(), b"newer a");
+        assert_eq!(fs::read(dir.path().join("index.txt")).unwrap(), b"a b");
     }
 
     #[test]

@@ -303,17 +303,25 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         "# fwtopo export of {}\n",
                         export::text::comment_text(&topology.name)
                     );
+                    // Every script is written to a temporary first; only when all are there are
+                    // they renamed into place, the index last.
+                    let mut batch = files::AtomicBatch::new(&dir);
+                    let mut names = Vec::with_capacity(jobs.len());
                     for (p, t) in &jobs {
                         let name = export::file_name(&p.name, *t);
                         let script = export::render(
                             *t,
                             &Export::new(&catalog, &topology, &plan, p, options),
                         );
-                        files::write_atomic(&dir.join(&name), script.as_bytes())?;
+                        batch.add(&name, script.as_bytes())?;
                         index.push_str(&format!("{name}\t{}\t{}\n", p.name, t));
-                        writeln!(out, "{}", dir.join(&name).display())?;
+                        names.push(name);
                     }
-                    files::write_atomic(&dir.join("index.txt"), index.as_bytes())?;
+                    batch.add("index.txt", index.as_bytes())?;
+                    batch.commit()?;
+                    for name in &names {
+                        writeln!(out, "{}", dir.join(name).display())?;
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -201,9 +201,18 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
             (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_))
         )
     };
-    let same = |fam: &[IpNet]| !fam.is_empty() && IpNet::aggregate(&fam.to_vec()) == nets;
-    let covered =
-        |fam: &[IpNet]| !fam.is_empty() && fam.iter().all(|c| nets.iter().any(|n| n.contains(c)));
+    // Every node and zone is looked at for every set of every exported node: keep each look cheap
+    // (a length check before aggregating, a binary search in the aggregated set), or exporting a
+    // thousand-node site grows with the square of its size.
+    let merged = IpNet::aggregate(&nets.to_vec());
+    let inside = |c: &IpNet| {
+        let i = merged.partition_point(|n| n.network() <= c.network());
+        i > 0 && merged[i - 1].contains(c)
+    };
+    let same = |fam: &[IpNet]| {
+        !fam.is_empty() && fam.len() >= nets.len() && IpNet::aggregate(&fam.to_vec()) == nets
+    };
+    let covered = |fam: &[IpNet]| !fam.is_empty() && fam.iter().all(inside);
     let mut name = None;
     let mut covers = Vec::new();
     for z in &x.topology.zones {
@@ -221,16 +230,26 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
         }
     }
     for node in &x.topology.nodes {
-        let fam: Vec<IpNet> = node
-            .addresses
-            .iter()
-            .map(|a| IpNet::from(*a))
-            .filter(|n| of_family(n))
-            .collect();
-        if same(&fam) {
+        // Without collecting: a node has one or two addresses, and there are thousands of nodes.
+        let fam = || {
+            node.addresses
+                .iter()
+                .map(|a| IpNet::from(*a))
+                .filter(of_family)
+        };
+        let count = fam().count();
+        if count == 0 {
+            continue;
+        }
+        let is_same = match (count, nets) {
+            (1, [only]) => fam().next() == Some(*only),
+            (c, _) if c < nets.len() => false,
+            _ => same(&fam().collect::<Vec<_>>()),
+        };
+        if is_same {
             name.get_or_insert_with(|| format!("node_{}", ident(&node.name)));
         }
-        if covered(&fam) {
+        if fam().all(|c| inside(&c)) {
             covers.push(node.name.clone());
         }
     }

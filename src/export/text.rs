@@ -10,17 +10,20 @@ use crate::ports::PortSet;
 /// Folds text to printable ASCII: typographic quotes and dashes become their plain forms, other
 /// non-ASCII characters `?`, control characters (newlines included) a space.
 pub fn ascii_fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => '\'',
-            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => '"',
-            '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
-            '\u{00A0}' | '\u{2000}'..='\u{200B}' => ' ',
-            c if c.is_ascii_control() || c.is_control() => ' ',
-            c if c.is_ascii() => c,
-            _ => '?',
-        })
-        .collect()
+    s.chars().map(fold_char).collect()
+}
+
+/// One character of [`ascii_fold`].
+fn fold_char(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' => '"',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+        '\u{00A0}' | '\u{2000}'..='\u{200B}' => ' ',
+        c if c.is_ascii_control() || c.is_control() => ' ',
+        c if c.is_ascii() => c,
+        _ => '?',
+    }
 }
 
 /// The character comment text keeps: letters, digits, spaces and harmless punctuation; `;` reads
@@ -33,28 +36,50 @@ fn comment_char(c: char) -> char {
     }
 }
 
+/// The words of comment-safe text: folded, kept to [`comment_char`]s, split at spaces. One pass
+/// and no copy of the whole text: every rule of every exported node goes through here.
+fn comment_words(s: &str) -> impl Iterator<Item = String> + '_ {
+    let mut chars = s.chars().map(|c| comment_char(fold_char(c))).peekable();
+    std::iter::from_fn(move || {
+        while chars.next_if_eq(&' ').is_some() {}
+        let mut word = String::new();
+        while let Some(c) = chars.next_if(|c| *c != ' ') {
+            word.push(c);
+        }
+        (!word.is_empty()).then_some(word)
+    })
+}
+
 /// Text safe inside a line comment of every target (`#`, `REM`, `::`): one ASCII line of
 /// [`comment_char`]s, so even a comment pasted into cmd.exe or PowerShell stays a comment.
 pub fn comment_text(s: &str) -> String {
-    let folded: String = ascii_fold(s).chars().map(comment_char).collect();
-    let collapsed = folded.split_whitespace().collect::<Vec<_>>().join(" ");
-    truncate(&collapsed, 200)
+    const MAX: usize = 200;
+    let mut out = String::with_capacity(s.len().min(MAX + 8));
+    for word in comment_words(s) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&word);
+        if out.len() > MAX {
+            break;
+        }
+    }
+    truncate(&out, MAX)
 }
 
 /// Comment-safe text (see [`comment_text`]) wrapped at word boundaries into lines of at most
 /// `width` characters, so long finding messages are not cut off.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
-    let folded: String = ascii_fold(s).chars().map(comment_char).collect();
     let mut lines = Vec::new();
     let mut cur = String::new();
-    for word in folded.split_whitespace() {
+    for word in comment_words(s) {
         if !cur.is_empty() && cur.len() + 1 + word.len() > width {
             lines.push(std::mem::take(&mut cur));
         }
         if !cur.is_empty() {
             cur.push(' ');
         }
-        cur.push_str(word);
+        cur.push_str(&word);
     }
     if !cur.is_empty() {
         lines.push(cur);
