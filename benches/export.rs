@@ -1,4 +1,5 @@
-//! Export speed on a Plesk Automation site of 1,000 service nodes (1,001 nodes):
+//! Export speed on a Plesk Automation site of 1,000 service nodes (1,001 nodes; 20 service nodes
+//! when run as a test):
 //!
 //! - `export/render/<target>`: in-process, every node's script for one target (the plan is derived
 //!   once, outside the timed loop), for each of the eight targets;
@@ -28,9 +29,18 @@ use std::process::{Command, Stdio};
 /// Service nodes of the site every export bench uses.
 const SERVICE_NODES: usize = 1_000;
 
+/// [`SERVICE_NODES`], or a small site when run as a test (each bench once, maybe unoptimised).
+fn service_nodes() -> usize {
+    if fixtures::test_mode() {
+        20
+    } else {
+        SERVICE_NODES
+    }
+}
+
 fn render(c: &mut Criterion) {
     let catalog = Catalog::embedded().expect("the embedded catalog loads");
-    let t = fixtures::pa_site(&catalog, SERVICE_NODES, Layout::Blocks);
+    let t = fixtures::pa_site(&catalog, service_nodes(), Layout::Blocks);
     let plan = derive(&catalog, &t);
     let options = Options::default();
     let mut group = c.benchmark_group("export/render");
@@ -52,9 +62,9 @@ fn render(c: &mut Criterion) {
 
 fn process(c: &mut Criterion) {
     let catalog = Catalog::embedded().expect("the embedded catalog loads");
-    let t = fixtures::pa_site(&catalog, SERVICE_NODES, Layout::Blocks);
+    let t = fixtures::pa_site(&catalog, service_nodes(), Layout::Blocks);
     let work = tempfile::tempdir().expect("a temporary directory");
-    let file = work.path().join(format!("pa-{SERVICE_NODES}.ron"));
+    let file = work.path().join(format!("pa-{}.ron", t.nodes.len() - 1));
     files::save_topology(&file, &t).expect("the fixture saves");
     // The binary of this package, built by cargo for the bench in the bench's own profile.
     let bin = env!("CARGO_BIN_EXE_fwtopo");
