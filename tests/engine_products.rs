@@ -528,6 +528,48 @@ fn pa_passive_range_covering_restricted_ports_is_fw017() {
     assert!(findings_of(&derive_checked(&t), Code::RestrictionVoided).is_empty());
 }
 
+/// WinRM with Basic auth over HTTP is fenced to the management node; an IIS passive range that
+/// covers 5985 opens it to anyone, and that is an error (the export refuses), not a warning.
+#[test]
+fn pa_iis_passive_range_over_winrm_makes_fw009_an_error() {
+    let mut t = pa_site();
+    let severity = |t: &Topology| {
+        let plan = derive_checked(t);
+        let f = findings_of(&plan, Code::WinrmBasicHttp);
+        assert_eq!(f.len(), 1, "{f:?}");
+        (f[0].severity, f[0].message.clone())
+    };
+    let (s, m) = severity(&t);
+    assert_eq!(s, Severity::Warning, "{m}");
+    assert!(m.contains("open only to"), "{m}");
+    set(&mut t.nodes[3], "sn-iis", "iis_ftp_passive", "5900-6000");
+    let (s, m) = severity(&t);
+    assert_eq!(s, Severity::Error, "{m}");
+    assert!(m.contains("tcp/5985 through FTP passive"), "{m}");
+}
+
+/// A trusted-only port inside a range open to any is as open as the range: FW008, an error.
+#[test]
+fn cgp_passive_range_over_a_trusted_only_port_is_fw008() {
+    let mut t = site(vec![node(
+        "cgp",
+        Os::Almalinux,
+        &[CGP_B1],
+        &[(CGP, "server")],
+    )]);
+    t.zones.push(zone("trusted", &[TRUSTED]));
+    set(&mut t.nodes[0], "server", "ftp_passive", "40000-40100");
+    assert!(findings_of(&derive_checked(&t), Code::TrustedOnlyOpenToAny).is_empty());
+    set(&mut t.nodes[0], "server", "ftp_passive", "380-400");
+    let plan = derive_checked(&t);
+    let f = findings_of(&plan, Code::TrustedOnlyOpenToAny);
+    assert!(
+        f.iter()
+            .any(|f| f.severity == Severity::Error && f.message.starts_with("tcp/389 ")),
+        "{f:?}"
+    );
+}
+
 #[test]
 fn pa_windows_role_on_linux_node_is_fw013() {
     let t = site(vec![

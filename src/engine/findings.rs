@@ -483,6 +483,59 @@ impl Collector {
             );
         }
         // One WinRM finding per node, whatever the number of address families it is open to.
+        // What an inbound rule open to any address lets in on top of a restricted flow: the ports
+        // of the flows tagged `tag` (restricted themselves) that some any-peer flow covers, per
+        // protocol, and the services of the covering flows. A restriction is only as good as the
+        // widest rule on the same port.
+        let exposed = |tag: Tag| {
+            let mut out: BTreeMap<crate::ports::Protocol, (crate::ports::PortSet, BTreeSet<&str>)> =
+                BTreeMap::new();
+            let inbound = || entries.iter().filter(|e| e.direction == Direction::Inbound);
+            for t in inbound().filter(|e| {
+                !matches!(e.peers, super::PeerSrc::Any) && e.flow.flow(catalog).has_tag(tag)
+            }) {
+                for w in inbound().filter(|w| {
+                    matches!(w.peers, super::PeerSrc::Any)
+                        && w.protocol == t.protocol
+                        && !w.flow.flow(catalog).has_tag(tag)
+                }) {
+                    let both = w.ports.intersection(&t.ports);
+                    if !both.is_empty() {
+                        let slot = out.entry(t.protocol).or_default();
+                        slot.0 = slot.0.union(&both);
+                        slot.1.insert(w.flow.flow(catalog).service.as_str());
+                    }
+                }
+            }
+            out
+        };
+        let widened =
+            |found: BTreeMap<crate::ports::Protocol, (crate::ports::PortSet, BTreeSet<&str>)>| {
+                found
+                    .into_iter()
+                    .map(|(p, (ports, by))| {
+                        format!(
+                            "{}/{ports} through {}",
+                            p.as_str(),
+                            by.into_iter().collect::<Vec<_>>().join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+        for (protocol, (ports, by)) in exposed(Tag::TrustedOnly) {
+            self.add(
+                Code::TrustedOnlyOpenToAny,
+                Severity::Error,
+                name,
+                format!(
+                    "{}/{ports} is meant for trusted networks only but {} opens it to any address; narrow or pin that range",
+                    protocol.as_str(),
+                    by.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        // One WinRM finding per node, whatever the number of address families it is open to.
         let winrm: Vec<&super::Rule> = plan
             .inbound
             .iter()
@@ -490,14 +543,30 @@ impl Collector {
             .collect();
         if let Some(first) = winrm.first() {
             let peers: Vec<String> = winrm.iter().map(|r| r.peers.to_string()).collect();
+            let open = exposed(Tag::WinrmBasicHttp);
+            let (severity, reach) = if open.is_empty() {
+                (
+                    Severity::Warning,
+                    format!("it is open only to {}", peers.join(", ")),
+                )
+            } else {
+                // Credentials in the clear, reachable from anywhere: not something to export.
+                (
+                    Severity::Error,
+                    format!(
+                        "it is meant for {} only, but a rule open to any address covers it ({}), so anyone can reach it; narrow that range",
+                        peers.join(", "),
+                        widened(open)
+                    ),
+                )
+            };
             self.add(
                 Code::WinrmBasicHttp,
-                Severity::Warning,
+                severity,
                 name,
                 format!(
-                    "{} is WinRM with Basic authentication over plain HTTP, so credentials cross the wire in the clear; it is open only to {}; prefer the HTTPS listener (5986)",
+                    "{} is WinRM with Basic authentication over plain HTTP, so credentials cross the wire in the clear; {reach}; prefer the HTTPS listener (5986)",
                     tagged(first, Tag::WinrmBasicHttp),
-                    peers.join(", ")
                 ),
             );
         }
