@@ -574,28 +574,34 @@ fn iptables_every_export_passes_restore_test_and_reruns_identically() {
     );
 }
 
-#[test]
-fn iptables_switching_modes_and_removing_touch_only_our_chains() {
-    if !netns::available(&IPT_TOOLS) {
-        return;
-    }
+/// The PA management node's iptables scripts, egress open and strict, written into `dir`.
+fn pa_mn_iptables(dir: &Path) -> (PathBuf, PathBuf) {
     let cat = catalog();
     let t = support::examples()
         .into_iter()
         .find(|(ex, _)| ex == "plesk-automation")
         .expect("PA")
         .1;
+    let script = |name: &str, egress| {
+        write(
+            dir,
+            name,
+            &support::render(&cat, &t, "pa-mn", Target::Iptables, egress),
+        )
+    };
+    (
+        script("open.sh", Egress::Open),
+        script("strict.sh", Egress::Strict),
+    )
+}
+
+#[test]
+fn iptables_switching_modes_and_removing_touch_only_our_chains() {
+    if !netns::available(&IPT_TOOLS) {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
-    let open = write(
-        dir.path(),
-        "open.sh",
-        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open),
-    );
-    let strict = write(
-        dir.path(),
-        "strict.sh",
-        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict),
-    );
+    let (open, strict) = pa_mn_iptables(dir.path());
     let (open, strict) = (
         open.to_str().expect("utf-8"),
         strict.to_str().expect("utf-8"),
@@ -633,23 +639,8 @@ fn iptables_safe_apply_restores_unless_confirmed() {
     if !netns::available(&IPT_TOOLS) {
         return;
     }
-    let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
     let dir = tempfile::tempdir().expect("temp dir");
-    let open = write(
-        dir.path(),
-        "open.sh",
-        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open),
-    );
-    let strict = write(
-        dir.path(),
-        "strict.sh",
-        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict),
-    );
+    let (open, strict) = pa_mn_iptables(dir.path());
     let (open, strict) = (
         open.to_str().expect("utf-8"),
         strict.to_str().expect("utf-8"),
@@ -710,23 +701,8 @@ fn iptables_safe_apply_rolls_back_after_the_shell_is_killed() {
     if !netns::available(&IPT_TOOLS) || !support::require("setsid") {
         return;
     }
-    let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
     let dir = tempfile::tempdir().expect("temp dir");
-    let open = write(
-        dir.path(),
-        "open.sh",
-        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Open),
-    );
-    let strict = write(
-        dir.path(),
-        "strict.sh",
-        &support::render(&cat, &t, "pa-mn", Target::Iptables, Egress::Strict),
-    );
+    let (open, strict) = pa_mn_iptables(dir.path());
     let ns = Netns::new("iptkill");
     ns.run(&["bash", strict.to_str().expect("utf-8")]);
     let before = saved(&ns);
