@@ -477,22 +477,6 @@ fn nftables_host_name_sets_filled_by_the_header_commands() {
 // ---------------------------------------------------------------------------------------------
 // iptables with the real iptables-restore
 
-/// `iptables-save` and `ip6tables-save` without counters and the timestamped comment lines.
-fn saved(ns: &Netns) -> String {
-    let mut s = String::new();
-    for tool in ["iptables-save", "ip6tables-save"] {
-        for line in ns.run(&[tool]).lines().filter(|l| !l.starts_with('#')) {
-            let line = match (line.starts_with(':'), line.rfind(" [")) {
-                (true, Some(i)) => &line[..i],
-                _ => line,
-            };
-            s.push_str(line);
-            s.push('\n');
-        }
-    }
-    s
-}
-
 const IPT_TOOLS: [&str; 7] = [
     "bash",
     "iptables",
@@ -535,7 +519,7 @@ fn iptables_every_export_passes_restore_test_and_reruns_identically() {
         ns.run(&["bash", f]);
         run_time += t0.elapsed();
         runs += 1;
-        let once = saved(&ns);
+        let once = ns.iptables_saved();
         for must in [
             "-A INPUT -j FWTOPO-IN\n",
             "-A OUTPUT -j FWTOPO-OUT\n",
@@ -562,7 +546,7 @@ fn iptables_every_export_passes_restore_test_and_reruns_identically() {
         ns.run(&["bash", f]);
         assert_eq!(
             once,
-            saved(&ns),
+            ns.iptables_saved(),
             "{ex}/{node}/{}: second run differs",
             egress_name(*e)
         );
@@ -609,12 +593,16 @@ fn iptables_switching_modes_and_removing_touch_only_our_chains() {
 
     let alone = Netns::new("iptmode");
     alone.run(&["bash", open]);
-    let open_only = saved(&alone);
+    let open_only = alone.iptables_saved();
 
     let ns = Netns::new("iptmode");
     ns.run(&["bash", strict]);
     ns.run(&["bash", open]);
-    assert_eq!(saved(&ns), open_only, "strict then open is not open");
+    assert_eq!(
+        ns.iptables_saved(),
+        open_only,
+        "strict then open is not open"
+    );
     ns.run(&[
         "iptables",
         "-w",
@@ -626,7 +614,7 @@ fn iptables_switching_modes_and_removing_touch_only_our_chains() {
         "ACCEPT",
     ]);
     ns.run(&["bash", open, "--remove"]);
-    let left = saved(&ns);
+    let left = ns.iptables_saved();
     assert!(!left.contains("FWTOPO"), "{left}");
     assert!(
         left.contains("-A INPUT -s 192.0.2.99/32 -j ACCEPT\n"),
@@ -655,7 +643,11 @@ fn iptables_safe_apply_restores_unless_confirmed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!saved(&a).contains("FWTOPO"), "{}", saved(&a));
+    assert!(
+        !a.iptables_saved().contains("FWTOPO"),
+        "{}",
+        a.iptables_saved()
+    );
 
     // A previous version plus a foreign rule, wrong answer: exactly the saved rules come back.
     let b = Netns::new("iptsafe");
@@ -670,7 +662,7 @@ fn iptables_safe_apply_restores_unless_confirmed() {
         "-j",
         "ACCEPT",
     ]);
-    let before = saved(&b);
+    let before = b.iptables_saved();
     let out = b.output(&["bash", open, "--safe", "5"], Some(b"no\n"));
     assert_eq!(
         out.status.code(),
@@ -678,7 +670,7 @@ fn iptables_safe_apply_restores_unless_confirmed() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(saved(&b), before);
+    assert_eq!(b.iptables_saved(), before);
 
     // Confirmed: the same as a plain run.
     let c = Netns::new("iptsafe");
@@ -691,7 +683,7 @@ fn iptables_safe_apply_restores_unless_confirmed() {
     );
     let d = Netns::new("iptsafe");
     d.run(&["bash", open]);
-    assert_eq!(saved(&c), saved(&d));
+    assert_eq!(c.iptables_saved(), d.iptables_saved());
 }
 
 /// The shell running `--safe` dies unconfirmed (SIGKILL: no trap runs): the detached timer alone
@@ -705,7 +697,7 @@ fn iptables_safe_apply_rolls_back_after_the_shell_is_killed() {
     let (open, strict) = pa_mn_iptables(dir.path());
     let ns = Netns::new("iptkill");
     ns.run(&["bash", strict.to_str().expect("utf-8")]);
-    let before = saved(&ns);
+    let before = ns.iptables_saved();
     // stdin stays open with nothing typed, as in a session that hangs.
     let mut child = ns
         .command("bash")
@@ -716,7 +708,7 @@ fn iptables_safe_apply_rolls_back_after_the_shell_is_killed() {
         .spawn()
         .expect("spawn safe apply");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while saved(&ns) == before {
+    while ns.iptables_saved() == before {
         assert!(
             std::time::Instant::now() < deadline,
             "the safe apply never applied"
@@ -726,17 +718,17 @@ fn iptables_safe_apply_rolls_back_after_the_shell_is_killed() {
     child.kill().expect("kill -9 the script");
     let _ = child.wait();
     assert_ne!(
-        saved(&ns),
+        ns.iptables_saved(),
         before,
         "nothing rolled back before the deadline"
     );
     // The deadline (2 s) plus the timer's grace (5 s), and some slack for a loaded machine.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while saved(&ns) != before {
+    while ns.iptables_saved() != before {
         assert!(
             std::time::Instant::now() < deadline,
             "the detached timer did not restore the saved rules:\n{}",
-            saved(&ns)
+            ns.iptables_saved()
         );
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
@@ -775,7 +767,7 @@ fn iptables_host_names_resolved_at_apply_time_never_widened() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("warning: my.mailstore.com resolved now to")
     );
-    let rules = saved(&ns);
+    let rules = ns.iptables_saved();
     let r443: Vec<&str> = rules
         .lines()
         .filter(|l| l.contains("--dport 443"))
@@ -804,9 +796,9 @@ fn iptables_host_names_resolved_at_apply_time_never_widened() {
         String::from_utf8_lossy(&out.stderr).contains("my.mailstore.com has no IPv4 address now")
     );
     assert!(
-        !saved(&ns).contains("--dport 443"),
+        !ns.iptables_saved().contains("--dport 443"),
         "widened: {}",
-        saved(&ns)
+        ns.iptables_saved()
     );
 }
 
@@ -833,7 +825,7 @@ fn hostile_text_loads_like_the_plain_export() {
         ns.run(&["nft", "-c", "-f", nft.to_str().expect("utf-8")]);
         ns.run(&["nft", "-f", nft.to_str().expect("utf-8")]);
         ns.run(&["bash", ipt.to_str().expect("utf-8")]);
-        (ruleset(&ns), saved(&ns))
+        (ruleset(&ns), ns.iptables_saved())
     };
     assert_eq!(load(&t, "plain"), load(&h, "hostile"));
 }

@@ -755,20 +755,7 @@ fn render(
 fn ruleset(ns: &Netns, target: Target) -> String {
     match target {
         Target::Nftables => ns.run(&["nft", "list", "ruleset"]),
-        _ => {
-            let mut s = String::new();
-            for tool in ["iptables-save", "ip6tables-save"] {
-                for line in ns.run(&[tool]).lines().filter(|l| !l.starts_with('#')) {
-                    let line = match (line.starts_with(':'), line.rfind(" [")) {
-                        (true, Some(i)) => &line[..i],
-                        _ => line,
-                    };
-                    s.push_str(line);
-                    s.push('\n');
-                }
-            }
-            s
-        }
+        _ => ns.iptables_saved(),
     }
 }
 
