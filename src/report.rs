@@ -267,7 +267,7 @@ pub fn rules(
             slug: f.code.slug(),
             severity: f.severity.as_str(),
             node: f.node.clone(),
-            message: f.message.clone(),
+            message: f.message.to_string(),
         })
         .collect();
     RulesReport {

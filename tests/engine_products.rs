@@ -508,7 +508,7 @@ fn pa_passive_range_covering_restricted_ports_is_fw017() {
                 (f.severity, f.node.as_deref()),
                 (Severity::Warning, Some("sn1"))
             );
-            f.message.as_str()
+            &*f.message
         })
         .collect();
     assert!(

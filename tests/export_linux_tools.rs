@@ -125,7 +125,7 @@ fn dir_word(r: &Rule) -> &'static str {
 fn enforced(cat: &Catalog, t: &Topology, node: &str, egress: Egress) -> Vec<Rule> {
     let plan = derive(cat, t);
     let np = plan.node(node).expect("node in plan");
-    let mut v = np.inbound.clone();
+    let mut v = np.inbound.to_vec();
     if egress == Egress::Strict {
         v.extend(np.outbound.iter().cloned());
     }

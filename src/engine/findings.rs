@@ -132,7 +132,8 @@ pub struct Finding {
     /// The node it is about; `None` for the whole topology.
     pub node: Option<String>,
     pub code: Code,
-    pub message: String,
+    /// Shared by the nodes of one shape, which get the same findings.
+    pub message: std::sync::Arc<str>,
 }
 
 impl fmt::Display for Finding {
@@ -221,9 +222,12 @@ impl Collector {
     /// Repeats another node's findings for a node of the same shape.
     pub(super) fn copy_node(&mut self, range: std::ops::Range<usize>, name: &str) {
         for i in range {
+            let f = &self.out[i];
             let f = Finding {
+                severity: f.severity,
                 node: Some(name.to_string()),
-                ..self.out[i].clone()
+                code: f.code,
+                message: f.message.clone(),
             };
             self.out.push(f);
         }
@@ -234,7 +238,7 @@ impl Collector {
             severity,
             node: node.map(str::to_string),
             code,
-            message,
+            message: message.into(),
         });
     }
 
@@ -395,7 +399,7 @@ impl Collector {
             );
         }
 
-        for r in &plan.inbound {
+        for r in plan.inbound.iter() {
             if r.peers.is_any() && r.has_tag(Tag::Insecure) {
                 self.add(
                     Code::PlaintextOpenToAny,
@@ -931,7 +935,7 @@ mod tests {
         let messages = |nodes: &[&str]| -> Vec<String> {
             plan.errors_for(nodes)
                 .iter()
-                .map(|f| f.message.clone())
+                .map(|f| f.message.to_string())
                 .collect()
         };
         assert_eq!(messages(&["web"]), ["web's", "everyone's"]);

@@ -18,6 +18,7 @@ use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Which way a rule lets traffic through, seen from the node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,8 +119,10 @@ pub struct NodePlan {
     /// Index into the topology's nodes.
     pub node: usize,
     pub name: String,
-    pub inbound: Vec<Rule>,
-    pub outbound: Vec<Rule>,
+    /// Shared, not copied, by the nodes of one shape: a site of ten thousand service nodes has a
+    /// handful of distinct rule lists.
+    pub inbound: Arc<[Rule]>,
+    pub outbound: Arc<[Rule]>,
     pub local_only: Vec<LocalPort>,
 }
 
@@ -812,8 +815,8 @@ impl<'c, 't> Deriver<'c, 't> {
                 let plan = NodePlan {
                     node: ni,
                     name: node.name.clone(),
-                    inbound: rep.inbound.clone(),
-                    outbound: rep.outbound.clone(),
+                    inbound: Arc::clone(&rep.inbound),
+                    outbound: Arc::clone(&rep.outbound),
                     local_only,
                 };
                 self.findings.copy_node(range.clone(), &node.name);
@@ -825,8 +828,8 @@ impl<'c, 't> Deriver<'c, 't> {
             let plan = NodePlan {
                 node: ni,
                 name: node.name.clone(),
-                inbound,
-                outbound,
+                inbound: inbound.into(),
+                outbound: outbound.into(),
                 local_only,
             };
             let start = self.findings.len();

@@ -576,8 +576,8 @@ mod tests {
         let np = NodePlan {
             node: 0,
             name: "n1".into(),
-            inbound,
-            outbound,
+            inbound: inbound.into(),
+            outbound: outbound.into(),
             local_only: vec![],
         };
         render(&Export::new(

@@ -597,7 +597,7 @@ impl App {
         let np = self.plan.nodes.get(to)?;
         let mut ports: BTreeMap<&'static str, fwtopo::ports::PortSet> = BTreeMap::new();
         let mut services: Vec<String> = Vec::new();
-        for rule in &np.inbound {
+        for rule in np.inbound.iter() {
             let hit = match from {
                 None => rule.peers.is_any(),
                 Some(f) => {
