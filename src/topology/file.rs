@@ -282,10 +282,14 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
         let at = format!("nodes[{i}] \"{}\"", n.name.escape_debug());
         if let Err(m) = check_name(&n.name) {
             push(format!("{at}: name"), m);
-        } else if !node_names.insert(n.name.clone()) {
+        } else if !node_names.insert(n.name.to_ascii_lowercase()) {
+            // Case too: export file names and Windows Firewall rule names ignore it.
             push(
                 format!("{at}: name"),
-                format!("duplicate node name '{}'", n.name),
+                format!(
+                    "duplicate node name '{}' (names may not differ only in case)",
+                    n.name
+                ),
             );
         }
         let os = match n.os.parse::<Os>() {
@@ -550,6 +554,23 @@ mod tests {
         assert!(
             text.iter()
                 .any(|t| t.contains(": name") && t.contains("a;rm")),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn node_names_differing_only_in_case_are_duplicates() {
+        let text = r#"(version: 1, nodes: [
+            (name: "web", os: "ubuntu", addresses: ["203.0.113.2"]),
+            (name: "Web", os: "ubuntu", addresses: ["203.0.113.3"]),
+        ])"#;
+        let Err(LoadError::Invalid(p)) = from_ron(text) else {
+            panic!("expected invalid")
+        };
+        let text: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("nodes[1] \"Web\": name") && t.contains("duplicate")),
             "{text:?}"
         );
     }

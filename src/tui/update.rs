@@ -177,9 +177,11 @@ fn node_name(app: &App, text: &str, except: Option<usize>) -> Result<String, Str
         .nodes
         .iter()
         .enumerate()
-        .any(|(i, n)| n.name == name && Some(i) != except)
+        .any(|(i, n)| n.name.eq_ignore_ascii_case(name) && Some(i) != except)
     {
-        return Err(format!("there is already a node named '{name}'"));
+        return Err(format!(
+            "there is already a node named '{name}' (names may not differ only in case)"
+        ));
     }
     Ok(name.to_string())
 }
@@ -327,7 +329,12 @@ fn host_addresses(app: &App, text: &str, host: usize) -> Result<Vec<IpAddr>, Str
 
 /// A name not yet used by any node: `base`, else `base-2`, `base-3` …
 fn unique_node_name(app: &App, base: &str) -> String {
-    let taken = |n: &str| app.topology.nodes.iter().any(|x| x.name == n);
+    let taken = |n: &str| {
+        app.topology
+            .nodes
+            .iter()
+            .any(|x| x.name.eq_ignore_ascii_case(n))
+    };
     if !taken(base) {
         return base.to_string();
     }

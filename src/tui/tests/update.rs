@@ -132,7 +132,16 @@ fn bad_input_is_shown_where_typed_and_never_accepted() {
     run(&mut app, [A::Activate]);
     assert_eq!(
         input_error(&app).as_deref(),
-        Some("there is already a node named 'vz1'")
+        Some("there is already a node named 'vz1' (names may not differ only in case)")
+    );
+    // Export file names and Windows rule names ignore case: `VZ1` is `vz1` too.
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("VZ1"));
+    run(&mut app, [A::Activate]);
+    assert!(
+        input_error(&app).is_some_and(|e| e.starts_with("there is already a node named 'VZ1'")),
+        "{:?}",
+        input_error(&app)
     );
     assert_eq!(app.topology, before, "nothing changed");
 
