@@ -233,11 +233,7 @@ fn every_script_is_valid_bash() {
 
 /// The PA example with hostile free text everywhere a user can type it.
 fn hostile_pa() -> (Topology, Topology) {
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA example")
-        .1;
+    let t = support::example("plesk-automation");
     let evil = "x\"y'z; rm -rf / & echo | % ^ ` $(reboot) `id` \\ \nFWTOPO_EOF\nEOF\n'; touch /tmp/pwned; '\r\n# END fwtopo\n\u{201C}curly\u{201D} \u{00fc}ber";
     let mut h = t.clone();
     h.name = evil.into();
@@ -682,11 +678,7 @@ fn firewalld_switching_egress_removes_the_policy_and_stale_ipsets() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     let dir = tempfile::tempdir().expect("temp dir");
     let etc = firewalld_root(dir.path());
     let strict = support::render(&cat, &t, "pa-mn", Target::Firewalld, Egress::Strict);
@@ -904,11 +896,7 @@ fn ufw_removes_only_its_stale_rules() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     let dir = tempfile::tempdir().expect("temp dir");
     let (etc, default) = ufw_root(dir.path());
     let strict = dir.path().join("strict.sh");
@@ -971,11 +959,7 @@ fn ufw_safe_apply_rolls_back_unless_confirmed() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     for (answer, kept) in [("", false), ("yes", true)] {
         let dir = tempfile::tempdir().expect("temp dir");
         let (etc, default) = ufw_root(dir.path());
@@ -1040,11 +1024,7 @@ fn ufw_detached_timer_rolls_back_after_a_dropped_session() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     let dir = tempfile::tempdir().expect("temp dir");
     let (etc, default) = ufw_root(dir.path());
     let s = dir.path().join("dropped.sh");
@@ -1457,11 +1437,7 @@ fn firewalld_daemon_applies_rolls_back_unless_confirmed_and_reruns_identically()
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     let etc = firewalld_root(d);

@@ -119,11 +119,7 @@ fn nftables_sets_match_the_family_of_their_use() {
 #[test]
 fn host_name_peers_are_never_widened() {
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "mailstore-spe")
-        .expect("mailstore example")
-        .1;
+    let t = support::example("mailstore-spe");
     // ms-mgmt reaches my.mailstore.com on tcp/443 and nothing else on 443.
     let nft = support::render(&cat, &t, "ms-mgmt", Target::Nftables, Egress::Strict);
     let rules443: Vec<&str> = nft
@@ -168,11 +164,7 @@ fn host_name_peers_are_never_widened() {
 
 /// The PA example with hostile free text everywhere a user can type it.
 fn hostile_pa() -> (Topology, Topology) {
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA example")
-        .1;
+    let t = support::example("plesk-automation");
     let evil = "x\"y'z; rm -rf / & echo | % ^ ` $(reboot) `id` \\ }\n{ table inet fwtopo { } \r\nCOMMIT\n*filter \u{201C}curly\u{201D} \u{00fc}ber";
     let mut h = t.clone();
     h.name = evil.into();
@@ -282,11 +274,7 @@ fn nftables_replaces_only_its_own_table() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     let dir = tempfile::tempdir().expect("temp dir");
     let open = write(
         dir.path(),
@@ -350,11 +338,7 @@ fn nftables_safe_apply_restores_the_previous_table_unless_confirmed() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     let dir = tempfile::tempdir().expect("temp dir");
     let open_text = support::render(&cat, &t, "pa-mn", Target::Nftables, Egress::Open);
     let open = write(dir.path(), "open.nft", &open_text);
@@ -444,11 +428,7 @@ fn nftables_host_name_sets_filled_by_the_header_commands() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "mailstore-spe")
-        .expect("mailstore")
-        .1;
+    let t = support::example("mailstore-spe");
     let text = support::render(&cat, &t, "ms-mgmt", Target::Nftables, Egress::Strict);
     let dir = tempfile::tempdir().expect("temp dir");
     let file = write(dir.path(), "ms.nft", &text);
@@ -561,11 +541,7 @@ fn iptables_every_export_passes_restore_test_and_reruns_identically() {
 /// The PA management node's iptables scripts, egress open and strict, written into `dir`.
 fn pa_mn_iptables(dir: &Path) -> (PathBuf, PathBuf) {
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "plesk-automation")
-        .expect("PA")
-        .1;
+    let t = support::example("plesk-automation");
     let script = |name: &str, egress| {
         write(
             dir,
@@ -741,11 +717,7 @@ fn iptables_host_names_resolved_at_apply_time_never_widened() {
         return;
     }
     let cat = catalog();
-    let t = support::examples()
-        .into_iter()
-        .find(|(ex, _)| ex == "mailstore-spe")
-        .expect("mailstore")
-        .1;
+    let t = support::example("mailstore-spe");
     let dir = tempfile::tempdir().expect("temp dir");
     let file = write(
         dir.path(),

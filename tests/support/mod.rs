@@ -91,6 +91,15 @@ pub fn examples() -> Vec<(String, fwtopo::topology::Topology)> {
         .collect()
 }
 
+/// The example topology `examples/<stem>.ron`.
+pub fn example(stem: &str) -> fwtopo::topology::Topology {
+    examples()
+        .into_iter()
+        .find(|(ex, _)| ex == stem)
+        .unwrap_or_else(|| panic!("no example {stem}"))
+        .1
+}
+
 /// One node's export for one target, as `fwtopo export` would print it.
 pub fn render(
     catalog: &fwtopo::catalog::Catalog,
