@@ -95,10 +95,147 @@ impl AddrSetBuilder {
 
     /// The aggregated per-family sets; an empty family yields nothing (never "any").
     pub fn finish(self) -> (Option<Peers>, Option<Peers>) {
-        let v4 = (!self.v4.is_empty()).then(|| Peers::V4(Ipv4Net::aggregate(&self.v4)));
-        let v6 = (!self.v6.is_empty()).then(|| Peers::V6(Ipv6Net::aggregate(&self.v6)));
+        let v4 = (!self.v4.is_empty()).then(|| Peers::V4(aggregate_v4(&self.v4)));
+        let v6 = (!self.v6.is_empty()).then(|| Peers::V6(aggregate_v6(&self.v6)));
         (v4, v6)
     }
+}
+
+/// The fewest IPv4 networks covering exactly the given ones, sorted: what `Ipv4Net::aggregate`
+/// returns, computed on integer intervals without its allocation per network. A management node
+/// of a large site aggregates sets of thousands of peers, once for each node that excludes itself.
+pub fn aggregate_v4(nets: &[Ipv4Net]) -> Vec<Ipv4Net> {
+    let intervals = merge_intervals(
+        nets.iter()
+            .map(|n| {
+                (
+                    u32::from(n.network()).into(),
+                    u32::from(n.broadcast()).into(),
+                )
+            })
+            .collect(),
+    );
+    let mut out = Vec::with_capacity(intervals.len());
+    for (first, last) in intervals {
+        for_each_cidr(first, last, 32, |start, len| {
+            out.extend(Ipv4Net::new((start as u32).into(), len).ok())
+        });
+    }
+    out
+}
+
+/// [`aggregate_v4`] for IPv6.
+pub fn aggregate_v6(nets: &[Ipv6Net]) -> Vec<Ipv6Net> {
+    let intervals = merge_intervals(
+        nets.iter()
+            .map(|n| (u128::from(n.network()), u128::from(n.broadcast())))
+            .collect(),
+    );
+    let mut out = Vec::with_capacity(intervals.len());
+    for (first, last) in intervals {
+        for_each_cidr(first, last, 128, |start, len| {
+            out.extend(Ipv6Net::new(start.into(), len).ok())
+        });
+    }
+    out
+}
+
+/// Sorted, disjoint, non-adjacent intervals covering the same addresses (inclusive bounds).
+fn merge_intervals(mut v: Vec<(u128, u128)>) -> Vec<(u128, u128)> {
+    // A stable sort finds the sorted runs of concatenated aggregated sets and merges them in
+    // linear time, where an unstable one would sort from scratch.
+    if !v.is_sorted() {
+        v.sort();
+    }
+    let mut out: Vec<(u128, u128)> = Vec::with_capacity(v.len());
+    for (first, last) in v {
+        match out.last_mut() {
+            Some(prev) if first <= prev.1.saturating_add(1) => prev.1 = prev.1.max(last),
+            _ => out.push((first, last)),
+        }
+    }
+    out
+}
+
+/// Calls `f(start, prefix_len)` for the fewest networks covering `first..=last` in a space of
+/// `bits` bits, in address order: at each step the largest aligned block that fits.
+fn for_each_cidr(first: u128, last: u128, bits: u32, mut f: impl FnMut(u128, u8)) {
+    let mut start = first;
+    loop {
+        let align = if start == 0 {
+            bits
+        } else {
+            start.trailing_zeros().min(bits)
+        };
+        let span = last - start;
+        // floor(log2(span + 1)): the largest block size (as a power of two) that fits.
+        let fit = match span.checked_add(1) {
+            Some(count) => 127 - count.leading_zeros(),
+            None => 128,
+        };
+        let k = align.min(fit);
+        f(start, (bits - k) as u8);
+        let size_minus_one = if k >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << k) - 1
+        };
+        match start.checked_add(size_minus_one) {
+            Some(end) if end < last => start = end + 1,
+            _ => break,
+        }
+    }
+}
+
+/// Removes one address from a sorted, aggregated IPv4 set, keeping it sorted and aggregated: the
+/// one network holding it (found by binary search) is replaced by the fewest networks covering the
+/// rest of it. Linear in the set's size only for the copy.
+pub fn exclude_v4(nets: &mut Vec<Ipv4Net>, addr: std::net::Ipv4Addr) {
+    let a = u32::from(addr);
+    let i = nets.partition_point(|n| u32::from(n.network()) <= a);
+    let Some(i) = i.checked_sub(1) else { return };
+    let (first, last) = (u32::from(nets[i].network()), u32::from(nets[i].broadcast()));
+    if a > last {
+        return;
+    }
+    let mut pieces = Vec::new();
+    if a > first {
+        for_each_cidr(first.into(), (a - 1).into(), 32, |s, l| {
+            pieces.extend(Ipv4Net::new((s as u32).into(), l).ok())
+        });
+    }
+    if a < last {
+        for_each_cidr((a + 1).into(), last.into(), 32, |s, l| {
+            pieces.extend(Ipv4Net::new((s as u32).into(), l).ok())
+        });
+    }
+    nets.splice(i..=i, pieces);
+}
+
+/// [`exclude_v4`] for IPv6.
+pub fn exclude_v6(nets: &mut Vec<Ipv6Net>, addr: std::net::Ipv6Addr) {
+    let a = u128::from(addr);
+    let i = nets.partition_point(|n| u128::from(n.network()) <= a);
+    let Some(i) = i.checked_sub(1) else { return };
+    let (first, last) = (
+        u128::from(nets[i].network()),
+        u128::from(nets[i].broadcast()),
+    );
+    if a > last {
+        return;
+    }
+    let mut pieces = Vec::new();
+    if a > first {
+        for_each_cidr(first, a - 1, 128, |s, l| {
+            pieces.extend(Ipv6Net::new(s.into(), l).ok())
+        });
+    }
+    if a < last {
+        for_each_cidr(a + 1, last, 128, |s, l| {
+            pieces.extend(Ipv6Net::new(s.into(), l).ok())
+        });
+    }
+    nets.splice(i..=i, pieces);
 }
 
 /// Whether a network lies entirely in the documentation ranges (RFC 5737, RFC 3849).
@@ -137,56 +274,85 @@ mod tests {
     }
 }
 
-/// The networks minus one address, as the fewest networks: each network holding the address is
-/// split in halves down to the address, keeping the halves without it. Used to drop a node's own
-/// address from a shared peer set without rebuilding the set from every other node.
-pub fn exclude_addr(nets: &[IpNet], addr: IpAddr) -> Vec<IpNet> {
-    let mut out = Vec::with_capacity(nets.len() + 8);
-    for &net in nets {
-        if !net.contains(&addr) {
-            out.push(net);
-            continue;
+#[cfg(test)]
+mod interval_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    /// Networks inside 192.0.2.0/24, so that random ones overlap, touch and nest often.
+    fn v4_nets() -> impl Strategy<Value = Vec<Ipv4Net>> {
+        prop::collection::vec((0u8..=255, 24u8..=32), 0..40).prop_map(|v| {
+            v.into_iter()
+                .filter_map(|(host, len)| Ipv4Net::new(Ipv4Addr::new(192, 0, 2, host), len).ok())
+                .map(|n| n.trunc())
+                .collect()
+        })
+    }
+
+    /// Networks at both ends of the IPv6 space (where interval arithmetic overflows if careless).
+    fn v6_nets() -> impl Strategy<Value = Vec<Ipv6Net>> {
+        prop::collection::vec((any::<bool>(), 0u16..=255, 0u8..=8), 0..40).prop_map(|v| {
+            v.into_iter()
+                .filter_map(|(top, low, width)| {
+                    let base: u128 = if top { u128::MAX - 255 } else { 0 };
+                    Ipv6Net::new(Ipv6Addr::from(base + u128::from(low)), 128 - width).ok()
+                })
+                .map(|n| n.trunc())
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn aggregate_matches_ipnet(v4 in v4_nets(), v6 in v6_nets()) {
+            prop_assert_eq!(aggregate_v4(&v4), Ipv4Net::aggregate(&v4));
+            prop_assert_eq!(aggregate_v6(&v6), Ipv6Net::aggregate(&v6));
         }
-        let mut cur = net;
-        while cur.prefix_len() < cur.max_prefix_len() {
-            let Ok(mut halves) = cur.subnets(cur.prefix_len() + 1) else {
-                break;
-            };
-            let (Some(lo), Some(hi)) = (halves.next(), halves.next()) else {
-                break;
-            };
-            if lo.contains(&addr) {
-                out.push(hi);
-                cur = lo;
-            } else {
-                out.push(lo);
-                cur = hi;
+
+        #[test]
+        fn excluding_keeps_every_other_address_aggregated(v4 in v4_nets(), host in 0u8..=255) {
+            let mut set = aggregate_v4(&v4);
+            let before = set.clone();
+            let gone = Ipv4Addr::new(192, 0, 2, host);
+            exclude_v4(&mut set, gone);
+            prop_assert_eq!(&aggregate_v4(&set), &set, "still sorted and aggregated");
+            for i in 0..=255u8 {
+                let a = Ipv4Addr::new(192, 0, 2, i);
+                let was = before.iter().any(|n| n.contains(&a));
+                prop_assert_eq!(set.iter().any(|n| n.contains(&a)), was && a != gone, "{}", a);
+            }
+        }
+
+        #[test]
+        fn excluding_works_at_the_ends_of_ipv6(v6 in v6_nets(), top: bool, low in 0u16..=255) {
+            let mut set = aggregate_v6(&v6);
+            let before = set.clone();
+            let base: u128 = if top { u128::MAX - 255 } else { 0 };
+            let gone = Ipv6Addr::from(base + u128::from(low));
+            exclude_v6(&mut set, gone);
+            prop_assert_eq!(&aggregate_v6(&set), &set);
+            for i in 0..=255u128 {
+                for b in [0, u128::MAX - 255] {
+                    let a = Ipv6Addr::from(b + i);
+                    let was = before.iter().any(|n| n.contains(&a));
+                    prop_assert_eq!(set.iter().any(|n| n.contains(&a)), was && a != gone);
+                }
             }
         }
     }
-    out
-}
-
-#[cfg(test)]
-mod exclude_tests {
-    use super::*;
 
     #[test]
-    fn excluding_an_address_keeps_every_other() {
-        let nets: Vec<IpNet> = vec![
-            "203.0.113.0/29".parse().unwrap(),
-            "2001:db8::/126".parse().unwrap(),
-        ];
-        let a: IpAddr = "203.0.113.5".parse().unwrap();
-        let out = exclude_addr(&nets, a);
-        for i in 0..8u8 {
-            let x = IpAddr::from([203, 0, 113, i]);
-            assert_eq!(out.iter().any(|n| n.contains(&x)), i != 5, "{x}");
-        }
-        assert!(
-            out.iter()
-                .any(|n| n.contains(&"2001:db8::3".parse::<IpAddr>().unwrap()))
-        );
-        assert_eq!(out.len(), 3 + 1);
+    fn the_whole_space_aggregates_and_splits() {
+        let all6: Ipv6Net = "::/0".parse().unwrap();
+        assert_eq!(aggregate_v6(&[all6]), vec![all6]);
+        let mut set = vec![all6];
+        exclude_v6(&mut set, Ipv6Addr::UNSPECIFIED);
+        assert_eq!(set.len(), 128);
+        let all4: Ipv4Net = "0.0.0.0/0".parse().unwrap();
+        let mut set = vec![all4];
+        exclude_v4(&mut set, Ipv4Addr::BROADCAST);
+        assert_eq!(set.len(), 32);
+        assert_eq!(aggregate_v4(&set), set);
     }
 }

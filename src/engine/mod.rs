@@ -237,6 +237,9 @@ enum Setting<'t> {
     Set(&'t str),
 }
 
+/// A pair of groups' ports (shared) and whether they are a dynamic fallback; `None` when off.
+type Resolution = Option<(Rc<PortSet>, bool)>;
+
 /// Resolved ports of a flow instance, or why it yields nothing.
 enum Resolved {
     Ports { ports: PortSet, fallback: bool },
@@ -347,6 +350,19 @@ impl<'c, 't> Deriver<'c, 't> {
         out
     }
 
+    /// [`Self::members_of`] for several endpoint ids, each (node, role) once.
+    fn members_of_all(&self, p: usize, ids: &[&str]) -> Vec<Member<'t>> {
+        let mut out: Vec<Member<'t>> = Vec::new();
+        for id in ids {
+            out.extend(self.members_of(p, id));
+        }
+        if ids.len() > 1 {
+            out.sort_by_key(|m| (m.node, m.role));
+            out.dedup_by_key(|m| (m.node, m.role));
+        }
+        out
+    }
+
     fn outside(&self, e: &Endpoint) -> Outside {
         match e {
             Endpoint::Any => Outside::Peers(PeerSrc::Any),
@@ -418,14 +434,27 @@ impl<'c, 't> Deriver<'c, 't> {
             })
             .collect();
         let params = FlowParams { refs, accepting };
+        // Every role endpoint of a side is taken together: a flow from the service nodes and the
+        // management node reaches a backup node as one peer set, aggregated once, instead of one
+        // per endpoint that each node would have to union again.
+        let role_ids = |eps: &'c [Endpoint]| -> Vec<&'c str> {
+            eps.iter()
+                .filter_map(|e| match e {
+                    Endpoint::Role(id) => Some(id.as_str()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (from_ids, to_ids) = (role_ids(&flow.from), role_ids(&flow.to));
+        if !from_ids.is_empty() && !to_ids.is_empty() {
+            let s = self.members_of_all(p, &from_ids);
+            let t = self.members_of_all(p, &to_ids);
+            self.role_to_role(p, fi, flow, &params, &s, &t, &from_ids);
+        }
         for from in &flow.from {
             for to in &flow.to {
                 match (from, to) {
-                    (Endpoint::Role(a), Endpoint::Role(b)) => {
-                        let s = self.members_of(p, a);
-                        let t = self.members_of(p, b);
-                        self.role_to_role(p, fi, flow, &params, &s, &t, (a, b));
-                    }
+                    (Endpoint::Role(_), Endpoint::Role(_)) => {}
                     (Endpoint::Role(a), other) => {
                         let s = self.members_of(p, a);
                         let outside = self.outside(other);
@@ -616,32 +645,25 @@ impl<'c, 't> Deriver<'c, 't> {
 
     fn subtract_own(&self, shared: &Shared, node: usize) -> Option<Rc<Shared>> {
         // Subtract the node's own addresses from the aggregated set: linear in the set's size, not
-        // in the group's, so a large group flowing to itself stays cheap.
-        let mut nets: Vec<IpNet> = Vec::new();
-        for peers in [&shared.v4, &shared.v6].into_iter().flatten() {
-            match peers {
-                Peers::V4(v) => nets.extend(v.iter().map(|n| IpNet::V4(*n))),
-                Peers::V6(v) => nets.extend(v.iter().map(|n| IpNet::V6(*n))),
-                _ => {}
+        // in the group's, so a large group flowing to itself stays cheap. What is left of an
+        // aggregated set stays sorted and aggregated.
+        let mut v4 = match &shared.v4 {
+            Some(Peers::V4(v)) => v.clone(),
+            _ => Vec::new(),
+        };
+        let mut v6 = match &shared.v6 {
+            Some(Peers::V6(v)) => v.clone(),
+            _ => Vec::new(),
+        };
+        for a in &self.topology.nodes[node].addresses {
+            match a {
+                IpAddr::V4(a) => crate::net::exclude_v4(&mut v4, *a),
+                IpAddr::V6(a) => crate::net::exclude_v6(&mut v6, *a),
             }
         }
-        for a in &self.topology.nodes[node].addresses {
-            nets = crate::net::exclude_addr(&nets, *a);
-        }
-        if nets.is_empty() {
+        if v4.is_empty() && v6.is_empty() {
             return None;
         }
-        // What is left of an aggregated set stays aggregated (a split-off half cannot merge with
-        // a neighbour, or the set would not have been aggregated): only sort it.
-        let (mut v4, mut v6) = (Vec::new(), Vec::new());
-        for n in nets {
-            match n {
-                IpNet::V4(n) => v4.push(n),
-                IpNet::V6(n) => v6.push(n),
-            }
-        }
-        v4.sort_unstable();
-        v6.sort_unstable();
         let rest = Shared {
             nodes: Vec::new(),
             v4: (!v4.is_empty()).then_some(Peers::V4(v4)),
@@ -673,6 +695,9 @@ impl<'c, 't> Deriver<'c, 't> {
         }
     }
 
+    /// Both ends of a flow between roles. Groups of members with the same parameter settings
+    /// resolve their ports once per pair of groups; every node then gets one entry per distinct
+    /// port set, whose peers are all the other side's groups that resolve to it.
     #[allow(clippy::too_many_arguments)]
     fn role_to_role(
         &mut self,
@@ -682,22 +707,13 @@ impl<'c, 't> Deriver<'c, 't> {
         params: &FlowParams<'c>,
         s: &[Member<'t>],
         t: &[Member<'t>],
-        ids: (&str, &str),
+        from_ids: &[&str],
     ) {
         if s.is_empty() || t.is_empty() {
             // A listener whose every client role is missing waits for peers that do not exist. A
             // client without a listener is normal (no backup node means no backup traffic).
-            let from_ids: Vec<&str> = flow
-                .from
-                .iter()
-                .filter_map(|e| match e {
-                    Endpoint::Role(id) => Some(id.as_str()),
-                    _ => None,
-                })
-                .collect();
-            let all_missing = flow.from.iter().all(|e| matches!(e, Endpoint::Role(_)))
-                && from_ids.iter().all(|id| self.members_of(p, id).is_empty());
-            if s.is_empty() && !t.is_empty() && all_missing && ids.0 == from_ids[0] {
+            let all_roles = flow.from.iter().all(|e| matches!(e, Endpoint::Role(_)));
+            if s.is_empty() && !t.is_empty() && all_roles {
                 for (sig, group) in self.group(t, params) {
                     if let Resolved::Ports { .. } = Self::resolve(flow, params, &sig, &sig) {
                         let nodes: BTreeSet<usize> = group.iter().map(|m| m.node).collect();
@@ -710,41 +726,67 @@ impl<'c, 't> Deriver<'c, 't> {
         }
         let sources = self.group(s, params);
         let targets = self.group(t, params);
-        let source_sets: Vec<Rc<Shared>> = sources.iter().map(|(_, g)| self.shared(g)).collect();
-        let target_sets: Vec<Rc<Shared>> = targets.iter().map(|(_, g)| self.shared(g)).collect();
-        for (si, (ssig, sgroup)) in sources.iter().enumerate() {
-            for (ti, (tsig, tgroup)) in targets.iter().enumerate() {
-                let Resolved::Ports { ports, fallback } = Self::resolve(flow, params, tsig, ssig)
-                else {
-                    continue;
-                };
-                let ports = Rc::new(ports);
+        // Per (source group, target group): the resolved ports, or none. Pairs resolving to
+        // equal ports share one port set, so the nodes' entries compare equal by identity (see
+        // `NodeKey`).
+        let mut distinct: Vec<Rc<PortSet>> = Vec::new();
+        let mut resolved: Vec<Vec<Resolution>> = Vec::with_capacity(sources.len());
+        for (ssig, _) in &sources {
+            let mut row = Vec::with_capacity(targets.len());
+            for (tsig, _) in &targets {
+                row.push(match Self::resolve(flow, params, tsig, ssig) {
+                    Resolved::Ports { ports, fallback } => {
+                        let ports = match distinct.iter().find(|d| ***d == ports) {
+                            Some(d) => Rc::clone(d),
+                            None => {
+                                let d = Rc::new(ports);
+                                distinct.push(Rc::clone(&d));
+                                d
+                            }
+                        };
+                        Some((ports, fallback))
+                    }
+                    Resolved::Off => None,
+                });
+            }
+            resolved.push(row);
+        }
+        // Outbound: each source group reaches, per port set, the union of the target groups.
+        for (si, (_, sgroup)) in sources.iter().enumerate() {
+            let by_ports =
+                peers_by_ports(targets.iter().enumerate().filter_map(|(ti, (_, g))| {
+                    resolved[si][ti].as_ref().map(|r| (r, g.as_slice()))
+                }));
+            for (ports, fallback, peers) in by_ports {
+                let set = self.shared(&peers);
                 for m in sgroup {
-                    if let Some(peers) = self.peers_excluding(&target_sets[ti], m.node) {
+                    if let Some(src) = self.peers_excluding(&set, m.node) {
                         let r = FlowRef {
                             product: p,
                             role: m.role,
                             flow: fi,
                         };
-                        self.push(
-                            m.node,
-                            Direction::Outbound,
-                            flow,
-                            r,
-                            &ports,
-                            peers,
-                            fallback,
-                        );
+                        self.push(m.node, Direction::Outbound, flow, r, &ports, src, fallback);
                     }
                 }
+            }
+        }
+        // Inbound: each target group is reached, per port set, by the union of the source groups.
+        for (ti, (_, tgroup)) in targets.iter().enumerate() {
+            let by_ports =
+                peers_by_ports(sources.iter().enumerate().filter_map(|(si, (_, g))| {
+                    resolved[si][ti].as_ref().map(|r| (r, g.as_slice()))
+                }));
+            for (ports, fallback, peers) in by_ports {
+                let set = self.shared(&peers);
                 for m in tgroup {
-                    if let Some(peers) = self.peers_excluding(&source_sets[si], m.node) {
+                    if let Some(src) = self.peers_excluding(&set, m.node) {
                         let r = FlowRef {
                             product: p,
                             role: m.role,
                             flow: fi,
                         };
-                        self.push(m.node, Direction::Inbound, flow, r, &ports, peers, fallback);
+                        self.push(m.node, Direction::Inbound, flow, r, &ports, src, fallback);
                     }
                 }
             }
@@ -847,6 +889,24 @@ impl<'c, 't> Deriver<'c, 't> {
         let findings = self.findings.finish(self.catalog, self.topology);
         Plan { nodes, findings }
     }
+}
+
+/// The members of the other side's groups, gathered per (port set, fallback): the peers of one
+/// entry each.
+fn peers_by_ports<'a, 't: 'a>(
+    groups: impl Iterator<Item = (&'a (Rc<PortSet>, bool), &'a [Member<'t>])>,
+) -> Vec<(Rc<PortSet>, bool, Vec<Member<'t>>)> {
+    let mut out: Vec<(Rc<PortSet>, bool, Vec<Member<'t>>)> = Vec::new();
+    for ((ports, fallback), members) in groups {
+        match out
+            .iter_mut()
+            .find(|(p, f, _)| Rc::ptr_eq(p, ports) && f == fallback)
+        {
+            Some((_, _, ms)) => ms.extend_from_slice(members),
+            None => out.push((Rc::clone(ports), *fallback, members.to_vec())),
+        }
+    }
+    out
 }
 
 /// A hasher for the engine's internal maps, whose keys are indices and pointers: SipHash's
@@ -979,6 +1039,9 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
                 None => by_peers.push((key, ports.clone(), refs.collect())),
             }
         };
+    // (the peer sources of a run, by identity) to their aggregated union.
+    type Union = (Vec<usize>, (Option<Peers>, Option<Peers>));
+    let mut unions: Vec<Union> = Vec::new();
     for group in runs {
         let (direction, protocol, management) = key(group[0]);
         let ports: &PortSet = &group[0].ports;
@@ -999,19 +1062,38 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
         } else if first_shared.is_none() && !has_nets {
             (None, None)
         } else {
-            let mut b = AddrSetBuilder::default();
-            for e in group {
-                match &e.peers {
-                    PeerSrc::Shared(s) => {
-                        for peers in [&s.v4, &s.v6].into_iter().flatten() {
-                            push_peers(&mut b, peers);
+            // Several port groups (FTP control and data, say) often reach the same mix of sets:
+            // aggregate each mix once per node.
+            let mut sources: Vec<usize> = group
+                .iter()
+                .filter_map(|e| match &e.peers {
+                    PeerSrc::Shared(s) => Some(Rc::as_ptr(s) as usize),
+                    PeerSrc::Nets(n) => Some(Rc::as_ptr(n) as *const IpNet as usize),
+                    _ => None,
+                })
+                .collect();
+            sources.sort_unstable();
+            sources.dedup();
+            match unions.iter().find(|(k, _)| *k == sources) {
+                Some((_, sets)) => sets.clone(),
+                None => {
+                    let mut b = AddrSetBuilder::default();
+                    for e in group {
+                        match &e.peers {
+                            PeerSrc::Shared(s) => {
+                                for peers in [&s.v4, &s.v6].into_iter().flatten() {
+                                    push_peers(&mut b, peers);
+                                }
+                            }
+                            PeerSrc::Nets(v) => v.iter().for_each(|n| b.push_net(*n)),
+                            _ => {}
                         }
                     }
-                    PeerSrc::Nets(v) => v.iter().for_each(|n| b.push_net(*n)),
-                    _ => {}
+                    let sets = b.finish();
+                    unions.push((sources, sets.clone()));
+                    sets
                 }
             }
-            b.finish()
         };
         let dns: BTreeSet<&str> = group
             .iter()
