@@ -307,11 +307,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     // they renamed into place, the index last.
                     let mut batch = files::AtomicBatch::new(&dir);
                     let mut names = Vec::with_capacity(jobs.len());
+                    let addresses = export::AddressIndex::new(&topology);
                     for (p, t) in &jobs {
                         let name = export::file_name(&p.name, *t);
                         let script = export::render(
                             *t,
-                            &Export::new(&catalog, &topology, &plan, p, options),
+                            &Export::new(&catalog, &topology, &plan, p, options)
+                                .with_addresses(&addresses),
                         );
                         batch.add(&name, script.as_bytes())?;
                         index.push_str(&format!("{name}\t{}\t{}\n", p.name, t));

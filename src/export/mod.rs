@@ -3,6 +3,7 @@
 //! Laid out like Aerleon's generators: a shared model ([`Export`]) and shared escaping and formatting
 //! ([`text`]), then one small module per platform. Nothing here touches files or terminals.
 
+pub mod addresses;
 pub mod apf;
 pub mod csf;
 pub mod firewalld;
@@ -18,6 +19,7 @@ use crate::engine::{NodePlan, Plan, Rule};
 use crate::net::Peers;
 use crate::target::Target;
 use crate::topology::{Node, OsFamily, Topology};
+pub use addresses::AddressIndex;
 
 /// What to do with traffic the node starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,6 +59,9 @@ pub struct Export<'a> {
     pub plan: &'a Plan,
     pub node_plan: &'a NodePlan,
     pub options: Options,
+    /// The topology's addresses, indexed once for a whole site's export; without it an exporter
+    /// that needs one builds its own.
+    pub addresses: Option<&'a AddressIndex>,
 }
 
 impl<'a> Export<'a> {
@@ -73,6 +78,16 @@ impl<'a> Export<'a> {
             plan,
             node_plan,
             options,
+            addresses: None,
+        }
+    }
+
+    /// The same export, answering address questions from a shared index: exporting every node
+    /// of a site then costs time linear in the site's size.
+    pub fn with_addresses(self, index: &'a AddressIndex) -> Self {
+        Export {
+            addresses: Some(index),
+            ..self
         }
     }
 

@@ -6,7 +6,7 @@
 //! Host-name peers get empty sets that a documented command fills at apply time: nft resolves names
 //! only once, while loading, so this file never names a host and never widens one to `any`.
 
-use super::{Egress, Export, file_name, header, text};
+use super::{AddressIndex, Egress, Export, file_name, header, text};
 use crate::catalog::Tag;
 use crate::engine::{Direction, Rule};
 use crate::net::Peers;
@@ -201,9 +201,6 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
             (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_))
         )
     };
-    // Every node and zone is looked at for every set of every exported node: keep each look cheap
-    // (a length check before aggregating, a binary search in the aggregated set), or exporting a
-    // thousand-node site grows with the square of its size.
     let merged = IpNet::aggregate(&nets.to_vec());
     let inside = |c: &IpNet| {
         let i = merged.partition_point(|n| n.network() <= c.network());
@@ -229,19 +226,26 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
             covers.push(format!("zone {}", z.name));
         }
     }
-    for node in &x.topology.nodes {
-        // Without collecting: a node has one or two addresses, and there are thousands of nodes.
+    // Nodes are looked up in an index of the site's addresses, not asked one by one: a thousand
+    // node scripts with a few sets each would otherwise ask every node a few thousand times.
+    let own;
+    let index = match x.addresses {
+        Some(index) => index,
+        None => {
+            own = AddressIndex::new(x.topology);
+            &own
+        }
+    };
+    // A node that is exactly this set is also covered by it.
+    for ni in index.covered(&merged) {
+        let node = &x.topology.nodes[ni];
         let fam = || {
             node.addresses
                 .iter()
                 .map(|a| IpNet::from(*a))
                 .filter(of_family)
         };
-        let count = fam().count();
-        if count == 0 {
-            continue;
-        }
-        let is_same = match (count, nets) {
+        let is_same = match (fam().count(), nets) {
             (1, [only]) => fam().next() == Some(*only),
             (c, _) if c < nets.len() => false,
             _ => same(&fam().collect::<Vec<_>>()),
@@ -249,9 +253,7 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
         if is_same {
             name.get_or_insert_with(|| format!("node_{}", ident(&node.name)));
         }
-        if fam().all(|c| inside(&c)) {
-            covers.push(node.name.clone());
-        }
+        covers.push(node.name.clone());
     }
     // A set named after the one thing it covers needs no comment.
     let about = if covers.is_empty() || (name.is_some() && covers.len() == 1) {
