@@ -31,6 +31,29 @@ impl Peers {
         }
     }
 
+    /// The [`Display`](fmt::Display) text, or its beginning: elements are written until the
+    /// text is longer than `limit` bytes, for comments that keep only their start.
+    pub fn display_prefix(&self, limit: usize) -> String {
+        let mut out = String::new();
+        let mut push = |item: &dyn fmt::Display| {
+            use fmt::Write;
+            if out.len() > limit {
+                return;
+            }
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            let _ = write!(out, "{item}");
+        };
+        match self {
+            Peers::Any => push(&"any"),
+            Peers::V4(v) => v.iter().for_each(|n| push(n)),
+            Peers::V6(v) => v.iter().for_each(|n| push(n)),
+            Peers::Dns(v) => v.iter().for_each(|n| push(&format_args!("dns:{n}"))),
+        }
+        out
+    }
+
     pub fn is_any(&self) -> bool {
         matches!(self, Peers::Any)
     }
@@ -255,6 +278,20 @@ pub fn is_documentation(net: &IpNet) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_display_prefix_is_the_start_of_the_display() {
+        let nets: Vec<Ipv6Net> = (0..500u128)
+            .filter_map(|i| Ipv6Net::new(std::net::Ipv6Addr::from(i << 16), 112).ok())
+            .collect();
+        let p = Peers::V6(nets);
+        let full = p.to_string();
+        let short = p.display_prefix(100);
+        assert!(full.starts_with(&short) && short.len() > 100 && short.len() < 200);
+        let dns = Peers::Dns(vec!["a.example".into(), "b.example".into()]);
+        assert_eq!(dns.display_prefix(400), dns.to_string());
+        assert_eq!(Peers::Any.display_prefix(0), "any");
+    }
 
     #[test]
     fn aggregates_per_family_and_never_widens() {

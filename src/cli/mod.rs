@@ -1,6 +1,7 @@
 //! The command line: a thin face over the core. Parses arguments, loads files through
 //! [`fwtopo::files`], calls the same pure functions the designer uses, and prints.
 
+mod parallel;
 mod text;
 
 use anyhow::{Context, Result, bail};
@@ -306,18 +307,22 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     // Every script is written to a temporary first; only when all are there are
                     // they renamed into place, the index last.
                     let mut batch = files::AtomicBatch::new(&dir);
-                    let mut names = Vec::with_capacity(jobs.len());
                     let addresses = export::AddressIndex::new(&topology);
-                    for (p, t) in &jobs {
-                        let name = export::file_name(&p.name, *t);
-                        let script = export::render(
-                            *t,
-                            &Export::new(&catalog, &topology, &plan, p, options)
-                                .with_addresses(&addresses),
-                        );
-                        batch.add(&name, script.as_bytes())?;
+                    let names: Vec<String> = jobs
+                        .iter()
+                        .map(|(p, t)| export::file_name(&p.name, *t))
+                        .collect();
+                    parallel::render_each(
+                        jobs.len(),
+                        |i| {
+                            let (p, t) = jobs[i];
+                            let x = Export::new(&catalog, &topology, &plan, p, options);
+                            export::render(t, &x.with_addresses(&addresses))
+                        },
+                        |i, script| batch.add(&names[i], script.as_bytes()),
+                    )?;
+                    for (name, (p, t)) in names.iter().zip(&jobs) {
                         index.push_str(&format!("{name}\t{}\t{}\n", p.name, t));
-                        names.push(name);
                     }
                     batch.add("index.txt", index.as_bytes())?;
                     batch.commit()?;

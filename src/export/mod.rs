@@ -111,12 +111,27 @@ impl<'a> Export<'a> {
 
     /// Services and provenance of a rule, ASCII and on one line, for a comment.
     pub fn rule_comment(&self, r: &Rule) -> String {
-        let refs: Vec<String> = r.provenance.iter().map(|f| f.label(self.catalog)).collect();
-        text::comment_text(&format!(
-            "{} [{}]",
-            r.services(self.catalog).join(", "),
-            refs.join(" ")
-        ))
+        // `services [product/role/flow ...]`, built in one string: every rule of every exported
+        // node is described, and the comment keeps 200 characters of it, so a long provenance
+        // list stops being written well past that.
+        const ENOUGH: usize = 600;
+        let mut s = r.services(self.catalog).join(", ");
+        s.push_str(" [");
+        for (i, f) in r.provenance.iter().enumerate() {
+            if s.len() > ENOUGH {
+                break;
+            }
+            if i > 0 {
+                s.push(' ');
+            }
+            s.push_str(&f.product(self.catalog).id);
+            s.push('/');
+            s.push_str(f.role_id(self.catalog));
+            s.push('/');
+            s.push_str(&f.flow(self.catalog).id);
+        }
+        s.push(']');
+        text::comment_text(&s)
     }
 
     /// Host names among the node's peers: a firewall holds addresses, so these need care per target.

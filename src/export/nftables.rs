@@ -71,8 +71,8 @@ impl Family {
 struct NamedSet {
     name: String,
     family: Family,
-    /// Elements as nft writes them; empty for host-name sets (filled at apply time).
-    elements: Vec<String>,
+    /// The networks it holds; empty for host-name sets (filled at apply time).
+    elements: Vec<IpNet>,
     /// What the set stands for, for a `#` comment.
     about: String,
     /// The host names a host-name set is for.
@@ -104,11 +104,10 @@ impl Sets {
 
     /// The set holding exactly these networks, created on first use.
     fn nets(&mut self, x: &Export, family: Family, nets: &[IpNet]) -> String {
-        let elements: Vec<String> = nets.iter().map(nft_net).collect();
         if let Some(s) = self
             .list
             .iter()
-            .find(|s| s.family == family && s.dns.is_empty() && s.elements == elements)
+            .find(|s| s.family == family && s.dns.is_empty() && s.elements == nets)
         {
             return s.name.clone();
         }
@@ -130,7 +129,7 @@ impl Sets {
         self.list.push(NamedSet {
             name: name.clone(),
             family,
-            elements,
+            elements: nets.to_vec(),
             about,
             dns: Vec::new(),
         });
@@ -192,6 +191,23 @@ fn ident(s: &str) -> String {
         .collect()
 }
 
+/// The fewest networks covering these of one family (see [`crate::net::aggregate_v4`]).
+fn aggregate(nets: &[IpNet]) -> Vec<IpNet> {
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    for n in nets {
+        match n {
+            IpNet::V4(n) => v4.push(*n),
+            IpNet::V6(n) => v6.push(*n),
+        }
+    }
+    let mut out: Vec<IpNet> = crate::net::aggregate_v4(&v4)
+        .into_iter()
+        .map(IpNet::V4)
+        .collect();
+    out.extend(crate::net::aggregate_v6(&v6).into_iter().map(IpNet::V6));
+    out
+}
+
 /// A readable set name when the networks are exactly one zone or one node, and the zones and nodes
 /// they cover, for a comment.
 fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, String) {
@@ -201,17 +217,15 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
             (Family::V4, IpNet::V4(_)) | (Family::V6, IpNet::V6(_))
         )
     };
-    let merged = IpNet::aggregate(&nets.to_vec());
+    let merged = aggregate(nets);
     let inside = |c: &IpNet| {
         let i = merged.partition_point(|n| n.network() <= c.network());
         i > 0 && merged[i - 1].contains(c)
     };
-    let same = |fam: &[IpNet]| {
-        !fam.is_empty() && fam.len() >= nets.len() && IpNet::aggregate(&fam.to_vec()) == nets
-    };
+    let same = |fam: &[IpNet]| !fam.is_empty() && fam.len() >= nets.len() && aggregate(fam) == nets;
     let covered = |fam: &[IpNet]| !fam.is_empty() && fam.iter().all(inside);
     let mut name = None;
-    let mut covers = Vec::new();
+    let mut covers: Vec<std::borrow::Cow<str>> = Vec::new();
     for z in &x.topology.zones {
         let fam: Vec<IpNet> = z
             .cidrs
@@ -223,7 +237,7 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
             name.get_or_insert_with(|| format!("zone_{}", ident(&z.name)));
         }
         if covered(&fam) {
-            covers.push(format!("zone {}", z.name));
+            covers.push(format!("zone {}", z.name).into());
         }
     }
     // Nodes are looked up in an index of the site's addresses, not asked one by one: a thousand
@@ -253,13 +267,22 @@ fn describe(x: &Export, family: Family, nets: &[IpNet]) -> (Option<String>, Stri
         if is_same {
             name.get_or_insert_with(|| format!("node_{}", ident(&node.name)));
         }
-        covers.push(node.name.clone());
+        covers.push(node.name.as_str().into());
     }
     // A set named after the one thing it covers needs no comment.
     let about = if covers.is_empty() || (name.is_some() && covers.len() == 1) {
         String::new()
     } else {
-        text::comment_text(&format!("covers {}", covers.join(" ")))
+        // The comment keeps 200 characters: a set of a thousand nodes lists only the first few.
+        let mut listed = String::from("covers");
+        for c in &covers {
+            if listed.len() > 400 {
+                break;
+            }
+            listed.push(' ');
+            listed.push_str(c);
+        }
+        text::comment_text(&listed)
     };
     (name, about)
 }
@@ -310,7 +333,9 @@ pub(super) fn summary(x: &Export, r: &Rule) -> String {
         } else {
             r.ports.join("-")
         },
-        r.peers,
+        // The comment keeps 200 characters: a management node's thousands of peers need not be
+        // written out only to be cut off.
+        r.peers.display_prefix(400),
         x.rule_comment(r)
     ))
 }
@@ -524,7 +549,8 @@ pub fn render(x: &Export) -> String {
         lines.push("\t\tflags interval".to_string());
         lines.push("\t\tauto-merge".to_string());
         if !s.elements.is_empty() {
-            lines.push(format!("\t\telements = {{ {} }}", s.elements.join(", ")));
+            let elements: Vec<String> = s.elements.iter().map(nft_net).collect();
+            lines.push(format!("\t\telements = {{ {} }}", elements.join(", ")));
         }
         lines.push("\t}".to_string());
         lines.push(String::new());

@@ -31,7 +31,9 @@ fn fold_char(c: char) -> char {
 fn comment_char(c: char) -> char {
     match c {
         ';' => ',',
-        c if c.is_ascii_alphanumeric() || " .,:/()[]-_+=@*?!".contains(c) => c,
+        'a'..='z' | 'A'..='Z' | '0'..='9' => c,
+        ' ' | '.' | ',' | ':' | '/' | '(' | ')' | '[' | ']' | '-' | '_' | '+' | '=' | '@' | '*'
+        | '?' | '!' => c,
         _ => '_',
     }
 }
@@ -54,17 +56,29 @@ fn comment_words(s: &str) -> impl Iterator<Item = String> + '_ {
 /// [`comment_char`]s, so even a comment pasted into cmd.exe or PowerShell stays a comment.
 pub fn comment_text(s: &str) -> String {
     const MAX: usize = 200;
+    // The words of `comment_words` joined by single spaces, in one pass without a string per word:
+    // every rule of every exported node goes through here. Past MAX the rest cannot show.
     let mut out = String::with_capacity(s.len().min(MAX + 8));
-    for word in comment_words(s) {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut gap = false;
+    for c in s.chars().map(|c| comment_char(fold_char(c))) {
+        if c == ' ' {
+            gap = !out.is_empty();
+            continue;
         }
-        out.push_str(&word);
+        if gap {
+            out.push(' ');
+            gap = false;
+        }
+        out.push(c);
         if out.len() > MAX {
             break;
         }
     }
-    truncate(&out, MAX)
+    if out.len() > MAX {
+        out.truncate(MAX - 3);
+        out.push_str("...");
+    }
+    out
 }
 
 /// Comment-safe text (see [`comment_text`]) wrapped at word boundaries into lines of at most
@@ -177,6 +191,20 @@ mod tests {
             assert!(!c.contains(bad), "{bad} in {c}");
         }
         assert!(c.is_ascii());
+    }
+
+    #[test]
+    fn comment_text_joins_words_and_cuts_long_text() {
+        assert_eq!(comment_text("  a \t\n b;c  "), "a b,c");
+        assert_eq!(comment_text(""), "");
+        let long = "word ".repeat(60);
+        let c = comment_text(&long);
+        assert_eq!(c.len(), 200);
+        assert!(c.ends_with("..."));
+        assert!(c.starts_with("word word"));
+        let exact = "x".repeat(200);
+        assert_eq!(comment_text(&exact), exact);
+        assert_eq!(comment_text(&format!("{exact}y")).len(), 200);
     }
 
     #[test]
