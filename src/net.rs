@@ -54,6 +54,16 @@ impl Peers {
         out
     }
 
+    /// The first `n` of [`Peers::to_strings`], without formatting the rest.
+    pub fn first_strings(&self, n: usize) -> Vec<String> {
+        match self {
+            Peers::Any => vec!["any".to_string()],
+            Peers::V4(v) => v.iter().take(n).map(|n| n.to_string()).collect(),
+            Peers::V6(v) => v.iter().take(n).map(|n| n.to_string()).collect(),
+            Peers::Dns(v) => v.iter().take(n).map(|n| format!("dns:{n}")).collect(),
+        }
+    }
+
     pub fn is_any(&self) -> bool {
         matches!(self, Peers::Any)
     }
@@ -291,6 +301,8 @@ mod tests {
         let dns = Peers::Dns(vec!["a.example".into(), "b.example".into()]);
         assert_eq!(dns.display_prefix(400), dns.to_string());
         assert_eq!(Peers::Any.display_prefix(0), "any");
+        assert_eq!(p.first_strings(3)[..], p.to_strings()[..3]);
+        assert_eq!(dns.first_strings(9), dns.to_strings());
     }
 
     #[test]

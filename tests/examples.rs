@@ -194,3 +194,30 @@ fn examples_round_trip_through_save_and_load() {
         );
     }
 }
+
+/// `Plan::findings_for` searches the sorted findings; it must give exactly what a scan does, in
+/// the same order, for every node of every example (and for a name no node has).
+#[test]
+fn findings_for_a_node_are_what_a_scan_finds() {
+    let catalog = Catalog::embedded().expect("embedded catalog");
+    let mut checked = 0;
+    for (name, t) in examples() {
+        let plan = derive(&catalog, &t);
+        let names = t
+            .nodes
+            .iter()
+            .map(|n| n.name.as_str())
+            .chain(["no-such-node", ""]);
+        for node in names {
+            let scan: Vec<_> = plan
+                .findings
+                .iter()
+                .filter(|f| f.node.as_deref().is_none_or(|n| n == node))
+                .collect();
+            let found: Vec<_> = plan.findings_for(node).collect();
+            assert_eq!(found, scan, "{name}: node {node}");
+            checked += scan.len();
+        }
+    }
+    assert!(checked > 0, "the examples have findings to compare");
+}

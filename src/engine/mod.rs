@@ -161,11 +161,22 @@ impl Plan {
             .collect()
     }
 
-    /// Findings about one node, and those about the whole topology.
+    /// Findings about one node, and those about the whole topology, in the plan's order.
+    /// Found by binary search in each severity's block (sorted by node there), not by a scan:
+    /// every node of a site export asks, and a large site has thousands of findings.
     pub fn findings_for<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings
-            .iter()
-            .filter(move |f| f.node.as_deref().is_none_or(|n| n == node))
+        let all = &self.findings[..];
+        [Severity::Error, Severity::Warning, Severity::Info]
+            .into_iter()
+            .flat_map(move |severity| {
+                let start = all.partition_point(|f| f.severity < severity);
+                let end = all.partition_point(|f| f.severity <= severity);
+                let block = &all[start..end];
+                let topology = block.partition_point(|f| f.node.is_none());
+                let lo = block.partition_point(|f| f.node.as_deref().is_none_or(|n| n < node));
+                let hi = block.partition_point(|f| f.node.as_deref().is_none_or(|n| n <= node));
+                block[..topology].iter().chain(&block[lo..hi])
+            })
     }
 }
 

@@ -336,11 +336,11 @@ fn icmpv6_name(t: u8) -> &'static str {
 /// A short, one-line description of a derived rule for a comment: direction, protocol, ports and
 /// peers (at most a few addresses, so a comment never grows with the peer count).
 pub(super) fn rule_summary(r: &Rule) -> String {
-    let peers = r.peers.to_strings();
-    let shown = if peers.len() > 6 {
-        format!("{} and {} more", peers[..6].join(" "), peers.len() - 6)
-    } else {
-        peers.join(" ")
+    // Only the addresses shown are formatted: a management node has thousands of peers.
+    let peers = r.peers.first_strings(6);
+    let shown = match r.peers.len() {
+        n if n > 6 => format!("{} and {} more", peers.join(" "), n - 6),
+        _ => peers.join(" "),
     };
     let (dir, way) = match r.direction {
         Direction::Inbound => ("in", "from"),

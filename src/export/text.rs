@@ -55,6 +55,60 @@ fn comment_words(s: &str) -> impl Iterator<Item = String> + '_ {
 /// Text safe inside a line comment of every target (`#`, `REM`, `::`): one ASCII line of
 /// [`comment_char`]s, so even a comment pasted into cmd.exe or PowerShell stays a comment.
 pub fn comment_text(s: &str) -> String {
+    if s.is_ascii() {
+        return ascii_comment_text(s.as_bytes());
+    }
+    comment_text_chars(s)
+}
+
+/// What [`comment_char`] after [`fold_char`] makes of each ASCII byte.
+const ASCII_COMMENT: [u8; 128] = {
+    let mut t = [b'_'; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = match b as u8 {
+            0..=31 | 127 => b' ',
+            b';' => b',',
+            c @ (b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9') => c,
+            c @ (b' ' | b'.' | b',' | b':' | b'/' | b'(' | b')' | b'[' | b']' | b'-' | b'_'
+            | b'+' | b'=' | b'@' | b'*' | b'?' | b'!') => c,
+            _ => b'_',
+        };
+        b += 1;
+    }
+    t
+};
+
+/// [`comment_text`] of ASCII text, a byte at a time through a table: most text is ASCII, and
+/// every rule of every exported node goes through here.
+fn ascii_comment_text(s: &[u8]) -> String {
+    const MAX: usize = 200;
+    let mut out: Vec<u8> = Vec::with_capacity(s.len().min(MAX + 8));
+    let mut gap = false;
+    for &b in s {
+        let c = ASCII_COMMENT[usize::from(b & 0x7f)];
+        if c == b' ' {
+            gap = !out.is_empty();
+            continue;
+        }
+        if gap {
+            out.push(b' ');
+            gap = false;
+        }
+        out.push(c);
+        if out.len() > MAX {
+            break;
+        }
+    }
+    if out.len() > MAX {
+        out.truncate(MAX - 3);
+        out.extend_from_slice(b"...");
+    }
+    // Every byte comes from the table, so this is ASCII and the conversion cannot fail.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn comment_text_chars(s: &str) -> String {
     const MAX: usize = 200;
     // The words of `comment_words` joined by single spaces, in one pass without a string per word:
     // every rule of every exported node goes through here. Past MAX the rest cannot show.
@@ -191,6 +245,22 @@ mod tests {
             assert!(!c.contains(bad), "{bad} in {c}");
         }
         assert!(c.is_ascii());
+    }
+
+    #[test]
+    fn the_ascii_table_is_the_char_mapping() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            assert_eq!(
+                char::from(ASCII_COMMENT[usize::from(b)]),
+                comment_char(fold_char(c)),
+                "{b}"
+            );
+            let text = format!("a {c}{c} b");
+            assert_eq!(comment_text(&text), comment_text_chars(&text), "{b}");
+        }
+        let long = "x; y ".repeat(80);
+        assert_eq!(comment_text(&long), comment_text_chars(&long));
     }
 
     #[test]
