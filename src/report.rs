@@ -199,11 +199,57 @@ fn flow<'c>(p: &'c Product, f: &'c Flow) -> Vec<FlowReport<'c>> {
         .collect()
 }
 
-#[derive(Serialize)]
-pub struct RulesReport {
-    pub topology: String,
-    pub nodes: Vec<NodeReport>,
-    pub findings: Vec<FindingReport>,
+/// The plan as JSON: `{ topology, nodes, findings }`. Each node's report is built as it is
+/// written and dropped after, so the report of a 10,000-node site never exists whole in memory.
+pub struct RulesReport<'a> {
+    catalog: &'a Catalog,
+    topology: &'a Topology,
+    plan: &'a Plan,
+    only: Option<&'a str>,
+}
+
+impl Serialize for RulesReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let only = self.only;
+        let mut st = serializer.serialize_struct("RulesReport", 3)?;
+        st.serialize_field("topology", &self.topology.name)?;
+        st.serialize_field("nodes", &Lazy(|| {
+            self.plan
+                .nodes
+                .iter()
+                .filter(move |n| only.is_none_or(|name| n.name == name))
+                .map(|n| node(self.catalog, self.topology, n))
+        }))?;
+        st.serialize_field("findings", &Lazy(|| {
+            self.plan
+                .findings
+                .iter()
+                .filter(move |f| only.is_none_or(|name| f.node.as_deref().is_none_or(|n| n == name)))
+                .map(|f| FindingReport {
+                    code: f.code.id(),
+                    slug: f.code.slug(),
+                    severity: f.severity.as_str(),
+                    node: f.node.clone(),
+                    message: f.message.to_string(),
+                })
+        }))?;
+        st.end()
+    }
+}
+
+/// A JSON array whose items are made one at a time while it is written.
+struct Lazy<F>(F);
+
+impl<F, I> Serialize for Lazy<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
+    }
 }
 
 #[derive(Serialize)]
@@ -245,35 +291,18 @@ pub struct FindingReport {
     pub message: String,
 }
 
-/// The plan as JSON values; `only` restricts nodes and findings to one node.
-pub fn rules(
-    catalog: &Catalog,
-    topology: &Topology,
-    plan: &Plan,
-    only: Option<&str>,
-) -> RulesReport {
-    let nodes = plan
-        .nodes
-        .iter()
-        .filter(|n| only.is_none_or(|name| n.name == name))
-        .map(|n| node(catalog, topology, n))
-        .collect();
-    let findings = plan
-        .findings
-        .iter()
-        .filter(|f| only.is_none_or(|name| f.node.as_deref().is_none_or(|n| n == name)))
-        .map(|f| FindingReport {
-            code: f.code.id(),
-            slug: f.code.slug(),
-            severity: f.severity.as_str(),
-            node: f.node.clone(),
-            message: f.message.to_string(),
-        })
-        .collect();
+/// The plan as JSON; `only` restricts nodes and findings to one node.
+pub fn rules<'a>(
+    catalog: &'a Catalog,
+    topology: &'a Topology,
+    plan: &'a Plan,
+    only: Option<&'a str>,
+) -> RulesReport<'a> {
     RulesReport {
-        topology: topology.name.clone(),
-        nodes,
-        findings,
+        catalog,
+        topology,
+        plan,
+        only,
     }
 }
 

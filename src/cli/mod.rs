@@ -125,6 +125,15 @@ impl std::str::FromStr for TargetArg {
 /// Exit status for input that cannot be used (bad file, unknown name).
 const EXIT_INPUT: u8 = 2;
 
+/// Pretty JSON and a newline, buffered (standard output flushes at every line, and pretty JSON
+/// has a line per value). Write errors stay `io::Error`s, so a closed pipe stays quiet.
+fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut w, value).map_err(std::io::Error::from)?;
+    writeln!(w)?;
+    w.flush()
+}
+
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -167,11 +176,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 bail!("unknown product '{id}' (known: {})", known.join(", "));
             }
             if json {
-                serde_json::to_writer_pretty(
+                write_json(
                     &mut out,
                     &fwtopo::report::catalog(&catalog, product.as_deref()),
                 )?;
-                writeln!(out)?;
             } else {
                 out.write_all(text::catalog(&catalog, product.as_deref()).as_bytes())?;
             }
@@ -188,8 +196,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let plan = engine::derive(&catalog, &topology);
             if json {
                 let report = fwtopo::report::rules(&catalog, &topology, &plan, node.as_deref());
-                serde_json::to_writer_pretty(&mut out, &report)?;
-                writeln!(out)?;
+                write_json(&mut out, &report)?;
             } else {
                 out.write_all(text::rules(&catalog, &topology, &plan, node.as_deref()).as_bytes())?;
             }
