@@ -48,9 +48,11 @@ fn render(c: &mut Criterion) {
     for target in Target::ALL {
         group.bench_function(BenchmarkId::from_parameter(target), |b| {
             b.iter(|| {
+                // As `fwtopo export --out` does: the site's addresses indexed once, one thread.
+                let addresses = export::AddressIndex::new(&t);
                 let mut bytes = 0;
                 for p in &plan.nodes {
-                    let x = Export::new(&catalog, &t, &plan, p, options);
+                    let x = Export::new(&catalog, &t, &plan, p, options).with_addresses(&addresses);
                     bytes += black_box(export::render(target, &x)).len();
                 }
                 bytes

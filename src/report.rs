@@ -214,26 +214,34 @@ impl Serialize for RulesReport<'_> {
         let only = self.only;
         let mut st = serializer.serialize_struct("RulesReport", 3)?;
         st.serialize_field("topology", &self.topology.name)?;
-        st.serialize_field("nodes", &Lazy(|| {
-            self.plan
-                .nodes
-                .iter()
-                .filter(move |n| only.is_none_or(|name| n.name == name))
-                .map(|n| node(self.catalog, self.topology, n))
-        }))?;
-        st.serialize_field("findings", &Lazy(|| {
-            self.plan
-                .findings
-                .iter()
-                .filter(move |f| only.is_none_or(|name| f.node.as_deref().is_none_or(|n| n == name)))
-                .map(|f| FindingReport {
-                    code: f.code.id(),
-                    slug: f.code.slug(),
-                    severity: f.severity.as_str(),
-                    node: f.node.clone(),
-                    message: f.message.to_string(),
-                })
-        }))?;
+        st.serialize_field(
+            "nodes",
+            &Lazy(|| {
+                self.plan
+                    .nodes
+                    .iter()
+                    .filter(move |n| only.is_none_or(|name| n.name == name))
+                    .map(|n| node(self.catalog, self.topology, n))
+            }),
+        )?;
+        st.serialize_field(
+            "findings",
+            &Lazy(|| {
+                self.plan
+                    .findings
+                    .iter()
+                    .filter(move |f| {
+                        only.is_none_or(|name| f.node.as_deref().is_none_or(|n| n == name))
+                    })
+                    .map(|f| FindingReport {
+                        code: f.code.id(),
+                        slug: f.code.slug(),
+                        severity: f.severity.as_str(),
+                        node: f.node.clone(),
+                        message: f.message.to_string(),
+                    })
+            }),
+        )?;
         st.end()
     }
 }
