@@ -65,8 +65,12 @@ fn main() {
     if let Ok(spec) = std::env::var(LISTEN_ENV) {
         return helper_listen(&spec);
     }
-    if let Ok(ms) = std::env::var(PROBE_ENV) {
-        return helper_probe(ms.parse().expect("timeout in ms"));
+    if let Ok(spec) = std::env::var(PROBE_ENV) {
+        let (ms, round) = spec.split_once(' ').expect("timeout and round");
+        return helper_probe(
+            ms.parse().expect("timeout in ms"),
+            round.parse().expect("round"),
+        );
     }
     let filter: Vec<String> = std::env::args()
         .skip(1)
@@ -186,30 +190,45 @@ fn helper_listen(spec: &str) {
     }
 }
 
+/// Source ports of UDP probes: round r uses block r mod BLOCKS of this range. A UDP probe that an
+/// earlier round let through leaves a conntrack entry for 30 s; a probe of the next scenario from
+/// the same source port would match it as established and pass a firewall that must drop it.
+const UDP_SOURCE_PORTS: (u16, u16) = (12_000, 60_000);
+const UDP_PORT_BLOCKS: u16 = 10;
+
+/// Numbers the probe rounds of the whole run, so that no two nearby rounds share source ports.
+static ROUND: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
 /// Reads `tcp|udp <socket address>` lines from stdin, probes them all (a bounded number at once)
 /// and prints `PROBE <proto> <address> <outcome> <source address>`.
-fn helper_probe(timeout_ms: u64) {
+fn helper_probe(timeout_ms: u64, round: u16) {
+    let block = (UDP_SOURCE_PORTS.1 - UDP_SOURCE_PORTS.0) / UDP_PORT_BLOCKS;
+    let first_port = UDP_SOURCE_PORTS.0 + (round % UDP_PORT_BLOCKS) * block;
     let timeout = Duration::from_millis(timeout_ms);
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
         .expect("read probes");
-    let targets: Vec<(String, SocketAddr)> = input
+    let targets: Vec<(String, SocketAddr, u16)> = input
         .lines()
         .filter_map(|l| l.split_once(' '))
-        .map(|(p, a)| (p.to_string(), a.parse().expect("socket address")))
+        .zip(0u16..)
+        .map(|((p, a), i)| {
+            let port = first_port + i % block;
+            (p.to_string(), a.parse().expect("socket address"), port)
+        })
         .collect();
     let mut out = std::io::stdout().lock();
     for chunk in targets.chunks(IN_FLIGHT) {
         let handles: Vec<_> = chunk
             .iter()
             .cloned()
-            .map(|(proto, addr)| {
+            .map(|(proto, addr, port)| {
                 std::thread::spawn(move || {
                     let outcome = if proto == "tcp" {
                         tcp_probe(addr, timeout)
                     } else {
-                        udp_probe(addr, timeout)
+                        udp_probe(addr, timeout, port)
                     };
                     (proto, addr, outcome)
                 })
@@ -240,14 +259,18 @@ fn tcp_probe(addr: SocketAddr, timeout: Duration) -> &'static str {
     }
 }
 
-fn udp_probe(addr: SocketAddr, timeout: Duration) -> &'static str {
-    let any: SocketAddr = if addr.is_ipv4() {
-        "0.0.0.0:0".parse().expect("address")
+fn udp_probe(addr: SocketAddr, timeout: Duration, port: u16) -> &'static str {
+    let any: IpAddr = if addr.is_ipv4() {
+        "0.0.0.0".parse().expect("address")
     } else {
-        "[::]:0".parse().expect("address")
+        "::".parse().expect("address")
     };
     let result = (|| {
-        let s = UdpSocket::bind(any)?;
+        // The round's own port, or a near one when a listener of this host holds it.
+        let s = (0..64)
+            .map(|k| UdpSocket::bind((any, port.saturating_add(k))))
+            .find_map(Result::ok)
+            .map_or_else(|| UdpSocket::bind((any, 0)), Ok)?;
         s.connect(addr)?;
         s.set_read_timeout(Some(timeout))?;
         s.send(DATAGRAM)?;
@@ -614,6 +637,7 @@ fn proto_name(p: Protocol) -> &'static str {
 
 /// Runs the probes (one process per source, all sources at once); outcomes in probe order.
 fn run_probes(w: &World, all: &[Probe], timeout: Duration) -> Vec<Seen> {
+    let round = ROUND.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let by_source: Vec<BTreeMap<(String, SocketAddr), Seen>> = std::thread::scope(|s| {
         let handles: Vec<_> = w
             .hosts
@@ -629,7 +653,8 @@ fn run_probes(w: &World, all: &[Probe], timeout: Duration) -> Vec<Seen> {
                     if input.is_empty() {
                         return BTreeMap::new();
                     }
-                    let out = helper(&src.ns, PROBE_ENV, &timeout.as_millis().to_string())
+                    let spec = format!("{} {round}", timeout.as_millis());
+                    let out = helper(&src.ns, PROBE_ENV, &spec)
                         .stdin(Stdio::piped())
                         .stdout(Stdio::piped())
                         .stderr(Stdio::inherit())
