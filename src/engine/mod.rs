@@ -768,19 +768,7 @@ impl<'c, 't> Deriver<'c, 't> {
                 peers_by_ports(targets.iter().enumerate().filter_map(|(ti, (_, g))| {
                     resolved[si][ti].as_ref().map(|r| (r, g.as_slice()))
                 }));
-            for (ports, fallback, peers) in by_ports {
-                let set = self.shared(&peers);
-                for m in sgroup {
-                    if let Some(src) = self.peers_excluding(&set, m.node) {
-                        let r = FlowRef {
-                            product: p,
-                            role: m.role,
-                            flow: fi,
-                        };
-                        self.push(m.node, Direction::Outbound, flow, r, &ports, src, fallback);
-                    }
-                }
-            }
+            self.reach(p, fi, flow, sgroup, by_ports, Direction::Outbound);
         }
         // Inbound: each target group is reached, per port set, by the union of the source groups.
         for (ti, (_, tgroup)) in targets.iter().enumerate() {
@@ -788,17 +776,31 @@ impl<'c, 't> Deriver<'c, 't> {
                 peers_by_ports(sources.iter().enumerate().filter_map(|(si, (_, g))| {
                     resolved[si][ti].as_ref().map(|r| (r, g.as_slice()))
                 }));
-            for (ports, fallback, peers) in by_ports {
-                let set = self.shared(&peers);
-                for m in tgroup {
-                    if let Some(src) = self.peers_excluding(&set, m.node) {
-                        let r = FlowRef {
-                            product: p,
-                            role: m.role,
-                            flow: fi,
-                        };
-                        self.push(m.node, Direction::Inbound, flow, r, &ports, src, fallback);
-                    }
+            self.reach(p, fi, flow, tgroup, by_ports, Direction::Inbound);
+        }
+    }
+
+    /// One side of a flow between roles: every member of `group` gets, per port set, an entry
+    /// whose peers are the other side's members for it, without the member itself.
+    fn reach(
+        &mut self,
+        p: usize,
+        fi: usize,
+        flow: &Flow,
+        group: &[Member<'t>],
+        by_ports: Vec<(Rc<PortSet>, bool, Vec<Member<'t>>)>,
+        direction: Direction,
+    ) {
+        for (ports, fallback, peers) in by_ports {
+            let set = self.shared(&peers);
+            for m in group {
+                if let Some(src) = self.peers_excluding(&set, m.node) {
+                    let r = FlowRef {
+                        product: p,
+                        role: m.role,
+                        flow: fi,
+                    };
+                    self.push(m.node, direction, flow, r, &ports, src, fallback);
                 }
             }
         }

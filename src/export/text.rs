@@ -82,39 +82,23 @@ const ASCII_COMMENT: [u8; 128] = {
 /// [`comment_text`] of ASCII text, a byte at a time through a table: most text is ASCII, and
 /// every rule of every exported node goes through here.
 fn ascii_comment_text(s: &[u8]) -> String {
-    const MAX: usize = 200;
-    let mut out: Vec<u8> = Vec::with_capacity(s.len().min(MAX + 8));
-    let mut gap = false;
-    for &b in s {
-        let c = ASCII_COMMENT[usize::from(b & 0x7f)];
-        if c == b' ' {
-            gap = !out.is_empty();
-            continue;
-        }
-        if gap {
-            out.push(b' ');
-            gap = false;
-        }
-        out.push(c);
-        if out.len() > MAX {
-            break;
-        }
-    }
-    if out.len() > MAX {
-        out.truncate(MAX - 3);
-        out.extend_from_slice(b"...");
-    }
-    // Every byte comes from the table, so this is ASCII and the conversion cannot fail.
-    String::from_utf8(out).unwrap_or_default()
+    join_comment_words(
+        s.iter()
+            .map(|&b| char::from(ASCII_COMMENT[usize::from(b & 0x7f)])),
+    )
 }
 
 fn comment_text_chars(s: &str) -> String {
+    join_comment_words(s.chars().map(|c| comment_char(fold_char(c))))
+}
+
+/// The words of comment characters joined by single spaces, in one pass without a string per
+/// word, cut at 200 characters with `...`: past that the rest cannot show.
+fn join_comment_words(chars: impl Iterator<Item = char>) -> String {
     const MAX: usize = 200;
-    // The words of `comment_words` joined by single spaces, in one pass without a string per word:
-    // every rule of every exported node goes through here. Past MAX the rest cannot show.
-    let mut out = String::with_capacity(s.len().min(MAX + 8));
+    let mut out = String::with_capacity(MAX + 8);
     let mut gap = false;
-    for c in s.chars().map(|c| comment_char(fold_char(c))) {
+    for c in chars {
         if c == ' ' {
             gap = !out.is_empty();
             continue;
