@@ -1054,9 +1054,6 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
                 None => by_peers.push((key, ports.clone(), refs.collect())),
             }
         };
-    // (the peer sources of a run, by identity) to their aggregated union.
-    type Union = (Vec<usize>, (Option<Peers>, Option<Peers>));
-    let mut unions: Vec<Union> = Vec::new();
     for group in runs {
         let (direction, protocol, management) = key(group[0]);
         let ports: &PortSet = &group[0].ports;
@@ -1077,38 +1074,19 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
         } else if first_shared.is_none() && !has_nets {
             (None, None)
         } else {
-            // Several port groups (FTP control and data, say) often reach the same mix of sets:
-            // aggregate each mix once per node.
-            let mut sources: Vec<usize> = group
-                .iter()
-                .filter_map(|e| match &e.peers {
-                    PeerSrc::Shared(s) => Some(Rc::as_ptr(s) as usize),
-                    PeerSrc::Nets(n) => Some(Rc::as_ptr(n) as *const IpNet as usize),
-                    _ => None,
-                })
-                .collect();
-            sources.sort_unstable();
-            sources.dedup();
-            match unions.iter().find(|(k, _)| *k == sources) {
-                Some((_, sets)) => sets.clone(),
-                None => {
-                    let mut b = AddrSetBuilder::default();
-                    for e in group {
-                        match &e.peers {
-                            PeerSrc::Shared(s) => {
-                                for peers in [&s.v4, &s.v6].into_iter().flatten() {
-                                    push_peers(&mut b, peers);
-                                }
-                            }
-                            PeerSrc::Nets(v) => v.iter().for_each(|n| b.push_net(*n)),
-                            _ => {}
+            let mut b = AddrSetBuilder::default();
+            for e in group {
+                match &e.peers {
+                    PeerSrc::Shared(s) => {
+                        for peers in [&s.v4, &s.v6].into_iter().flatten() {
+                            push_peers(&mut b, peers);
                         }
                     }
-                    let sets = b.finish();
-                    unions.push((sources, sets.clone()));
-                    sets
+                    PeerSrc::Nets(v) => v.iter().for_each(|n| b.push_net(*n)),
+                    _ => {}
                 }
             }
+            b.finish()
         };
         let dns: BTreeSet<&str> = group
             .iter()
