@@ -130,18 +130,22 @@ fn is_host_address(ip: IpAddr) -> bool {
 
 /// Parses and checks a topology text (everything that does not need the catalog).
 pub fn from_ron(text: &str) -> Result<Topology, LoadError> {
-    if let Ok(probe) = ron::from_str::<VersionProbe>(text)
-        && probe.version > FORMAT_VERSION
-    {
-        return Err(LoadError::Version {
-            found: probe.version,
-        });
-    }
-    let file: TopologyFile = ron::from_str(text).map_err(|e| LoadError::Syntax {
-        line: e.span.start.line,
-        col: e.span.start.col,
-        message: e.code.to_string(),
+    let newer = |found: u32| (found > FORMAT_VERSION).then_some(LoadError::Version { found });
+    // The version is probed (a second parse) only when the file does not read as this format:
+    // a newer file then gets a version error instead of "unknown field".
+    let file: TopologyFile = ron::from_str(text).map_err(|e| {
+        ron::from_str::<VersionProbe>(text)
+            .ok()
+            .and_then(|probe| newer(probe.version))
+            .unwrap_or_else(|| LoadError::Syntax {
+                line: e.span.start.line,
+                col: e.span.start.col,
+                message: e.code.to_string(),
+            })
     })?;
+    if let Some(e) = newer(file.version) {
+        return Err(e);
+    }
     if file.version == 0 {
         return Err(LoadError::Invalid(vec![Problem {
             path: "version".into(),
