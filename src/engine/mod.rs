@@ -207,7 +207,8 @@ enum PeerSrc {
     Dns(String),
 }
 
-/// One flow's contribution to one node, before merging.
+/// One flow's contribution to the nodes of a group, before merging. Stored once in
+/// [`Deriver::contributions`]; each node lists the ones it gets by index.
 #[derive(Debug, Clone)]
 struct Entry {
     direction: Direction,
@@ -265,10 +266,13 @@ struct Deriver<'c, 't> {
     roles_of: Vec<Vec<Member<'t>>>,
     /// (product, role) to members.
     members: HashMap<(usize, usize), Vec<Member<'t>>>,
-    entries: Vec<Vec<Entry>>,
+    /// Every contribution of every flow, once per group and role, not once per node: a site of
+    /// 10,000 nodes has about 300,000 node entries but a few thousand contributions.
+    contributions: Vec<Entry>,
+    /// Per node, its contributions in flow order: indices into `contributions`, with
+    /// [`OWN_EXCLUDED`] set where the node is itself among the peers and sees them without itself.
+    entries: Vec<Vec<usize>>,
     shared_cache: FastMap<Vec<usize>, Rc<Shared>>,
-    /// (shared set, node) to the set without the node's own addresses.
-    excluded_cache: FastMap<(usize, usize), Option<Rc<Shared>>>,
     local_only: Vec<Vec<LocalPort>>,
     findings: findings::Collector,
 }
@@ -339,10 +343,10 @@ impl<'c, 't> Deriver<'c, 't> {
             topology,
             roles_of,
             members,
+            contributions: Vec::new(),
             entries: (0..n).map(|_| Vec::with_capacity(32)).collect(),
             local_only: vec![Vec::new(); n],
             shared_cache: FastMap::default(),
-            excluded_cache: FastMap::default(),
             findings: findings::Collector::default(),
         }
     }
@@ -638,22 +642,6 @@ impl<'c, 't> Deriver<'c, 't> {
         shared
     }
 
-    /// The peers a node sees in a group: the group's shared set, or, when the node is itself in the
-    /// group, every other node's addresses (a flow never makes a rule to the node itself).
-    fn peers_excluding(&mut self, shared: &Rc<Shared>, node: usize) -> Option<PeerSrc> {
-        if shared.nodes.binary_search(&node).is_err() {
-            return Some(PeerSrc::Shared(Rc::clone(shared)));
-        }
-        // Several flows (FTP control and passive data, say) reach the same group: subtract once.
-        let key = (Rc::as_ptr(shared) as usize, node);
-        if let Some(rest) = self.excluded_cache.get(&key) {
-            return rest.as_ref().map(|r| PeerSrc::Shared(Rc::clone(r)));
-        }
-        let rest = self.subtract_own(shared, node);
-        self.excluded_cache.insert(key, rest.clone());
-        rest.map(PeerSrc::Shared)
-    }
-
     fn subtract_own(&self, shared: &Shared, node: usize) -> Option<Rc<Shared>> {
         // Subtract the node's own addresses from the aggregated set: linear in the set's size, not
         // in the group's, so a large group flowing to itself stays cheap. What is left of an
@@ -683,19 +671,20 @@ impl<'c, 't> Deriver<'c, 't> {
         Some(Rc::new(rest))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
+    /// Stores a flow's contribution to the members of one group that play one role (an entry per
+    /// protocol) and returns their indices.
+    fn contribute(
         &mut self,
-        node: usize,
         direction: Direction,
         flow: &Flow,
         flow_ref: FlowRef,
         ports: &Rc<PortSet>,
-        peers: PeerSrc,
+        peers: &PeerSrc,
         fallback: bool,
-    ) {
+    ) -> std::ops::Range<usize> {
+        let first = self.contributions.len();
         for &protocol in &flow.protocols {
-            self.entries[node].push(Entry {
+            self.contributions.push(Entry {
                 direction,
                 protocol,
                 ports: Rc::clone(ports),
@@ -704,6 +693,78 @@ impl<'c, 't> Deriver<'c, 't> {
                 fallback,
             });
         }
+        first..self.contributions.len()
+    }
+
+    /// Gives every member of a group its role's contribution of a flow, made once per role.
+    /// `own_excluded` marks the members that are themselves among the peers.
+    #[allow(clippy::too_many_arguments)]
+    fn give(
+        &mut self,
+        p: usize,
+        fi: usize,
+        direction: Direction,
+        flow: &Flow,
+        group: &[Member<'t>],
+        ports: &Rc<PortSet>,
+        peers: &PeerSrc,
+        fallback: bool,
+        own_excluded: impl Fn(usize) -> Option<bool>,
+    ) {
+        let mut made: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+        for m in group {
+            let Some(own) = own_excluded(m.node) else {
+                continue;
+            };
+            let ids = match made.iter().find(|(role, _)| *role == m.role) {
+                Some((_, ids)) => ids.clone(),
+                None => {
+                    let r = FlowRef {
+                        product: p,
+                        role: m.role,
+                        flow: fi,
+                    };
+                    let ids = self.contribute(direction, flow, r, ports, peers, fallback);
+                    made.push((m.role, ids.clone()));
+                    ids
+                }
+            };
+            let flag = if own { OWN_EXCLUDED } else { 0 };
+            self.entries[m.node].extend(ids.map(|i| i | flag));
+        }
+    }
+
+    /// A node's entries from its contribution indices: where it is itself among the peers, the
+    /// peers without its own addresses (none left: no entry).
+    fn materialize(&self, node: usize, ids: &[usize]) -> Vec<Entry> {
+        // Several flows (FTP control and passive data, say) reach the same group: subtract once.
+        let mut rest: Vec<(*const Shared, Option<Rc<Shared>>)> = Vec::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let e = &self.contributions[id & !OWN_EXCLUDED];
+            let shared = match &e.peers {
+                PeerSrc::Shared(s) if id & OWN_EXCLUDED != 0 => s,
+                _ => {
+                    out.push(e.clone());
+                    continue;
+                }
+            };
+            let left = match rest.iter().find(|(p, _)| *p == Rc::as_ptr(shared)) {
+                Some((_, left)) => left.clone(),
+                None => {
+                    let left = self.subtract_own(shared, node);
+                    rest.push((Rc::as_ptr(shared), left.clone()));
+                    left
+                }
+            };
+            if let Some(left) = left {
+                out.push(Entry {
+                    peers: PeerSrc::Shared(left),
+                    ..e.clone()
+                });
+            }
+        }
+        out
     }
 
     /// Both ends of a flow between roles. Groups of members with the same parameter settings
@@ -793,16 +854,15 @@ impl<'c, 't> Deriver<'c, 't> {
     ) {
         for (ports, fallback, peers) in by_ports {
             let set = self.shared(&peers);
-            for m in group {
-                if let Some(src) = self.peers_excluding(&set, m.node) {
-                    let r = FlowRef {
-                        product: p,
-                        role: m.role,
-                        flow: fi,
-                    };
-                    self.push(m.node, direction, flow, r, &ports, src, fallback);
-                }
-            }
+            let src = PeerSrc::Shared(Rc::clone(&set));
+            // A flow never makes a rule to the node itself: a member of the peers sees them
+            // without itself, and a member that is all the peers gets nothing.
+            let own = |node: usize| match set.nodes.binary_search(&node) {
+                Err(_) => Some(false),
+                Ok(_) if set.nodes.len() == 1 => None,
+                Ok(_) => Some(true),
+            };
+            self.give(p, fi, direction, flow, group, &ports, &src, fallback, own);
         }
     }
 
@@ -823,6 +883,13 @@ impl<'c, 't> Deriver<'c, 't> {
                 continue;
             };
             let ports = Rc::new(ports);
+            if let Outside::Peers(peers) = &outside {
+                let anyone = |_| Some(false);
+                self.give(
+                    p, fi, direction, flow, &group, &ports, peers, fallback, anyone,
+                );
+                continue;
+            }
             for m in &group {
                 let r = FlowRef {
                     product: p,
@@ -830,9 +897,7 @@ impl<'c, 't> Deriver<'c, 't> {
                     flow: fi,
                 };
                 match &outside {
-                    Outside::Peers(peers) => {
-                        self.push(m.node, direction, flow, r, &ports, peers.clone(), fallback)
-                    }
+                    Outside::Peers(_) => {}
                     Outside::Localhost if direction == Direction::Inbound => {
                         for &protocol in &flow.protocols {
                             self.local_only[m.node].push(LocalPort {
@@ -853,18 +918,16 @@ impl<'c, 't> Deriver<'c, 't> {
         let mut nodes: Vec<NodePlan> = Vec::with_capacity(self.topology.nodes.len());
         // Nodes that play the same roles with the same settings towards the same peers get the
         // same rules and findings: derive those once and copy them (a site of a thousand service
-        // nodes has a handful of distinct shapes). The entries of each shape's first node stay
-        // alive until the end, so the pointers in the keys cannot be reused by later allocations.
+        // nodes has a handful of distinct shapes).
         let mut seen: FastMap<NodeKey<'t>, (usize, std::ops::Range<usize>)> = FastMap::default();
-        let mut retired: Vec<Vec<Entry>> = Vec::new();
         for (ni, node) in self.topology.nodes.iter().enumerate() {
-            let entries = std::mem::take(&mut self.entries[ni]);
+            let ids = std::mem::take(&mut self.entries[ni]);
             let mut local_only = std::mem::take(&mut self.local_only[ni]);
             local_only.sort_by(|a, b| {
                 (a.protocol, &a.ports, a.provenance).cmp(&(b.protocol, &b.ports, b.provenance))
             });
             local_only.dedup();
-            let key = NodeKey::new(node, &self.roles_of[ni], &entries, &local_only);
+            let key = NodeKey::new(node, ni, &self.roles_of[ni], ids, &local_only);
             if let Some((rep, range)) = seen.get(&key) {
                 let rep = &nodes[*rep];
                 let plan = NodePlan {
@@ -876,11 +939,9 @@ impl<'c, 't> Deriver<'c, 't> {
                 };
                 self.findings.copy_node(range.clone(), &node.name);
                 nodes.push(plan);
-                // The representative's entries keep alive every set this key points to: these
-                // go now (at 10,000 nodes, keeping them all cost 20 MB).
-                drop(entries);
                 continue;
             }
+            let entries = self.materialize(ni, &key.entries);
             let (inbound, outbound) = merge(self.catalog, &entries);
             let plan = NodePlan {
                 node: ni,
@@ -899,7 +960,6 @@ impl<'c, 't> Deriver<'c, 't> {
             );
             seen.insert(key, (nodes.len(), start..self.findings.len()));
             nodes.push(plan);
-            retired.push(entries);
         }
         let findings = self.findings.finish(self.catalog, self.topology);
         Plan { nodes, findings }
@@ -957,9 +1017,14 @@ type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 /// A role a node plays, as (product, role, parameter values).
 type RoleKey<'t> = (usize, usize, Option<&'t BTreeMap<String, String>>);
 
+/// Marks a contribution index in a node's entries: the node is itself among the contribution's
+/// peers (the top bit, which no index into a `Vec` of non-zero-sized entries can have).
+const OWN_EXCLUDED: usize = 1 << (usize::BITS - 1);
+
 /// What a node's rules and findings depend on, besides its name: OS, firewall choice, management
-/// switch, whether it has addresses, its roles with their settings, and its entries (shared port
-/// and peer sets compared by identity) and loopback-only ports.
+/// switch, whether it has addresses, its roles with their settings, its contributions (shared
+/// port and peer sets, so equal indices mean equal entries) and loopback-only ports, and the node
+/// itself when it sees a group without its own addresses.
 #[derive(PartialEq, Eq, Hash)]
 struct NodeKey<'t> {
     os: crate::topology::Os,
@@ -967,24 +1032,23 @@ struct NodeKey<'t> {
     management: bool,
     addressless: bool,
     roles: Vec<RoleKey<'t>>,
-    entries: Vec<(Direction, Protocol, usize, PeerKey, FlowRef, bool)>,
+    own: Option<usize>,
+    entries: Vec<usize>,
     local_only: Vec<(Protocol, PortSet, FlowRef)>,
-}
-
-#[derive(PartialEq, Eq, Hash)]
-enum PeerKey {
-    Any,
-    Ptr(usize),
-    Dns(String),
 }
 
 impl<'t> NodeKey<'t> {
     fn new(
         node: &crate::topology::Node,
+        index: usize,
         roles: &[Member<'t>],
-        entries: &[Entry],
+        entries: Vec<usize>,
         local_only: &[LocalPort],
     ) -> Self {
+        let own = entries
+            .iter()
+            .any(|&id| id & OWN_EXCLUDED != 0)
+            .then_some(index);
         NodeKey {
             os: node.os,
             firewall: node.firewall,
@@ -994,25 +1058,8 @@ impl<'t> NodeKey<'t> {
                 .iter()
                 .map(|m| (m.product, m.role, m.params))
                 .collect(),
-            entries: entries
-                .iter()
-                .map(|e| {
-                    let peers = match &e.peers {
-                        PeerSrc::Any => PeerKey::Any,
-                        PeerSrc::Shared(s) => PeerKey::Ptr(Rc::as_ptr(s) as usize),
-                        PeerSrc::Nets(n) => PeerKey::Ptr(Rc::as_ptr(n) as *const IpNet as usize),
-                        PeerSrc::Dns(d) => PeerKey::Dns(d.clone()),
-                    };
-                    (
-                        e.direction,
-                        e.protocol,
-                        Rc::as_ptr(&e.ports) as usize,
-                        peers,
-                        e.flow,
-                        e.fallback,
-                    )
-                })
-                .collect(),
+            own,
+            entries,
             local_only: local_only
                 .iter()
                 .map(|l| (l.protocol, l.ports.clone(), l.provenance))
