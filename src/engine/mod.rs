@@ -15,6 +15,7 @@ use crate::net::{AddrSetBuilder, Peers};
 use crate::ports::{PortRange, PortSet, Protocol};
 use crate::topology::{OsFamily, ParamValue, Topology};
 use ipnet::IpNet;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::rc::Rc;
@@ -514,15 +515,6 @@ impl<'c, 't> Deriver<'c, 't> {
         }
     }
 
-    fn signature(&self, m: &Member<'t>, params: &FlowParams<'c>) -> Vec<Setting<'t>> {
-        params
-            .refs
-            .iter()
-            .zip(&params.accepting)
-            .map(|((id, _, _), acc)| self.raw(m.node, m.product, acc, id))
-            .collect()
-    }
-
     /// Groups members by the parameter values they give a flow, so every group resolves once.
     fn group(
         &self,
@@ -538,14 +530,23 @@ impl<'c, 't> Deriver<'c, 't> {
             };
         }
         let mut groups: Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> = Vec::new();
-        let mut index: HashMap<Vec<Setting<'t>>, usize> = HashMap::new();
+        let mut index: FastMap<Vec<Setting<'t>>, usize> = FastMap::default();
+        // One signature buffer for every member: a new one is kept only for a new group.
+        let mut sig: Vec<Setting<'t>> = Vec::with_capacity(params.refs.len());
         for m in ms {
-            let sig = self.signature(m, params);
-            match index.get(&sig) {
+            sig.clear();
+            sig.extend(
+                params
+                    .refs
+                    .iter()
+                    .zip(&params.accepting)
+                    .map(|((id, _, _), acc)| self.raw(m.node, m.product, acc, id)),
+            );
+            match index.get(sig.as_slice()) {
                 Some(&i) => groups[i].1.push(*m),
                 None => {
                     index.insert(sig.clone(), groups.len());
-                    groups.push((sig, vec![*m]));
+                    groups.push((sig.clone(), vec![*m]));
                 }
             }
         }
@@ -1072,57 +1073,69 @@ impl<'t> NodeKey<'t> {
 /// ports unions its peers; then, per address family, rules with the same peers union their ports.
 /// Both steps keep exactly the set of allowed (direction, protocol, port, address) tuples.
 fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
-    // Step 1: union peers per (direction, protocol, ports), found as runs of a sorted list.
-    let key = |e: &Entry| {
-        (
-            e.direction,
-            e.protocol,
-            e.flow.flow(catalog).has_tag(Tag::Management),
-        )
-    };
-    let mut sorted: Vec<&Entry> = entries.iter().collect();
-    sorted.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.ports.cmp(&b.ports)));
-    let runs = sorted.chunk_by(|a, b| key(a) == key(b) && a.ports == b.ports);
+    // Step 1: union peers per (direction, protocol, management, ports), found as runs of a sorted
+    // list (the key computed once per entry, not per comparison).
+    type RunKey = (Direction, Protocol, bool);
+    let mut sorted: Vec<(RunKey, &Entry)> = entries
+        .iter()
+        .map(|e| {
+            let management = e.flow.flow(catalog).has_tag(Tag::Management);
+            ((e.direction, e.protocol, management), e)
+        })
+        .collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.ports.cmp(&b.1.ports)));
+    let same_ports = |a: &Entry, b: &Entry| Rc::ptr_eq(&a.ports, &b.ports) || a.ports == b.ports;
+    let runs = sorted.chunk_by(|a, b| a.0 == b.0 && same_ports(a.1, b.1));
     // Step 2: split per family and union ports per (direction, protocol, peers).
     // Management access stays in rules of its own, so exporters can put it first and an operator
     // can see it at a glance.
-    // A node has tens of rules: a linear search beats hashing long peer lists.
-    type Slot = ((Direction, Protocol, Peers, bool), PortSet, Vec<FlowRef>);
+    // A node has tens of rules: a linear search beats hashing long peer lists. Ports are gathered
+    // as ranges and coalesced once at the end; peers are copied only into a new slot.
+    type Slot = (RunKey, Peers, Vec<PortRange>, Vec<FlowRef>);
     let mut by_peers: Vec<Slot> = Vec::new();
     let mut add =
-        |key: (Direction, Protocol, Peers), ports: &PortSet, group: &[&Entry], management: bool| {
-            let key = (key.0, key.1, key.2, management);
-            let refs = group.iter().map(|e| e.flow);
-            match by_peers.iter_mut().find(|(k, _, _)| *k == key) {
+        |key: RunKey, peers: Cow<'_, Peers>, ports: &PortSet, group: &[(RunKey, &Entry)]| {
+            let refs = group.iter().map(|(_, e)| e.flow);
+            match by_peers
+                .iter_mut()
+                .find(|(k, p, _, _)| *k == key && *p == *peers)
+            {
                 Some(slot) => {
-                    slot.1 = slot.1.union(ports);
-                    slot.2.extend(refs);
+                    slot.2.extend_from_slice(ports.ranges());
+                    slot.3.extend(refs);
                 }
-                None => by_peers.push((key, ports.clone(), refs.collect())),
+                None => by_peers.push((
+                    key,
+                    peers.into_owned(),
+                    ports.ranges().to_vec(),
+                    refs.collect(),
+                )),
             }
         };
     for group in runs {
-        let (direction, protocol, management) = key(group[0]);
-        let ports: &PortSet = &group[0].ports;
-        if group.iter().any(|e| matches!(e.peers, PeerSrc::Any)) {
-            add((direction, protocol, Peers::Any), ports, group, management);
+        let (key, first) = group[0];
+        let ports: &PortSet = &first.ports;
+        if group.iter().any(|(_, e)| matches!(e.peers, PeerSrc::Any)) {
+            add(key, Cow::Owned(Peers::Any), ports, group);
             continue;
         }
         // The common case: every entry reaches the same shared group, already aggregated.
-        let mut shared_iter = group.iter().filter_map(|e| match &e.peers {
+        let mut shared_iter = group.iter().filter_map(|(_, e)| match &e.peers {
             PeerSrc::Shared(s) => Some(s),
             _ => None,
         });
         let first_shared = shared_iter.next();
         let one_shared = first_shared.is_some_and(|f| shared_iter.all(|s| Rc::ptr_eq(f, s)));
-        let has_nets = group.iter().any(|e| matches!(e.peers, PeerSrc::Nets(_)));
-        let (v4, v6) = if let (true, false, Some(s)) = (one_shared, has_nets, first_shared) {
-            (s.v4.clone(), s.v6.clone())
-        } else if first_shared.is_none() && !has_nets {
-            (None, None)
-        } else {
+        let has_nets = group
+            .iter()
+            .any(|(_, e)| matches!(e.peers, PeerSrc::Nets(_)));
+        if let (true, false, Some(s)) = (one_shared, has_nets, first_shared) {
+            for peers in [&s.v4, &s.v6].into_iter().flatten() {
+                add(key, Cow::Borrowed(peers), ports, group);
+            }
+        } else if first_shared.is_some() || has_nets {
             let mut b = AddrSetBuilder::default();
-            for e in group {
+            for (_, e) in group {
                 match &e.peers {
                     PeerSrc::Shared(s) => {
                         for peers in [&s.v4, &s.v6].into_iter().flatten() {
@@ -1133,42 +1146,34 @@ fn merge(catalog: &Catalog, entries: &[Entry]) -> (Vec<Rule>, Vec<Rule>) {
                     _ => {}
                 }
             }
-            b.finish()
-        };
+            let (v4, v6) = b.finish();
+            // Both families are kept even on a node that lists addresses of one family only: the
+            // list may be incomplete, and a missing rule could lock an operator out.
+            for peers in [v4, v6].into_iter().flatten() {
+                add(key, Cow::Owned(peers), ports, group);
+            }
+        }
         let dns: BTreeSet<&str> = group
             .iter()
-            .filter_map(|e| match &e.peers {
+            .filter_map(|(_, e)| match &e.peers {
                 PeerSrc::Dns(n) => Some(n.as_str()),
                 _ => None,
             })
             .collect();
-        // Both families are kept even on a node that lists addresses of one family only: the list
-        // may be incomplete, and a missing rule could lock an operator out.
-        for peers in [v4, v6].into_iter().flatten() {
-            add((direction, protocol, peers), ports, group, management);
-        }
         if !dns.is_empty() {
-            add(
-                (
-                    direction,
-                    protocol,
-                    Peers::Dns(dns.into_iter().map(str::to_string).collect()),
-                ),
-                ports,
-                group,
-                management,
-            );
+            let names = Peers::Dns(dns.into_iter().map(str::to_string).collect());
+            add(key, Cow::Owned(names), ports, group);
         }
     }
     let mut rules: Vec<Rule> = by_peers
         .into_iter()
-        .map(|((direction, protocol, peers, _), ports, mut refs)| {
+        .map(|((direction, protocol, _), peers, ports, mut refs)| {
             refs.sort_unstable();
             refs.dedup();
             Rule {
                 direction,
                 protocol,
-                ports,
+                ports: PortSet::from_ranges(ports),
                 peers,
                 provenance: refs,
                 tags: Vec::new(),
