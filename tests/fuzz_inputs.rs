@@ -44,7 +44,8 @@ use fwtopo::files::{FileError, load_topology};
 use fwtopo::target::Target;
 use fwtopo::topology::file::check_text;
 use fwtopo::topology::{
-    ExternalHost, LoadError, Node, Os, RoleAssignment, Topology, Zone, check, from_ron, to_ron,
+    ExternalHost, LoadError, Node, Os, RoleAssignment, Topology, Zone, check, from_ron,
+    from_ron_in_parts, to_ron,
 };
 use ipnet::IpNet;
 use proptest::prelude::*;
@@ -346,10 +347,26 @@ fn position_is_inside(text: &str, line: usize, col: usize) -> bool {
     line >= 1 && col >= 1 && line <= lines.len() && col <= lines[line - 1].chars().count() + 1
 }
 
+/// A large file's node list is parsed in parts on every core: whatever the text, that must read
+/// exactly as one parse of it does (the same topology, or the same error).
+fn same_in_parts(text: &str, whole: &Result<Topology, LoadError>) -> Result<(), TestCaseError> {
+    for parts in [2, 3, 7] {
+        prop_assert_eq!(
+            &from_ron_in_parts(text, parts),
+            whole,
+            "{} parts read differently from the whole text",
+            parts
+        );
+    }
+    Ok(())
+}
+
 /// Loads a text; checks the error or, when it loads, the round trip and then `exercise`.
 fn load_text(text: &str, counts: &Counts) -> Result<(), TestCaseError> {
     Counts::bump(&counts.cases);
-    match from_ron(text) {
+    let whole = from_ron(text);
+    same_in_parts(text, &whole)?;
+    match whole {
         Err(LoadError::Syntax { line, col, message }) => {
             Counts::bump(&counts.syntax);
             prop_assert!(
@@ -372,6 +389,7 @@ fn load_text(text: &str, counts: &Counts) -> Result<(), TestCaseError> {
         Ok(t) => {
             let text2 = to_ron(&t);
             let again = from_ron(&text2);
+            same_in_parts(&text2, &again)?;
             prop_assert_eq!(
                 again.as_ref(),
                 Ok(&t),

@@ -8,6 +8,7 @@ use crate::catalog::is_dns_name;
 use crate::target::Target;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 
@@ -44,28 +45,30 @@ pub enum LoadError {
     Invalid(Vec<Problem>),
 }
 
+/// The file's structure. Values that are only parsed further (addresses, OS and firewall names)
+/// borrow from the text where it has no escapes: a 10,000-node file has some 40,000 of them.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TopologyFile {
+struct TopologyFile<'a> {
     version: u32,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     description: String,
-    #[serde(default)]
-    zones: Vec<ZoneFile>,
-    #[serde(default)]
-    nodes: Vec<NodeFile>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    external_hosts: Vec<ExternalHostFile>,
+    #[serde(default, borrow)]
+    zones: Vec<ZoneFile<'a>>,
+    #[serde(default, borrow)]
+    nodes: Vec<NodeFile<'a>>,
+    #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
+    external_hosts: Vec<ExternalHostFile<'a>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ZoneFile {
+struct ZoneFile<'a> {
     name: String,
-    #[serde(default)]
-    cidrs: Vec<String>,
+    #[serde(default, borrow)]
+    cidrs: Vec<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     note: String,
 }
@@ -80,15 +83,16 @@ fn yes() -> bool {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NodeFile {
+struct NodeFile<'a> {
     name: String,
-    os: String,
-    #[serde(default)]
-    addresses: Vec<String>,
+    #[serde(borrow)]
+    os: Cow<'a, str>,
+    #[serde(default, borrow)]
+    addresses: Vec<Cow<'a, str>>,
     #[serde(default)]
     roles: Vec<RoleFile>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    firewall: Option<String>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    firewall: Option<Cow<'a, str>>,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     management: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -106,10 +110,10 @@ struct RoleFile {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExternalHostFile {
+struct ExternalHostFile<'a> {
     name: String,
-    #[serde(default)]
-    addresses: Vec<String>,
+    #[serde(default, borrow)]
+    addresses: Vec<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     note: String,
 }
@@ -128,21 +132,28 @@ fn is_host_address(ip: IpAddr) -> bool {
     !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || mapped_loopback)
 }
 
+/// From this size on, a text's node list is parsed in parts on every core ([`super::parts`]):
+/// about 800 nodes, where one parse takes some 2 ms and starting a thread some 20 µs.
+const PARTS_FROM: usize = 256 * 1024;
+
 /// Parses and checks a topology text (everything that does not need the catalog).
 pub fn from_ron(text: &str) -> Result<Topology, LoadError> {
-    let newer = |found: u32| (found > FORMAT_VERSION).then_some(LoadError::Version { found });
-    // The version is probed (a second parse) only when the file does not read as this format:
-    // a newer file then gets a version error instead of "unknown field".
-    let file: TopologyFile = ron::from_str(text).map_err(|e| {
-        ron::from_str::<VersionProbe>(text)
-            .ok()
-            .and_then(|probe| newer(probe.version))
-            .unwrap_or_else(|| LoadError::Syntax {
-                line: e.span.start.line,
-                col: e.span.start.col,
-                message: e.code.to_string(),
-            })
-    })?;
+    let parts = if text.len() >= PARTS_FROM {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    } else {
+        1
+    };
+    from_ron_in_parts(text, parts)
+}
+
+/// [`from_ron`], with the node list parsed in up to `parts` parts at once. Whatever `parts` is,
+/// the result is that of one parse of the whole text (the fuzz tests check it, hence public).
+pub fn from_ron_in_parts(text: &str, parts: usize) -> Result<Topology, LoadError> {
+    let cut = super::parts::split(text, parts);
+    let file = match cut.as_ref().and_then(parse_parts) {
+        Some(file) => file,
+        None => parse_whole(text)?,
+    };
     if let Some(e) = newer(file.version) {
         return Err(e);
     }
@@ -153,6 +164,53 @@ pub fn from_ron(text: &str) -> Result<Topology, LoadError> {
         }]));
     }
     convert(file)
+}
+
+/// The error for a file of a newer format, if it is one.
+fn newer(found: u32) -> Option<LoadError> {
+    (found > FORMAT_VERSION).then_some(LoadError::Version { found })
+}
+
+/// One parse of the whole text, with the error where the parser stopped.
+fn parse_whole(text: &str) -> Result<TopologyFile<'_>, LoadError> {
+    // The version is probed (a second parse) only when the file does not read as this format:
+    // a newer file then gets a version error instead of "unknown field".
+    ron::from_str(text).map_err(|e| {
+        ron::from_str::<VersionProbe>(text)
+            .ok()
+            .and_then(|probe| newer(probe.version))
+            .unwrap_or_else(|| LoadError::Syntax {
+                line: e.span.start.line,
+                col: e.span.start.col,
+                message: e.code.to_string(),
+            })
+    })
+}
+
+/// The node lists and the rest of a cut text, each list on a thread of its own and the rest on
+/// this one; `None` when any part does not parse (the whole text is then parsed, for the error)
+/// or a thread cannot start.
+fn parse_parts(cut: &super::parts::Parts) -> Option<TopologyFile<'_>> {
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = cut
+            .lists
+            .iter()
+            .map(|list| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || ron::from_str::<Vec<NodeFile>>(list).ok())
+            })
+            .collect();
+        let rest: Option<TopologyFile> = ron::from_str(&cut.rest).ok();
+        let mut nodes = Vec::new();
+        for handle in spawned {
+            nodes.extend(handle.ok()?.join().ok()??);
+        }
+        // The rest holds the last nodes.
+        let mut file = rest?;
+        nodes.append(&mut file.nodes);
+        file.nodes = nodes;
+        Some(file)
+    })
 }
 
 /// Writes a topology in the current format. `from_ron(&to_ron(t)) == Ok(t)` for every checked `t`.
@@ -166,7 +224,7 @@ pub fn to_ron(t: &Topology) -> String {
             .iter()
             .map(|z| ZoneFile {
                 name: z.name.clone(),
-                cidrs: z.cidrs.iter().map(|c| c.to_string()).collect(),
+                cidrs: z.cidrs.iter().map(|c| c.to_string().into()).collect(),
                 note: z.note.clone(),
             })
             .collect(),
@@ -175,8 +233,8 @@ pub fn to_ron(t: &Topology) -> String {
             .iter()
             .map(|n| NodeFile {
                 name: n.name.clone(),
-                os: n.os.as_str().to_string(),
-                addresses: n.addresses.iter().map(|a| a.to_string()).collect(),
+                os: n.os.as_str().into(),
+                addresses: n.addresses.iter().map(|a| a.to_string().into()).collect(),
                 roles: n
                     .roles
                     .iter()
@@ -186,7 +244,7 @@ pub fn to_ron(t: &Topology) -> String {
                         params: r.params.clone(),
                     })
                     .collect(),
-                firewall: n.firewall.map(|f| f.as_str().to_string()),
+                firewall: n.firewall.map(|f| f.as_str().into()),
                 management: n.management,
                 note: n.note.clone(),
             })
@@ -196,7 +254,7 @@ pub fn to_ron(t: &Topology) -> String {
             .iter()
             .map(|h| ExternalHostFile {
                 name: h.name.clone(),
-                addresses: h.addresses.iter().map(|a| a.to_string()).collect(),
+                addresses: h.addresses.iter().map(|a| a.to_string().into()).collect(),
                 note: h.note.clone(),
             })
             .collect(),
@@ -240,7 +298,16 @@ pub fn check_name(s: &str) -> Result<(), String> {
     }
 }
 
-fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
+/// `nodes[i] "name"`, for problem paths.
+struct NodeAt<'n>(usize, &'n str);
+
+impl std::fmt::Display for NodeAt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "nodes[{}] \"{}\"", self.0, self.1.escape_debug())
+    }
+}
+
+fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
     let mut problems = Vec::new();
     let mut push = |path: String, message: String| problems.push(Problem { path, message });
 
@@ -283,7 +350,8 @@ fn convert(file: TopologyFile) -> Result<Topology, LoadError> {
     let mut nodes = Vec::new();
     let mut node_names = HashSet::new();
     for (i, n) in file.nodes.into_iter().enumerate() {
-        let at = format!("nodes[{i}] \"{}\"", n.name.escape_debug());
+        // Where a problem is, written only when there is one.
+        let at = NodeAt(i, &n.name);
         if let Err(m) = check_name(&n.name) {
             push(format!("{at}: name"), m);
         } else if !node_names.insert(n.name.to_ascii_lowercase()) {
@@ -527,6 +595,66 @@ mod tests {
         let again = from_ron(&text).unwrap();
         assert_eq!(t, again);
         assert_eq!(text, to_ron(&again));
+    }
+
+    /// A saved file of `n` nodes, pretty-printed as the designer writes it.
+    fn site(n: usize) -> Topology {
+        let mut t = from_ron(GOOD).unwrap();
+        let first = t.nodes[0].clone();
+        t.nodes = (0..n)
+            .map(|i| {
+                let mut node = first.clone();
+                node.name = format!("n{i}");
+                node.addresses = vec![IpAddr::from([198, 51, 100, (i % 250) as u8 + 1])];
+                node.note = format!("note {i}: \"quoted\"),\n        (not a node");
+                node
+            })
+            .collect();
+        t
+    }
+
+    #[test]
+    fn a_text_in_parts_reads_as_the_whole_text() {
+        let t = site(40);
+        let text = to_ron(&t);
+        for parts in 1..=9 {
+            assert_eq!(
+                from_ron_in_parts(&text, parts),
+                Ok(t.clone()),
+                "{parts} parts"
+            );
+        }
+        // Not by falling back: the parts are there, and they parse.
+        let cut = crate::topology::parts::split(&text, 4).expect("a cut");
+        assert_eq!(cut.lists.len(), 3);
+        assert_eq!(parse_parts(&cut).map(|f| f.nodes.len()), Some(40));
+        // Errors in any part, and texts the cuts land badly in, give the whole text's error.
+        let late = text.replacen("\"n37\"", "\"n37\" oops", 1);
+        let dup = text.replacen("\"n31\"", "\"n2\"", 1);
+        let commented = text.replace(
+            "        (\n            name",
+            "        // ),\n        (\n            name",
+        );
+        let block = text.replacen(
+            "        (\n            name: \"n9\"",
+            "        /* ),\n        ( */ (\n            name: \"n9\"",
+            1,
+        );
+        let newer = text.replacen("version: 1", "version: 7", 1);
+        for bad in [late, dup, commented, block, newer] {
+            let whole = from_ron_in_parts(&bad, 1);
+            for parts in 2..=9 {
+                assert_eq!(
+                    from_ron_in_parts(&bad, parts),
+                    whole,
+                    "{parts} parts of\n{bad}"
+                );
+            }
+        }
+        assert!(matches!(
+            from_ron_in_parts(&text.replacen("\"n37\"", "\"n37\" oops", 1), 4),
+            Err(LoadError::Syntax { .. })
+        ));
     }
 
     #[test]

@@ -6,9 +6,10 @@
 mod check;
 pub mod file;
 mod os;
+mod parts;
 
 pub use check::{ParamValue, check};
-pub use file::{FORMAT_VERSION, LoadError, Problem, from_ron, to_ron};
+pub use file::{FORMAT_VERSION, LoadError, Problem, from_ron, from_ron_in_parts, to_ron};
 pub use os::{Os, OsFamily};
 
 use crate::target::Target;
