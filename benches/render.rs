@@ -2,18 +2,20 @@
 //! `update` to the redrawn frame (moving the selection; an edit, which snapshots for undo and
 //! re-derives the whole plan). Target on a 2-core machine: at most 16 ms per key press.
 //!
-//! Also designer start to first frame, in process (see [`first_frame`]). Target: at most 50 ms.
+//! Also designer start to first frame and to the frame with the rules, in process (see
+//! [`first_frame`]). Target for the first frame: at most 50 ms.
 //!
 //! The designer lives in the binary crate, so its module is compiled in here by path.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixtures::Layout;
 use fwtopo::catalog::Catalog;
-use fwtopo::{files, topology};
+use fwtopo::files;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 #[allow(dead_code)]
 mod fixtures;
@@ -108,25 +110,36 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// What `fwtopo design FILE` does before its first frame, in process: the catalog (embedded plus
-/// the user's directory), themes, loading and checking the file, `App::new` (which derives the
-/// plan and findings), the terminal size, and drawing the frame into a TestBackend. Not included:
-/// process start, the recovery-copy look-up, raw mode and the alternate screen, and writing the
-/// frame to a real terminal.
-fn first_frame(path: &Path) -> (App, Terminal<TestBackend>) {
+/// What `fwtopo design FILE` does up to its first frames, in process: the catalog (embedded plus
+/// the user's directory), themes, loading the file, `App::deriving`, the terminal size, and the
+/// first frame drawn into a TestBackend while the plan and the check are derived on another
+/// thread (`tui::first_frame`); then, with `rules`, installing them and drawing the frame with the
+/// rules. Returns the time from the start to the frame measured. Not included: process start,
+/// the recovery-copy look-up, raw mode and the alternate screen, and writing the frames to a real
+/// terminal.
+fn first_frame(path: &Path, rules: bool) -> Duration {
+    let start = Instant::now();
     let catalog = files::load_catalog().expect("the catalog loads");
     let themes_dir = files::config_dir().map(|d| d.join("themes"));
     let (themes, _) = Theme::load_all(themes_dir.as_deref());
     let t = files::load_topology(path).expect("the fixture loads");
-    assert!(
-        topology::check(&t, &catalog).is_empty(),
-        "the fixture checks"
-    );
-    let mut app = App::new(catalog, t, Some(path.to_path_buf()), themes, 0);
+    let mut app = App::deriving(catalog, t, Some(path.to_path_buf()), themes, 0);
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
     update(&mut app, Action::Resize(120, 40));
+    let (catalog, topology) = (&app.catalog, &app.topology);
+    let (first, (plan, problems)) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || tui::app::derived(catalog, topology));
+        term.draw(|f| tui::view::draw(f, &app)).expect("draw");
+        let first = start.elapsed();
+        (first, worker.join().expect("the derivation"))
+    });
+    assert!(problems.is_empty(), "the fixture checks");
+    if !rules {
+        return first;
+    }
+    app.install(plan, problems);
     term.draw(|f| tui::view::draw(f, &app)).expect("draw");
-    (app, term)
+    start.elapsed()
 }
 
 fn start(c: &mut Criterion) {
@@ -141,9 +154,11 @@ fn start(c: &mut Criterion) {
         if n >= 10_000 {
             g.sample_size(10);
         }
-        g.bench_function(format!("{n}_nodes"), |b| {
-            b.iter_with_large_drop(|| first_frame(&file))
-        });
+        for (name, rules) in [("", false), ("_with_rules", true)] {
+            g.bench_function(format!("{n}_nodes{name}"), |b| {
+                b.iter_custom(|iters| (0..iters).map(|_| first_frame(&file, rules)).sum())
+            });
+        }
     }
     g.finish();
 }

@@ -296,11 +296,23 @@ pub fn preview_line(line: &str) -> String {
     line.replace('\t', "    ")
 }
 
+/// What [`App::install`] takes for a topology: its plan and its check problems. Pure, so it can
+/// run on another thread while a frame is drawn.
+pub fn derived(catalog: &Catalog, topology: &Topology) -> (Plan, Vec<Problem>) {
+    (
+        engine::derive(catalog, topology),
+        topology::check(topology, catalog),
+    )
+}
+
 #[derive(Debug)]
 pub struct App {
     pub catalog: Catalog,
     pub topology: Topology,
     pub plan: Plan,
+    /// The plan and findings are being derived on another thread while the first frame is drawn
+    /// (a 10,000-node site takes some 30 ms); they are empty until [`App::install`].
+    pub deriving: bool,
     /// Problems `topology::check` finds (unknown roles, bad parameters), shown as errors.
     pub problems: Vec<Problem>,
     pub findings: Vec<FindingRow>,
@@ -351,8 +363,26 @@ pub struct App {
 }
 
 impl App {
-    /// A designer on `topology`; `path` is where Save writes (`None` asks).
+    /// A designer on `topology`; `path` is where Save writes (`None` asks). Derives at once (the
+    /// tests and benches build an app so; the designer derives while drawing its first frame).
+    #[allow(dead_code)]
     pub fn new(
+        catalog: Catalog,
+        topology: Topology,
+        path: Option<PathBuf>,
+        themes: Vec<Theme>,
+        theme: usize,
+    ) -> App {
+        let mut app = App::deriving(catalog, topology, path, themes, theme);
+        // Not a first start: no status about problems (the run sets that up itself).
+        app.deriving = false;
+        app.rederive();
+        app
+    }
+
+    /// [`App::new`] without the plan yet: [`App::derived`] computes it (on any thread) and
+    /// [`App::install`] puts it in.
+    pub fn deriving(
         catalog: Catalog,
         topology: Topology,
         path: Option<PathBuf>,
@@ -364,10 +394,11 @@ impl App {
         } else {
             themes
         };
-        let mut app = App {
+        App {
             catalog,
             topology,
             plan: Plan::default(),
+            deriving: true,
             problems: Vec::new(),
             findings: Vec::new(),
             node_marks: Vec::new(),
@@ -401,9 +432,7 @@ impl App {
             quit_after_save: false,
             pending_copy: None,
             quit: false,
-        };
-        app.rederive();
-        app
+        }
     }
 
     pub fn theme(&self) -> &Theme {
@@ -433,8 +462,27 @@ impl App {
     /// Recomputes everything derived from the topology: the plan, the check problems, the findings
     /// list, node marks and the export preview; the overview is rebuilt when shown.
     pub fn rederive(&mut self) {
-        self.plan = engine::derive(&self.catalog, &self.topology);
-        self.problems = topology::check(&self.topology, &self.catalog);
+        let (plan, problems) = derived(&self.catalog, &self.topology);
+        self.install(plan, problems);
+    }
+
+    /// Puts in a plan and check problems of the current topology and recomputes what depends on
+    /// them. The first time, a file with problems says so in the status line.
+    pub fn install(&mut self, plan: Plan, problems: Vec<Problem>) {
+        let first = std::mem::take(&mut self.deriving);
+        self.plan = plan;
+        self.problems = problems;
+        if first
+            && self.status.is_none()
+            && let (n @ 1.., Some(path)) = (self.problems.len(), &self.path)
+        {
+            let s = format!(
+                "{}: the catalog check found {n} problem{}: see the findings screen (2)",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            );
+            self.set_status(StatusKind::Warning, s);
+        }
         let index: HashMap<&str, usize> = self
             .topology
             .nodes

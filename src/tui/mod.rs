@@ -306,18 +306,6 @@ fn themes(name: Option<String>) -> Result<(Vec<theme::Theme>, usize, Vec<String>
     Ok((all, index, errors))
 }
 
-/// The status line for a file the catalog check finds problems in, or `None` when it finds none.
-fn problems_status(path: &Path, t: &Topology, catalog: &Catalog) -> Option<String> {
-    let n = topology::check(t, catalog).len();
-    (n > 0).then(|| {
-        format!(
-            "{}: the catalog check found {n} problem{}: see the findings screen (2)",
-            path.display(),
-            if n == 1 { "" } else { "s" }
-        )
-    })
-}
-
 /// Builds the app for the options (no terminal yet, so errors print normally).
 fn start(opts: &Options, catalog: Catalog) -> Result<App> {
     let (themes, theme, theme_errors) = themes(opts.theme.clone())?;
@@ -327,8 +315,9 @@ fn start(opts: &Options, catalog: Catalog) -> Result<App> {
             // What only the catalog check finds (an unknown role, `ftp: "maybe"`) opens, shown
             // as findings, so the designer can fix it.
             let t = files::load_topology(path)?;
-            let status = problems_status(path, &t, &catalog).map(|s| (StatusKind::Warning, s));
-            (t, Some(path.clone()), false, status)
+            // The check runs with the derivation; `App::install` says in the status line what it
+            // found.
+            (t, Some(path.clone()), false, None)
         }
         Some(path) => {
             let t = fwtopo::starter::topology(&catalog, None).map_err(anyhow::Error::msg)?;
@@ -346,7 +335,8 @@ fn start(opts: &Options, catalog: Catalog) -> Result<App> {
             (t, None, false, Some((StatusKind::Info, status)))
         }
     };
-    let mut app = App::new(catalog, topology, path, themes, theme);
+    // Derived while the first frame is drawn (`first_frame`).
+    let mut app = App::deriving(catalog, topology, path, themes, theme);
     if new {
         app.mark_unsaved();
     }
@@ -657,6 +647,27 @@ fn event_loop<W: Write>(
     }
 }
 
+/// Draws the first frame while the plan is derived on another thread, then installs it: a large
+/// site shows at once, and its rules a derivation later. Keys pressed meanwhile wait in the
+/// terminal.
+fn first_frame<W: Write>(
+    terminal: &mut Terminal<CrosstermBackend<W>>,
+    app: &mut App,
+) -> Result<()> {
+    let (catalog, topology) = (&app.catalog, &app.topology);
+    let (drawn, derived) = std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .spawn_scoped(scope, move || app::derived(catalog, topology));
+        let drawn = terminal.draw(|f| view::draw(f, app)).map(|_| ());
+        (drawn, worker.ok().and_then(|w| w.join().ok()))
+    });
+    // No thread (or it panicked): derive here, where a panic reaches the hook.
+    let (plan, problems) = derived.unwrap_or_else(|| app::derived(&app.catalog, &app.topology));
+    app.install(plan, problems);
+    drawn?;
+    Ok(())
+}
+
 fn run_loop<W: Write>(
     terminal: &mut Terminal<CrosstermBackend<W>>,
     app: &mut App,
@@ -667,6 +678,9 @@ fn run_loop<W: Write>(
     let test_panic = std::env::var_os(TEST_PANIC_ENV).is_some();
     let size = terminal.size()?;
     dispatch(app, Action::Resize(size.width, size.height), performer);
+    if app.deriving {
+        first_frame(terminal, app)?;
+    }
     let mut synced = None;
     while !app.quit {
         sync_recovery(app, recovery, &mut synced);

@@ -382,3 +382,71 @@ fn themes_record_styles() {
         insta::assert_snapshot!(format!("theme_{name}"), format!("{b:?}"));
     }
 }
+
+#[test]
+fn first_frame_while_deriving_then_the_rules() {
+    use crate::tui::app::derived;
+    let done = example_app();
+    let mut app = App::deriving(
+        done.catalog.clone(),
+        done.topology.clone(),
+        done.path.clone(),
+        done.themes.clone(),
+        0,
+    );
+    assert!(app.deriving && app.plan.nodes.is_empty());
+    let first = text(&render(&mut app, 120, 40));
+    let name = &app.topology.nodes[0].name;
+    let count = app.topology.nodes.len();
+    assert!(first.contains(&format!("Rules of {name} ")), "{first}");
+    assert!(
+        first.contains(&format!("Deriving the rules of {count} nodes…")),
+        "{first}"
+    );
+    assert!(
+        !first.contains("inbound,"),
+        "no rules before they are derived:\n{first}"
+    );
+    // Every node is listed already.
+    for n in &app.topology.nodes {
+        assert!(first.contains(&n.name), "{} missing:\n{first}", n.name);
+    }
+    let (plan, problems) = derived(&app.catalog, &app.topology);
+    app.install(plan, problems);
+    assert!(!app.deriving);
+    assert_eq!(
+        text(&render(&mut app, 120, 40)),
+        screen(Screen::Design, 120, 40)
+    );
+}
+
+#[test]
+fn a_file_with_problems_says_so_once_derived() {
+    use crate::tui::app::derived;
+    let done = example_app();
+    let mut t = done.topology.clone();
+    t.nodes[0].roles[0].role = "no-such-role".into();
+    let mut app = App::deriving(
+        done.catalog.clone(),
+        t,
+        done.path.clone(),
+        done.themes.clone(),
+        0,
+    );
+    let (plan, problems) = derived(&app.catalog, &app.topology);
+    assert!(!problems.is_empty());
+    app.install(plan, problems);
+    let status = app
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        status.contains("site.ron: the catalog check found 1 problem"),
+        "{status}"
+    );
+    // Later derivations (after an edit) leave the status line to the edit.
+    app.status = None;
+    app.rederive();
+    assert!(app.status.is_none());
+}

@@ -49,6 +49,19 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         return;
     };
     let name = &app.topology.nodes[n].name;
+    if app.deriving {
+        f.render_widget(
+            pane_block(app, Pane::Rules, format!(" Rules of {name} ")),
+            rect,
+        );
+        let n = app.topology.nodes.len();
+        let text = format!(
+            "Deriving the rules of {n} node{}…",
+            if n == 1 { "" } else { "s" }
+        );
+        lines(f, layout::inner(rect), vec![Line::styled(text, t.muted)]);
+        return;
+    }
     let Some(plan) = app.plan.nodes.get(n) else {
         return;
     };
