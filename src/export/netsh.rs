@@ -20,6 +20,10 @@ use crate::engine::{Direction, Rule};
 use crate::net::Peers;
 use crate::ports::{PortRange, PortSet, Protocol};
 use crate::target::Target;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::sync::LazyLock;
 
 /// cmd.exe's documented command-line limit; every emitted line stays below it.
 pub const MAX_LINE: usize = 8191;
@@ -98,8 +102,8 @@ pub(super) enum Remote {
 /// One Windows firewall rule as both exports write it.
 #[derive(Debug, Clone)]
 pub(super) struct WinRule {
-    /// The kind's shared name, [`Kind::rule_name`].
-    pub name: String,
+    /// The kind's shared name, [`Kind::rule_name`] (made once per kind: a node has many rules).
+    pub name: Rc<str>,
     pub kind: Kind,
     pub direction: Direction,
     pub protocol: WinProto,
@@ -107,7 +111,7 @@ pub(super) struct WinRule {
     pub ports: Vec<PortRange>,
     pub remote: Remote,
     /// ASCII text without quotes or cmd.exe metacharacters.
-    pub description: String,
+    pub description: Cow<'static, str>,
 }
 
 /// A derived rule the Windows exports do not add, and why (host-name peers in netsh; outbound rules
@@ -190,6 +194,11 @@ fn remotes(peers: &Peers) -> Vec<Remote> {
 pub(super) fn plan(x: &Export) -> WinPlan {
     let node = &x.node().name;
     let strict = x.options.egress == Egress::Strict;
+    let names = Kind::ALL.map(|k| (k, Rc::<str>::from(k.rule_name(node))));
+    let name = |kind: Kind| {
+        let (_, n) = names.iter().find(|(k, _)| *k == kind).unwrap_or(&names[0]);
+        Rc::clone(n)
+    };
     let mut rules = Vec::new();
     let add = |rules: &mut Vec<WinRule>, kind: Kind, r: &Rule, description: String| {
         let remotes = remotes(&r.peers);
@@ -206,13 +215,13 @@ pub(super) fn plan(x: &Export) -> WinPlan {
                     description.clone()
                 };
                 rules.push(WinRule {
-                    name: kind.rule_name(node),
+                    name: name(kind),
                     kind,
                     direction: r.direction,
                     protocol: WinProto::from_protocol(r.protocol),
                     ports: ports.ranges().to_vec(),
                     remote: remote.clone(),
-                    description,
+                    description: description.into(),
                 });
             }
         }
@@ -228,7 +237,7 @@ pub(super) fn plan(x: &Export) -> WinPlan {
             text::cmd_text(&x.rule_comment(r)),
         );
     }
-    icmp_rules(node, Direction::Inbound, &mut rules);
+    icmp_rules(name(Kind::Inbound), Direction::Inbound, &mut rules);
     for r in &other {
         add(
             &mut rules,
@@ -239,7 +248,7 @@ pub(super) fn plan(x: &Export) -> WinPlan {
     }
     let mut outbound_listed = Vec::new();
     if strict {
-        icmp_rules(node, Direction::Outbound, &mut rules);
+        icmp_rules(name(Kind::Outbound), Direction::Outbound, &mut rules);
         for r in x.outbound() {
             add(
                 &mut rules,
@@ -275,32 +284,38 @@ pub(super) fn plan(x: &Export) -> WinPlan {
     }
 }
 
+/// The ICMP rules' descriptions, written once: every node has them.
+static ICMP_DESCRIPTIONS: LazyLock<Vec<(WinProto, String)>> = LazyLock::new(|| {
+    let v4 = ICMPV4_TYPES.map(|t| {
+        (
+            WinProto::Icmpv4(t),
+            format!("fwtopo: ICMPv4 type {t} ({})", icmpv4_name(t)),
+        )
+    });
+    let v6 = ICMPV6_TYPES.map(|t| {
+        (
+            WinProto::Icmpv6(t),
+            format!("fwtopo: ICMPv6 type {t} ({})", icmpv6_name(t)),
+        )
+    });
+    v4.into_iter().chain(v6).collect()
+});
+
 /// ICMP rules that keep IPv4 path MTU discovery and IPv6 neighbour discovery working.
-fn icmp_rules(node: &str, direction: Direction, rules: &mut Vec<WinRule>) {
+fn icmp_rules(name: Rc<str>, direction: Direction, rules: &mut Vec<WinRule>) {
     let kind = match direction {
         Direction::Inbound => Kind::Inbound,
         Direction::Outbound => Kind::Outbound,
     };
-    for t in ICMPV4_TYPES {
+    for (protocol, description) in ICMP_DESCRIPTIONS.iter() {
         rules.push(WinRule {
-            name: kind.rule_name(node),
+            name: Rc::clone(&name),
             kind,
             direction,
-            protocol: WinProto::Icmpv4(t),
+            protocol: *protocol,
             ports: Vec::new(),
             remote: Remote::Any,
-            description: format!("fwtopo: ICMPv4 type {t} ({})", icmpv4_name(t)),
-        });
-    }
-    for t in ICMPV6_TYPES {
-        rules.push(WinRule {
-            name: kind.rule_name(node),
-            kind,
-            direction,
-            protocol: WinProto::Icmpv6(t),
-            ports: Vec::new(),
-            remote: Remote::Any,
-            description: format!("fwtopo: ICMPv6 type {t} ({})", icmpv6_name(t)),
+            description: Cow::Borrowed(description.as_str()),
         });
     }
 }
@@ -390,10 +405,12 @@ pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
 /// `REM` plus text that is already comment-safe.
 fn rem(s: &str) -> String {
     if s.is_empty() {
-        "REM".to_string()
-    } else {
-        format!("REM {s}")
+        return "REM".to_string();
     }
+    let mut line = String::with_capacity(4 + s.len());
+    line.push_str("REM ");
+    line.push_str(s);
+    line
 }
 
 /// The netsh `protocol=` value.
@@ -406,18 +423,22 @@ fn proto(p: WinProto) -> String {
     }
 }
 
-/// One `add rule` line.
+/// One `add rule` line, written into one buffer: a large site has hundreds of thousands.
 fn add_rule(r: &WinRule) -> Option<String> {
-    let remote = match &r.remote {
-        Remote::Any => "any".to_string(),
-        Remote::List(v) => v.join(","),
+    let remote: &[String] = match &r.remote {
+        Remote::Any => &[],
+        Remote::List(v) => v,
         Remote::Dns(_) => return None,
     };
     let dir = match r.direction {
         Direction::Inbound => "in",
         Direction::Outbound => "out",
     };
-    let mut line = format!(
+    let length: usize = remote.iter().map(|a| a.len() + 1).sum();
+    let mut line = String::with_capacity(160 + r.name.len() + length + r.description.len());
+    // Writing into a String cannot fail.
+    let _ = write!(
+        line,
         "netsh advfirewall firewall add rule name=\"{}\" dir={dir} action=allow protocol={}",
         r.name,
         proto(r.protocol)
@@ -428,14 +449,24 @@ fn add_rule(r: &WinRule) -> Option<String> {
         } else {
             "remoteport"
         };
-        let ps = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
-        line.push_str(&format!(" {key}={ps}"));
+        let _ = write!(line, " {key}=");
+        text::push_ports(&mut line, &PortSet::from_ranges(r.ports.clone()), "-", ",");
     }
-    line.push_str(&format!(" remoteip={remote} profile=any enable=yes"));
+    line.push_str(" remoteip=");
+    if remote.is_empty() {
+        line.push_str("any");
+    }
+    for (i, a) in remote.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(a);
+    }
+    line.push_str(" profile=any enable=yes");
     if r.direction == Direction::Inbound {
         line.push_str(" edge=no");
     }
-    line.push_str(&format!(" description=\"{}\"", r.description));
+    let _ = write!(line, " description=\"{}\"", r.description);
     Some(line)
 }
 

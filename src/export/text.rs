@@ -172,11 +172,25 @@ pub fn cmd_text(s: &str) -> String {
 /// Port list in a target's syntax: `range_sep` between the ends of a range (`-`, `:` or `_`) and
 /// `list_sep` between items.
 pub fn ports(ps: &PortSet, range_sep: &str, list_sep: &str) -> String {
-    ps.ranges()
-        .iter()
-        .map(|r| r.format_with(range_sep))
-        .collect::<Vec<_>>()
-        .join(list_sep)
+    let mut out = String::new();
+    push_ports(&mut out, ps, range_sep, list_sep);
+    out
+}
+
+/// [`ports`], appended to `out`.
+pub fn push_ports(out: &mut String, ps: &PortSet, range_sep: &str, list_sep: &str) {
+    use std::fmt::Write as _;
+    for (i, r) in ps.ranges().iter().enumerate() {
+        if i > 0 {
+            out.push_str(list_sep);
+        }
+        // Writing into a String cannot fail.
+        let _ = if r.is_single() {
+            write!(out, "{}", r.start)
+        } else {
+            write!(out, "{}{range_sep}{}", r.start, r.end)
+        };
+    }
 }
 
 /// Splits a port set into chunks of at most `max` ports, counting a range as `range_weight` ports
