@@ -206,10 +206,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
             let plan = engine::derive(&catalog, &topology);
-            out.write_all(text::findings(&plan.findings).as_bytes())?;
+            // Line by line through a buffer: a 10,000-node site has tens of thousands of findings,
+            // and one string of them all would be the largest thing in memory.
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+            for f in &plan.findings {
+                writeln!(w, "{f}")?;
+            }
             let count = |s| plan.findings.iter().filter(|f| f.severity == s).count();
             writeln!(
-                out,
+                w,
                 "{}: {} nodes, {} errors, {} warnings, {} notes",
                 file.display(),
                 topology.nodes.len(),
@@ -217,6 +222,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 count(Severity::Warning),
                 count(Severity::Info)
             )?;
+            w.flush()?;
             Ok(if plan.has_errors() {
                 ExitCode::from(1)
             } else {
@@ -315,6 +321,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     // they renamed into place, the index last.
                     let mut batch = files::AtomicBatch::new(&dir);
                     let addresses = export::AddressIndex::new(&topology);
+                    let texts = export::RuleTexts::new(&catalog, &plan);
                     let names: Vec<String> = jobs
                         .iter()
                         .map(|(p, t)| export::file_name(&p.name, *t))
@@ -324,7 +331,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         |i| {
                             let (p, t) = jobs[i];
                             let x = Export::new(&catalog, &topology, &plan, p, options);
-                            export::render(t, &x.with_addresses(&addresses))
+                            export::render(t, &x.with_addresses(&addresses).with_texts(&texts))
                         },
                         |i, script| batch.add(&names[i], script.as_bytes()),
                     )?;

@@ -11,6 +11,7 @@ pub mod iptables;
 pub mod netsh;
 pub mod nftables;
 pub mod powershell;
+pub mod rule_texts;
 pub mod text;
 pub mod ufw;
 
@@ -20,6 +21,7 @@ use crate::net::Peers;
 use crate::target::Target;
 use crate::topology::{Node, OsFamily, Topology};
 pub use addresses::AddressIndex;
+pub use rule_texts::RuleTexts;
 
 /// What to do with traffic the node starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,6 +64,8 @@ pub struct Export<'a> {
     /// The topology's addresses, indexed once for a whole site's export; without it an exporter
     /// that needs one builds its own.
     pub addresses: Option<&'a AddressIndex>,
+    /// Rule comments made once per site export; without it each is made when asked for.
+    pub texts: Option<&'a RuleTexts<'a>>,
 }
 
 impl<'a> Export<'a> {
@@ -79,6 +83,15 @@ impl<'a> Export<'a> {
             node_plan,
             options,
             addresses: None,
+            texts: None,
+        }
+    }
+
+    /// The same export, taking the comments of shared rules from a site's cache.
+    pub fn with_texts(self, texts: &'a RuleTexts<'a>) -> Self {
+        Export {
+            texts: Some(texts),
+            ..self
         }
     }
 
@@ -111,6 +124,13 @@ impl<'a> Export<'a> {
 
     /// Services and provenance of a rule, ASCII and on one line, for a comment.
     pub fn rule_comment(&self, r: &Rule) -> String {
+        match self.texts {
+            Some(texts) => texts.comment(self.catalog, r, || self.make_rule_comment(r)),
+            None => self.make_rule_comment(r),
+        }
+    }
+
+    fn make_rule_comment(&self, r: &Rule) -> String {
         // `services [product/role/flow ...]`, built in one string: every rule of every exported
         // node is described, and the comment keeps 200 characters of it, so a long provenance
         // list stops being written well past that.
