@@ -48,11 +48,15 @@ fn render(c: &mut Criterion) {
     for target in Target::ALL {
         group.bench_function(BenchmarkId::from_parameter(target), |b| {
             b.iter(|| {
-                // As `fwtopo export --out` does: the site's addresses indexed once, one thread.
+                // As `fwtopo export --out` does: the site's addresses indexed once and shared
+                // rules' comments made once, on one thread.
                 let addresses = export::AddressIndex::new(&t);
+                let texts = export::RuleTexts::new(&catalog, &plan);
                 let mut bytes = 0;
                 for p in &plan.nodes {
-                    let x = Export::new(&catalog, &t, &plan, p, options).with_addresses(&addresses);
+                    let x = Export::new(&catalog, &t, &plan, p, options)
+                        .with_addresses(&addresses)
+                        .with_texts(&texts);
                     bytes += black_box(export::render(target, &x)).len();
                 }
                 bytes
