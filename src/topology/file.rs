@@ -606,7 +606,8 @@ mod tests {
                 let mut node = first.clone();
                 node.name = format!("n{i}");
                 node.addresses = vec![IpAddr::from([198, 51, 100, (i % 250) as u8 + 1])];
-                node.note = format!("note {i}: \"quoted\"),\n        (not a node");
+                // Quotes, a separator and characters of several bytes, where cuts may fall.
+                node.note = format!("note {i}: é€😀 \"quoted\"),\n        (not a node");
                 node
             })
             .collect();

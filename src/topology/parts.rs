@@ -2,8 +2,9 @@
 //!
 //! A 10,000-node file is some 3 MB, and the RON parser reads it at about 150 MB/s: most of the
 //! designer's start on such a site. The node list is nearly all of it, and its elements parse
-//! alone, so [`split`] finds the commas between them with a small lexer of RON's strings,
-//! comments and brackets, and the loader parses the parts side by side. It is only a speed-up:
+//! alone, so [`split`] finds the list with a small lexer of RON's strings, comments and brackets,
+//! guesses cuts between its nodes, and the loader parses the parts side by side. It is only a
+//! speed-up:
 //! whenever anything is unusual (extensions, a second `nodes` field, a part that does not parse)
 //! the loader parses the whole text at once instead, so errors, and what a file means, are always
 //! those of the one parse. `tests/fuzz_inputs.rs` checks that both ways agree on every input.
@@ -46,7 +47,10 @@ pub fn split(text: &str, parts: usize) -> Option<Parts> {
     let separator = format!("),{}(", &text[open + 1..indent_end]);
     let mut cuts: Vec<usize> = Vec::with_capacity(parts - 1);
     for k in 1..parts {
-        let from = (open + (b.len() - open) * k / parts).max(cuts.last().map_or(0, |&c| c + 1));
+        let mut from = (open + (b.len() - open) * k / parts).max(cuts.last().map_or(0, |&c| c + 1));
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
         let Some(at) = text.get(from..).and_then(|t| t.find(&separator)) else {
             break;
         };
@@ -92,13 +96,13 @@ fn node_list_open(b: &[u8]) -> Option<usize> {
                 }
             }
             b'/' if b.get(i + 1) == Some(&b'*') => i = block_comment(b, i)?,
-            b'"' => i = string(b, i + 1)?,
-            b'\'' => i = char_literal(b, i + 1)?,
+            b'"' => i = quoted(b, i + 1, b'"')?,
+            b'\'' => i = quoted(b, i + 1, b'\'')?,
             b'r' | b'b' if raw_string_start(b, i).is_some() => {
                 let (hashes, quote) = raw_string_start(b, i)?;
                 i = raw_string(b, quote + 1, hashes)?;
             }
-            b'b' if b.get(i + 1) == Some(&b'"') => i = string(b, i + 2)?,
+            b'b' if b.get(i + 1) == Some(&b'"') => i = quoted(b, i + 2, b'"')?,
             b'(' | b'[' | b'{' => {
                 let depth = stack.len();
                 if depth == 0 && c != b'(' {
@@ -169,25 +173,14 @@ fn block_comment(b: &[u8], mut i: usize) -> Option<usize> {
     None
 }
 
-/// The index after a quoted string whose content starts at `i`.
-fn string(b: &[u8], mut i: usize) -> Option<usize> {
+/// The index after a quoted string (`close` is `"`) or character literal (`'`) whose content
+/// starts at `i`; backslashes escape. A character literal ends at its line.
+fn quoted(b: &[u8], mut i: usize, close: u8) -> Option<usize> {
     while i < b.len() {
         match b[i] {
             b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// The index after a character literal whose content starts at `i` (`'a'`, `'\''`).
-fn char_literal(b: &[u8], mut i: usize) -> Option<usize> {
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'\'' => return Some(i + 1),
-            b'\n' => return None,
+            c if c == close => return Some(i + 1),
+            b'\n' if close == b'\'' => return None,
             _ => i += 1,
         }
     }

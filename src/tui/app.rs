@@ -380,7 +380,7 @@ impl App {
         app
     }
 
-    /// [`App::new`] without the plan yet: [`App::derived`] computes it (on any thread) and
+    /// [`App::new`] without the plan yet: [`derived`] computes it (on any thread) and
     /// [`App::install`] puts it in.
     pub fn deriving(
         catalog: Catalog,
