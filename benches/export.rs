@@ -51,7 +51,7 @@ fn render(c: &mut Criterion) {
                 // As `fwtopo export --out` does: the site's addresses indexed once and shared
                 // rules' comments made once, on one thread.
                 let addresses = export::AddressIndex::new(&t);
-                let texts = export::RuleTexts::new(&catalog, &plan);
+                let texts = export::SiteTexts::new(&catalog, &t, &plan);
                 let mut bytes = 0;
                 for p in &plan.nodes {
                     let x = Export::new(&catalog, &t, &plan, p, options)

@@ -221,3 +221,80 @@ fn findings_for_a_node_are_what_a_scan_finds() {
     }
     assert!(checked > 0, "the examples have findings to compare");
 }
+
+/// `export --out` renders a whole site with the addresses indexed once and repeated texts made
+/// once (`AddressIndex`, `SiteTexts`); every script must be the one a single node's export
+/// writes without them. The 1,000-node fixture of the benches shares far more than the examples,
+/// so the site is also grown: every example's nodes copied ten times under new names and
+/// addresses, so most rule lists are shared.
+#[test]
+fn site_exports_write_what_a_single_node_export_writes() {
+    use fwtopo::export::{self, AddressIndex, Egress, Export, Options, SiteTexts};
+    use fwtopo::target::Target;
+    let cat = catalog();
+    let mut shared_in_grown = 0;
+    for (file, t) in examples() {
+        let mut grown = t.clone();
+        for copy in 1..=10u8 {
+            for n in &t.nodes {
+                let mut n = n.clone();
+                n.name = format!("{}-c{copy}", n.name);
+                n.addresses = n
+                    .addresses
+                    .iter()
+                    .map(|a| match a {
+                        std::net::IpAddr::V4(_) => {
+                            std::net::IpAddr::from([203, 0, 113, 100 + copy])
+                        }
+                        std::net::IpAddr::V6(v6) => {
+                            let mut s = v6.segments();
+                            s[6] = 0xc0 + u16::from(copy);
+                            std::net::IpAddr::from(s)
+                        }
+                    })
+                    .collect();
+                // One IPv4 address per copy at most: copies must not share one.
+                let mut seen_v4 = false;
+                n.addresses
+                    .retain(|a| !a.is_ipv4() || !std::mem::replace(&mut seen_v4, true));
+                grown.nodes.push(n);
+            }
+        }
+        for site in [&t, &grown] {
+            let plan = derive(&cat, site);
+            let addresses = AddressIndex::new(site);
+            let texts = SiteTexts::new(&cat, site, &plan);
+            let mut shared = 0;
+            for egress in [Egress::Open, Egress::Strict] {
+                let options = Options {
+                    egress,
+                    crlf: false,
+                };
+                for p in &plan.nodes {
+                    shared += usize::from(std::sync::Arc::strong_count(&p.inbound) > 1);
+                    for target in Target::ALL {
+                        let alone =
+                            export::render(target, &Export::new(&cat, site, &plan, p, options));
+                        let x = Export::new(&cat, site, &plan, p, options)
+                            .with_addresses(&addresses)
+                            .with_texts(&texts);
+                        assert_eq!(
+                            export::render(target, &x),
+                            alone,
+                            "{file}: {} {target} {egress:?}",
+                            p.name
+                        );
+                    }
+                }
+            }
+            if std::ptr::eq(site, &grown) {
+                shared_in_grown += shared;
+            }
+        }
+    }
+    // Virtuozzo's nodes each see their group without themselves, so share little; the others do.
+    assert!(
+        shared_in_grown > 100,
+        "grown sites share {shared_in_grown} rule lists"
+    );
+}

@@ -1217,6 +1217,11 @@ fn windows_remote_addresses_are_ones_windows_accepts() {
         "the loader must refuse the reproducer's addresses"
     );
     check_text(&text).unwrap_or_else(|e| panic!("{}: {e}", corpus.display()));
+    // A zone of every address loads (with a warning) and must reach Windows without 0.0.0.0/0.
+    let whole = corpus.with_file_name("windows-zone-of-every-address.ron");
+    let text = std::fs::read_to_string(&whole).expect("the reproducer is in the corpus");
+    assert!(from_ron(&text).is_ok(), "{} loads", whole.display());
+    check_text(&text).unwrap_or_else(|e| panic!("{}: {e}", whole.display()));
     run(
         256,
         (any::<Index>(), prop::collection::vec(mutation(), 1..=2)),

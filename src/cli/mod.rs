@@ -321,7 +321,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     // they renamed into place, the index last.
                     let mut batch = files::AtomicBatch::new(&dir);
                     let addresses = export::AddressIndex::new(&topology);
-                    let texts = export::RuleTexts::new(&catalog, &plan);
+                    let texts = export::SiteTexts::new(&catalog, &topology, &plan);
                     let names: Vec<String> = jobs
                         .iter()
                         .map(|(p, t)| export::file_name(&p.name, *t))

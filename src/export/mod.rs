@@ -11,7 +11,7 @@ pub mod iptables;
 pub mod netsh;
 pub mod nftables;
 pub mod powershell;
-pub mod rule_texts;
+pub mod site_texts;
 pub mod text;
 pub mod ufw;
 
@@ -21,7 +21,7 @@ use crate::net::Peers;
 use crate::target::Target;
 use crate::topology::{Node, OsFamily, Topology};
 pub use addresses::AddressIndex;
-pub use rule_texts::RuleTexts;
+pub use site_texts::{SiteTexts, Text};
 
 /// What to do with traffic the node starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -65,7 +65,7 @@ pub struct Export<'a> {
     /// that needs one builds its own.
     pub addresses: Option<&'a AddressIndex>,
     /// Rule comments made once per site export; without it each is made when asked for.
-    pub texts: Option<&'a RuleTexts<'a>>,
+    pub texts: Option<&'a SiteTexts<'a>>,
 }
 
 impl<'a> Export<'a> {
@@ -88,7 +88,7 @@ impl<'a> Export<'a> {
     }
 
     /// The same export, taking the comments of shared rules from a site's cache.
-    pub fn with_texts(self, texts: &'a RuleTexts<'a>) -> Self {
+    pub fn with_texts(self, texts: &'a SiteTexts<'a>) -> Self {
         Export {
             texts: Some(texts),
             ..self
@@ -124,9 +124,15 @@ impl<'a> Export<'a> {
 
     /// Services and provenance of a rule, ASCII and on one line, for a comment.
     pub fn rule_comment(&self, r: &Rule) -> String {
+        self.rule_text(r, Text::Comment, || self.make_rule_comment(r))
+    }
+
+    /// A text of a rule from the site's cache when there is one; `make` must depend only on the
+    /// rule and the catalog ([`SiteTexts::get`]).
+    pub fn rule_text(&self, r: &Rule, text: Text, make: impl FnOnce() -> String) -> String {
         match self.texts {
-            Some(texts) => texts.comment(self.catalog, r, || self.make_rule_comment(r)),
-            None => self.make_rule_comment(r),
+            Some(texts) => texts.get(self.catalog, r, text, make),
+            None => make(),
         }
     }
 

@@ -118,7 +118,8 @@ pub(super) struct WinRule {
 /// under `--egress open`).
 #[derive(Debug, Clone)]
 pub(super) struct Listed {
-    pub rule: Rule,
+    /// [`rule_summary`] of the rule.
+    pub summary: String,
     pub comment: String,
 }
 
@@ -152,6 +153,30 @@ pub(super) fn addr_v6(n: &ipnet::Ipv6Net) -> String {
     }
 }
 
+/// Windows Firewall refuses the unspecified address as a remote address, even as the first
+/// address of a network (`0.0.0.0/0` from a zone meaning every address): such a network is
+/// written as the networks covering the rest of it. No packet comes from 0.0.0.0.
+fn windows_v4(v: &[ipnet::Ipv4Net]) -> Cow<'_, [ipnet::Ipv4Net]> {
+    if !v.iter().any(|n| n.network().is_unspecified()) {
+        return Cow::Borrowed(v);
+    }
+    let mut rest = v.to_vec();
+    crate::net::exclude_v4(&mut rest, std::net::Ipv4Addr::UNSPECIFIED);
+    Cow::Owned(rest)
+}
+
+/// [`windows_v4`] for IPv6, where `::/0` also holds the loopback address `::1` that Windows
+/// refuses as well: both go.
+fn windows_v6(v: &[ipnet::Ipv6Net]) -> Cow<'_, [ipnet::Ipv6Net]> {
+    if !v.iter().any(|n| n.network().is_unspecified()) {
+        return Cow::Borrowed(v);
+    }
+    let mut rest = v.to_vec();
+    crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::UNSPECIFIED);
+    crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::LOCALHOST);
+    Cow::Owned(rest)
+}
+
 /// Splits an address list into chunks that respect [`MAX_ADDRS`] and [`ADDR_BUDGET`].
 fn chunk_addrs(addrs: Vec<String>) -> Vec<Vec<String>> {
     let mut out = Vec::new();
@@ -178,11 +203,11 @@ fn chunk_addrs(addrs: Vec<String>) -> Vec<Vec<String>> {
 fn remotes(peers: &Peers) -> Vec<Remote> {
     match peers {
         Peers::Any => vec![Remote::Any],
-        Peers::V4(v) => chunk_addrs(v.iter().map(addr_v4).collect())
+        Peers::V4(v) => chunk_addrs(windows_v4(v).iter().map(addr_v4).collect())
             .into_iter()
             .map(Remote::List)
             .collect(),
-        Peers::V6(v) => chunk_addrs(v.iter().map(addr_v6).collect())
+        Peers::V6(v) => chunk_addrs(windows_v6(v).iter().map(addr_v6).collect())
             .into_iter()
             .map(Remote::List)
             .collect(),
@@ -262,7 +287,7 @@ pub(super) fn plan(x: &Export) -> WinPlan {
             .outbound()
             .iter()
             .map(|r| Listed {
-                rule: r.clone(),
+                summary: x.rule_text(r, super::Text::WindowsSummary, || rule_summary(r)),
                 comment: x.rule_comment(r),
             })
             .collect();
@@ -597,7 +622,7 @@ pub fn render(x: &Export) -> String {
                 "the delete above removes the rules of an earlier --egress strict run; the derived outbound rules, for reference:",
             ));
             for l in &p.outbound_listed {
-                out.push(rem(&format!("  {}: {}", rule_summary(&l.rule), l.comment)));
+                out.push(rem(&format!("  {}: {}", l.summary, l.comment)));
             }
         }
     }

@@ -111,7 +111,13 @@ impl Sets {
         {
             return s.name.clone();
         }
-        let (base, about) = describe(x, family, nets);
+        let v6 = matches!(family, Family::V6);
+        let (base, about) = match x.texts {
+            Some(texts) => {
+                texts.set_description(x.topology, v6, nets, || describe(x, family, nets))
+            }
+            None => describe(x, family, nets),
+        };
         let base = base.unwrap_or_else(|| {
             // The other family's set for the same nodes gets the same number: peers1_v4, peers1_v6.
             let twin = self.list.iter().find(|s| {
@@ -315,6 +321,10 @@ pub(super) fn notable_tags(r: &Rule) -> Vec<&'static str> {
 
 /// One-line summary of a rule for a comment: `in tcp 22 from 198.51.100.0/28: SSH [...]`.
 pub(super) fn summary(x: &Export, r: &Rule) -> String {
+    x.rule_text(r, super::Text::Summary, || make_summary(x, r))
+}
+
+fn make_summary(x: &Export, r: &Rule) -> String {
     let (dir, prep) = match r.direction {
         Direction::Inbound => ("in", "from"),
         Direction::Outbound => ("out", "to"),

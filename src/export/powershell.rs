@@ -228,11 +228,7 @@ pub fn render(x: &Export) -> String {
         out.push(String::new());
         out.push(comment("-- outbound is allowed by default (--egress open); the derived outbound rules, for reference:"));
         for l in &p.outbound_listed {
-            out.push(comment(&format!(
-                "  {}: {}",
-                netsh::rule_summary(&l.rule),
-                l.comment
-            )));
+            out.push(comment(&format!("  {}: {}", l.summary, l.comment)));
         }
     }
     out.push(String::new());
