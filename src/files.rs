@@ -135,9 +135,12 @@ impl AtomicBatch {
             let unchanged = self.unchanged.iter().map(|p| (p, p.clone()));
             let written = self.pending.iter().map(|(t, n)| (t, self.dir.join(n)));
             for (file, target) in written.chain(unchanged) {
+                // Read-only where it cannot be opened for writing (an unchanged target may be
+                // read-only; Linux syncs through any descriptor).
                 fs::OpenOptions::new()
                     .write(true)
                     .open(file)
+                    .or_else(|_| fs::File::open(file))
                     .and_then(|f| f.sync_all())
                     .map_err(|e| FileError::io(&target, e))?;
             }

@@ -13,6 +13,7 @@ use crate::engine::{Plan, Rule};
 use crate::topology::Topology;
 use ipnet::IpNet;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 /// Which text of a rule.
@@ -46,6 +47,8 @@ pub struct SiteTexts<'p> {
     texts: Mutex<HashMap<(usize, Text), Arc<str>>>,
     /// (IPv6, networks) to their description.
     sets: Mutex<HashMap<(bool, Vec<IpNet>), SetDescription>>,
+    /// The plan stays borrowed while this lives, so no rule list can move or be replaced.
+    plan: PhantomData<&'p Plan>,
 }
 
 impl<'p> SiteTexts<'p> {
@@ -66,6 +69,7 @@ impl<'p> SiteTexts<'p> {
             lists,
             texts: Mutex::new(HashMap::new()),
             sets: Mutex::new(HashMap::new()),
+            plan: PhantomData,
         }
     }
 
