@@ -1238,14 +1238,25 @@ fn engine_allows(plan: &Plan, node: &str, egress: Egress) -> BTreeSet<Allow> {
     )
 }
 
-/// The (direction, protocol, port range, peer) tuples some derived rules allow.
+/// The (direction, protocol, port range, peer) tuples some derived rules allow on Windows: every
+/// derived peer but the addresses Windows refuses as remote ones (0.0.0.0, :: and ::1, in a zone
+/// of every address), which no packet comes from.
 fn allows_of<'a>(rules: impl Iterator<Item = &'a Rule>) -> BTreeSet<Allow> {
     let mut out = BTreeSet::new();
     for r in rules {
         let peers: Vec<Option<IpNet>> = match &r.peers {
             Peers::Any => vec![None],
-            Peers::V4(v) => v.iter().map(|n| Some(IpNet::V4(*n))).collect(),
-            Peers::V6(v) => v.iter().map(|n| Some(IpNet::V6(*n))).collect(),
+            Peers::V4(v) => {
+                let mut v = v.clone();
+                fwtopo::net::exclude_v4(&mut v, std::net::Ipv4Addr::UNSPECIFIED);
+                v.iter().map(|n| Some(IpNet::V4(*n))).collect()
+            }
+            Peers::V6(v) => {
+                let mut v = v.clone();
+                fwtopo::net::exclude_v6(&mut v, std::net::Ipv6Addr::UNSPECIFIED);
+                fwtopo::net::exclude_v6(&mut v, std::net::Ipv6Addr::LOCALHOST);
+                v.iter().map(|n| Some(IpNet::V6(*n))).collect()
+            }
             Peers::Dns(_) => continue,
         };
         for pr in r.ports.ranges() {
