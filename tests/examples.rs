@@ -226,7 +226,7 @@ fn findings_for_a_node_are_what_a_scan_finds() {
 /// once (`AddressIndex`, `SiteTexts`); every script must be the one a single node's export
 /// writes without them. The 1,000-node fixture of the benches shares far more than the examples,
 /// so the site is also grown: every example's nodes copied ten times under new names and
-/// addresses, so most rule lists are shared.
+/// addresses of their own, so most rule lists are shared.
 #[test]
 fn site_exports_write_what_a_single_node_export_writes() {
     use fwtopo::export::{self, AddressIndex, Egress, Export, Options, SiteTexts};
@@ -235,28 +235,15 @@ fn site_exports_write_what_a_single_node_export_writes() {
     let mut shared_in_grown = 0;
     for (file, t) in examples() {
         let mut grown = t.clone();
-        for copy in 1..=10u8 {
-            for n in &t.nodes {
+        for copy in 1..=10u16 {
+            for (i, n) in t.nodes.iter().enumerate() {
                 let mut n = n.clone();
                 n.name = format!("{}-c{copy}", n.name);
-                n.addresses = n
-                    .addresses
-                    .iter()
-                    .map(|a| match a {
-                        std::net::IpAddr::V4(_) => {
-                            std::net::IpAddr::from([203, 0, 113, 100 + copy])
-                        }
-                        std::net::IpAddr::V6(v6) => {
-                            let mut s = v6.segments();
-                            s[6] = 0xc0 + u16::from(copy);
-                            std::net::IpAddr::from(s)
-                        }
-                    })
-                    .collect();
-                // One IPv4 address per copy at most: copies must not share one.
-                let mut seen_v4 = false;
-                n.addresses
-                    .retain(|a| !a.is_ipv4() || !std::mem::replace(&mut seen_v4, true));
+                // IPv6 only, one address of its own: 2001:db8:ffff:<copy>::<node number>.
+                let i = u16::try_from(i + 1).expect("an example has few nodes");
+                n.addresses = vec![std::net::IpAddr::from([
+                    0x2001, 0xdb8, 0xffff, copy, 0, 0, 0, i,
+                ])];
                 grown.nodes.push(n);
             }
         }
