@@ -61,11 +61,20 @@ impl PortRange {
 
     /// `a-b` (nftables, firewalld, netsh) or `a:b` (iptables, ufw) or `a_b` (CSF, APF) by separator.
     pub fn format_with(&self, sep: &str) -> String {
-        if self.is_single() {
-            self.start.to_string()
+        let mut out = String::new();
+        self.push_with(&mut out, sep);
+        out
+    }
+
+    /// [`Self::format_with`], appended to `out` (a script's port lists are written in place).
+    pub fn push_with(&self, out: &mut String, sep: &str) {
+        use std::fmt::Write as _;
+        // Writing into a String cannot fail.
+        let _ = if self.is_single() {
+            write!(out, "{}", self.start)
         } else {
-            format!("{}{}{}", self.start, sep, self.end)
-        }
+            write!(out, "{}{sep}{}", self.start, self.end)
+        };
     }
 }
 

@@ -64,7 +64,8 @@ pub struct Export<'a> {
     /// The topology's addresses, indexed once for a whole site's export; without it an exporter
     /// that needs one builds its own.
     pub addresses: Option<&'a AddressIndex>,
-    /// Rule comments made once per site export; without it each is made when asked for.
+    /// Texts the site's scripts repeat (shared rules' comments and summaries, small sets'
+    /// descriptions), made once per site export; without it each is made when asked for.
     pub texts: Option<&'a SiteTexts<'a>>,
 }
 
@@ -87,7 +88,7 @@ impl<'a> Export<'a> {
         }
     }
 
-    /// The same export, taking the comments of shared rules from a site's cache.
+    /// The same export, taking the texts its site repeats from the site's cache.
     pub fn with_texts(self, texts: &'a SiteTexts<'a>) -> Self {
         Export {
             texts: Some(texts),

@@ -179,17 +179,11 @@ pub fn ports(ps: &PortSet, range_sep: &str, list_sep: &str) -> String {
 
 /// [`ports`], appended to `out`.
 pub fn push_ports(out: &mut String, ps: &PortSet, range_sep: &str, list_sep: &str) {
-    use std::fmt::Write as _;
     for (i, r) in ps.ranges().iter().enumerate() {
         if i > 0 {
             out.push_str(list_sep);
         }
-        // Writing into a String cannot fail.
-        let _ = if r.is_single() {
-            write!(out, "{}", r.start)
-        } else {
-            write!(out, "{}{range_sep}{}", r.start, r.end)
-        };
+        r.push_with(out, range_sep);
     }
 }
 
