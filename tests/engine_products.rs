@@ -99,6 +99,21 @@ fn allowed(rules: &[Rule], proto: Protocol, port: u16, candidates: &[&str]) -> B
         .collect()
 }
 
+/// The candidates a node's inbound rules allow, other than the node itself: a mesh's shared peer
+/// set also holds the node's own address, which loopback makes moot (see `check_invariants`).
+fn inbound_from_others(
+    plan: &Plan,
+    node: &str,
+    own: &str,
+    proto: Protocol,
+    port: u16,
+    candidates: &[&str],
+) -> BTreeSet<IpAddr> {
+    let mut set = allowed(&plan_node(plan, node).inbound, proto, port, candidates);
+    set.remove(&ip(own));
+    set
+}
+
 fn set_of(addrs: &[&str]) -> BTreeSet<IpAddr> {
     addrs.iter().map(|a| ip(a)).collect()
 }
@@ -164,20 +179,32 @@ fn check_invariants(t: &Topology, plan: &Plan) {
                 np.name
             );
         }
-        // A node never gets a rule for itself: no address-list peer holds one of its own addresses
-        // (the sites here keep node addresses out of every zone).
+        // A node never gets a rule for itself alone: a peer set holding one of its own addresses
+        // (a mesh: "every chunk server" seen from a chunk server) also holds another node's. Its
+        // own addresses stay in the shared set, where they are harmless (loopback is accepted
+        // before any rule), so the whole mesh shares one set instead of one copy per member.
         for r in np.rules() {
-            for a in &t.nodes[i].addresses {
-                let own = match &r.peers {
-                    Peers::V4(_) | Peers::V6(_) => r.peers.contains(*a),
-                    _ => false,
-                };
-                assert!(
-                    !own,
-                    "{}: rule {:?} {} {} reaches the node itself ({a})",
-                    np.name, r.direction, r.protocol, r.ports
-                );
+            let nets: Vec<ipnet::IpNet> = match &r.peers {
+                Peers::V4(v) => v.iter().copied().map(Into::into).collect(),
+                Peers::V6(v) => v.iter().copied().map(Into::into).collect(),
+                _ => continue,
+            };
+            let own: Vec<&std::net::IpAddr> = t.nodes[i]
+                .addresses
+                .iter()
+                .filter(|a| r.peers.contains(**a))
+                .collect();
+            if own.is_empty() {
+                continue;
             }
+            let others = t.nodes.iter().enumerate().any(|(j, n)| {
+                j != i && n.addresses.iter().any(|a| r.peers.contains(*a))
+            });
+            assert!(
+                others,
+                "{}: rule {:?} {} {} reaches the node itself alone ({own:?} in {nets:?})",
+                np.name, r.direction, r.protocol, r.ports
+            );
         }
     }
 }
@@ -951,11 +978,11 @@ fn ms_co_hosted_roles_drop_host_internal_flows() {
     ]);
     let plan = derive_checked(&t);
     assert_eq!(
-        allowed(&plan_node(&plan, "mgmt-cas").inbound, Tcp, 8473, &MS_ALL),
+        inbound_from_others(&plan, "mgmt-cas", MS_MGMT, Tcp, 8473, &MS_ALL),
         BTreeSet::new()
     );
     assert_eq!(
-        allowed(&plan_node(&plan, "mgmt-cas").inbound, Tcp, 8471, &MS_ALL),
+        inbound_from_others(&plan, "mgmt-cas", MS_MGMT, Tcp, 8471, &MS_ALL),
         set_of(&[MS_IH1])
     );
     assert_eq!(
@@ -1610,22 +1637,20 @@ fn vz_client_needs_2511_out_to_exactly_the_mds_servers() {
         );
     }
     // The MDS accepts 2511 from chunk servers and clients, 2510 from the other MDS only.
-    for (m, other) in [("mds1", VZ_MDS2), ("mds2", VZ_MDS1)] {
+    for (m, own, other) in [("mds1", VZ_MDS1, VZ_MDS2), ("mds2", VZ_MDS2, VZ_MDS1)] {
         assert_eq!(
-            allowed(&plan_node(&plan, m).inbound, Tcp, 2511, &VZ_ALL),
+            inbound_from_others(&plan, m, own, Tcp, 2511, &VZ_ALL),
             set_of(&[VZ_CS1, VZ_CS2, VZ_CLIENT]),
             "{m} in 2511"
         );
         assert_eq!(
-            allowed(&plan_node(&plan, m).inbound, Tcp, 2510, &VZ_ALL),
+            inbound_from_others(&plan, m, own, Tcp, 2510, &VZ_ALL),
             set_of(&[other]),
             "{m} in 2510"
         );
-        assert_eq!(
-            allowed(&plan_node(&plan, m).outbound, Tcp, 2510, &VZ_ALL),
-            set_of(&[other]),
-            "{m} out 2510"
-        );
+        let mut out = allowed(&plan_node(&plan, m).outbound, Tcp, 2510, &VZ_ALL);
+        out.remove(&ip(own));
+        assert_eq!(out, set_of(&[other]), "{m} out 2510");
     }
     // Nothing to open inbound on a pure client for storage.
     for port in [2510, 2511, 7000] {
@@ -1639,18 +1664,18 @@ fn vz_client_needs_2511_out_to_exactly_the_mds_servers() {
 #[test]
 fn vz_pinned_chunk_server_port_is_used_on_both_ends() {
     let plan = derive_checked(&vz_site_pinned());
-    for (cs, other) in [("cs1", VZ_CS2), ("cs2", VZ_CS1)] {
+    for (cs, own, other) in [("cs1", VZ_CS1, VZ_CS2), ("cs2", VZ_CS2, VZ_CS1)] {
         assert_eq!(
-            allowed(&plan_node(&plan, cs).inbound, Tcp, 7000, &VZ_ALL),
+            inbound_from_others(&plan, cs, own, Tcp, 7000, &VZ_ALL),
             set_of(&[VZ_CLIENT, other]),
             "{cs} in 7000"
         );
         assert!(
-            allowed(&plan_node(&plan, cs).inbound, Tcp, 7001, &VZ_ALL).is_empty(),
+            inbound_from_others(&plan, cs, own, Tcp, 7001, &VZ_ALL).is_empty(),
             "{cs} in 7001"
         );
         assert!(
-            allowed(&plan_node(&plan, cs).inbound, Tcp, 40000, &VZ_ALL).is_empty(),
+            inbound_from_others(&plan, cs, own, Tcp, 40000, &VZ_ALL).is_empty(),
             "{cs} in 40000"
         );
     }
@@ -1706,14 +1731,14 @@ fn vz_mixed_chunk_server_ports_follow_each_listener() {
     let plan = derive_checked(&t);
     // cs1 listens on 7000 only.
     assert_eq!(
-        allowed(&plan_node(&plan, "cs1").inbound, Tcp, 7000, &VZ_ALL),
+        inbound_from_others(&plan, "cs1", VZ_CS1, Tcp, 7000, &VZ_ALL),
         set_of(&[VZ_CLIENT, VZ_CS2])
     );
-    assert!(allowed(&plan_node(&plan, "cs1").inbound, Tcp, 40000, &VZ_ALL).is_empty());
+    assert!(inbound_from_others(&plan, "cs1", VZ_CS1, Tcp, 40000, &VZ_ALL).is_empty());
     // cs2 listens somewhere in 1024-65535: reachable from the client and from cs1 alike.
     for port in [1024, 7000, 40000, 65535] {
         assert_eq!(
-            allowed(&plan_node(&plan, "cs2").inbound, Tcp, port, &VZ_ALL),
+            inbound_from_others(&plan, "cs2", VZ_CS2, Tcp, port, &VZ_ALL),
             set_of(&[VZ_CLIENT, VZ_CS1]),
             "cs2 in tcp/{port}"
         );
@@ -1740,14 +1765,14 @@ fn vz_pinning_mds_ports_changes_both_ends() {
     );
     assert!(allowed(&plan_node(&plan, "client").outbound, Tcp, 2511, &VZ_ALL).is_empty());
     assert_eq!(
-        allowed(&plan_node(&plan, "mds1").inbound, Tcp, 4111, &VZ_ALL),
+        inbound_from_others(&plan, "mds1", VZ_MDS1, Tcp, 4111, &VZ_ALL),
         set_of(&[VZ_CS1, VZ_CS2, VZ_CLIENT])
     );
     assert_eq!(
-        allowed(&plan_node(&plan, "mds1").inbound, Tcp, 4110, &VZ_ALL),
+        inbound_from_others(&plan, "mds1", VZ_MDS1, Tcp, 4110, &VZ_ALL),
         set_of(&[VZ_MDS2])
     );
-    assert!(allowed(&plan_node(&plan, "mds1").inbound, Tcp, 2510, &VZ_ALL).is_empty());
+    assert!(inbound_from_others(&plan, "mds1", VZ_MDS1, Tcp, 2510, &VZ_ALL).is_empty());
     assert!(tcp_out(&plan, "mds2", 4110, VZ_MDS1));
     assert!(!tcp_out(&plan, "mds2", 2510, VZ_MDS1));
 }
@@ -1795,7 +1820,7 @@ fn vz_container_to_vm_migration_ports_run_between_vhs_hosts() {
         );
         // The target host accepts from the other VHS hosts only.
         assert_eq!(
-            allowed(&plan_node(&plan, "cs1").inbound, Tcp, port, &VZ_ALL),
+            inbound_from_others(&plan, "cs1", VZ_CS1, Tcp, port, &VZ_ALL),
             set_of(&[VZ_MDS1, VZ_MDS2, VZ_CS2, VZ_CLIENT]),
             "cs1 tcp/{port}"
         );
@@ -2088,4 +2113,70 @@ fn rules_are_merged_one_per_direction_protocol_and_peers() {
             assert_eq!(r.tags, tags.into_iter().collect::<Vec<_>>(), "{}", np.name);
         }
     }
+}
+
+/// Issue 11.1: every member of a mesh (each chunk server a peer of every other) shares one peer
+/// set and one rule list. A copy per member without its own address made memory grow with the
+/// square of the mesh (8,000 nodes took 4 GB). The addresses are spread over one /64 per node, as
+/// in real sites, so the sets do not aggregate.
+#[test]
+fn vz_mesh_members_share_one_rule_list() {
+    let os = Os::Virtuozzo;
+    let mut nodes = vec![node(
+        "mds1",
+        os,
+        &[VZ_MDS1, "2001:db8:50::1"],
+        &[(VZ, "vhs"), (VZ, "mds")],
+    )];
+    for i in 0..60u16 {
+        let v4 = format!("198.51.100.{}", i + 1);
+        let v6 = format!("2001:db8:{:x}::{:x}", 0x100 + i * 3, i + 1);
+        let mut n = node(&format!("cs{i}"), os, &[&v4, &v6], &[(VZ, "vhs"), (VZ, "cs")]);
+        set(&mut n, "cs", "cs_port", "7000");
+        nodes.push(n);
+    }
+    let t = site(nodes);
+    let plan = derive_checked(&t);
+    let first = plan_node(&plan, "cs0");
+    for np in plan.nodes.iter().filter(|n| n.name.starts_with("cs")) {
+        assert!(
+            std::sync::Arc::ptr_eq(&np.inbound, &first.inbound)
+                && std::sync::Arc::ptr_eq(&np.outbound, &first.outbound),
+            "{} has rule lists of its own",
+            np.name
+        );
+        // Every other chunk server reaches it on the pinned port, over both families.
+        let own = &t.nodes[np.node].addresses;
+        for other in t.nodes.iter().filter(|n| n.name.starts_with("cs")) {
+            for a in other.addresses.iter().filter(|a| !own.contains(a)) {
+                assert!(
+                    allows(&np.inbound, Tcp, 7000, *a),
+                    "{} does not accept {a} on 7000",
+                    np.name
+                );
+            }
+        }
+    }
+}
+
+/// A member whose group mates have no address of one of its families gets no rule for that
+/// family: the set would hold its own addresses alone.
+#[test]
+fn a_family_held_by_the_node_alone_gives_no_rule() {
+    let mut t = vz_site_pinned();
+    t.nodes[2].addresses.push(ip("2001:db8:60::1"));
+    let plan = derive_checked(&t);
+    let cs1 = plan_node(&plan, "cs1");
+    assert!(
+        cs1.rules().all(|r| !matches!(r.peers, Peers::V6(_))),
+        "cs1 has an IPv6 rule although no other node has an IPv6 address: {:?}",
+        cs1.rules().filter(|r| matches!(r.peers, Peers::V6(_))).collect::<Vec<_>>()
+    );
+    // cs2 still accepts cs1's IPv6 address on the pinned port.
+    assert!(allows(
+        &plan_node(&plan, "cs2").inbound,
+        Tcp,
+        7000,
+        ip("2001:db8:60::1")
+    ));
 }

@@ -271,7 +271,7 @@ struct Deriver<'c, 't> {
     /// 10,000 nodes has about 300,000 node entries but a few thousand contributions.
     contributions: Vec<Entry>,
     /// Per node, its contributions in flow order: indices into `contributions`, with
-    /// [`OWN_EXCLUDED`] set where the node is itself among the peers and sees them without itself.
+    /// [`OWN_EXCLUDED`] set where a family of the peers is the node's own addresses alone.
     entries: Vec<Vec<usize>>,
     shared_cache: FastMap<Vec<usize>, Rc<Shared>>,
     local_only: Vec<Vec<LocalPort>>,
@@ -643,32 +643,52 @@ impl<'c, 't> Deriver<'c, 't> {
         shared
     }
 
-    fn subtract_own(&self, shared: &Shared, node: usize) -> Option<Rc<Shared>> {
-        // Subtract the node's own addresses from the aggregated set: linear in the set's size, not
-        // in the group's, so a large group flowing to itself stays cheap. What is left of an
-        // aggregated set stays sorted and aggregated.
-        let mut v4 = match &shared.v4 {
-            Some(Peers::V4(v)) => v.clone(),
-            _ => Vec::new(),
-        };
-        let mut v6 = match &shared.v6 {
-            Some(Peers::V6(v)) => v.clone(),
-            _ => Vec::new(),
-        };
-        for a in &self.topology.nodes[node].addresses {
-            match a {
-                IpAddr::V4(a) => crate::net::exclude_v4(&mut v4, *a),
-                IpAddr::V6(a) => crate::net::exclude_v6(&mut v6, *a),
+    /// Which families of a shared set hold nothing but the node's own addresses: (IPv4, IPv6).
+    /// Such a family would give the node a rule to itself alone, which is left out. Cheap: a
+    /// family with more networks than the node has addresses cannot be all its own.
+    fn own_only(&self, shared: &Shared, node: usize) -> (bool, bool) {
+        let addrs = &self.topology.nodes[node].addresses;
+        let own_v4: Vec<u128> = addrs
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V4(a) => Some(u128::from(u32::from(*a))),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        let own_v6: Vec<u128> = addrs
+            .iter()
+            .filter_map(|a| match a {
+                IpAddr::V6(a) => Some(u128::from(*a)),
+                IpAddr::V4(_) => None,
+            })
+            .collect();
+        let v4 = match &shared.v4 {
+            Some(Peers::V4(nets)) => {
+                only_these(nets.iter().map(|n| (n.prefix_len(), 32)), own_v4)
             }
-        }
-        if v4.is_empty() && v6.is_empty() {
-            return None;
-        }
+            _ => false,
+        };
+        let v6 = match &shared.v6 {
+            Some(Peers::V6(nets)) => {
+                only_these(nets.iter().map(|n| (n.prefix_len(), 128)), own_v6)
+            }
+            _ => false,
+        };
+        (v4, v6)
+    }
+
+    /// A shared set without the families that are the node's own addresses alone; `None` when
+    /// nothing is left.
+    fn without_own(&self, shared: &Shared, node: usize) -> Option<Rc<Shared>> {
+        let (v4, v6) = self.own_only(shared, node);
         let rest = Shared {
             nodes: Vec::new(),
-            v4: (!v4.is_empty()).then_some(Peers::V4(v4)),
-            v6: (!v6.is_empty()).then_some(Peers::V6(v6)),
+            v4: if v4 { None } else { shared.v4.clone() },
+            v6: if v6 { None } else { shared.v6.clone() },
         };
+        if rest.v4.is_none() && rest.v6.is_none() {
+            return None;
+        }
         Some(Rc::new(rest))
     }
 
@@ -735,10 +755,10 @@ impl<'c, 't> Deriver<'c, 't> {
         }
     }
 
-    /// A node's entries from its contribution indices: where it is itself among the peers, the
-    /// peers without its own addresses (none left: no entry).
+    /// A node's entries from its contribution indices: where a family of the peers is the node's
+    /// own addresses alone, the peers without that family (none left: no entry).
     fn materialize(&self, node: usize, ids: &[usize]) -> Vec<Entry> {
-        // Several flows (FTP control and passive data, say) reach the same group: subtract once.
+        // Several flows (FTP control and passive data, say) reach the same group: look once.
         let mut rest: Vec<(*const Shared, Option<Rc<Shared>>)> = Vec::new();
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
@@ -753,7 +773,7 @@ impl<'c, 't> Deriver<'c, 't> {
             let left = match rest.iter().find(|(p, _)| *p == Rc::as_ptr(shared)) {
                 Some((_, left)) => left.clone(),
                 None => {
-                    let left = self.subtract_own(shared, node);
+                    let left = self.without_own(shared, node);
                     rest.push((Rc::as_ptr(shared), left.clone()));
                     left
                 }
@@ -856,12 +876,32 @@ impl<'c, 't> Deriver<'c, 't> {
         for (ports, fallback, peers) in by_ports {
             let set = self.shared(&peers);
             let src = PeerSrc::Shared(Rc::clone(&set));
-            // A flow never makes a rule to the node itself: a member of the peers sees them
-            // without itself, and a member that is all the peers gets nothing.
-            let own = |node: usize| match set.nodes.binary_search(&node) {
+            // A member of the peers sees the whole set, its own addresses included: every
+            // member of a mesh ("every chunk server") then shares one peer set and one rule
+            // list, where a set without itself for each would grow with the square of the mesh.
+            // Its own addresses are harmless there (a host reaches itself over loopback, which
+            // the exports accept and Windows does not filter). A family of the set that holds
+            // only its own addresses is left out (no rule to itself alone), and a member that is
+            // all the peers gets nothing.
+            let mut own_only: Vec<(usize, (bool, bool))> = group
+                .iter()
+                .filter(|m| set.nodes.binary_search(&m.node).is_ok())
+                .map(|m| (m.node, self.own_only(&set, m.node)))
+                .collect();
+            own_only.sort_unstable_by_key(|&(n, _)| n);
+            let present = (set.v4.is_some(), set.v6.is_some());
+            let own = |node: usize| match own_only.binary_search_by_key(&node, |&(n, _)| n) {
                 Err(_) => Some(false),
                 Ok(_) if set.nodes.len() == 1 => None,
-                Ok(_) => Some(true),
+                Ok(i) => {
+                    let (v4, v6) = own_only[i].1;
+                    let left_v4 = present.0 && !v4;
+                    let left_v6 = present.1 && !v6;
+                    match (left_v4 || left_v6, v4 || v6) {
+                        (false, _) => None,
+                        (true, own) => Some(own),
+                    }
+                }
             };
             self.give(p, fi, direction, flow, group, &ports, &src, fallback, own);
         }
@@ -967,6 +1007,25 @@ impl<'c, 't> Deriver<'c, 't> {
     }
 }
 
+/// Whether aggregated networks (as (prefix length, family bits)) hold exactly the given addresses,
+/// all of which they are known to contain: they do when they hold no more addresses than that.
+fn only_these(nets: impl ExactSizeIterator<Item = (u8, u8)>, mut own: Vec<u128>) -> bool {
+    own.sort_unstable();
+    own.dedup();
+    if own.is_empty() || nets.len() > own.len() {
+        return false;
+    }
+    let mut size: u128 = 0;
+    for (prefix, bits) in nets {
+        let host_bits = u32::from(bits.saturating_sub(prefix));
+        if host_bits >= 64 {
+            return false;
+        }
+        size = size.saturating_add(1u128 << host_bits);
+    }
+    size == own.len() as u128
+}
+
 /// The members of the other side's groups, gathered per (port set, fallback): the peers of one
 /// entry each.
 fn peers_by_ports<'a, 't: 'a>(
@@ -1018,8 +1077,9 @@ type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 /// A role a node plays, as (product, role, parameter values).
 type RoleKey<'t> = (usize, usize, Option<&'t BTreeMap<String, String>>);
 
-/// Marks a contribution index in a node's entries: the node is itself among the contribution's
-/// peers (the top bit, which no index into a `Vec` of non-zero-sized entries can have).
+/// Marks a contribution index in a node's entries: a family of the contribution's peers holds only
+/// the node's own addresses and is left out for it (the top bit, which no index into a `Vec` of
+/// non-zero-sized entries can have).
 const OWN_EXCLUDED: usize = 1 << (usize::BITS - 1);
 
 /// What a node's rules and findings depend on, besides its name: OS, firewall choice, management
