@@ -10,7 +10,7 @@
 //!
 //! With `FWTOPO_WRITE_FIXTURE=PATH` set, this bench writes a fixture topology to PATH and exits
 //! instead (for `peak-memory.sh` and `compare-aerleon.sh`): `FWTOPO_FIXTURE_SHAPE` (pa, mailstore,
-//! mixed; default pa) and `FWTOPO_FIXTURE_NODES` (default 10000) choose it, as in [`fixtures::site`].
+//! mixed, mesh, mixed-mesh; default pa) and `FWTOPO_FIXTURE_NODES` (default 10000) choose it, as in [`fixtures::site`].
 
 #[allow(dead_code)]
 mod fixtures;
@@ -123,7 +123,8 @@ fn write_fixture() -> bool {
         return false;
     };
     let shape = std::env::var("FWTOPO_FIXTURE_SHAPE").unwrap_or_else(|_| "pa".into());
-    let shape = Shape::parse(&shape).expect("FWTOPO_FIXTURE_SHAPE is pa, mailstore or mixed");
+    let shape = Shape::parse(&shape)
+        .expect("FWTOPO_FIXTURE_SHAPE is pa, mailstore, mixed, mesh or mixed-mesh");
     let n = std::env::var("FWTOPO_FIXTURE_NODES").map_or(10_000, |s| {
         s.parse().expect("FWTOPO_FIXTURE_NODES is a number")
     });

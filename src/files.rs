@@ -261,24 +261,34 @@ fn temporary_pid(file_name: &str, name: &str) -> Option<u32> {
 
 /// Removes the temporaries of the targets `names` in `dir` whose writer is known not to run any
 /// more, in one pass over the directory. Where that cannot be known (no `/proc`), nothing is
-/// removed. Returns how many went.
+/// removed. Returns how many went. Each entry's target name is read off the entry and looked up,
+/// so a directory of 100,000 scripts costs one pass, not one per script and entry.
 fn remove_stale_temporaries(dir: &Path, names: &[&str]) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
+    let names: std::collections::HashSet<&str> = names.iter().copied().collect();
     let own = std::process::id();
     entries
         .filter_map(Result::ok)
         .filter(|e| {
             let file = e.file_name();
             let file = file.to_string_lossy();
-            names
-                .iter()
-                .find_map(|name| temporary_pid(&file, name))
+            temporary_target(&file)
+                .filter(|name| names.contains(name))
+                .and_then(|name| temporary_pid(&file, name))
                 .is_some_and(|pid| pid != own && process_alive(pid) == Some(false))
         })
         .filter(|e| fs::remove_file(e.path()).is_ok())
         .count()
+}
+
+/// The target name in a temporary's name `.NAME.PID.N.tmp` (NAME may hold dots), or `None`.
+fn temporary_target(file_name: &str) -> Option<&str> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = rest.rsplitn(3, '.');
+    let (_attempt, _pid) = (parts.next()?, parts.next()?);
+    parts.next()
 }
 
 /// Whether process `pid` exists (a zombie counts), from `/proc`; `None` where there is no `/proc`
@@ -467,6 +477,14 @@ mod tests {
 
     /// Larger than any pid_max Linux allows (2^22), so never a running process.
     const NO_SUCH_PID: u32 = 99_999_999;
+
+    #[test]
+    fn temporary_target_names_are_read_off_the_name() {
+        assert_eq!(temporary_target(".a.nft.12.0.tmp"), Some("a.nft"));
+        assert_eq!(temporary_target(".index.txt.7.3.tmp"), Some("index.txt"));
+        assert_eq!(temporary_target("a.nft"), None);
+        assert_eq!(temporary_target(".x.tmp"), None);
+    }
 
     #[test]
     fn temporary_names_are_recognised_exactly() {

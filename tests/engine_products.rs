@@ -197,9 +197,11 @@ fn check_invariants(t: &Topology, plan: &Plan) {
             if own.is_empty() {
                 continue;
             }
-            let others = t.nodes.iter().enumerate().any(|(j, n)| {
-                j != i && n.addresses.iter().any(|a| r.peers.contains(*a))
-            });
+            let others = t
+                .nodes
+                .iter()
+                .enumerate()
+                .any(|(j, n)| j != i && n.addresses.iter().any(|a| r.peers.contains(*a)));
             assert!(
                 others,
                 "{}: rule {:?} {} {} reaches the node itself alone ({own:?} in {nets:?})",
@@ -2131,7 +2133,12 @@ fn vz_mesh_members_share_one_rule_list() {
     for i in 0..60u16 {
         let v4 = format!("198.51.100.{}", i + 1);
         let v6 = format!("2001:db8:{:x}::{:x}", 0x100 + i * 3, i + 1);
-        let mut n = node(&format!("cs{i}"), os, &[&v4, &v6], &[(VZ, "vhs"), (VZ, "cs")]);
+        let mut n = node(
+            &format!("cs{i}"),
+            os,
+            &[&v4, &v6],
+            &[(VZ, "vhs"), (VZ, "cs")],
+        );
         set(&mut n, "cs", "cs_port", "7000");
         nodes.push(n);
     }
@@ -2170,7 +2177,9 @@ fn a_family_held_by_the_node_alone_gives_no_rule() {
     assert!(
         cs1.rules().all(|r| !matches!(r.peers, Peers::V6(_))),
         "cs1 has an IPv6 rule although no other node has an IPv6 address: {:?}",
-        cs1.rules().filter(|r| matches!(r.peers, Peers::V6(_))).collect::<Vec<_>>()
+        cs1.rules()
+            .filter(|r| matches!(r.peers, Peers::V6(_)))
+            .collect::<Vec<_>>()
     );
     // cs2 still accepts cs1's IPv6 address on the pinned port.
     assert!(allows(

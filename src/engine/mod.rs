@@ -663,15 +663,11 @@ impl<'c, 't> Deriver<'c, 't> {
             })
             .collect();
         let v4 = match &shared.v4 {
-            Some(Peers::V4(nets)) => {
-                only_these(nets.iter().map(|n| (n.prefix_len(), 32)), own_v4)
-            }
+            Some(Peers::V4(nets)) => only_these(nets.iter().map(|n| (n.prefix_len(), 32)), own_v4),
             _ => false,
         };
         let v6 = match &shared.v6 {
-            Some(Peers::V6(nets)) => {
-                only_these(nets.iter().map(|n| (n.prefix_len(), 128)), own_v6)
-            }
+            Some(Peers::V6(nets)) => only_these(nets.iter().map(|n| (n.prefix_len(), 128)), own_v6),
             _ => false,
         };
         (v4, v6)

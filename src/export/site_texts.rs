@@ -5,8 +5,10 @@
 //! a thousand service nodes ask for the same few hundred rule comments a thousand times over, and
 //! name the same few peer sets. This cache answers the repeats. It keeps only rules of lists more
 //! than one node shares (a list of its own is rendered once anyway, and a site of 10,000 distinct
-//! nodes would otherwise hold every comment of every rule at once), and only sets of a few
-//! networks, up to a bounded number of them.
+//! nodes would otherwise hold every comment of every rule at once), and set descriptions up to a
+//! bounded number of networks in all. A set is described once however large it is: describing
+//! "every service node" looks at every node it covers, and a thousand backup nodes each naming
+//! that set made a 100,000-node export grow with the square of the site.
 
 use crate::catalog::Catalog;
 use crate::engine::{Plan, Rule};
@@ -30,10 +32,9 @@ pub enum Text {
 /// A set's description: a name when it is exactly one zone or node, and what it covers.
 pub type SetDescription = (Option<String>, String);
 
-/// Sets of at most this many networks are described once per export.
-const SET_NETS: usize = 64;
-/// At most this many set descriptions are kept.
-const SETS: usize = 4096;
+/// The cached set descriptions hold at most this many networks in all (about 40 MB at most);
+/// past that, a set is described every time it is asked for.
+const CACHED_NETS: usize = 1 << 20;
 
 /// The texts of one plan's site, filled as exporters ask, from any thread.
 #[derive(Debug)]
@@ -45,8 +46,8 @@ pub struct SiteTexts<'p> {
     /// plan, and no other rule can take its address.
     lists: Vec<(usize, usize)>,
     texts: Mutex<HashMap<(usize, Text), Arc<str>>>,
-    /// (IPv6, networks) to their description.
-    sets: Mutex<HashMap<(bool, Vec<IpNet>), SetDescription>>,
+    /// (IPv6, networks) to their description, and how many networks the keys hold in all.
+    sets: Mutex<(HashMap<(bool, Vec<IpNet>), SetDescription>, usize)>,
     /// The plan stays borrowed while this lives, so no rule list can move or be replaced.
     plan: PhantomData<&'p Plan>,
 }
@@ -68,7 +69,7 @@ impl<'p> SiteTexts<'p> {
             topology,
             lists,
             texts: Mutex::new(HashMap::new()),
-            sets: Mutex::new(HashMap::new()),
+            sets: Mutex::new((HashMap::new(), 0)),
             plan: PhantomData,
         }
     }
@@ -110,8 +111,8 @@ impl<'p> SiteTexts<'p> {
     }
 
     /// The description `make` writes for a set of networks of one family, made once per export
-    /// of this topology for small sets. `make` must depend on nothing but the networks and the
-    /// topology.
+    /// of this topology (while the cache has room). `make` must depend on nothing but the
+    /// networks and the topology.
     pub fn set_description(
         &self,
         topology: &Topology,
@@ -119,18 +120,19 @@ impl<'p> SiteTexts<'p> {
         nets: &[IpNet],
         make: impl FnOnce() -> SetDescription,
     ) -> SetDescription {
-        if nets.len() > SET_NETS || !std::ptr::eq(topology, self.topology) {
+        if !std::ptr::eq(topology, self.topology) {
             return make();
         }
         let key = (v6, nets.to_vec());
-        if let Some(d) = self.sets.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(d) = self.sets.lock().ok().and_then(|m| m.0.get(&key).cloned()) {
             return d;
         }
         let made = make();
         if let Ok(mut m) = self.sets.lock()
-            && m.len() < SETS
+            && m.1 + nets.len() <= CACHED_NETS
         {
-            m.insert(key, made.clone());
+            m.1 += nets.len();
+            m.0.insert(key, made.clone());
         }
         made
     }
