@@ -9,6 +9,7 @@ pub mod model;
 pub use model::*;
 
 use crate::ports::PortRange;
+use crate::user_text::{escaped, quoted};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, HashSet};
 
@@ -43,14 +44,14 @@ pub const HOST_PRODUCT: &str = "host";
 /// A catalog file that does not parse or does not check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    #[error("{file}:{line}:{col}: {message}")]
+    #[error("{}:{line}:{col}: {message}", escaped(file))]
     Syntax {
         file: String,
         line: usize,
         col: usize,
         message: String,
     },
-    #[error("{file}: product '{product}': {message}")]
+    #[error("{}: product {}: {message}", escaped(file), quoted(product))]
     Invalid {
         file: String,
         product: String,
@@ -179,7 +180,7 @@ fn parse_product(name: &str, text: &str) -> Result<Product, CatalogError> {
         file: name.to_string(),
         line: e.span.start.line,
         col: e.span.start.col,
-        message: e.code.to_string(),
+        message: crate::unique_keys::syntax_message(&e.code),
     })
 }
 

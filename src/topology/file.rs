@@ -104,7 +104,11 @@ struct NodeFile<'a> {
 struct RoleFile {
     product: String,
     role: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::unique_keys::map"
+    )]
     params: BTreeMap<String, String>,
 }
 
@@ -182,7 +186,7 @@ fn parse_whole(text: &str) -> Result<TopologyFile<'_>, LoadError> {
             .unwrap_or_else(|| LoadError::Syntax {
                 line: e.span.start.line,
                 col: e.span.start.col,
-                message: e.code.to_string(),
+                message: crate::unique_keys::syntax_message(&e.code),
             })
     })
 }
