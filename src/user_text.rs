@@ -28,7 +28,10 @@ pub fn check_text(s: &str) -> Result<(), String> {
         return Err(forbidden(c));
     }
     if s.len() > 4096 {
-        return Err("is longer than 4096 bytes".into());
+        return Err(format!(
+            "is {} bytes long, more than the 4096 allowed",
+            s.len()
+        ));
     }
     Ok(())
 }
@@ -50,17 +53,22 @@ fn forbidden(c: char) -> String {
 /// escaped as Rust writes them (`\u{1b}`, `\n`), cut after [`SHOWN_CHARS`] characters with its
 /// length in bytes said.
 pub fn quoted(s: &str) -> Quoted<'_> {
-    Quoted(s)
+    Quoted(s, '\'')
+}
+
+/// [`quoted`] in double quotes, as problem paths name a node (`nodes[2] "pa-sn1"`).
+pub fn double_quoted(s: &str) -> Quoted<'_> {
+    Quoted(s, '"')
 }
 
 /// See [`quoted`].
-pub struct Quoted<'a>(&'a str);
+pub struct Quoted<'a>(&'a str, char);
 
 impl fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("'")?;
+        write!(f, "{}", self.1)?;
         write_escaped(f, self.0)?;
-        f.write_str("'")?;
+        write!(f, "{}", self.1)?;
         if self.0.chars().nth(SHOWN_CHARS).is_some() {
             write!(f, " ({} bytes)", self.0.len())?;
         }
