@@ -32,12 +32,12 @@ pub enum FileError {
         error: std::io::Error,
     },
     #[error(
-        "{}: not a regular file ({kind}); fwtopo reads topologies and catalogs from regular files only",
+        "{}: not a regular file ({kind}); fwtopo reads its input from regular files only",
         shown(path)
     )]
     NotAFile { path: PathBuf, kind: &'static str },
     #[error(
-        "{}: larger than {} MiB, the most fwtopo reads from a topology or catalog file",
+        "{}: larger than {} MiB, the most fwtopo reads from one file",
         shown(path),
         MAX_FILE_BYTES / 1024 / 1024
     )]

@@ -639,7 +639,10 @@ mod tests {
             1,
         );
         let newer = text.replacen("version: 1", "version: 7", 1);
-        for bad in [late, dup, commented, block, newer] {
+        // A key given twice in a node of a later part, and a byte-order mark.
+        let twice = text.replacen("name: \"n33\",", "name: \"n33\", name: \"n33\",", 1);
+        let bom = format!("\u{FEFF}{late}");
+        for bad in [late, dup, commented, block, newer, twice, bom] {
             let whole = from_ron_in_parts(&bad, 1);
             for parts in 2..=9 {
                 assert_eq!(
@@ -653,6 +656,16 @@ mod tests {
             from_ron_in_parts(&text.replacen("\"n37\"", "\"n37\" oops", 1), 4),
             Err(LoadError::Syntax { .. })
         ));
+        let twice = text.replacen("name: \"n33\",", "name: \"n33\", name: \"n33\",", 1);
+        assert!(
+            matches!(
+                from_ron_in_parts(&twice, 4),
+                Err(LoadError::Syntax { message, .. }) if message.starts_with("duplicate key 'name'")
+            ),
+            "{:?}",
+            from_ron_in_parts(&twice, 4)
+        );
+        assert_eq!(from_ron_in_parts(&format!("\u{FEFF}{text}"), 4), Ok(t));
     }
 
     #[test]
