@@ -3,6 +3,7 @@
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::topology::{self, LoadError, Topology};
+use crate::user_text::escaped;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,25 +15,50 @@ pub const CONFIG_DIR_ENV: &str = "FWTOPO_CONFIG_DIR";
 /// `--config-dir`, set once by the binary before anything reads the configuration.
 static CONFIG_DIR_FLAG: OnceLock<PathBuf> = OnceLock::new();
 
-/// A file that could not be read, parsed or written; always names the file.
+/// The most bytes a topology or catalog file may hold: 256 MiB. A 100,000-node site is some 35 MB;
+/// anything larger is not a design but a mistake (`/dev/zero`, a log file), and reading it whole
+/// would take the machine's memory.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A file that could not be read, parsed or written; always names the file (its control
+/// characters escaped).
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{path}: {source}")]
+    // The operating system's error is part of the message, not a source: a chain printed with
+    // its sources would say it twice.
+    #[error("{}: {error}", shown(path))]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error(
+        "{}: not a regular file ({kind}); fwtopo reads its input from regular files only",
+        shown(path)
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(
+        "{}: larger than {} MiB, the most fwtopo reads from one file",
+        shown(path),
+        MAX_FILE_BYTES / 1024 / 1024
+    )]
+    TooLarge { path: PathBuf },
     #[error("{}", topology_message(path, error))]
     Topology { path: PathBuf, error: LoadError },
-    #[error("{path}: {error}")]
+    /// The error names the file (and product) itself.
+    #[error("{error}")]
     Catalog { path: PathBuf, error: CatalogError },
-    #[error("{path}: not valid UTF-8")]
+    #[error("{}: not valid UTF-8", shown(path))]
     Encoding { path: PathBuf },
+}
+
+/// A path as a message shows it: whole, its control characters escaped.
+fn shown(path: &Path) -> String {
+    escaped(&path.display().to_string())
 }
 
 /// `file:line:col: message` for syntax errors; one `file: path: message` line per semantic problem.
 fn topology_message(path: &Path, error: &LoadError) -> String {
-    let file = path.display();
+    let file = shown(path);
     match error {
         LoadError::Syntax { .. } => format!("{file}:{error}"),
         LoadError::Invalid(problems) => problems
@@ -45,19 +71,83 @@ fn topology_message(path: &Path, error: &LoadError) -> String {
 }
 
 impl FileError {
-    fn io(path: &Path, source: std::io::Error) -> Self {
+    fn io(path: &Path, error: std::io::Error) -> Self {
         FileError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 }
 
-fn read_text(path: &Path) -> Result<String, FileError> {
-    let bytes = fs::read(path).map_err(|e| FileError::io(path, e))?;
+/// Reads a topology or catalog file as text: a regular file of at most [`MAX_FILE_BYTES`]. A
+/// device (`/dev/zero`), a FIFO or pipe, a socket or a directory is refused at once, before any
+/// read: such a file may never end, or never begin.
+pub fn read_text(path: &Path) -> Result<String, FileError> {
+    use std::io::Read;
+    let file = open_to_read(path).map_err(|e| FileError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| FileError::io(path, e))?;
+    if !meta.is_file() {
+        return Err(FileError::NotAFile {
+            path: path.to_path_buf(),
+            kind: kind_of(&meta.file_type()),
+        });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    // The file may grow while it is read: the cap holds whatever its size said.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| FileError::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
     String::from_utf8(bytes).map_err(|_| FileError::Encoding {
         path: path.to_path_buf(),
     })
+}
+
+/// Opens a file to read without waiting: opening a FIFO waits for a writer, forever if none
+/// comes, unless it is opened non-blocking (which changes nothing for a regular file).
+fn open_to_read(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// What a file that is not a regular one is, for the message refusing it.
+fn kind_of(t: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_fifo() {
+            return "a FIFO or pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "neither a file nor a directory"
+    }
 }
 
 /// Loads a topology file; errors carry the file name and, for syntax errors, line and column.

@@ -14,3 +14,5 @@ pub mod report;
 pub mod starter;
 pub mod target;
 pub mod topology;
+pub mod unique_keys;
+pub mod user_text;

@@ -3,6 +3,7 @@
 //! A [`PortSet`] is kept sorted and coalesced, so two sets that allow the same ports compare equal and
 //! every exporter prints ranges the same way.
 
+use crate::user_text::quoted;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -84,40 +85,60 @@ impl fmt::Display for PortRange {
     }
 }
 
-/// Error from parsing a port or range typed by a person.
+/// Error from parsing a port or range typed by a person; each quotes what was written, whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PortError {
-    #[error("'{0}' is not a port number")]
+    #[error("{} is not a port number or range (plain decimal digits: 22, 8352-8364)", quoted(.0))]
     NotANumber(String),
-    #[error("port {0} is out of range 1-65535")]
-    OutOfRange(u64),
-    #[error("range '{0}' runs backwards")]
+    #[error("{} has a sign; a port is plain decimal digits", quoted(.0))]
+    Signed(String),
+    #[error("{} has a leading zero; a port is plain decimal digits without one", quoted(.0))]
+    LeadingZero(String),
+    #[error("{} is out of range: a port is 1-65535", quoted(.0))]
+    OutOfRange(String),
+    #[error("range {} runs backwards", quoted(.0))]
     Backwards(String),
 }
 
-fn parse_port(s: &str) -> Result<u16, PortError> {
+/// One port of `whole` (which errors quote): plain decimal digits, no sign, no leading zero
+/// (`022` reads as 22 to some tools and as octal 18 to others), 1-65535.
+fn parse_port(s: &str, whole: &str) -> Result<u16, PortError> {
     let t = s.trim();
-    let n: u64 = t
-        .parse()
-        .map_err(|_| PortError::NotANumber(t.to_string()))?;
-    if n == 0 || n > 65535 {
-        return Err(PortError::OutOfRange(n));
+    let error = |make: fn(String) -> PortError| Err(make(whole.to_string()));
+    if t.starts_with(['+', '-']) && t.len() > 1 && t[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return error(PortError::Signed);
     }
-    Ok(n as u16)
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return error(PortError::NotANumber);
+    }
+    if t.len() > 1 && t.starts_with('0') {
+        return error(PortError::LeadingZero);
+    }
+    match t.parse::<u16>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => error(PortError::OutOfRange),
+    }
 }
 
 impl std::str::FromStr for PortRange {
     type Err = PortError;
-    /// Accepts `25`, `8352-8364` and `60000:65000` (the PA document's spelling).
+    /// Accepts `25`, `8352-8364` and `60000:65000` (the PA document's spelling), with spaces
+    /// around the numbers.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        match s.split_once(['-', ':']) {
+        // A leading sign is the port's, not a range separator (`-1`, `+22`).
+        let split = s
+            .char_indices()
+            .skip(1)
+            .find(|&(_, c)| c == '-' || c == ':')
+            .map(|(i, _)| (&s[..i], &s[i + 1..]));
+        match split {
             None => {
-                let p = parse_port(s)?;
+                let p = parse_port(s, s)?;
                 Ok(PortRange { start: p, end: p })
             }
             Some((a, b)) => {
-                let (a, b) = (parse_port(a)?, parse_port(b)?);
+                let (a, b) = (parse_port(a, s)?, parse_port(b, s)?);
                 PortRange::new(a, b).ok_or_else(|| PortError::Backwards(s.to_string()))
             }
         }
@@ -245,10 +266,14 @@ mod tests {
     fn parses_ports_and_ranges() {
         assert_eq!("25".parse::<PortRange>(), Ok(r(25, 25)));
         assert_eq!("60000:65000".parse::<PortRange>(), Ok(r(60000, 65000)));
-        assert_eq!("0".parse::<PortRange>(), Err(PortError::OutOfRange(0)));
+        assert_eq!(" 8352 - 8364 ".parse::<PortRange>(), Ok(r(8352, 8364)));
+        assert_eq!(
+            "0".parse::<PortRange>(),
+            Err(PortError::OutOfRange("0".into()))
+        );
         assert_eq!(
             "65536".parse::<PortRange>(),
-            Err(PortError::OutOfRange(65536))
+            Err(PortError::OutOfRange("65536".into()))
         );
         assert!(matches!(
             "9-3".parse::<PortRange>(),
@@ -258,5 +283,44 @@ mod tests {
             "http".parse::<PortRange>(),
             Err(PortError::NotANumber(_))
         ));
+    }
+
+    #[test]
+    fn a_port_is_plain_decimal_digits_and_errors_quote_the_whole_value() {
+        for (text, error) in [
+            ("-1", PortError::Signed("-1".into())),
+            ("+22", PortError::Signed("+22".into())),
+            ("+22-25", PortError::Signed("+22-25".into())),
+            ("22-+25", PortError::Signed("22-+25".into())),
+            ("022", PortError::LeadingZero("022".into())),
+            ("00", PortError::LeadingZero("00".into())),
+            ("20-030", PortError::LeadingZero("20-030".into())),
+            ("", PortError::NotANumber("".into())),
+            ("-", PortError::NotANumber("-".into())),
+            ("--1", PortError::NotANumber("--1".into())),
+            ("1--2", PortError::Signed("1--2".into())),
+            ("0x16", PortError::NotANumber("0x16".into())),
+            ("2 2", PortError::NotANumber("2 2".into())),
+            ("22-", PortError::NotANumber("22-".into())),
+            ("\u{664}", PortError::NotANumber("\u{664}".into())),
+            (
+                "99999999999999999999999",
+                PortError::OutOfRange("99999999999999999999999".into()),
+            ),
+        ] {
+            assert_eq!(text.parse::<PortRange>(), Err(error), "{text:?}");
+        }
+        assert_eq!(
+            "-1".parse::<PortRange>().unwrap_err().to_string(),
+            "'-1' has a sign; a port is plain decimal digits"
+        );
+        assert_eq!(
+            "022".parse::<PortRange>().unwrap_err().to_string(),
+            "'022' has a leading zero; a port is plain decimal digits without one"
+        );
+        assert_eq!(
+            "a\u{1b}b".parse::<PortRange>().unwrap_err().to_string(),
+            "'a\\u{1b}b' is not a port number or range (plain decimal digits: 22, 8352-8364)"
+        );
     }
 }

@@ -61,7 +61,8 @@ impl std::str::FromStr for Target {
             .ok_or_else(|| {
                 let names: Vec<&str> = Target::ALL.iter().map(|t| t.as_str()).collect();
                 format!(
-                    "unknown firewall '{s}' (expected one of: {})",
+                    "unknown firewall {} (expected one of: {})",
+                    crate::user_text::quoted(s),
                     names.join(", ")
                 )
             })

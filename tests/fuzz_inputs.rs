@@ -42,7 +42,7 @@ use fwtopo::engine::derive;
 use fwtopo::export::{self, Egress, Export, Options};
 use fwtopo::files::{FileError, load_topology};
 use fwtopo::target::Target;
-use fwtopo::topology::file::check_text;
+use fwtopo::topology::file::{check_line, check_text};
 use fwtopo::topology::{
     ExternalHost, LoadError, Node, Os, RoleAssignment, Topology, Zone, check, from_ron,
     from_ron_in_parts, to_ron,
@@ -816,6 +816,15 @@ fn free_text() -> impl Strategy<Value = String> {
     })
 }
 
+/// A line that `check_line` accepts (a topology's name): free text without line ends or tabs.
+fn free_line() -> impl Strategy<Value = String> {
+    free_text().prop_map(|s| {
+        s.chars()
+            .filter(|c| check_line(&c.to_string()).is_ok())
+            .collect()
+    })
+}
+
 /// A name that `check_name` accepts, before a unique suffix is added.
 fn name_stem() -> impl Strategy<Value = String> {
     "[A-Za-z0-9][A-Za-z0-9._-]{0,40}"
@@ -889,7 +898,7 @@ fn gen_site() -> impl Strategy<Value = GenSite> {
         1 => name_stem(),
     ];
     (
-        free_text(),
+        free_line(),
         free_text(),
         prop::collection::vec(any::<Index>(), 1..=3),
         prop::collection::vec(

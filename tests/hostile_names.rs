@@ -556,3 +556,88 @@ fn free_text_reaches_the_windows_comments() {
         );
     }
 }
+
+/// ESC, BEL, CR, LF, NUL, DEL, the C1 controls CSI and NEL, and a bidirectional override.
+const CONTROLS: [char; 9] = [
+    '\u{1b}', '\u{7}', '\r', '\n', '\u{0}', '\u{7f}', '\u{9b}', '\u{85}', '\u{202E}',
+];
+
+/// Whether a message could reach a terminal as it is: no control character but the line ends
+/// that separate its problems.
+fn printable(message: &str) -> bool {
+    !message
+        .chars()
+        .any(|c| c != '\n' && (c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c)))
+}
+
+#[test]
+fn control_characters_in_a_topology_are_refused_naming_the_field_and_never_echoed() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cpanel-whm.ron"),
+    )
+    .unwrap();
+    for c in CONTROLS {
+        let bad = format!("{:?}", format!("x{c}y"));
+        // (the value replaced, the field a problem path ends with)
+        for (from, field) in [
+            ("\"cPanel & WHM example\"", "name"),
+            ("\"ubuntu\"", "os"),
+            ("\"iptables\"", "firewall"),
+            ("\"203.0.113.71\"", "addresses[0]"),
+            ("\"192.0.2.0/26\"", "cidrs[0]"),
+            ("\"30000-30999\"", "params.ftp_passive"),
+            ("\"ftp_passive\"", "params"),
+            ("\"cpanel-ubuntu\"", "name"),
+        ] {
+            let text = base.replacen(from, &bad, 1);
+            assert_ne!(text, base, "{from}");
+            let ctx = format!("{from} with U+{:04X}", c as u32);
+            let Err(LoadError::Invalid(problems)) = from_ron(&text) else {
+                panic!("{ctx}: accepted")
+            };
+            assert!(
+                problems.iter().any(|p| p.path.ends_with(field)),
+                "{ctx}: {problems:?}"
+            );
+            let shown = LoadError::Invalid(problems).to_string();
+            assert!(printable(&shown), "{ctx}: {}", shown.escape_debug());
+        }
+    }
+}
+
+#[test]
+fn control_characters_in_a_catalog_are_refused_naming_product_and_field() {
+    let host = fwtopo::catalog::EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "host.ron")
+        .unwrap()
+        .1;
+    for c in CONTROLS {
+        let bad = format!("{:?}", format!("x{c}y"));
+        for (from, field) in [
+            ("\"Host management access\"", "name"),
+            ("\"fwtopo\"", "vendor"),
+            ("\"Linux host\"", "role 'linux': name"),
+            ("\"SSH\"", "flow 'ssh': service"),
+            (
+                "\"Windows Remote Desktop default port\"",
+                "flow 'rdp': source.section",
+            ),
+            ("\"ssh\"", "flow"),
+            ("\"linux\"", "role"),
+        ] {
+            let text = host.replacen(from, &bad, 1);
+            assert_ne!(text, host, "{from}");
+            let ctx = format!("{from} with U+{:04X}", c as u32);
+            let e = Catalog::from_sources([("user/host.ron".to_string(), text)])
+                .err()
+                .unwrap_or_else(|| panic!("{ctx}: accepted"));
+            let shown = e.to_string();
+            assert!(printable(&shown), "{ctx}: {}", shown.escape_debug());
+            assert!(
+                shown.starts_with("user/host.ron: product 'host': ") && shown.contains(field),
+                "{ctx}: {shown}"
+            );
+        }
+    }
+}

@@ -9,7 +9,7 @@ use fwtopo::catalog::{Catalog, Endpoint, ParamKind, Platform, Role};
 use fwtopo::engine::{Plan, derive};
 use fwtopo::export::{self, Egress, Export, Options};
 use fwtopo::target::Target;
-use fwtopo::topology::file::check_text;
+use fwtopo::topology::file::{check_line, check_text};
 use fwtopo::topology::{
     ExternalHost, FORMAT_VERSION, LoadError, Node, Os, OsFamily, RoleAssignment, Topology, Zone,
     check, from_ron, to_ron,
@@ -363,7 +363,11 @@ pub fn gen_topology(u: &mut Unstructured) -> Result<Topology> {
     for _ in 0..u.int_in_range(1..=3)? {
         products.push(u.choose(all)?);
     }
-    let name = free_text(u)?;
+    // The topology's name is a line: what free text allows but a line end or tab.
+    let name: String = free_text(u)?
+        .chars()
+        .filter(|c| check_line(&c.to_string()).is_ok())
+        .collect();
     let description = free_text(u)?;
 
     let mut zones = Vec::new();

@@ -9,6 +9,7 @@ pub mod model;
 pub use model::*;
 
 use crate::ports::PortRange;
+use crate::user_text::{check_line, check_text, escaped, quoted};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, HashSet};
 
@@ -43,14 +44,14 @@ pub const HOST_PRODUCT: &str = "host";
 /// A catalog file that does not parse or does not check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
-    #[error("{file}:{line}:{col}: {message}")]
+    #[error("{}:{line}:{col}: {message}", escaped(file))]
     Syntax {
         file: String,
         line: usize,
         col: usize,
         message: String,
     },
-    #[error("{file}: product '{product}': {message}")]
+    #[error("{}: product {}: {message}", escaped(file), quoted(product))]
     Invalid {
         file: String,
         product: String,
@@ -175,11 +176,13 @@ impl Product {
 }
 
 fn parse_product(name: &str, text: &str) -> Result<Product, CatalogError> {
+    // A byte-order mark, as a topology may have.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     ron::from_str::<Product>(text).map_err(|e| CatalogError::Syntax {
         file: name.to_string(),
         line: e.span.start.line,
         col: e.span.start.col,
-        message: e.code.to_string(),
+        message: crate::unique_keys::syntax_message(&e.code),
     })
 }
 
@@ -190,10 +193,11 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
         product: p.id.clone(),
         message,
     };
+    check_texts(p).map_err(err)?;
     if !is_id(&p.id) {
         return Err(err(format!(
-            "product id '{}' must be lowercase letters, digits and '-'",
-            p.id
+            "product id {} must be lowercase letters, digits and '-'",
+            quoted(&p.id)
         )));
     }
     let groups: HashSet<&str> = p.groups.iter().map(|g| g.id.as_str()).collect();
@@ -202,24 +206,28 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
     for r in &p.roles {
         if !is_id(&r.id) || !role_ids.insert(r.id.as_str()) {
             return Err(err(format!(
-                "role id '{}' is not a unique kebab-case id",
-                r.id
+                "role id {} is not a unique kebab-case id",
+                quoted(&r.id)
             )));
         }
         if groups.contains(r.id.as_str()) {
-            return Err(err(format!("role id '{}' is also a group id", r.id)));
+            return Err(err(format!("role id {} is also a group id", quoted(&r.id))));
         }
         for g in &r.groups {
             if !groups.contains(g.as_str()) {
                 return Err(err(format!(
-                    "role '{}' names undeclared group '{}'",
-                    r.id, g
+                    "role {} names undeclared group {}",
+                    quoted(&r.id),
+                    quoted(g)
                 )));
             }
         }
         for prm in &r.parameters {
             if !param_ids.insert(prm.id.as_str()) {
-                return Err(err(format!("parameter '{}' is declared twice", prm.id)));
+                return Err(err(format!(
+                    "parameter {} is declared twice",
+                    quoted(&prm.id)
+                )));
             }
             let bad = match prm.kind {
                 ParamKind::Port { default } => PortRange::single(default).is_none(),
@@ -229,15 +237,15 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
             };
             if bad {
                 return Err(err(format!(
-                    "parameter '{}' has an invalid default port",
-                    prm.id
+                    "parameter {} has an invalid default port",
+                    quoted(&prm.id)
                 )));
             }
         }
     }
     let mut flow_ids = HashSet::new();
     for f in &p.flows {
-        let ferr = |m: String| err(format!("flow '{}': {}", f.id, m));
+        let ferr = |m: String| err(format!("flow {}: {}", quoted(&f.id), m));
         if !flow_ids.insert(f.id.as_str()) {
             return Err(ferr("duplicate flow id".into()));
         }
@@ -266,16 +274,21 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
                 Endpoint::Role(id)
                     if !role_ids.contains(id.as_str()) && !groups.contains(id.as_str()) =>
                 {
-                    return Err(ferr(format!("endpoint names unknown role or group '{id}'")));
+                    return Err(ferr(format!(
+                        "endpoint names unknown role or group {}",
+                        quoted(id)
+                    )));
                 }
-                Endpoint::Zone(z) if !is_id(z) => return Err(ferr(format!("bad zone name '{z}'"))),
+                Endpoint::Zone(z) if !is_id(z) => {
+                    return Err(ferr(format!("bad zone name {}", quoted(z))));
+                }
                 Endpoint::Dns(name) if !is_dns_name(name) => {
-                    return Err(ferr(format!("'{name}' is not a DNS name")));
+                    return Err(ferr(format!("{} is not a DNS name", quoted(name))));
                 }
                 Endpoint::Cidrs(list) => {
                     for c in list {
                         c.parse::<IpNet>()
-                            .map_err(|_| ferr(format!("'{c}' is not a CIDR")))?;
+                            .map_err(|_| ferr(format!("{} is not a CIDR", quoted(c))))?;
                     }
                 }
                 _ => {}
@@ -302,15 +315,19 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
                 }
                 PortItem::Param(id) => match p.parameter(id) {
                     Some((_, prm)) if matches!(prm.kind, ParamKind::Switch { .. }) => {
-                        return Err(ferr(format!("parameter '{id}' is a switch, not a port")));
+                        return Err(ferr(format!(
+                            "parameter {} is a switch, not a port",
+                            quoted(id)
+                        )));
                     }
                     Some(_) if declared_on_endpoint(id) => {}
                     Some(_) => {
                         return Err(ferr(format!(
-                            "parameter '{id}' is not declared by an endpoint role"
+                            "parameter {} is not declared by an endpoint role",
+                            quoted(id)
                         )));
                     }
-                    None => return Err(ferr(format!("unknown parameter '{id}'"))),
+                    None => return Err(ferr(format!("unknown parameter {}", quoted(id)))),
                 },
                 _ => {}
             }
@@ -321,10 +338,74 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
                     if matches!(prm.kind, ParamKind::Switch { .. }) && declared_on_endpoint(w) => {}
                 Some(_) => {
                     return Err(ferr(format!(
-                        "'when: {w}' must be a switch declared by an endpoint role"
+                        "'when: {}' must be a switch declared by an endpoint role",
+                        escaped(w)
                     )));
                 }
-                None => return Err(ferr(format!("unknown switch '{w}'"))),
+                None => return Err(ferr(format!("unknown switch {}", quoted(w)))),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks every text of a product before anything else reads it: names, titles, ids, services and
+/// sections are lines (no control character at all: they are printed within a line of `fwtopo
+/// catalog`, `rules` and `check`); descriptions and notes are free text (line ends and tabs too).
+/// The error names the field.
+fn check_texts(p: &Product) -> Result<(), String> {
+    let line = |field: &str, s: &str| check_line(s).map_err(|m| format!("{field} {m}"));
+    let text = |field: &str, s: &str| check_text(s).map_err(|m| format!("{field} {m}"));
+    line("id", &p.id)?;
+    line("name", &p.name)?;
+    line("vendor", &p.vendor)?;
+    line("document.id", &p.document.id)?;
+    line("document.title", &p.document.title)?;
+    line("document.url", &p.document.url)?;
+    text("description", &p.description)?;
+    for g in &p.groups {
+        let at = format!("group {}:", quoted(&g.id));
+        line(&format!("{at} id"), &g.id)?;
+        line(&format!("{at} name"), &g.name)?;
+    }
+    for r in &p.roles {
+        let at = format!("role {}:", quoted(&r.id));
+        line(&format!("{at} id"), &r.id)?;
+        line(&format!("{at} name"), &r.name)?;
+        text(&format!("{at} description"), &r.description)?;
+        for g in &r.groups {
+            line(&format!("{at} groups"), g)?;
+        }
+        for prm in &r.parameters {
+            let at = format!("parameter {}:", quoted(&prm.id));
+            line(&format!("{at} id"), &prm.id)?;
+            line(&format!("{at} name"), &prm.name)?;
+            text(&format!("{at} description"), &prm.description)?;
+        }
+    }
+    for f in &p.flows {
+        let at = format!("flow {}:", quoted(&f.id));
+        line(&format!("{at} id"), &f.id)?;
+        line(&format!("{at} service"), &f.service)?;
+        text(&format!("{at} note"), &f.note)?;
+        line(&format!("{at} source.section"), &f.source.section)?;
+        line(&format!("{at} when"), f.when.as_deref().unwrap_or_default())?;
+        for e in f.from.iter().chain(&f.to) {
+            match e {
+                Endpoint::Role(s) | Endpoint::Zone(s) | Endpoint::Dns(s) => {
+                    line(&format!("{at} endpoint"), s)?
+                }
+                Endpoint::Cidrs(list) => {
+                    for c in list {
+                        line(&format!("{at} endpoint"), c)?;
+                    }
+                }
+                Endpoint::Any | Endpoint::Localhost => {}
+            }
+        }
+        for item in &f.ports {
+            if let PortItem::Param(id) = item {
+                line(&format!("{at} ports"), id)?;
             }
         }
     }

@@ -12,6 +12,7 @@ use fwtopo::export::{self, Egress, Export, Options};
 use fwtopo::files;
 use fwtopo::target::Target;
 use fwtopo::topology::{self, Topology};
+use fwtopo::user_text::{escaped, quoted};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -173,7 +174,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 && catalog.product(id).is_none()
             {
                 let known: Vec<&str> = catalog.products().iter().map(|p| p.id.as_str()).collect();
-                bail!("unknown product '{id}' (known: {})", known.join(", "));
+                bail!(
+                    "unknown product {} (known: {})",
+                    quoted(id),
+                    known.join(", ")
+                );
             }
             if json {
                 write_json(
@@ -191,7 +196,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             if let Some(n) = &node
                 && topology.node(n).is_none()
             {
-                bail!("{}: no node named '{n}'", file.display());
+                bail!("{}: no node named {}", shown(&file), quoted(n));
             }
             let plan = engine::derive(&catalog, &topology);
             if json {
@@ -216,7 +221,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             writeln!(
                 w,
                 "{}: {} nodes, {} errors, {} warnings, {} notes",
-                file.display(),
+                shown(&file),
                 topology.nodes.len(),
                 count(Severity::Error),
                 count(Severity::Warning),
@@ -245,7 +250,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let nodes: Vec<_> = match &node {
                 Some(n) => {
                     let Some(p) = plan.node(n) else {
-                        bail!("{}: no node named '{n}'", file.display())
+                        bail!("{}: no node named {}", shown(&file), quoted(n))
                     };
                     vec![p]
                 }
@@ -285,8 +290,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 if !force {
                     lines.push_str(&format!(
                         "fwtopo: {}: refusing to export: {count} above; nothing was written. Fix the topology (`fwtopo check {}`), or pass --force to export anyway.\n",
-                        file.display(),
-                        file.display()
+                        shown(&file),
+                        shown(&file)
                     ));
                     std::io::stderr().write_all(lines.as_bytes())?;
                     return Ok(ExitCode::from(1));
@@ -298,7 +303,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             } else if plan.has_errors() {
                 eprintln!(
                     "fwtopo: warning: nodes not exported have errors; run `fwtopo check {}`",
-                    file.display()
+                    shown(&file)
                 );
             }
             match dir {
@@ -310,9 +315,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     )?;
                 }
                 Some(dir) => {
-                    std::fs::create_dir_all(&dir).with_context(|| {
-                        format!("{}: cannot create the directory", dir.display())
-                    })?;
+                    std::fs::create_dir_all(&dir)
+                        .with_context(|| format!("{}: cannot create the directory", shown(&dir)))?;
                     let mut index = format!(
                         "# fwtopo export of {}\n",
                         export::text::comment_text(&topology.name)
@@ -341,7 +345,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     batch.add("index.txt", index.as_bytes())?;
                     batch.commit()?;
                     for name in &names {
-                        writeln!(out, "{}", dir.join(name).display())?;
+                        writeln!(out, "{}", shown(&dir.join(name)))?;
                     }
                 }
             }
@@ -362,11 +366,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     if path.exists() && !force {
                         bail!(
                             "{}: already exists (use --force to overwrite)",
-                            path.display()
+                            shown(&path)
                         );
                     }
                     files::write_atomic(&path, text.as_bytes())?;
-                    eprintln!("wrote {}", path.display());
+                    eprintln!("wrote {}", shown(&path));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -391,6 +395,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// A path as messages and listings show it: its control characters escaped.
+fn shown(path: &Path) -> String {
+    escaped(&path.display().to_string())
+}
+
 fn load_catalog() -> Result<Catalog> {
     files::load_catalog().context("loading the catalog")
 }
@@ -402,7 +411,7 @@ fn load_checked(path: &Path, catalog: &Catalog) -> Result<Topology> {
     if !problems.is_empty() {
         let lines: Vec<String> = problems
             .iter()
-            .map(|p| format!("{}: {p}", path.display()))
+            .map(|p| format!("{}: {p}", shown(path)))
             .collect();
         bail!("{}", lines.join("\n"));
     }

@@ -5,6 +5,7 @@ use super::Topology;
 use super::file::Problem;
 use crate::catalog::{Catalog, ParamKind};
 use crate::ports::{PortError, PortRange};
+use crate::user_text::{double_quoted, escaped, quoted};
 
 /// A parameter value as the engine uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,14 +22,14 @@ impl ParamValue {
             ParamKind::Switch { .. } => match t.to_ascii_lowercase().as_str() {
                 "on" | "true" | "yes" => Ok(ParamValue::Switch(true)),
                 "off" | "false" | "no" => Ok(ParamValue::Switch(false)),
-                _ => Err(format!("'{}' is not on or off", t.escape_debug())),
+                _ => Err(format!("{} is not on or off", quoted(t))),
             },
             ParamKind::Port { .. } => {
                 let r: PortRange = t.parse().map_err(|e: PortError| e.to_string())?;
                 if r.is_single() {
                     Ok(ParamValue::Ports(r))
                 } else {
-                    Err(format!("'{t}' is a range; a single port is needed"))
+                    Err(format!("{} is a range; a single port is needed", quoted(t)))
                 }
             }
             ParamKind::PortRange { .. } | ParamKind::Dynamic { .. } | ParamKind::Required => t
@@ -43,17 +44,21 @@ impl ParamValue {
 pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (i, node) in topology.nodes.iter().enumerate() {
-        let at = format!("nodes[{i}] \"{}\"", node.name);
+        let at = format!("nodes[{i}] {}", double_quoted(&node.name));
         let mut seen = Vec::new();
         for (j, ra) in node.roles.iter().enumerate() {
-            let here = format!("{at}: roles[{j}] {}/{}", ra.product, ra.role);
+            let here = format!(
+                "{at}: roles[{j}] {}/{}",
+                escaped(&ra.product),
+                escaped(&ra.role)
+            );
             let Some(product) = catalog.product(&ra.product) else {
                 let known: Vec<&str> = catalog.products().iter().map(|p| p.id.as_str()).collect();
                 problems.push(Problem {
                     path: format!("{at}: roles[{j}].product"),
                     message: format!(
-                        "unknown product '{}' (known: {})",
-                        ra.product,
+                        "unknown product {} (known: {})",
+                        quoted(&ra.product),
                         known.join(", ")
                     ),
                 });
@@ -64,8 +69,8 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
                 problems.push(Problem {
                     path: format!("{at}: roles[{j}].role"),
                     message: format!(
-                        "unknown role '{}' of {} (known: {})",
-                        ra.role,
+                        "unknown role {} of {} (known: {})",
+                        quoted(&ra.role),
                         product.id,
                         known.join(", ")
                     ),
@@ -96,9 +101,13 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
                         problems.push(Problem {
                             path: format!("{here}: params.{key}"),
                             message: if known.is_empty() {
-                                format!("unknown parameter '{key}': this role has none")
+                                format!("unknown parameter {}: this role has none", quoted(key))
                             } else {
-                                format!("unknown parameter '{key}' (known: {})", known.join(", "))
+                                format!(
+                                    "unknown parameter {} (known: {})",
+                                    quoted(key),
+                                    known.join(", ")
+                                )
                             },
                         });
                     }

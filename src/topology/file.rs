@@ -6,6 +6,8 @@
 use super::{ExternalHost, Node, Os, RoleAssignment, Topology, Zone, is_safe_name};
 use crate::catalog::is_dns_name;
 use crate::target::Target;
+pub use crate::user_text::{check_line, check_text};
+use crate::user_text::{double_quoted, quoted};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -104,7 +106,11 @@ struct NodeFile<'a> {
 struct RoleFile {
     product: String,
     role: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::unique_keys::map"
+    )]
     params: BTreeMap<String, String>,
 }
 
@@ -149,6 +155,9 @@ pub fn from_ron(text: &str) -> Result<Topology, LoadError> {
 /// [`from_ron`], with the node list parsed in up to `parts` parts at once. Whatever `parts` is,
 /// the result is that of one parse of the whole text (the fuzz tests check it, hence public).
 pub fn from_ron_in_parts(text: &str, parts: usize) -> Result<Topology, LoadError> {
+    // A byte-order mark (Windows editors write one) is no part of the text; positions count
+    // from after it, as an editor shows them.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let cut = super::parts::split(text, parts);
     let file = match cut.as_ref().and_then(parse_parts) {
         Some(file) => file,
@@ -182,7 +191,7 @@ fn parse_whole(text: &str) -> Result<TopologyFile<'_>, LoadError> {
             .unwrap_or_else(|| LoadError::Syntax {
                 line: e.span.start.line,
                 col: e.span.start.col,
-                message: e.code.to_string(),
+                message: crate::unique_keys::syntax_message(&e.code),
             })
     })
 }
@@ -268,22 +277,6 @@ pub fn to_ron(t: &Topology) -> String {
     out
 }
 
-/// Checks free text (names of the topology, notes): any printable text, but no control characters
-/// other than newline and tab, and no bidirectional overrides that make text read differently than it runs.
-pub fn check_text(s: &str) -> Result<(), String> {
-    for c in s.chars() {
-        if (c.is_control() && c != '\n' && c != '\t')
-            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
-        {
-            return Err(format!("contains the control character U+{:04X}", c as u32));
-        }
-    }
-    if s.len() > 4096 {
-        return Err("is longer than 4096 bytes".into());
-    }
-    Ok(())
-}
-
 /// Checks a node, zone or parameter name: it ends up in shell, cmd.exe and PowerShell text.
 pub fn check_name(s: &str) -> Result<(), String> {
     if is_safe_name(s) {
@@ -292,8 +285,8 @@ pub fn check_name(s: &str) -> Result<(), String> {
         Err("is empty".into())
     } else {
         Err(format!(
-            "'{}' may only use letters, digits, '.', '_' and '-', start with a letter or digit, and be at most 63 characters",
-            s.escape_debug()
+            "{} may only use letters, digits, '.', '_' and '-', start with a letter or digit, and be at most 63 characters",
+            quoted(s)
         ))
     }
 }
@@ -303,7 +296,7 @@ struct NodeAt<'n>(usize, &'n str);
 
 impl std::fmt::Display for NodeAt<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "nodes[{}] \"{}\"", self.0, self.1.escape_debug())
+        write!(f, "nodes[{}] {}", self.0, double_quoted(self.1))
     }
 }
 
@@ -311,7 +304,8 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
     let mut problems = Vec::new();
     let mut push = |path: String, message: String| problems.push(Problem { path, message });
 
-    if let Err(m) = check_text(&file.name) {
+    // The topology's name is a title, printed within a line.
+    if let Err(m) = check_line(&file.name) {
         push("name".into(), m);
     }
     if let Err(m) = check_text(&file.description) {
@@ -321,13 +315,13 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
     let mut zones = Vec::new();
     let mut zone_names = HashSet::new();
     for (i, z) in file.zones.into_iter().enumerate() {
-        let at = format!("zones[{i}] \"{}\"", z.name.escape_debug());
+        let at = format!("zones[{i}] {}", double_quoted(&z.name));
         if let Err(m) = check_name(&z.name) {
             push(format!("{at}: name"), m);
         } else if !zone_names.insert(z.name.clone()) {
             push(
                 format!("{at}: name"),
-                format!("duplicate zone name '{}'", z.name),
+                format!("duplicate zone name {}", quoted(&z.name)),
             );
         }
         if let Err(m) = check_text(&z.note) {
@@ -377,17 +371,18 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
                 Ok(ip) if !is_host_address(ip) => push(
                     format!("{at}: addresses[{j}]"),
                     format!(
-                        "'{a}' cannot be a node's address (loopback, unspecified or multicast)"
+                        "{} cannot be a node's address (loopback, unspecified or multicast)",
+                        quoted(a)
                     ),
                 ),
                 Ok(ip) if addresses.contains(&ip) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!("'{a}' is listed twice"),
+                    format!("{} is listed twice", quoted(a)),
                 ),
                 Ok(ip) => addresses.push(ip),
                 Err(_) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!("'{}' is not an IPv4 or IPv6 address", a.escape_debug()),
+                    format!("{} is not an IPv4 or IPv6 address", quoted(a)),
                 ),
             }
         }
@@ -422,7 +417,8 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
                 }
             }
             for (key, value) in &r.params {
-                if let Err(m) = check_text(value) {
+                // A port, a range or a switch: one line.
+                if let Err(m) = check_line(value) {
                     push(
                         format!("{at}: roles[{j}] {}/{}: params.{key}", r.product, r.role),
                         m,
@@ -449,11 +445,11 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
     let mut external_hosts = Vec::new();
     let mut host_names = HashSet::new();
     for (i, h) in file.external_hosts.into_iter().enumerate() {
-        let at = format!("external_hosts[{i}] \"{}\"", h.name.escape_debug());
+        let at = format!("external_hosts[{i}] {}", double_quoted(&h.name));
         if !is_dns_name(&h.name) {
             push(
                 format!("{at}: name"),
-                format!("'{}' is not a DNS name", h.name.escape_debug()),
+                format!("{} is not a DNS name", quoted(&h.name)),
             );
         } else if !host_names.insert(h.name.to_ascii_lowercase()) {
             push(
@@ -467,13 +463,14 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
                 Ok(ip) if !is_host_address(ip) => push(
                     format!("{at}: addresses[{j}]"),
                     format!(
-                        "'{a}' cannot be a host's address (loopback, unspecified or multicast)"
+                        "{} cannot be a host's address (loopback, unspecified or multicast)",
+                        quoted(a)
                     ),
                 ),
                 Ok(ip) => addresses.push(ip),
                 Err(_) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!("'{}' is not an IPv4 or IPv6 address", a.escape_debug()),
+                    format!("{} is not an IPv4 or IPv6 address", quoted(a)),
                 ),
             }
         }
@@ -518,7 +515,7 @@ pub fn parse_net(s: &str) -> Result<IpNet, String> {
         Err(_) => t
             .parse::<IpAddr>()
             .map(IpNet::from)
-            .map_err(|_| format!("'{}' is not a CIDR or address", t.escape_debug()))?,
+            .map_err(|_| format!("{} is not a CIDR or address", quoted(t)))?,
     };
     match not_a_peer_network(&n) {
         Some(why) => Err(format!("'{t}' is {why}")),
@@ -642,7 +639,10 @@ mod tests {
             1,
         );
         let newer = text.replacen("version: 1", "version: 7", 1);
-        for bad in [late, dup, commented, block, newer] {
+        // A key given twice in a node of a later part, and a byte-order mark.
+        let twice = text.replacen("name: \"n33\",", "name: \"n33\", name: \"n33\",", 1);
+        let bom = format!("\u{FEFF}{late}");
+        for bad in [late, dup, commented, block, newer, twice, bom] {
             let whole = from_ron_in_parts(&bad, 1);
             for parts in 2..=9 {
                 assert_eq!(
@@ -656,6 +656,16 @@ mod tests {
             from_ron_in_parts(&text.replacen("\"n37\"", "\"n37\" oops", 1), 4),
             Err(LoadError::Syntax { .. })
         ));
+        let twice = text.replacen("name: \"n33\",", "name: \"n33\", name: \"n33\",", 1);
+        assert!(
+            matches!(
+                from_ron_in_parts(&twice, 4),
+                Err(LoadError::Syntax { message, .. }) if message.starts_with("duplicate key 'name'")
+            ),
+            "{:?}",
+            from_ron_in_parts(&twice, 4)
+        );
+        assert_eq!(from_ron_in_parts(&format!("\u{FEFF}{text}"), 4), Ok(t));
     }
 
     #[test]

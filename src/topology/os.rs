@@ -91,7 +91,11 @@ impl std::str::FromStr for Os {
             .find(|o| o.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = Os::ALL.iter().map(|o| o.as_str()).collect();
-                format!("unknown OS '{s}' (expected one of: {})", names.join(", "))
+                format!(
+                    "unknown OS {} (expected one of: {})",
+                    crate::user_text::quoted(s),
+                    names.join(", ")
+                )
             })
     }
 }

@@ -109,7 +109,7 @@ pub fn write_recovery(file: &Path, original: Option<&Path>, t: &Topology) -> Res
 
 /// A recovery copy, if `file` is there: the file it belongs to, and its topology.
 pub fn read_recovery(file: &Path) -> Option<(Option<PathBuf>, Result<Topology, String>)> {
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = files::read_text(file).ok()?;
     let original = text
         .lines()
         .next()

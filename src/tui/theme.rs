@@ -217,8 +217,8 @@ impl Theme {
     pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Theme, String> {
         let user = match user_dir.map(|d| d.join(format!("{name}.ron"))) {
             Some(path) if path.is_file() => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                // Capped like every file a person gives fwtopo.
+                let text = fwtopo::files::read_text(&path).map_err(|e| e.to_string())?;
                 Some(parse_file(&path.display().to_string(), &text)?)
             }
             _ => None,

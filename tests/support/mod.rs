@@ -5,6 +5,7 @@
 //! different subset, hence the blanket `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod netns;
 
 use std::path::{Path, PathBuf};
