@@ -513,7 +513,8 @@ fn pa_passive_range_parameter_changes_the_range() {
 }
 
 /// A passive range wide enough to hold SSH and the PA internal ports opens them to anyone; the
-/// rules say so, and FW017 names what lost its restriction.
+/// rules say so, FW017 names what lost its restriction, and SSH (management access) is FW018, an
+/// error.
 #[test]
 fn pa_passive_range_covering_restricted_ports_is_fw017() {
     let mut t = pa_site();
@@ -540,13 +541,23 @@ fn pa_passive_range_covering_restricted_ports_is_fw017() {
             &*f.message
         })
         .collect();
+    assert!(voided.iter().any(|m| m.contains("8352-8364")), "{voided:?}");
     assert!(
-        voided
-            .iter()
-            .any(|m| m.starts_with("tcp/22 (SSH") && m.contains("FTP")),
+        !voided.iter().any(|m| m.starts_with("tcp/22 ")),
         "{voided:?}"
     );
-    assert!(voided.iter().any(|m| m.contains("8352-8364")), "{voided:?}");
+    let ssh = findings_of(&plan, Code::ManagementPortExposed);
+    assert_eq!(ssh.len(), 1, "{ssh:?}");
+    assert_eq!(
+        (ssh[0].severity, ssh[0].node.as_deref()),
+        (Severity::Error, Some("sn1"))
+    );
+    assert!(
+        ssh[0].message.starts_with("tcp/22 ")
+            && ssh[0].message.contains("apache_ftp_passive = 1-65535"),
+        "{}",
+        ssh[0].message
+    );
     // A narrow range clear of every restricted port is fine.
     set(
         &mut t.nodes[1],
@@ -554,7 +565,9 @@ fn pa_passive_range_covering_restricted_ports_is_fw017() {
         "apache_ftp_passive",
         "50000-50010",
     );
-    assert!(findings_of(&derive_checked(&t), Code::RestrictionVoided).is_empty());
+    let plan = derive_checked(&t);
+    assert!(findings_of(&plan, Code::RestrictionVoided).is_empty());
+    assert!(findings_of(&plan, Code::ManagementPortExposed).is_empty());
 }
 
 /// WinRM with Basic auth over HTTP is fenced to the management node; an IIS passive range that

@@ -1010,16 +1010,23 @@ fn build(site: &GenSite) -> Topology {
     let mut zones = Vec::new();
     let mut zone_names = BTreeSet::new();
     for (i, (name, cidrs, note)) in site.zones.iter().enumerate() {
-        let name = if zone_names.contains(name) {
+        // Zone names are unique ignoring case, and a zone lists each network once.
+        let name = if zone_names.contains(&name.to_ascii_lowercase()) {
             format!("z{i}-{name}")
         } else {
             name.clone()
         };
         let name: String = name.chars().take(63).collect();
-        zone_names.insert(name.clone());
+        zone_names.insert(name.to_ascii_lowercase());
+        let mut unique: Vec<IpNet> = Vec::with_capacity(cidrs.len());
+        for c in cidrs {
+            if !unique.contains(c) {
+                unique.push(*c);
+            }
+        }
         zones.push(Zone {
             name,
-            cidrs: cidrs.clone(),
+            cidrs: unique,
             note: note.clone(),
         });
     }

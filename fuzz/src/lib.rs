@@ -378,13 +378,14 @@ pub fn gen_topology(u: &mut Unstructured) -> Result<Topology> {
             2 => "trusted".to_string(),
             _ => name_stem(u)?,
         };
-        let name = if zone_names.contains(&name) {
+        // Zone names are unique ignoring case, and a zone lists each network once.
+        let name = if zone_names.contains(&name.to_ascii_lowercase()) {
             format!("z{i}-{name}")
         } else {
             name
         };
         let name: String = name.chars().take(63).collect();
-        zone_names.insert(name.clone());
+        zone_names.insert(name.to_ascii_lowercase());
         let count = if u.ratio(1, 13)? {
             u.int_in_range(100..=400)?
         } else {
@@ -392,7 +393,10 @@ pub fn gen_topology(u: &mut Unstructured) -> Result<Topology> {
         };
         let mut cidrs = Vec::new();
         for _ in 0..count {
-            cidrs.push(doc_net(u)?);
+            let net = doc_net(u)?;
+            if !cidrs.contains(&net) {
+                cidrs.push(net);
+            }
         }
         zones.push(Zone {
             name,

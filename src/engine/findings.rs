@@ -4,12 +4,19 @@
 //! in words.
 
 use super::{Direction, Entry, FlowRef, Member, NodePlan};
-use crate::catalog::{Catalog, Endpoint, HOST_PRODUCT, ParamKind, Platform, Tag};
+use crate::catalog::{Catalog, HOST_PRODUCT, ParamKind, Platform, Tag};
 use crate::net::Peers;
 use crate::target::Target;
 use crate::topology::{OsFamily, Topology};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+mod addresses;
+mod families;
+mod guarded;
+mod zones;
+
+pub(super) use families::Families;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -51,10 +58,18 @@ pub enum Code {
     ZoneCoversAll,
     FirewallOsMismatch,
     RestrictionVoided,
+    /// A management port (SSH, RDP, WinRM) opened to more than its peers by another flow.
+    ManagementPortExposed,
+    /// A flow whose peers have no address of the node's family: it allows nothing there.
+    NoCommonFamily,
+    /// Two nodes list one address.
+    AddressOnTwoNodes,
+    /// An external host pinned to a node's address.
+    ExternalHostIsNode,
 }
 
 impl Code {
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 21] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -72,6 +87,10 @@ impl Code {
         Code::ZoneCoversAll,
         Code::FirewallOsMismatch,
         Code::RestrictionVoided,
+        Code::ManagementPortExposed,
+        Code::NoCommonFamily,
+        Code::AddressOnTwoNodes,
+        Code::ExternalHostIsNode,
     ];
 
     /// The stable code, `FW001` …; never renumbered.
@@ -94,6 +113,10 @@ impl Code {
             Code::ZoneCoversAll => "FW015",
             Code::FirewallOsMismatch => "FW016",
             Code::RestrictionVoided => "FW017",
+            Code::ManagementPortExposed => "FW018",
+            Code::NoCommonFamily => "FW019",
+            Code::AddressOnTwoNodes => "FW020",
+            Code::ExternalHostIsNode => "FW021",
         }
     }
 
@@ -116,6 +139,10 @@ impl Code {
             Code::ZoneCoversAll => "zone-covers-all-addresses",
             Code::FirewallOsMismatch => "firewall-os-mismatch",
             Code::RestrictionVoided => "restriction-voided",
+            Code::ManagementPortExposed => "management-port-exposed",
+            Code::NoCommonFamily => "no-common-address-family",
+            Code::AddressOnTwoNodes => "address-on-two-nodes",
+            Code::ExternalHostIsNode => "external-host-is-node",
         }
     }
 }
@@ -162,38 +189,7 @@ pub(super) struct Collector {
     zones: BTreeMap<String, BTreeSet<FlowRef>>,
     /// Zones that hold the whole IPv4 or IPv6 address space (found on the first node), with the
     /// flows that take them as a peer: "from the admin zone" then means from anywhere.
-    wide_zones: Option<BTreeMap<String, WideZone>>,
-}
-
-/// A zone whose networks add up to every address of a family, and the flows that use it as a peer.
-#[derive(Debug, Default)]
-struct WideZone {
-    /// `0.0.0.0/0`, `::/0` or both.
-    space: String,
-    flows: BTreeSet<FlowRef>,
-}
-
-/// The zones of a topology that cover a whole address family once their networks are aggregated
-/// (`0.0.0.0/1` and `128.0.0.0/1` count as `0.0.0.0/0`).
-fn wide_zones(topology: &Topology) -> BTreeMap<String, WideZone> {
-    topology
-        .zones
-        .iter()
-        .filter_map(|z| {
-            let whole: Vec<String> = ipnet::IpNet::aggregate(&z.cidrs)
-                .into_iter()
-                .filter(|n| n.prefix_len() == 0)
-                .map(|n| n.to_string())
-                .collect();
-            (!whole.is_empty()).then(|| {
-                let wide = WideZone {
-                    space: whole.join(" and "),
-                    flows: BTreeSet::new(),
-                };
-                (z.name.clone(), wide)
-            })
-        })
-        .collect()
+    wide_zones: Option<BTreeMap<String, zones::WideZone>>,
 }
 
 impl Collector {
@@ -379,17 +375,16 @@ impl Collector {
         }
 
         let management = plan.inbound.iter().any(|r| r.is_management());
+        let severity = if node.management {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         if !management {
-            let (severity, why) = if node.management {
-                (
-                    Severity::Error,
-                    "define the admin zone's CIDRs so SSH (Linux) or RDP and WinRM (Windows) can be allowed from it",
-                )
+            let why = if node.management {
+                "define the admin zone's CIDRs so SSH (Linux) or RDP and WinRM (Windows) can be allowed from it"
             } else {
-                (
-                    Severity::Warning,
-                    "management access is switched off for this node; make sure a console is at hand",
-                )
+                "management access is switched off for this node; make sure a console is at hand"
             };
             self.add(
                 Code::NoManagementAccess,
@@ -397,7 +392,12 @@ impl Collector {
                 name,
                 format!("no inbound rule lets an operator back in: {why}"),
             );
+        } else if let Some(why) = families::management_lost(plan, node) {
+            self.add(Code::NoManagementAccess, severity, name, why);
         }
+        self.lost_to_family(catalog, node, plan);
+        self.guarded_ports(catalog, node, entries, roles, guarded::Guard::Management);
+        self.guarded_ports(catalog, node, entries, roles, guarded::Guard::TrustedOnly);
 
         for r in plan.inbound.iter() {
             if r.peers.is_any() && r.has_tag(Tag::Insecure) {
@@ -457,8 +457,15 @@ impl Collector {
         let wide: Vec<&Entry> = entries.iter().filter(from_param).collect();
         type Voided<'a> = (crate::ports::PortSet, BTreeSet<&'a str>);
         let mut voided: BTreeMap<(crate::ports::Protocol, &str), Voided<'_>> = BTreeMap::new();
+        // Management and trusted-only ports are guarded: widening them is an error of its own.
+        let guarded = |e: &Entry| {
+            let f = e.flow.flow(catalog);
+            f.has_tag(Tag::Management) || f.has_tag(Tag::TrustedOnly)
+        };
         for r in entries.iter().filter(|e| {
-            e.direction == Direction::Inbound && !matches!(e.peers, super::PeerSrc::Any)
+            e.direction == Direction::Inbound
+                && !matches!(e.peers, super::PeerSrc::Any)
+                && !guarded(e)
         }) {
             for w in wide
                 .iter()
@@ -527,18 +534,6 @@ impl Collector {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-        for (protocol, (ports, by)) in exposed(Tag::TrustedOnly) {
-            self.add(
-                Code::TrustedOnlyOpenToAny,
-                Severity::Error,
-                name,
-                format!(
-                    "{}/{ports} is meant for trusted networks only but {} opens it to any address; narrow or pin that range",
-                    protocol.as_str(),
-                    by.into_iter().collect::<Vec<_>>().join(", ")
-                ),
-            );
-        }
         // One WinRM finding per node, whatever the number of address families it is open to.
         let winrm: Vec<&super::Rule> = plan
             .inbound
@@ -633,30 +628,6 @@ impl Collector {
         }
         self.conflicts(catalog, name, entries);
         self.wide_zone_peers(catalog, topology, plan);
-    }
-
-    /// Remembers the flows whose peer side is a zone that covers every address.
-    fn wide_zone_peers(&mut self, catalog: &Catalog, topology: &Topology, plan: &NodePlan) {
-        let wide = self.wide_zones.get_or_insert_with(|| wide_zones(topology));
-        if wide.is_empty() {
-            return;
-        }
-        for r in plan.rules() {
-            for f in &r.provenance {
-                let flow = f.flow(catalog);
-                let peer_side = match r.direction {
-                    Direction::Inbound => &flow.from,
-                    Direction::Outbound => &flow.to,
-                };
-                for e in peer_side {
-                    if let Endpoint::Zone(z) = e
-                        && let Some(w) = wide.get_mut(z)
-                    {
-                        w.flows.insert(*f);
-                    }
-                }
-            }
-        }
     }
 
     /// Two services of different products listening on one port and protocol of a node.
@@ -770,32 +741,8 @@ impl Collector {
                 ),
             );
         }
-        let host = catalog.product_index(HOST_PRODUCT);
-        for (zone, w) in self.wide_zones.take().unwrap_or_default() {
-            if w.flows.is_empty() {
-                continue;
-            }
-            let flows: BTreeSet<String> = w
-                .flows
-                .iter()
-                .map(|r| format!("{}/{}", products[r.product].id, r.flow(catalog).id))
-                .collect();
-            let management = if w.flows.iter().any(|r| Some(r.product) == host) {
-                " (management access among them)"
-            } else {
-                ""
-            };
-            self.add(
-                Code::ZoneCoversAll,
-                Severity::Warning,
-                None,
-                format!(
-                    "zone '{zone}' covers every address ({}), so what it is allowed is open to anyone{management}: {}; list the networks its hosts really use",
-                    w.space,
-                    flows.into_iter().collect::<Vec<_>>().join(", ")
-                ),
-            );
-        }
+        self.wide_zone_findings(catalog);
+        self.shared_addresses(topology);
         self.out.sort();
         self.out.dedup();
         self.out
@@ -809,147 +756,4 @@ impl Member<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::catalog::Catalog;
-    use crate::engine::{Code, Finding, Severity, derive};
-    use crate::target::Target;
-    use crate::topology::{Node, Os, Topology, Zone};
-
-    fn node(name: &str, os: Os, firewall: Option<Target>, addr: &str) -> Node {
-        let mut n = Node::new(name, os);
-        n.firewall = firewall;
-        n.addresses = vec![addr.parse().unwrap()];
-        n
-    }
-
-    fn zone(name: &str, cidrs: &[&str]) -> Zone {
-        Zone {
-            name: name.into(),
-            cidrs: cidrs.iter().map(|c| c.parse().unwrap()).collect(),
-            note: String::new(),
-        }
-    }
-
-    fn findings(t: &Topology, code: Code) -> Vec<Finding> {
-        let catalog = Catalog::embedded().unwrap();
-        let plan = derive(&catalog, t);
-        plan.findings
-            .into_iter()
-            .filter(|f| f.code == code)
-            .collect()
-    }
-
-    #[test]
-    fn a_firewall_for_the_other_os_family_is_an_error_on_that_node_only() {
-        let t = Topology {
-            zones: vec![zone("admin", &["198.51.100.0/24"])],
-            nodes: vec![
-                // Same shape but for the firewall: the engine's shape cache must tell them apart.
-                node(
-                    "win",
-                    Os::WindowsServer2022,
-                    Some(Target::Nftables),
-                    "203.0.113.1",
-                ),
-                node(
-                    "win-ok",
-                    Os::WindowsServer2022,
-                    Some(Target::Netsh),
-                    "203.0.113.2",
-                ),
-                node("lin", Os::Almalinux, Some(Target::Netsh), "203.0.113.3"),
-                node(
-                    "lin-ok",
-                    Os::Almalinux,
-                    Some(Target::Iptables),
-                    "203.0.113.4",
-                ),
-                node("plain", Os::Ubuntu, None, "203.0.113.5"),
-            ],
-            ..Default::default()
-        };
-        let got = findings(&t, Code::FirewallOsMismatch);
-        let nodes: Vec<&str> = got.iter().filter_map(|f| f.node.as_deref()).collect();
-        assert_eq!(nodes, ["lin", "win"], "{got:?}");
-        assert!(got.iter().all(|f| f.severity == Severity::Error));
-        assert!(got[1].message.contains("nftables"), "{}", got[1].message);
-        assert!(
-            got[1].message.contains("netsh, powershell"),
-            "{}",
-            got[1].message
-        );
-        assert!(
-            got[0].message.contains("nftables, iptables"),
-            "{}",
-            got[0].message
-        );
-        assert_eq!(Code::FirewallOsMismatch.id(), "FW016");
-    }
-
-    #[test]
-    fn a_peer_zone_covering_every_address_is_a_warning() {
-        let mut t = Topology {
-            // Two halves aggregate to the whole IPv4 space; `lab` covers all of IPv6 but no flow
-            // takes it as a peer.
-            zones: vec![
-                zone("admin", &["0.0.0.0/1", "128.0.0.0/1", "2001:db8::/32"]),
-                zone("lab", &["::/0"]),
-            ],
-            nodes: vec![node("web", Os::Almalinux, None, "203.0.113.1")],
-            ..Default::default()
-        };
-        let got = findings(&t, Code::ZoneCoversAll);
-        assert_eq!(got.len(), 1, "{got:?}");
-        let f = &got[0];
-        assert_eq!((f.severity, f.node.as_deref()), (Severity::Warning, None));
-        assert!(
-            f.message
-                .starts_with("zone 'admin' covers every address (0.0.0.0/0)")
-                && f.message.contains("management access")
-                && f.message.contains("host/"),
-            "{}",
-            f.message
-        );
-        assert_eq!(Code::ZoneCoversAll.id(), "FW015");
-        t.zones[0] = zone("admin", &["198.51.100.0/24", "2001:db8::/32"]);
-        assert!(findings(&t, Code::ZoneCoversAll).is_empty());
-    }
-
-    #[test]
-    fn the_errors_that_block_an_export_are_the_nodes_own_and_the_topology_wide_ones() {
-        let finding = |severity, node: Option<&str>, message: &str| Finding {
-            severity,
-            node: node.map(String::from),
-            code: Code::NoManagementAccess,
-            message: message.into(),
-        };
-        let plan = crate::engine::Plan {
-            nodes: Vec::new(),
-            findings: vec![
-                finding(Severity::Error, Some("web"), "web's"),
-                finding(Severity::Error, Some("web-2"), "web-2's"),
-                finding(Severity::Warning, Some("db"), "a warning"),
-                finding(Severity::Error, None, "everyone's"),
-            ],
-        };
-        let messages = |nodes: &[&str]| -> Vec<String> {
-            plan.errors_for(nodes)
-                .iter()
-                .map(|f| f.message.to_string())
-                .collect()
-        };
-        assert_eq!(messages(&["web"]), ["web's", "everyone's"]);
-        assert_eq!(messages(&["db"]), ["everyone's"]);
-        assert_eq!(
-            messages(&["web", "web-2"]),
-            ["web's", "web-2's", "everyone's"]
-        );
-    }
-
-    #[test]
-    fn codes_are_unique_and_in_order() {
-        let ids: Vec<&str> = Code::ALL.iter().map(|c| c.id()).collect();
-        let want: Vec<String> = (1..=Code::ALL.len()).map(|i| format!("FW{i:03}")).collect();
-        assert_eq!(ids, want);
-    }
-}
+mod tests;

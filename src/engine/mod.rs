@@ -1079,15 +1079,15 @@ type RoleKey<'t> = (usize, usize, Option<&'t BTreeMap<String, String>>);
 const OWN_EXCLUDED: usize = 1 << (usize::BITS - 1);
 
 /// What a node's rules and findings depend on, besides its name: OS, firewall choice, management
-/// switch, whether it has addresses, its roles with their settings, its contributions (shared
-/// port and peer sets, so equal indices mean equal entries) and loopback-only ports, and the node
-/// itself when it sees a group without its own addresses.
+/// switch, the address families it has (none, IPv4, IPv6), its roles with their settings, its
+/// contributions (shared port and peer sets, so equal indices mean equal entries) and
+/// loopback-only ports, and the node itself when it sees a group without its own addresses.
 #[derive(PartialEq, Eq, Hash)]
 struct NodeKey<'t> {
     os: crate::topology::Os,
     firewall: Option<crate::target::Target>,
     management: bool,
-    addressless: bool,
+    families: findings::Families,
     roles: Vec<RoleKey<'t>>,
     own: Option<usize>,
     entries: Vec<usize>,
@@ -1110,7 +1110,7 @@ impl<'t> NodeKey<'t> {
             os: node.os,
             firewall: node.firewall,
             management: node.management,
-            addressless: node.addresses.is_empty(),
+            families: findings::Families::of_addresses(&node.addresses),
             roles: roles
                 .iter()
                 .map(|m| (m.product, m.role, m.params))

@@ -130,12 +130,28 @@ struct VersionProbe {
     version: u32,
 }
 
-/// Whether an address can be a peer on the network: firewalls (Windows' among them) refuse
-/// loopback, unspecified and multicast addresses as remote addresses, and a rule for them is
-/// meaningless anyway.
-fn is_host_address(ip: IpAddr) -> bool {
-    let mapped_loopback = matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || v4.is_unspecified()));
-    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || mapped_loopback)
+/// Why an address cannot be a peer on the network, if it cannot: firewalls (Windows' among them)
+/// refuse loopback, unspecified and multicast addresses as remote addresses, no host sends from
+/// the broadcast address or from "this network" (`0.0.0.0/8`), and a rule for them is meaningless
+/// anyway. IPv4-mapped IPv6 addresses count as their IPv4 address.
+fn not_a_host_address(ip: IpAddr) -> Option<&'static str> {
+    let v4 = match ip {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+    };
+    if ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || v4.is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
+    {
+        Some("loopback, unspecified or multicast")
+    } else if v4.is_some_and(|v4| v4.is_broadcast()) {
+        Some("the broadcast address")
+    } else if v4.is_some_and(|v4| v4.octets()[0] == 0) {
+        Some("in 0.0.0.0/8, this network, which no host has")
+    } else {
+        None
+    }
 }
 
 /// From this size on, a text's node list is parsed in parts on every core ([`super::parts`]):
@@ -318,18 +334,27 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         let at = format!("zones[{i}] {}", double_quoted(&z.name));
         if let Err(m) = check_name(&z.name) {
             push(format!("{at}: name"), m);
-        } else if !zone_names.insert(z.name.clone()) {
+        } else if !zone_names.insert(z.name.to_ascii_lowercase()) {
+            // Case too, as for nodes: `Admin` beside `admin` reads as one zone but is two.
             push(
                 format!("{at}: name"),
-                format!("duplicate zone name {}", quoted(&z.name)),
+                format!(
+                    "duplicate zone name {} (names may not differ only in case)",
+                    quoted(&z.name)
+                ),
             );
         }
         if let Err(m) = check_text(&z.note) {
             push(format!("{at}: note"), m);
         }
         let mut cidrs = Vec::new();
+        let mut seen = HashSet::new();
         for (j, c) in z.cidrs.iter().enumerate() {
             match parse_net(c) {
+                Ok(n) if !seen.insert(n) => push(
+                    format!("{at}: cidrs[{j}]"),
+                    format!("'{}' is listed twice", c.trim()),
+                ),
                 Ok(n) => cidrs.push(n),
                 Err(m) => push(format!("{at}: cidrs[{j}]"), m),
             }
@@ -367,19 +392,20 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         };
         let mut addresses = Vec::new();
         for (j, a) in n.addresses.iter().enumerate() {
-            match a.trim().parse::<IpAddr>() {
-                Ok(ip) if !is_host_address(ip) => push(
+            match a
+                .trim()
+                .parse::<IpAddr>()
+                .map(|ip| (ip, not_a_host_address(ip)))
+            {
+                Ok((_, Some(why))) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!(
-                        "{} cannot be a node's address (loopback, unspecified or multicast)",
-                        quoted(a)
-                    ),
+                    format!("{} cannot be a node's address ({why})", quoted(a)),
                 ),
-                Ok(ip) if addresses.contains(&ip) => push(
+                Ok((ip, None)) if addresses.contains(&ip) => push(
                     format!("{at}: addresses[{j}]"),
                     format!("{} is listed twice", quoted(a)),
                 ),
-                Ok(ip) => addresses.push(ip),
+                Ok((ip, None)) => addresses.push(ip),
                 Err(_) => push(
                     format!("{at}: addresses[{j}]"),
                     format!("{} is not an IPv4 or IPv6 address", quoted(a)),
@@ -459,15 +485,16 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         }
         let mut addresses = Vec::new();
         for (j, a) in h.addresses.iter().enumerate() {
-            match a.trim().parse::<IpAddr>() {
-                Ok(ip) if !is_host_address(ip) => push(
+            match a
+                .trim()
+                .parse::<IpAddr>()
+                .map(|ip| (ip, not_a_host_address(ip)))
+            {
+                Ok((_, Some(why))) => push(
                     format!("{at}: addresses[{j}]"),
-                    format!(
-                        "{} cannot be a host's address (loopback, unspecified or multicast)",
-                        quoted(a)
-                    ),
+                    format!("{} cannot be a host's address ({why})", quoted(a)),
                 ),
-                Ok(ip) => addresses.push(ip),
+                Ok((ip, None)) => addresses.push(ip),
                 Err(_) => push(
                     format!("{at}: addresses[{j}]"),
                     format!("{} is not an IPv4 or IPv6 address", quoted(a)),

@@ -276,9 +276,11 @@ fn zone_name(app: &App, text: &str, except: Option<usize>) -> Result<String, Str
         .zones
         .iter()
         .enumerate()
-        .any(|(i, z)| z.name == name && Some(i) != except)
+        .any(|(i, z)| z.name.eq_ignore_ascii_case(name) && Some(i) != except)
     {
-        return Err(format!("there is already a zone named '{name}'"));
+        return Err(format!(
+            "there is already a zone named '{name}' (names may not differ only in case)"
+        ));
     }
     Ok(name.to_string())
 }

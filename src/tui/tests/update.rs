@@ -250,6 +250,9 @@ fn nothing_the_designer_accepts_makes_a_saved_file_fail_to_load() {
         "2001:db8:77::1",
         "198.51.100.0/24, 2001:db8:5::/48",
         "x\u{202e}y",
+        // Zone names of the example's zones in other case: one of them is another zone's.
+        "ADMIN",
+        "TRUSTED",
         "a;b",
         "-x",
         "on",
