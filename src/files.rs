@@ -28,6 +28,17 @@ pub enum FileError {
     Catalog { path: PathBuf, error: CatalogError },
     #[error("{path}: not valid UTF-8")]
     Encoding { path: PathBuf },
+    /// A batch found a directory where one of its files goes, before it replaced anything.
+    #[error("{path}: a directory is in the way; nothing was replaced")]
+    InTheWay { path: PathBuf },
+    /// A rename of a batch failed after others had been done; `state` says what the directory
+    /// holds now (put back as it was, or which files hold the new text).
+    #[error("{path}: {error}; {state}")]
+    Partial {
+        path: PathBuf,
+        error: std::io::Error,
+        state: String,
+    },
 }
 
 /// `file:line:col: message` for syntax errors; one `file: path: message` line per semantic problem.
@@ -78,10 +89,54 @@ pub fn save_topology(path: &Path, t: &Topology) -> Result<(), FileError> {
 /// renamed over the target; the temporary file is removed if anything fails. A process killed
 /// between creating and renaming its temporary leaves it behind: after a successful write, the
 /// temporaries of the same target left by processes that are no longer running are removed.
+///
+/// A symbolic link is written through: the file it leads to is replaced (its temporary beside it)
+/// and the link stays, as editors do, so `site.ron -> sites/prod.ron` keeps working. The file
+/// keeps its permissions; a new one gets the usual `0666` less the umask.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let mut batch = AtomicBatch::new(&parent_dir(path));
+    let path = resolve_links(path).map_err(|e| FileError::io(path, e))?;
+    let mut batch = AtomicBatch::new(&parent_dir(&path));
+    batch.add(&file_name(&path), bytes)?;
+    batch.commit()
+}
+
+/// [`write_atomic`] for a file only its owner may read (`0600`, whatever was there before), such as
+/// the designer's recovery copy; a link at `path` is replaced, not followed.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let mut batch = AtomicBatch::private(&parent_dir(path));
     batch.add(&file_name(path), bytes)?;
     batch.commit()
+}
+
+/// Creates a directory (and its missing parents) only its owner may enter (`0700`); one that
+/// exists is left as it is (the operator may have chosen who shares it).
+pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| FileError::io(dir, e))
+}
+
+/// The most symbolic links followed from one path before giving up (Linux's own limit).
+const MAX_LINKS: usize = 40;
+
+/// The file `path` leads to through symbolic links, which need not exist yet: a link's target is
+/// taken relative to the link's directory. A loop of links is an error.
+fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&path)?;
+                path = parent_dir(&path).join(to);
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "more than {MAX_LINKS} symbolic links (a loop?)"
+    )))
 }
 
 /// Several files of one directory written atomically, each through its own temporary: [`add`]
@@ -91,10 +146,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
 /// thousand exported scripts cost about one flush instead of a thousand. Dropped uncommitted, or
 /// failing before the renames, it removes its temporaries and leaves every target as it was.
 ///
+/// All or nothing: before renaming anything, `commit` checks that no directory is in the way of a
+/// target. Should a rename still fail half way (a file made immutable meanwhile), the targets
+/// already replaced are put back from hard links made to them beforehand, and the error says
+/// whether that worked and, if not, which files hold the new text. Links are made only when a
+/// batch renames more than one file (one rename is all or nothing by itself).
+///
 /// A target that already holds the bytes, exactly, is left alone (and still synced): exporting a
 /// site again after an edit rewrites only the scripts that changed, their times show which, and
 /// the file system is spared a thousand new files (ext4 slows down creating files right after
 /// as many were replaced: 0.3 s for a 1,002-file re-export on this machine's disk).
+///
+/// Links in the directory are replaced, never followed. A replaced file keeps its permissions (a
+/// script may be executable, a topology private), and its temporary is never more open than it
+/// while being written; a new file gets `0666` less the umask. A private batch writes `0600`.
 ///
 /// [`add`]: AtomicBatch::add
 /// [`commit`]: AtomicBatch::commit
@@ -104,6 +169,17 @@ pub struct AtomicBatch {
     pending: Vec<(PathBuf, String)>,
     /// Targets that already held their bytes.
     unchanged: Vec<PathBuf>,
+    /// Every file `0600`, whatever it replaces.
+    private: bool,
+}
+
+/// A target a batch renamed over, and how to undo that.
+struct Replaced {
+    target: PathBuf,
+    /// A hard link to the file that was there (`None`: there was none, or no link could be made).
+    backup: Option<PathBuf>,
+    /// Whether a file (or link) was there before.
+    existed: bool,
 }
 
 impl AtomicBatch {
@@ -112,60 +188,194 @@ impl AtomicBatch {
             dir: dir.to_path_buf(),
             pending: Vec::new(),
             unchanged: Vec::new(),
+            private: false,
         }
+    }
+
+    /// A batch whose files only their owner may read (`0600`), whatever they replace.
+    pub fn private(dir: &Path) -> Self {
+        let mut batch = AtomicBatch::new(dir);
+        batch.private = true;
+        batch
     }
 
     /// Writes `bytes` to a new temporary for target `name` in the batch's directory, unless the
     /// target is a file holding exactly these bytes.
     pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), FileError> {
         let target = self.dir.join(name);
-        if holds(&target, bytes) {
+        if !self.private && holds(&target, bytes) {
             self.unchanged.push(target);
             return Ok(());
         }
+        let mode = match self.private {
+            true => 0o600,
+            false => regular_file_mode(&target).unwrap_or(0o666),
+        };
         let (tmp, mut file) =
-            create_temporary(&self.dir, name).map_err(|e| FileError::io(&target, e))?;
+            create_temporary(&self.dir, name, mode).map_err(|e| FileError::io(&target, e))?;
         self.pending.push((tmp, name.to_string()));
         file.write_all(bytes).map_err(|e| FileError::io(&target, e))
     }
 
     /// Syncs every temporary, renames each over its target, syncs the directory.
     pub fn commit(mut self) -> Result<(), FileError> {
-        if !sync_file_system(&self.dir) {
-            let unchanged = self.unchanged.iter().map(|p| (p, p.clone()));
-            let written = self.pending.iter().map(|(t, n)| (t, self.dir.join(n)));
-            for (file, target) in written.chain(unchanged) {
-                // Read-only where it cannot be opened for writing (an unchanged target may be
-                // read-only; Linux syncs through any descriptor).
-                fs::OpenOptions::new()
-                    .write(true)
-                    .open(file)
-                    .or_else(|_| fs::File::open(file))
-                    .and_then(|f| f.sync_all())
-                    .map_err(|e| FileError::io(&target, e))?;
-            }
-        }
-        let pending = std::mem::take(&mut self.pending);
-        for (i, (tmp, name)) in pending.iter().enumerate() {
-            let path = self.dir.join(name);
-            // Keep the permissions of the file being replaced (a script may be executable).
-            let result = fs::metadata(&path)
-                .map_or(Ok(()), |meta| fs::set_permissions(tmp, meta.permissions()))
-                .and_then(|()| fs::rename(tmp, &path));
-            if let Err(e) = result {
-                // What is renamed stays; the rest goes when the batch drops.
-                self.pending = pending[i..].to_vec();
-                return Err(FileError::io(&path, e));
-            }
-        }
+        self.sync()?;
+        self.check_targets()?;
+        self.replace_all()?;
         // Make the renames themselves durable where the platform allows it.
         if let Ok(d) = fs::File::open(&self.dir) {
             let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Puts every temporary (and every unchanged target) on disk.
+    fn sync(&self) -> Result<(), FileError> {
+        if sync_file_system(&self.dir) {
+            return Ok(());
+        }
+        let unchanged = self.unchanged.iter().map(|p| (p, p.clone()));
+        let written = self.pending.iter().map(|(t, n)| (t, self.dir.join(n)));
+        for (file, target) in written.chain(unchanged) {
+            // Read-only where it cannot be opened for writing (an unchanged target may be
+            // read-only; Linux syncs through any descriptor).
+            fs::OpenOptions::new()
+                .write(true)
+                .open(file)
+                .or_else(|_| fs::File::open(file))
+                .and_then(|f| f.sync_all())
+                .map_err(|e| FileError::io(&target, e))?;
+        }
+        Ok(())
+    }
+
+    /// Refuses the batch, before anything is renamed, when a directory stands where a file goes
+    /// (a rename cannot replace it), and gives each temporary the permissions it will keep.
+    fn check_targets(&self) -> Result<(), FileError> {
+        for (tmp, name) in &self.pending {
+            let target = self.dir.join(name);
+            let meta = fs::symlink_metadata(&target).ok();
+            if meta.as_ref().is_some_and(fs::Metadata::is_dir) {
+                return Err(FileError::InTheWay { path: target });
+            }
+            let permissions = match (self.private, meta) {
+                (true, _) => private_permissions(),
+                (false, Some(m)) if m.is_file() => Some(m.permissions()),
+                _ => None,
+            };
+            if let Some(p) = permissions {
+                fs::set_permissions(tmp, p).map_err(|e| FileError::io(&target, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Renames every temporary over its target, in order; a failure puts back what was renamed.
+    fn replace_all(&mut self) -> Result<(), FileError> {
+        let pending = std::mem::take(&mut self.pending);
+        let undoable = pending.len() > 1;
+        let mut done: Vec<Replaced> = Vec::with_capacity(pending.len());
+        for (i, (tmp, name)) in pending.iter().enumerate() {
+            let target = self.dir.join(name);
+            let existed = fs::symlink_metadata(&target).is_ok();
+            let backup = (undoable && existed)
+                .then(|| link_backup(&self.dir, name, &target))
+                .flatten();
+            if let Err(error) = fs::rename(tmp, &target) {
+                if let Some(b) = &backup {
+                    let _ = fs::remove_file(b);
+                }
+                // The rest go when the batch drops.
+                self.pending = pending[i..].to_vec();
+                let state = self.put_back(done);
+                return Err(FileError::Partial {
+                    path: target,
+                    error,
+                    state,
+                });
+            }
+            done.push(Replaced {
+                target,
+                backup,
+                existed,
+            });
+        }
+        for r in &done {
+            if let Some(b) = &r.backup {
+                let _ = fs::remove_file(b);
+            }
         }
         let names: Vec<&str> = pending.iter().map(|(_, n)| n.as_str()).collect();
         remove_stale_temporaries(&self.dir, &names);
         Ok(())
     }
+
+    /// Undoes the renames of a failed batch, newest first; says what the directory holds now.
+    fn put_back(&self, done: Vec<Replaced>) -> String {
+        if done.is_empty() {
+            return "nothing was replaced".to_string();
+        }
+        let count = done.len();
+        let mut kept: Vec<String> = Vec::new();
+        for r in done.into_iter().rev() {
+            let undone = match (&r.backup, r.existed) {
+                (Some(b), _) => fs::rename(b, &r.target).is_ok(),
+                (None, false) => fs::remove_file(&r.target).is_ok(),
+                (None, true) => false,
+            };
+            if !undone {
+                kept.push(r.target.display().to_string());
+            }
+        }
+        let dir = self.dir.display();
+        if kept.is_empty() {
+            format!("the {count} file(s) replaced before it were put back: {dir} is as it was")
+        } else {
+            kept.reverse();
+            format!(
+                "{dir} is mixed: these hold the new text, every other file is as it was: {}",
+                kept.join(", ")
+            )
+        }
+    }
+}
+
+/// `0600`, where the platform has such modes.
+fn private_permissions() -> Option<fs::Permissions> {
+    #[cfg(unix)]
+    {
+        Some(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The permission bits of `path` when it is a regular file (not a link to one).
+fn regular_file_mode(path: &Path) -> Option<u32> {
+    let meta = fs::symlink_metadata(path)
+        .ok()
+        .filter(fs::Metadata::is_file)?;
+    #[cfg(unix)]
+    {
+        Some(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+/// A hard link to `target` named like a temporary (`.NAME.PID.N.tmp`, N from 1000, so a killed
+/// writer's is cleaned up like one), to put it back should the batch fail; `None` where the file
+/// system has no hard links.
+fn link_backup(dir: &Path, name: &str, target: &Path) -> Option<PathBuf> {
+    (1000..1100u32).find_map(|attempt| {
+        let backup = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
+        fs::hard_link(target, &backup).ok().map(|()| backup)
+    })
 }
 
 /// Whether `path` is a regular file (not a link to one) holding exactly `bytes`.
@@ -223,16 +433,19 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "fwtopo".into())
 }
 
-/// A new temporary `.NAME.PID.N.tmp` beside the target, never one that exists.
-fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(PathBuf, fs::File)> {
+/// A new temporary `.NAME.PID.N.tmp` beside the target, never one that exists, created with
+/// `mode` (less the umask) so that it is never more open than the file it replaces.
+fn create_temporary(dir: &Path, name: &str, mode: u32) -> std::io::Result<(PathBuf, fs::File)> {
     let mut attempt = 0u32;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
     loop {
         let tmp = dir.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
+        match options.open(&tmp) {
             Ok(f) => return Ok((tmp, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
                 attempt += 1
@@ -395,18 +608,37 @@ mod tests {
         batch.commit().unwrap();
         assert_eq!(names_in(dir.path()), ["a.sh", "b.sh", "index.txt"]);
         assert_eq!(fs::read(dir.path().join("b.sh")).unwrap(), b"new b");
-        // A rename that fails (a directory in the way): what came before stays renamed, the
-        // rest is untouched and its temporaries go.
+    }
+
+    /// A rename that fails half way (here a directory, which `commit` would have refused before
+    /// renaming anything; in life a file made immutable meanwhile): what was renamed before it is
+    /// put back, files that were not there go again, and no temporary or backup stays.
+    #[test]
+    fn a_rename_failing_half_way_puts_back_what_it_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.sh"), b"old a").unwrap();
         fs::create_dir(dir.path().join("c.sh")).unwrap();
         fs::write(dir.path().join("c.sh").join("keep"), b"x").unwrap();
+        fs::write(dir.path().join("index.txt"), b"old index").unwrap();
         let mut batch = AtomicBatch::new(dir.path());
-        for (n, b) in [("a.sh", "newer a"), ("c.sh", "c"), ("index.txt", "a c")] {
+        let files = [
+            ("a.sh", "new a"),
+            ("b.sh", "new b"),
+            ("c.sh", "c"),
+            ("index.txt", "i"),
+        ];
+        for (n, b) in files {
             batch.add(n, b.as_bytes()).unwrap();
         }
-        assert!(batch.commit().is_err());
-        assert_eq!(names_in(dir.path()), ["a.sh", "b.sh", "c.sh", "index.txt"]);
-        assert_eq!(fs::read(dir.path().join("a.sh")).unwrap(), b"newer a");
-        assert_eq!(fs::read(dir.path().join("index.txt")).unwrap(), b"a b");
+        let e = batch.replace_all().unwrap_err().to_string();
+        drop(batch);
+        assert!(e.contains("c.sh") && e.contains("is as it was"), "{e}");
+        assert_eq!(names_in(dir.path()), ["a.sh", "c.sh", "index.txt"]);
+        assert_eq!(fs::read(dir.path().join("a.sh")).unwrap(), b"old a");
+        assert_eq!(
+            fs::read(dir.path().join("index.txt")).unwrap(),
+            b"old index"
+        );
     }
 
     #[cfg(unix)]
@@ -463,6 +695,95 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(path.join("keep").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_save_through_a_link_replaces_the_target_and_keeps_the_link() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let target = real.join("target.ron");
+        fs::write(&target, b"old").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        // link.ron -> hop.ron -> real/target.ron, both relative.
+        symlink("real/target.ron", dir.path().join("hop.ron")).unwrap();
+        symlink("hop.ron", dir.path().join("link.ron")).unwrap();
+        write_atomic(&dir.path().join("link.ron"), b"new").unwrap();
+        for link in ["link.ron", "hop.ron"] {
+            let meta = fs::symlink_metadata(dir.path().join(link)).unwrap();
+            assert!(meta.is_symlink(), "{link} is still a link");
+        }
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the target keeps its mode");
+        assert_eq!(names_in(dir.path()), ["hop.ron", "link.ron", "real"]);
+        assert_eq!(names_in(&real), ["target.ron"]);
+        // A link to a file not there yet creates it; a loop of links is an error, not a hang.
+        symlink("real/new.ron", dir.path().join("dangling.ron")).unwrap();
+        write_atomic(&dir.path().join("dangling.ron"), b"first").unwrap();
+        assert_eq!(fs::read(real.join("new.ron")).unwrap(), b"first");
+        assert!(
+            fs::symlink_metadata(dir.path().join("dangling.ron"))
+                .unwrap()
+                .is_symlink()
+        );
+        symlink("loop-b", dir.path().join("loop-a")).unwrap();
+        symlink("loop-a", dir.path().join("loop-b")).unwrap();
+        let e = write_atomic(&dir.path().join("loop-a"), b"x").unwrap_err();
+        assert!(e.to_string().contains("loop-a"), "{e}");
+    }
+
+    /// A private file's new text is never readable by others, not even while it is written; a new
+    /// file gets what the umask allows.
+    #[cfg(unix)]
+    #[test]
+    fn a_temporary_is_never_more_open_than_the_file_it_replaces() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.ron");
+        fs::write(&path, b"old").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let mut batch = AtomicBatch::new(dir.path());
+        batch.add("site.ron", b"secret").unwrap();
+        let tmp = names_in(dir.path())
+            .into_iter()
+            .find(|n| n.ends_with(".tmp"))
+            .unwrap();
+        assert_eq!(mode(&dir.path().join(tmp)), 0o600, "while being written");
+        batch.commit().unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // Executable scripts stay executable.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o750)).unwrap();
+        write_atomic(&path, b"newer").unwrap();
+        assert_eq!(mode(&path), 0o750);
+        // A new file: 0666 less the umask (read back from a file the system creates so).
+        let probe = dir.path().join("probe");
+        fs::write(&probe, b"").unwrap();
+        write_atomic(&dir.path().join("new.ron"), b"x").unwrap();
+        assert_eq!(mode(&dir.path().join("new.ron")), mode(&probe));
+    }
+
+    #[test]
+    fn a_directory_in_the_way_replaces_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.sh"), b"old a").unwrap();
+        fs::create_dir(dir.path().join("b.sh")).unwrap();
+        fs::write(dir.path().join("index.txt"), b"old index").unwrap();
+        let mut batch = AtomicBatch::new(dir.path());
+        for (n, b) in [("a.sh", "new a"), ("b.sh", "new b"), ("index.txt", "new")] {
+            batch.add(n, b.as_bytes()).unwrap();
+        }
+        let e = batch.commit().unwrap_err().to_string();
+        assert!(e.contains("b.sh") && e.contains("directory"), "{e}");
+        assert_eq!(fs::read(dir.path().join("a.sh")).unwrap(), b"old a");
+        assert_eq!(
+            fs::read(dir.path().join("index.txt")).unwrap(),
+            b"old index"
+        );
+        assert_eq!(names_in(dir.path()), ["a.sh", "b.sh", "index.txt"]);
     }
 
     /// Larger than any pid_max Linux allows (2^22), so never a running process.

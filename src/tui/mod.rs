@@ -89,10 +89,11 @@ pub fn data_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
 }
 
 /// Writes a recovery copy to `file`: the topology, with the file it belongs to in a first-line
-/// comment (made absolute, so a start from another directory finds the same file).
+/// comment (made absolute, so a start from another directory finds the same file). The copy holds
+/// the whole design, so only its owner may read it (`0600`), in a data directory created `0700`.
 pub fn write_recovery(file: &Path, original: Option<&Path>, t: &Topology) -> Result<(), String> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        files::create_private_dir(dir).map_err(|e| e.to_string())?;
     }
     let head = match original {
         Some(p) => format!(
@@ -103,7 +104,7 @@ pub fn write_recovery(file: &Path, original: Option<&Path>, t: &Topology) -> Res
         ),
         None => format!("{RECOVERY_NEW}\n"),
     };
-    files::write_atomic(file, format!("{head}{}", topology::to_ron(t)).as_bytes())
+    files::write_private(file, format!("{head}{}", topology::to_ron(t)).as_bytes())
         .map_err(|e| e.to_string())
 }
 
@@ -791,6 +792,34 @@ mod recovery_tests {
         assert!(error.is_some());
         let later = now + RECOVERY_INTERVAL;
         assert_eq!(broken.tick(&app, later), (Some(RECOVERY_INTERVAL), None));
+    }
+
+    /// A recovery copy holds the whole design (addresses, networks): only its owner may read it,
+    /// whatever the mode of the file it is a copy of, and in a data directory fwtopo creates private.
+    #[cfg(unix)]
+    #[test]
+    fn recovery_copies_and_the_data_directory_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("share/fwtopo");
+        let file = data.join("recovery-1.ron");
+        let t = topology::from_ron(EXAMPLE).unwrap();
+        write_recovery(&file, Some(Path::new("site.ron")), &t).unwrap();
+        assert_eq!(mode(&data), 0o700, "the data directory fwtopo created");
+        assert_eq!(mode(&dir.path().join("share")), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        // A copy an earlier version left readable to all becomes private when rewritten.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_recovery(&file, None, &t).unwrap();
+        assert_eq!(mode(&file), 0o600);
+        // A data directory the operator made is left as it is.
+        let own = dir.path().join("mine");
+        std::fs::create_dir(&own).unwrap();
+        std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o750)).unwrap();
+        write_recovery(&own.join("recovery-2.ron"), None, &t).unwrap();
+        assert_eq!(mode(&own), 0o750);
+        assert_eq!(mode(&own.join("recovery-2.ron")), 0o600);
     }
 
     #[test]
