@@ -173,15 +173,6 @@ pub struct AtomicBatch {
     private: bool,
 }
 
-/// A target a batch renamed over, and how to undo that.
-struct Replaced {
-    target: PathBuf,
-    /// A hard link to the file that was there (`None`: there was none, or no link could be made).
-    backup: Option<PathBuf>,
-    /// Whether a file (or link) was there before.
-    existed: bool,
-}
-
 impl AtomicBatch {
     pub fn new(dir: &Path) -> Self {
         AtomicBatch {
@@ -274,35 +265,33 @@ impl AtomicBatch {
     fn replace_all(&mut self) -> Result<(), FileError> {
         let pending = std::mem::take(&mut self.pending);
         let undoable = pending.len() > 1;
-        let mut done: Vec<Replaced> = Vec::with_capacity(pending.len());
+        let mut done: Vec<(PathBuf, Undo)> = Vec::with_capacity(pending.len());
         for (i, (tmp, name)) in pending.iter().enumerate() {
             let target = self.dir.join(name);
-            let existed = fs::symlink_metadata(&target).is_ok();
-            let backup = (undoable && existed)
-                .then(|| link_backup(&self.dir, name, &target))
-                .flatten();
-            if let Err(error) = fs::rename(tmp, &target) {
-                if let Some(b) = &backup {
-                    let _ = fs::remove_file(b);
+            // A directory is never exchanged (that would succeed): its rename fails, as it must.
+            let there = fs::symlink_metadata(&target).map(|m| m.is_dir());
+            let step = match (undoable, there) {
+                (true, Ok(false)) => replace_keeping_old(&self.dir, name, tmp, &target),
+                (_, Err(_)) => fs::rename(tmp, &target).map(|()| Undo::Remove),
+                _ => fs::rename(tmp, &target).map(|()| Undo::Lost),
+            };
+            match step {
+                Ok(undo) => done.push((target, undo)),
+                Err(error) => {
+                    // The rest go when the batch drops.
+                    self.pending = pending[i..].to_vec();
+                    let state = self.put_back(done);
+                    return Err(FileError::Partial {
+                        path: target,
+                        error,
+                        state,
+                    });
                 }
-                // The rest go when the batch drops.
-                self.pending = pending[i..].to_vec();
-                let state = self.put_back(done);
-                return Err(FileError::Partial {
-                    path: target,
-                    error,
-                    state,
-                });
             }
-            done.push(Replaced {
-                target,
-                backup,
-                existed,
-            });
         }
-        for r in &done {
-            if let Some(b) = &r.backup {
-                let _ = fs::remove_file(b);
+        for (_, undo) in &done {
+            if let Undo::Restore(old) = undo {
+                let _ = fs::remove_file(old);
             }
         }
         let names: Vec<&str> = pending.iter().map(|(_, n)| n.as_str()).collect();
@@ -311,20 +300,20 @@ impl AtomicBatch {
     }
 
     /// Undoes the renames of a failed batch, newest first; says what the directory holds now.
-    fn put_back(&self, done: Vec<Replaced>) -> String {
+    fn put_back(&self, done: Vec<(PathBuf, Undo)>) -> String {
         if done.is_empty() {
             return "nothing was replaced".to_string();
         }
         let count = done.len();
         let mut kept: Vec<String> = Vec::new();
-        for r in done.into_iter().rev() {
-            let undone = match (&r.backup, r.existed) {
-                (Some(b), _) => fs::rename(b, &r.target).is_ok(),
-                (None, false) => fs::remove_file(&r.target).is_ok(),
-                (None, true) => false,
+        for (target, undo) in done.into_iter().rev() {
+            let undone = match undo {
+                Undo::Restore(old) => fs::rename(old, &target).is_ok(),
+                Undo::Remove => fs::remove_file(&target).is_ok(),
+                Undo::Lost => false,
             };
             if !undone {
-                kept.push(r.target.display().to_string());
+                kept.push(target.display().to_string());
             }
         }
         let dir = self.dir.display();
@@ -337,6 +326,79 @@ impl AtomicBatch {
                 kept.join(", ")
             )
         }
+    }
+}
+
+/// How to undo one rename of a batch.
+#[derive(Debug)]
+enum Undo {
+    /// Nothing was there: remove the new file.
+    Remove,
+    /// The old file is kept under this name: rename it back.
+    Restore(PathBuf),
+    /// The old file is gone (a batch of one, or neither an exchange nor a hard link was possible).
+    Lost,
+}
+
+/// Renames `tmp` over the existing `target`, keeping the old file to put back. On Linux the two
+/// swap names (`renameat2` with `RENAME_EXCHANGE`: no more work than the rename, and the old file
+/// is then removed instead of freed by the rename); elsewhere, or on a file system without it,
+/// through a hard link made first.
+fn replace_keeping_old(dir: &Path, name: &str, tmp: &Path, target: &Path) -> std::io::Result<Undo> {
+    #[cfg(target_os = "linux")]
+    match exchange(tmp, target) {
+        Ok(()) => return Ok(Undo::Restore(tmp.to_path_buf())),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+            ) => {}
+        Err(e) => return Err(e),
+    }
+    replace_through_link(dir, name, tmp, target)
+}
+
+/// [`replace_keeping_old`] without an exchange: a hard link to the old file first.
+fn replace_through_link(
+    dir: &Path,
+    name: &str,
+    tmp: &Path,
+    target: &Path,
+) -> std::io::Result<Undo> {
+    let backup = link_backup(dir, name, target);
+    match fs::rename(tmp, target) {
+        Ok(()) => Ok(backup.map_or(Undo::Lost, Undo::Restore)),
+        Err(e) => {
+            if let Some(b) = backup {
+                let _ = fs::remove_file(b);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Swaps the names of two files in one step (`renameat2(2)` with `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c =
+        |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are NUL-terminated strings that outlive the call; AT_FDCWD resolves relative
+    // paths as rename(2) does.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
@@ -764,6 +826,25 @@ mod tests {
         fs::write(&probe, b"").unwrap();
         write_atomic(&dir.path().join("new.ron"), b"x").unwrap();
         assert_eq!(mode(&dir.path().join("new.ron")), mode(&probe));
+    }
+
+    /// Where names cannot be exchanged, a hard link keeps the old file to put back.
+    #[test]
+    fn without_an_exchange_a_hard_link_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a.sh");
+        fs::write(&target, b"old").unwrap();
+        let tmp = dir.path().join("new");
+        fs::write(&tmp, b"new").unwrap();
+        let undo = replace_through_link(dir.path(), "a.sh", &tmp, &target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        let Undo::Restore(old) = undo else {
+            panic!("no backup: {undo:?}")
+        };
+        assert_eq!(fs::read(&old).unwrap(), b"old");
+        fs::rename(&old, &target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(names_in(dir.path()), ["a.sh"]);
     }
 
     #[test]
