@@ -1,6 +1,8 @@
 //! The file edge of the core: loading and saving topologies, the user's catalog directory, and atomic
 //! writes. Everything else in the library works on values.
 
+pub mod export_index;
+
 use crate::catalog::{Catalog, CatalogError};
 use crate::topology::{self, LoadError, Topology};
 use std::fs;
