@@ -276,7 +276,12 @@ mod tests {
         let a = Written::new("a", Target::Nftables);
         let b = Written::new("b", Target::Ufw);
         let c = Written::new("c", Target::Csf);
-        let text = text("site", &[a.clone()], &[b.clone()], &[c.clone()]);
+        let text = text(
+            "site",
+            std::slice::from_ref(&a),
+            std::slice::from_ref(&b),
+            std::slice::from_ref(&c),
+        );
         assert!(
             text.lines()
                 .filter(|l| !l.starts_with('#'))
