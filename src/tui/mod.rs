@@ -29,7 +29,7 @@ mod tests;
 use action::Action;
 use anyhow::{Context, Result, bail};
 use app::{App, ConfirmKind, Modal, StatusKind};
-use effect::Effect;
+use effect::{Effect, Replace};
 use fwtopo::catalog::Catalog;
 use fwtopo::files;
 use fwtopo::topology::{self, Topology};
@@ -310,21 +310,22 @@ fn themes(name: Option<String>) -> Result<(Vec<theme::Theme>, usize, Vec<String>
 /// Builds the app for the options (no terminal yet, so errors print normally).
 fn start(opts: &Options, catalog: Catalog) -> Result<App> {
     let (themes, theme, theme_errors) = themes(opts.theme.clone())?;
-    let (topology, path, new, status) = match &opts.file {
+    let (topology, disk, path, new, status) = match &opts.file {
         Some(path) if path.exists() => {
             // A file that does not parse (file:line:col) or holds unusable values refuses here.
             // What only the catalog check finds (an unknown role, `ftp: "maybe"`) opens, shown
             // as findings, so the designer can fix it.
-            let t = files::load_topology(path)?;
+            let (t, disk) = files::open_topology(path)?;
             // The check runs with the derivation; `App::install` says in the status line what it
             // found.
-            (t, Some(path.clone()), false, None)
+            (t, Some(disk), Some(path.clone()), false, None)
         }
         Some(path) => {
             let t = fwtopo::starter::topology(&catalog, None).map_err(anyhow::Error::msg)?;
             let status = format!("new topology: s saves it to {}", path.display());
             (
                 t,
+                None,
                 Some(path.clone()),
                 true,
                 Some((StatusKind::Info, status)),
@@ -333,11 +334,12 @@ fn start(opts: &Options, catalog: Catalog) -> Result<App> {
         None => {
             let t = topology::from_ron(EXAMPLE).context("the built-in example")?;
             let status = "the built-in example: S saves a copy, O opens a file".to_string();
-            (t, None, false, Some((StatusKind::Info, status)))
+            (t, None, None, false, Some((StatusKind::Info, status)))
         }
     };
     // Derived while the first frame is drawn (`first_frame`).
     let mut app = App::deriving(catalog, topology, path, themes, theme);
+    app.disk = disk;
     if new {
         app.mark_unsaved();
     }
@@ -413,17 +415,31 @@ impl Performer {
             Effect::Save {
                 path,
                 text,
-                overwrite,
+                replace,
             } => {
-                if !overwrite && path.exists() {
-                    return Some(Action::WouldOverwrite(path));
+                match &replace {
+                    Replace::Nothing if path.exists() => {
+                        return Some(Action::WouldOverwrite(path));
+                    }
+                    // A file that cannot be read to compare is left to the write, which says why
+                    // it fails.
+                    Replace::AsKnown(known) => {
+                        if let Ok(now) = files::on_disk(&path)
+                            && !files::unchanged_since(known.as_ref(), now.as_ref())
+                        {
+                            return Some(Action::ChangedOnDisk(path));
+                        }
+                    }
+                    _ => {}
                 }
-                let result = files::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string());
+                let result = files::write_atomic(&path, text.as_bytes())
+                    .map(|()| files::OnDisk::of(text.as_bytes()))
+                    .map_err(|e| e.to_string());
                 Some(Action::Saved { path, result })
             }
             Effect::Load { path } => {
                 // As at start: catalog-check problems open, shown as findings.
-                let result = files::load_topology(&path).map_err(|e| e.to_string());
+                let result = files::open_topology(&path).map_err(|e| e.to_string());
                 Some(Action::Loaded { path, result })
             }
             Effect::Copy { text, what } => {
@@ -443,6 +459,7 @@ impl Performer {
                     return Some(Action::Recovered {
                         original: None,
                         result: Err(format!("{}: gone", file.display())),
+                        disk: None,
                     });
                 };
                 if result.is_ok() {
@@ -456,7 +473,15 @@ impl Performer {
                         let _ = std::fs::remove_file(&file);
                     }
                 }
-                Some(Action::Recovered { original, result })
+                // The original as it is now: a save asks before replacing what changes later.
+                let disk = original
+                    .as_deref()
+                    .and_then(|p| files::on_disk(p).ok().flatten());
+                Some(Action::Recovered {
+                    original,
+                    result,
+                    disk,
+                })
             }
             Effect::DiscardRecovery => {
                 if let Some(file) = self.offered.take() {
