@@ -321,5 +321,13 @@ mod tests {
         assert_eq!(removed, [dir.path().join("a.iptables.sh")]);
         assert!(failed.is_empty());
         assert!(!dir.path().join("a.iptables.sh").exists());
+        // Gone since: nothing to do; no longer a regular file: left alone, and said so.
+        let (removed, failed) = prune(dir.path(), &l.stale);
+        assert!(removed.is_empty() && failed.is_empty());
+        fs::create_dir(dir.path().join("a.iptables.sh")).unwrap();
+        let (removed, failed) = prune(dir.path(), &l.stale);
+        assert!(removed.is_empty());
+        assert_eq!(failed.len(), 1);
+        assert!(dir.path().join("a.iptables.sh").is_dir());
     }
 }
