@@ -51,9 +51,13 @@ fn a_file_changed_on_disk_is_not_replaced_without_asking() {
     let theirs = fs::read_to_string(&real).unwrap();
     edit(&t);
     t.keys(&["s"]);
-    let screen = t.wait_for("changed on disk");
+    // The answers are the dialog's last line: once it shows, the whole dialog does.
+    t.wait_for("save elsewhere");
+    let screen = t.screen();
     assert!(
-        screen.contains("overwrite") && screen.contains("reload"),
+        screen.contains("changed on disk")
+            && screen.contains("overwrite")
+            && screen.contains("reload"),
         "{screen}"
     );
     assert_eq!(fs::read_to_string(&real).unwrap(), theirs, "replaced");
@@ -98,15 +102,19 @@ fn saving_a_file_with_comments_asks_once_and_points_to_note_fields() {
     t.wait_for("Nodes (2)");
     edit(&t);
     t.keys(&["s"]);
-    let screen = t.wait_for("2 comments");
-    assert!(screen.contains("note:"), "{screen}");
+    t.wait_for("save without them");
+    let screen = t.screen();
+    assert!(
+        screen.contains("2 comments") && screen.contains("note:"),
+        "{screen}"
+    );
     // No: nothing written.
     t.keys(&["n"]);
     t.wait_for("not saved");
     assert_eq!(fs::read_to_string(&path).unwrap(), original);
     // Yes: saved without them; the next save does not ask again.
     t.keys(&["s"]);
-    t.wait_for("2 comments");
+    t.wait_for("save without them");
     t.keys(&["y"]);
     t.wait_for("saved site.ron");
     let first = fs::read_to_string(&path).unwrap();
