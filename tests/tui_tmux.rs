@@ -7,193 +7,13 @@
 //! that a file only the catalog check rejects opens with its problems as findings and can be fixed.
 //! Without tmux the tests skip, unless FWTOPO_REQUIRE_SYSTEM_TESTS=1 (CI), where they fail.
 
+#[path = "support/tmux.rs"]
+mod tmux;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn tmux_available() -> bool {
-    if Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return true;
-    }
-    if std::env::var("FWTOPO_REQUIRE_SYSTEM_TESTS").as_deref() == Ok("1") {
-        panic!("tmux not found, and FWTOPO_REQUIRE_SYSTEM_TESTS=1");
-    }
-    eprintln!("SKIPPED (tmux not found)");
-    false
-}
-
-/// A private tmux server (its own socket), killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, dir: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Tmux {
-        let t = Tmux {
-            socket: format!("fwtopo-test-{name}-{}", std::process::id()),
-        };
-        let mut cmd: Vec<String> = vec![
-            "-f".into(),
-            "/dev/null".into(),
-            "new-session".into(),
-            "-d".into(),
-            "-x".into(),
-            "120".into(),
-            "-y".into(),
-            "40".into(),
-            "-s".into(),
-            "main".into(),
-            "-c".into(),
-            dir.display().to_string(),
-            "env".into(),
-            "-u".into(),
-            "SSH_CONNECTION".into(),
-            "-u".into(),
-            "SSH_TTY".into(),
-            "-u".into(),
-            "SSH_CLIENT".into(),
-            "-u".into(),
-            "FWTOPO_THEME".into(),
-            "-u".into(),
-            "RUST_BACKTRACE".into(),
-            "TERM=xterm-256color".into(),
-            format!("FWTOPO_CONFIG_DIR={}", dir.join("config").display()),
-            format!("FWTOPO_DATA_DIR={}", dir.join("data").display()),
-        ];
-        cmd.extend(extra_env.iter().map(|(k, v)| format!("{k}={v}")));
-        cmd.push(env!("CARGO_BIN_EXE_fwtopo").into());
-        cmd.extend(args.iter().map(|s| s.to_string()));
-        let out = t.run(&cmd.iter().map(String::as_str).collect::<Vec<_>>());
-        assert!(
-            out.status.success(),
-            "tmux new-session: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Keep the pane after the program exits, to read what it printed.
-        t.run(&["set-option", "-t", "main", "remain-on-exit", "on"]);
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut a = vec!["send-keys", "-t", "main"];
-        a.extend_from_slice(keys);
-        self.run(&a);
-    }
-
-    fn text(&self, s: &str) {
-        self.run(&["send-keys", "-t", "main", "-l", s]);
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "main"]).stdout)
-            .into_owned()
-    }
-
-    /// The screen and the scrollback above it.
-    fn history(&self) -> String {
-        String::from_utf8_lossy(
-            &self
-                .run(&["capture-pane", "-p", "-S", "-", "-t", "main"])
-                .stdout,
-        )
-        .into_owned()
-    }
-
-    /// The process id of the program in the pane (`env` execs the designer, so it is the designer).
-    fn pid(&self) -> String {
-        let out = self.run(&["display-message", "-p", "-t", "main", "#{pane_pid}"]);
-        let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        assert!(
-            !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()),
-            "no pane pid: {pid:?}"
-        );
-        pid
-    }
-
-    /// How the program in the dead pane ended: `exit N` or `signal N`; `None` when tmux does not
-    /// know. tmux 3.3 marks a pane dead when its terminal closes and sometimes never records the
-    /// status (seen with a plain `python3 -c 'os._exit(143)'` in about one run of ten), so callers
-    /// accept `None` and prove what matters from the screen and the files.
-    fn exit_status(&self) -> Option<String> {
-        let start = Instant::now();
-        loop {
-            let out = self.run(&[
-                "display-message",
-                "-p",
-                "-t",
-                "main",
-                "#{pane_dead_status}/#{pane_dead_signal}",
-            ]);
-            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            match text.split_once('/') {
-                Some((status, _)) if !status.is_empty() => return Some(format!("exit {status}")),
-                Some((_, signal)) if !signal.is_empty() => return Some(format!("signal {signal}")),
-                _ if start.elapsed() > Duration::from_secs(1) => return None,
-                _ => std::thread::sleep(Duration::from_millis(50)),
-            }
-        }
-    }
-
-    /// Fails unless the program ended as `want` says (or tmux does not know, see above).
-    fn assert_ended(&self, want: &str, screen: &str) {
-        let got = self.exit_status();
-        assert!(
-            got.as_deref().is_none_or(|g| g == want),
-            "ended with {got:?}, want {want}:\n{screen}"
-        );
-    }
-
-    fn dead(&self) -> bool {
-        let out = self.run(&["display-message", "-p", "-t", "main", "#{pane_dead}"]);
-        String::from_utf8_lossy(&out.stdout).trim() == "1" || !out.status.success()
-    }
-
-    /// Waits until the screen contains `what`; fails with the screen if it never does.
-    fn wait_for(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(what) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("waited 20 s for {what:?}; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits for the designer to exit; returns everything the pane shows, scrollback included.
-    fn wait_dead(&self) -> String {
-        let start = Instant::now();
-        while !self.dead() {
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("the designer did not exit; the screen:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.history()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
+use tmux::{Tmux, tmux_available};
 
 /// Inbound rules in the captured rules pane, as (protocol, ports, peers), for rows shown in full.
 fn inbound_rows(screen: &str) -> Vec<(String, String, String)> {
@@ -280,6 +100,13 @@ fn add_web2(t: &Tmux) {
     t.wait_for("addr 203.0.113.150");
 }
 
+/// Saves a copy of an example: a save drops its comments, so the designer asks first.
+fn save_example(t: &Tmux) {
+    t.keys(&["s"]);
+    t.wait_for(" Comments ═");
+    t.keys(&["y"]);
+}
+
 fn site(dir: &Path) -> PathBuf {
     let path = dir.join("site.ron");
     std::fs::copy(
@@ -332,7 +159,7 @@ fn add_node_assign_role_save_quit() {
         "the role's rules appear at once:\n{screen}"
     );
 
-    t.keys(&["s"]);
+    save_example(&t);
     let saved = t.wait_for("saved site.ron");
     assert!(!saved.contains("● unsaved"), "{saved}");
     t.keys(&["q"]);
@@ -462,7 +289,7 @@ fn sigkill_keeps_the_last_edit_and_a_save_removes_the_copy() {
     // Taken over by this designer (renamed, never absent), until the save.
     assert!(!copy.exists());
     let own = recovery_with(dir.path(), "203.0.113.150", Duration::from_secs(2));
-    t.keys(&["s"]);
+    save_example(&t);
     t.wait_for("saved ");
     wait_until(
         "the save to remove the copy",
@@ -637,11 +464,9 @@ fn a_file_the_catalog_check_rejects_opens_and_can_be_fixed() {
     assert!(check(2).contains("'maybe' is not on or off"));
 
     let t = Tmux::start("check", dir.path(), &["design", "site.ron"], &[]);
-    let screen = t.wait_for("Nodes (6)");
-    assert!(
-        screen.contains("the catalog check found 1 problem"),
-        "{screen}"
-    );
+    // The first frame is drawn while the plan is derived; the status comes with the plan.
+    let screen = t.wait_for("the catalog check found 1 problem");
+    assert!(screen.contains("Nodes (6)"), "{screen}");
     t.keys(&["2"]);
     let screen = t.wait_for(" 1 errors");
     assert!(screen.contains("'maybe' is not on or off"), "{screen}");
@@ -657,7 +482,7 @@ fn a_file_the_catalog_check_rejects_opens_and_can_be_fixed() {
     t.keys(&["2"]);
     let screen = t.wait_for(" 0 errors");
     assert!(!screen.contains("'maybe'"), "{screen}");
-    t.keys(&["s"]);
+    save_example(&t);
     t.wait_for("saved site.ron");
     t.keys(&["q"]);
     t.wait_dead();

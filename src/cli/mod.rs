@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use fwtopo::catalog::Catalog;
 use fwtopo::engine::{self, Severity};
 use fwtopo::export::{self, Egress, Export, Options};
-use fwtopo::files;
+use fwtopo::files::{self, export_index, export_index::Written};
 use fwtopo::target::Target;
 use fwtopo::topology::{self, Topology};
 use fwtopo::user_text::{escaped, quoted};
@@ -78,6 +78,10 @@ enum Command {
         /// Export even when `fwtopo check` reports errors for an exported node (they are printed).
         #[arg(long)]
         force: bool,
+        /// Remove the scripts an earlier export wrote into --out and this one no longer writes
+        /// (without it they are listed as stale); never a file fwtopo did not write.
+        #[arg(long, requires = "out")]
+        prune: bool,
     },
     /// Write a starter topology (to FILE, or to standard output).
     New {
@@ -242,6 +246,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             egress,
             crlf,
             force,
+            prune,
         } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
@@ -317,18 +322,19 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 Some(dir) => {
                     std::fs::create_dir_all(&dir)
                         .with_context(|| format!("{}: cannot create the directory", shown(&dir)))?;
-                    let mut index = format!(
-                        "# fwtopo export of {}\n",
-                        export::text::comment_text(&topology.name)
-                    );
+                    // What an earlier export wrote here, to tell what this one no longer writes.
+                    let previous = export_index::previous(&dir).unwrap_or_else(|e| {
+                        eprintln!("fwtopo: warning: {e}; no script is listed as stale");
+                        Vec::new()
+                    });
                     // Every script is written to a temporary first; only when all are there are
                     // they renamed into place, the index last.
                     let mut batch = files::AtomicBatch::new(&dir);
                     let addresses = export::AddressIndex::new(&topology);
                     let texts = export::SiteTexts::new(&catalog, &topology, &plan);
-                    let names: Vec<String> = jobs
+                    let written: Vec<Written> = jobs
                         .iter()
-                        .map(|(p, t)| export::file_name(&p.name, *t))
+                        .map(|(p, t)| Written::new(&p.name, *t))
                         .collect();
                     parallel::render_each(
                         jobs.len(),
@@ -337,16 +343,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                             let x = Export::new(&catalog, &topology, &plan, p, options);
                             export::render(t, &x.with_addresses(&addresses).with_texts(&texts))
                         },
-                        |i, script| batch.add(&names[i], script.as_bytes()),
+                        |i, script| batch.add(&written[i].file, script.as_bytes()),
                     )?;
-                    for (name, (p, t)) in names.iter().zip(&jobs) {
-                        index.push_str(&format!("{name}\t{}\t{}\n", p.name, t));
-                    }
-                    batch.add("index.txt", index.as_bytes())?;
+                    // With --node, only that node's scripts and those of nodes gone are judged.
+                    let judged = |n: &str| {
+                        node.as_deref().is_none_or(|only| only == n) || topology.node(n).is_none()
+                    };
+                    let leftovers = export_index::leftovers(&dir, previous, &written, judged);
+                    let listed: &[Written] = if prune { &[] } else { &leftovers.stale };
+                    let index = export_index::text(
+                        &export::text::comment_text(&topology.name),
+                        &written,
+                        &leftovers.carried,
+                        listed,
+                    );
+                    batch.add(export_index::INDEX, index.as_bytes())?;
                     batch.commit()?;
-                    for name in &names {
-                        writeln!(out, "{}", shown(&dir.join(name)))?;
+                    for w in &written {
+                        writeln!(out, "{}", shown(&dir.join(&w.file)))?;
                     }
+                    return report_leftovers(&dir, &leftovers, prune);
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -398,6 +414,60 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 /// A path as messages and listings show it: its control characters escaped.
 fn shown(path: &Path) -> String {
     escaped(&path.display().to_string())
+}
+
+/// The most stale scripts named one by one on standard error; the index lists them all.
+const STALE_SHOWN: usize = 20;
+
+/// Says on standard error what an export left of earlier ones: scripts no longer fwtopo's, and
+/// stale scripts listed (or, with `--prune`, removed). A script that could not be removed is an
+/// error (exit status 2), after the export itself went through.
+fn report_leftovers(dir: &Path, l: &export_index::Leftovers, prune: bool) -> Result<ExitCode> {
+    let mut err = String::new();
+    for (w, why) in &l.not_ours {
+        err.push_str(&format!(
+            "fwtopo: note: {}: an earlier export wrote it for {} ({}), but it is {why}: left alone, and no longer listed in index.txt\n",
+            shown(&dir.join(&w.file)),
+            w.node,
+            w.target
+        ));
+    }
+    let mut failed = Vec::new();
+    if prune {
+        let (removed, not_removed) = export_index::prune(dir, &l.stale);
+        for path in removed {
+            err.push_str(&format!("fwtopo: removed stale {}\n", shown(&path)));
+        }
+        failed = not_removed;
+    } else {
+        for w in l.stale.iter().take(STALE_SHOWN) {
+            err.push_str(&format!(
+                "fwtopo: warning: {} is stale: an earlier export wrote it for {} ({}), this one does not; --prune removes it\n",
+                shown(&dir.join(&w.file)),
+                w.node,
+                w.target
+            ));
+        }
+        if l.stale.len() > STALE_SHOWN {
+            err.push_str(&format!(
+                "fwtopo: warning: and {} more stale scripts, listed in {}\n",
+                l.stale.len() - STALE_SHOWN,
+                shown(&dir.join(export_index::INDEX))
+            ));
+        }
+    }
+    for (path, e) in &failed {
+        err.push_str(&format!(
+            "fwtopo: {}: could not remove the stale script: {e} (the export itself was written)\n",
+            shown(path)
+        ));
+    }
+    std::io::stderr().write_all(err.as_bytes())?;
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INPUT)
+    })
 }
 
 fn load_catalog() -> Result<Catalog> {

@@ -4,6 +4,7 @@
 //! format and its errors live in [`file`], and the checks that need the catalog in [`check`].
 
 mod check;
+pub mod comments;
 pub mod file;
 mod os;
 mod parts;

@@ -4,6 +4,7 @@
 
 use super::app::Screen;
 use super::clipboard::CopyOutcome;
+use fwtopo::files::OnDisk;
 use fwtopo::topology::Topology;
 use std::path::PathBuf;
 
@@ -62,6 +63,8 @@ pub enum Action {
     Yes,
     No,
     SaveFirst,
+    /// Read the file again, dropping the unsaved changes (it changed on disk).
+    Reload,
 
     // Text entry.
     Char(char),
@@ -85,15 +88,18 @@ pub enum Action {
     Resize(u16, u16),
 
     // Results of effects, fed back by the loop.
+    /// A save went through (the file as written) or failed.
     Saved {
         path: PathBuf,
-        result: Result<(), String>,
+        result: Result<OnDisk, String>,
     },
     /// A Save As would replace another file; ask first.
     WouldOverwrite(PathBuf),
+    /// A save would replace changes another hand made to the file since it was read or written.
+    ChangedOnDisk(PathBuf),
     Loaded {
         path: PathBuf,
-        result: Result<Topology, String>,
+        result: Result<(Topology, OnDisk), String>,
     },
     Copied {
         what: String,
@@ -106,6 +112,8 @@ pub enum Action {
     Recovered {
         original: Option<PathBuf>,
         result: Result<Topology, String>,
+        /// The original file as it is now, if there is one.
+        disk: Option<OnDisk>,
     },
 }
 
@@ -117,6 +125,7 @@ impl Action {
             Action::Resize(..)
                 | Action::Saved { .. }
                 | Action::WouldOverwrite(_)
+                | Action::ChangedOnDisk(_)
                 | Action::Loaded { .. }
                 | Action::Copied { .. }
                 | Action::Written { .. }

@@ -6,6 +6,7 @@ use super::theme::Theme;
 use fwtopo::catalog::{Catalog, HOST_PRODUCT};
 use fwtopo::engine::{self, Plan, Severity};
 use fwtopo::export::{self, Egress, Export, Options};
+use fwtopo::files::OnDisk;
 use fwtopo::target::Target;
 use fwtopo::topology::{self, Problem, Topology};
 use std::collections::HashMap;
@@ -246,6 +247,14 @@ pub enum ConfirmKind {
     DeleteHost(usize),
     OpenDiscard,
     Overwrite(PathBuf),
+    /// The designer's file changed on disk since it was read or written here: overwrite, reload,
+    /// or save elsewhere.
+    ChangedOnDisk(PathBuf),
+    /// The file has comments the save would drop (the topology holds none).
+    DropComments {
+        path: PathBuf,
+        count: usize,
+    },
     /// A crash left a recovery copy; `original` is the file it was a copy of.
     Recovery {
         original: Option<PathBuf>,
@@ -322,6 +331,10 @@ pub struct App {
     pub preview: Preview,
 
     pub path: Option<PathBuf>,
+    /// The file at `path` as this designer last read or wrote it (`None`: there was none), to
+    /// notice another hand's changes before a save replaces them. Its `comments` are those a save
+    /// would drop that the operator has not agreed to lose yet.
+    pub disk: Option<OnDisk>,
     /// Increases with every edit; undo restores the version it took, so undoing back to the saved
     /// state clears the unsaved marker.
     pub version: u64,
@@ -405,6 +418,7 @@ impl App {
             overview: None,
             preview: Preview::default(),
             path,
+            disk: None,
             version: 0,
             next_version: 1,
             saved_version: Some(0),

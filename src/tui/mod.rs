@@ -29,7 +29,7 @@ mod tests;
 use action::Action;
 use anyhow::{Context, Result, bail};
 use app::{App, ConfirmKind, Modal, StatusKind};
-use effect::Effect;
+use effect::{Effect, Replace};
 use fwtopo::catalog::Catalog;
 use fwtopo::files;
 use fwtopo::topology::{self, Topology};
@@ -89,10 +89,11 @@ pub fn data_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
 }
 
 /// Writes a recovery copy to `file`: the topology, with the file it belongs to in a first-line
-/// comment (made absolute, so a start from another directory finds the same file).
+/// comment (made absolute, so a start from another directory finds the same file). The copy holds
+/// the whole design, so only its owner may read it (`0600`), in a data directory created `0700`.
 pub fn write_recovery(file: &Path, original: Option<&Path>, t: &Topology) -> Result<(), String> {
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        files::create_private_dir(dir).map_err(|e| e.to_string())?;
     }
     let head = match original {
         Some(p) => format!(
@@ -103,7 +104,7 @@ pub fn write_recovery(file: &Path, original: Option<&Path>, t: &Topology) -> Res
         ),
         None => format!("{RECOVERY_NEW}\n"),
     };
-    files::write_atomic(file, format!("{head}{}", topology::to_ron(t)).as_bytes())
+    files::write_private(file, format!("{head}{}", topology::to_ron(t)).as_bytes())
         .map_err(|e| e.to_string())
 }
 
@@ -309,21 +310,22 @@ fn themes(name: Option<String>) -> Result<(Vec<theme::Theme>, usize, Vec<String>
 /// Builds the app for the options (no terminal yet, so errors print normally).
 fn start(opts: &Options, catalog: Catalog) -> Result<App> {
     let (themes, theme, theme_errors) = themes(opts.theme.clone())?;
-    let (topology, path, new, status) = match &opts.file {
+    let (topology, disk, path, new, status) = match &opts.file {
         Some(path) if path.exists() => {
             // A file that does not parse (file:line:col) or holds unusable values refuses here.
             // What only the catalog check finds (an unknown role, `ftp: "maybe"`) opens, shown
             // as findings, so the designer can fix it.
-            let t = files::load_topology(path)?;
+            let (t, disk) = files::open_topology(path)?;
             // The check runs with the derivation; `App::install` says in the status line what it
             // found.
-            (t, Some(path.clone()), false, None)
+            (t, Some(disk), Some(path.clone()), false, None)
         }
         Some(path) => {
             let t = fwtopo::starter::topology(&catalog, None).map_err(anyhow::Error::msg)?;
             let status = format!("new topology: s saves it to {}", path.display());
             (
                 t,
+                None,
                 Some(path.clone()),
                 true,
                 Some((StatusKind::Info, status)),
@@ -332,11 +334,12 @@ fn start(opts: &Options, catalog: Catalog) -> Result<App> {
         None => {
             let t = topology::from_ron(EXAMPLE).context("the built-in example")?;
             let status = "the built-in example: S saves a copy, O opens a file".to_string();
-            (t, None, false, Some((StatusKind::Info, status)))
+            (t, None, None, false, Some((StatusKind::Info, status)))
         }
     };
     // Derived while the first frame is drawn (`first_frame`).
     let mut app = App::deriving(catalog, topology, path, themes, theme);
+    app.disk = disk;
     if new {
         app.mark_unsaved();
     }
@@ -412,17 +415,31 @@ impl Performer {
             Effect::Save {
                 path,
                 text,
-                overwrite,
+                replace,
             } => {
-                if !overwrite && path.exists() {
-                    return Some(Action::WouldOverwrite(path));
+                match &replace {
+                    Replace::Nothing if path.exists() => {
+                        return Some(Action::WouldOverwrite(path));
+                    }
+                    // A file that cannot be read to compare is left to the write, which says why
+                    // it fails.
+                    Replace::AsKnown(known) => {
+                        if let Ok(now) = files::on_disk(&path)
+                            && !files::unchanged_since(known.as_ref(), now.as_ref())
+                        {
+                            return Some(Action::ChangedOnDisk(path));
+                        }
+                    }
+                    _ => {}
                 }
-                let result = files::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string());
+                let result = files::write_atomic(&path, text.as_bytes())
+                    .map(|()| files::OnDisk::of(text.as_bytes()))
+                    .map_err(|e| e.to_string());
                 Some(Action::Saved { path, result })
             }
             Effect::Load { path } => {
                 // As at start: catalog-check problems open, shown as findings.
-                let result = files::load_topology(&path).map_err(|e| e.to_string());
+                let result = files::open_topology(&path).map_err(|e| e.to_string());
                 Some(Action::Loaded { path, result })
             }
             Effect::Copy { text, what } => {
@@ -442,6 +459,7 @@ impl Performer {
                     return Some(Action::Recovered {
                         original: None,
                         result: Err(format!("{}: gone", file.display())),
+                        disk: None,
                     });
                 };
                 if result.is_ok() {
@@ -455,7 +473,15 @@ impl Performer {
                         let _ = std::fs::remove_file(&file);
                     }
                 }
-                Some(Action::Recovered { original, result })
+                // The original as it is now: a save asks before replacing what changes later.
+                let disk = original
+                    .as_deref()
+                    .and_then(|p| files::on_disk(p).ok().flatten());
+                Some(Action::Recovered {
+                    original,
+                    result,
+                    disk,
+                })
             }
             Effect::DiscardRecovery => {
                 if let Some(file) = self.offered.take() {
@@ -791,6 +817,34 @@ mod recovery_tests {
         assert!(error.is_some());
         let later = now + RECOVERY_INTERVAL;
         assert_eq!(broken.tick(&app, later), (Some(RECOVERY_INTERVAL), None));
+    }
+
+    /// A recovery copy holds the whole design (addresses, networks): only its owner may read it,
+    /// whatever the mode of the file it is a copy of, and in a data directory fwtopo creates private.
+    #[cfg(unix)]
+    #[test]
+    fn recovery_copies_and_the_data_directory_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("share/fwtopo");
+        let file = data.join("recovery-1.ron");
+        let t = topology::from_ron(EXAMPLE).unwrap();
+        write_recovery(&file, Some(Path::new("site.ron")), &t).unwrap();
+        assert_eq!(mode(&data), 0o700, "the data directory fwtopo created");
+        assert_eq!(mode(&dir.path().join("share")), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        // A copy an earlier version left readable to all becomes private when rewritten.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_recovery(&file, None, &t).unwrap();
+        assert_eq!(mode(&file), 0o600);
+        // A data directory the operator made is left as it is.
+        let own = dir.path().join("mine");
+        std::fs::create_dir(&own).unwrap();
+        std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o750)).unwrap();
+        write_recovery(&own.join("recovery-2.ron"), None, &t).unwrap();
+        assert_eq!(mode(&own), 0o750);
+        assert_eq!(mode(&own.join("recovery-2.ron")), 0o600);
     }
 
     #[test]

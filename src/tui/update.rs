@@ -8,11 +8,12 @@ use super::app::{
     Snapshot, StatusKind, UNDO_DEPTH,
 };
 use super::clipboard::{self, CopyOutcome};
-use super::effect::Effect;
+use super::effect::{Effect, Replace};
 use super::input::TextField;
 use super::layout;
 use fwtopo::catalog::{ParamKind, is_dns_name};
 use fwtopo::export::{self, Egress};
+use fwtopo::files::OnDisk;
 use fwtopo::target::Target;
 use fwtopo::topology::file::{check_name, check_text, parse_net};
 use fwtopo::topology::{
@@ -43,6 +44,9 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         Action::WouldOverwrite(path) => {
             app.modal = Some(Modal::Confirm(ConfirmKind::Overwrite(path)))
         }
+        Action::ChangedOnDisk(path) => {
+            app.modal = Some(Modal::Confirm(ConfirmKind::ChangedOnDisk(path)))
+        }
         Action::Loaded { path, result } => loaded(app, path, result),
         Action::Copied { what, outcome } => copied(app, &what, outcome),
         Action::Written { path, result } => match result {
@@ -57,9 +61,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 set_input_error(app, e);
             }
         },
-        Action::Recovered { original, result } => match result {
+        Action::Recovered {
+            original,
+            result,
+            disk,
+        } => match result {
             Ok(t) => {
                 replace_topology(app, t, original.clone());
+                app.disk = disk;
                 app.mark_unsaved();
                 let to = original.map_or("a new file".to_string(), |p| p.display().to_string());
                 app.set_status(
@@ -752,23 +761,36 @@ fn duplicate(app: &mut App) {
 
 fn save(app: &mut App, fx: &mut Vec<Effect>) {
     match app.path.clone() {
-        Some(p) => match save_effect(app, p, true) {
-            Ok(e) => fx.push(e),
-            Err(e) => refuse_save(app, e),
-        },
+        Some(p) => save_over(app, p, fx),
         None => open_input(app, Purpose::SaveAs, "topology.ron"),
+    }
+}
+
+/// A save to the designer's own file: first asks whether to drop the comments it has (once), and
+/// lets the loop ask when another hand changed the file since it was read or written here.
+fn save_over(app: &mut App, path: PathBuf, fx: &mut Vec<Effect>) {
+    match app.disk.map_or(0, |d| d.comments) {
+        0 => push_save(app, path, Replace::AsKnown(app.disk), fx),
+        count => app.modal = Some(Modal::Confirm(ConfirmKind::DropComments { path, count })),
+    }
+}
+
+fn push_save(app: &mut App, path: PathBuf, replace: Replace, fx: &mut Vec<Effect>) {
+    match save_effect(app, path, replace) {
+        Ok(e) => fx.push(e),
+        Err(e) => refuse_save(app, e),
     }
 }
 
 /// The save of the topology as it will be written, once the file loader has read that very text
 /// back: a file the designer and the command line would refuse to open is never written.
-fn save_effect(app: &App, path: PathBuf, overwrite: bool) -> Result<Effect, String> {
+fn save_effect(app: &App, path: PathBuf, replace: Replace) -> Result<Effect, String> {
     let text = to_ron(&app.topology);
     from_ron(&text).map_err(|e| format!("the file would not open again: {e}"))?;
     Ok(Effect::Save {
         path,
         text,
-        overwrite,
+        replace,
     })
 }
 
@@ -843,10 +865,11 @@ fn copied(app: &mut App, what: &str, outcome: CopyOutcome) {
     }
 }
 
-fn saved(app: &mut App, path: PathBuf, result: Result<(), String>, fx: &mut Vec<Effect>) {
+fn saved(app: &mut App, path: PathBuf, result: Result<OnDisk, String>, fx: &mut Vec<Effect>) {
     match result {
-        Ok(()) => {
+        Ok(disk) => {
             app.saved_version = Some(app.version);
+            app.disk = Some(disk);
             if app.problems.is_empty() {
                 app.set_status(StatusKind::Ok, format!("saved {}", path.display()));
             } else {
@@ -871,11 +894,12 @@ fn saved(app: &mut App, path: PathBuf, result: Result<(), String>, fx: &mut Vec<
     }
 }
 
-fn loaded(app: &mut App, path: PathBuf, result: Result<Topology, String>) {
+fn loaded(app: &mut App, path: PathBuf, result: Result<(Topology, OnDisk), String>) {
     match result {
-        Ok(t) => {
+        Ok((t, disk)) => {
             let n = t.nodes.len();
             replace_topology(app, t, Some(path.clone()));
+            app.disk = Some(disk);
             app.set_status(
                 StatusKind::Ok,
                 format!("opened {} ({n} nodes)", path.display()),
@@ -940,8 +964,9 @@ fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Vec<Effect>) {
 }
 
 fn confirm(app: &mut App, kind: ConfirmKind, action: Action, fx: &mut Vec<Effect>) {
-    let answer = match action {
-        Action::Yes | Action::No | Action::SaveFirst | Action::Close => action,
+    let answer = match (&kind, action) {
+        (_, a @ (Action::Yes | Action::No | Action::SaveFirst | Action::Close)) => a,
+        (ConfirmKind::ChangedOnDisk(_), a @ (Action::Reload | Action::SaveAs)) => a,
         _ => {
             app.modal = Some(Modal::Confirm(kind));
             return;
@@ -973,11 +998,38 @@ fn confirm(app: &mut App, kind: ConfirmKind, action: Action, fx: &mut Vec<Effect
             });
         }
         (ConfirmKind::OpenDiscard, Action::Yes) => open_prompt(app),
-        (ConfirmKind::Overwrite(path), Action::Yes) => match save_effect(app, path, true) {
-            Ok(e) => fx.push(e),
-            Err(e) => refuse_save(app, e),
-        },
+        (ConfirmKind::Overwrite(path), Action::Yes) => push_save(app, path, Replace::Anything, fx),
         (ConfirmKind::Overwrite(_), _) => app.quit_after_save = false,
+        (ConfirmKind::ChangedOnDisk(path), Action::Yes) => {
+            push_save(app, path, Replace::Anything, fx)
+        }
+        (ConfirmKind::ChangedOnDisk(path), Action::Reload) => {
+            app.quit_after_save = false;
+            fx.push(Effect::Load { path });
+        }
+        (ConfirmKind::ChangedOnDisk(path), Action::SaveAs) => {
+            open_input(app, Purpose::SaveAs, path.display().to_string());
+        }
+        (ConfirmKind::ChangedOnDisk(path), _) => refuse_save(
+            app,
+            format!(
+                "{} changed on disk since it was opened or saved here",
+                path.display()
+            ),
+        ),
+        (ConfirmKind::DropComments { path, .. }, Action::Yes) => {
+            if let Some(d) = &mut app.disk {
+                d.comments = 0;
+            }
+            push_save(app, path, Replace::AsKnown(app.disk), fx);
+        }
+        (ConfirmKind::DropComments { count, .. }, _) => refuse_save(
+            app,
+            format!(
+                "the file keeps its {count} comment{}; put what they say in note: fields, then save",
+                if count == 1 { "" } else { "s" }
+            ),
+        ),
         (ConfirmKind::Recovery { .. }, Action::Yes) => fx.push(Effect::LoadRecovery),
         (ConfirmKind::Recovery { .. }, Action::No) => {
             fx.push(Effect::DiscardRecovery);
@@ -1310,8 +1362,11 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
                 return Err("give a file name".into());
             }
             let path = PathBuf::from(path);
-            let overwrite = app.path.as_ref() == Some(&path);
-            fx.push(save_effect(app, path, overwrite)?);
+            if app.path.as_ref() == Some(&path) {
+                save_over(app, path, fx);
+            } else {
+                fx.push(save_effect(app, path, Replace::Nothing)?);
+            }
         }
         Purpose::Open => {
             let path = text.trim();

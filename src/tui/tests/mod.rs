@@ -1,6 +1,7 @@
 //! Designer tests without a terminal: action sequences through `update`, and rendered buffers.
 
 mod render;
+mod save;
 mod update;
 
 use super::EXAMPLE;

@@ -9,7 +9,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-fn render(app: &mut App, w: u16, h: u16) -> Buffer {
+pub(super) fn render(app: &mut App, w: u16, h: u16) -> Buffer {
     run(app, [A::Resize(w, h)]);
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
     term.draw(|f| view::draw(f, app)).expect("draw");
@@ -17,7 +17,7 @@ fn render(app: &mut App, w: u16, h: u16) -> Buffer {
 }
 
 /// The characters of a buffer, one line per row, trailing spaces removed.
-fn text(b: &Buffer) -> String {
+pub(super) fn text(b: &Buffer) -> String {
     let w = b.area.width as usize;
     let mut out = String::new();
     for row in b.content.chunks(w) {

@@ -4,7 +4,8 @@ use super::{example_app, run, typed};
 use crate::tui::action::Action as A;
 use crate::tui::app::{ConfirmKind, Modal, Pane, Purpose, RoleRow, Screen, StatusKind};
 use crate::tui::clipboard::CopyOutcome;
-use crate::tui::effect::Effect;
+use crate::tui::effect::{Effect, Replace};
+use fwtopo::files::OnDisk;
 use fwtopo::ports::Protocol;
 use fwtopo::target::Target;
 use fwtopo::topology::{Os, to_ron};
@@ -97,14 +98,14 @@ fn add_node_set_address_assign_role_undo_redo_save() {
         vec![Effect::Save {
             path: PathBuf::from("site.ron"),
             text: to_ron(&app.topology),
-            overwrite: true
+            replace: Replace::AsKnown(None)
         }]
     );
     run(
         &mut app,
         [A::Saved {
             path: PathBuf::from("site.ron"),
-            result: Ok(()),
+            result: Ok(OnDisk::of(b"saved")),
         }],
     );
     assert!(!app.dirty());
@@ -378,7 +379,7 @@ fn quitting_with_unsaved_work_asks_first() {
         &mut app,
         [A::Saved {
             path: PathBuf::from("site.ron"),
-            result: Ok(()),
+            result: Ok(OnDisk::of(b"saved")),
         }],
     );
     assert_eq!(fx, vec![Effect::Quit]);
@@ -401,7 +402,7 @@ fn cancelling_the_file_name_of_save_and_quit_cancels_the_quit() {
         &mut app,
         [A::Saved {
             path: PathBuf::from("later.ron"),
-            result: Ok(()),
+            result: Ok(OnDisk::of(b"saved")),
         }],
     );
     assert!(
@@ -429,7 +430,7 @@ fn saving_with_catalog_problems_says_what_they_mean() {
         &mut app,
         [A::Saved {
             path: PathBuf::from("site.ron"),
-            result: Ok(()),
+            result: Ok(OnDisk::of(b"saved")),
         }],
     );
     let s = app.status.clone().unwrap();
@@ -477,7 +478,7 @@ fn save_as_refuses_to_replace_another_file_without_asking() {
         vec![Effect::Save {
             path: PathBuf::from("other.ron"),
             text: text.clone(),
-            overwrite: false
+            replace: Replace::Nothing
         }]
     );
     run(&mut app, [A::WouldOverwrite(PathBuf::from("other.ron"))]);
@@ -493,14 +494,14 @@ fn save_as_refuses_to_replace_another_file_without_asking() {
         vec![Effect::Save {
             path: PathBuf::from("other.ron"),
             text,
-            overwrite: true
+            replace: Replace::Anything
         }]
     );
     run(
         &mut app,
         [A::Saved {
             path: PathBuf::from("other.ron"),
-            result: Ok(()),
+            result: Ok(OnDisk::of(b"saved")),
         }],
     );
     assert_eq!(app.path, Some(PathBuf::from("other.ron")));
@@ -537,7 +538,7 @@ fn opening_a_bad_file_keeps_the_prompt_with_the_error() {
         &mut app,
         [A::Loaded {
             path: PathBuf::from("y.ron"),
-            result: Ok(t),
+            result: Ok((t, OnDisk::of(b"opened"))),
         }],
     );
     assert_eq!(app.topology.nodes.len(), 1);
@@ -780,7 +781,7 @@ fn keys_do_nothing_while_the_terminal_is_too_small() {
         &mut app,
         [A::Saved {
             path: PathBuf::from("site.ron"),
-            result: Ok(()),
+            result: Ok(OnDisk::of(b"saved")),
         }],
     );
     assert!(
@@ -875,7 +876,7 @@ fn scrolling_keeps_the_selection_visible_at_1000_nodes() {
         &mut app,
         [A::Loaded {
             path: PathBuf::from("big.ron"),
-            result: Ok(t),
+            result: Ok((t, OnDisk::of(b"opened"))),
         }],
     );
     run(&mut app, [A::Bottom]);
@@ -900,6 +901,7 @@ fn recovery_is_offered_loaded_or_discarded() {
         [A::Recovered {
             original: Some(PathBuf::from("site.ron")),
             result: Ok(t),
+            disk: None,
         }],
     );
     assert_eq!(app.topology.nodes.len(), 2);

@@ -179,6 +179,28 @@ pub fn confirm(f: &mut Frame, app: &App, area: Rect, k: &ConfirmKind) {
             format!("{} exists. Replace it?", p.display()),
             &[("y", "replace"), ("n", "cancel")],
         ),
+        ConfirmKind::ChangedOnDisk(p) => (
+            " Changed on disk ",
+            format!(
+                "{} changed on disk since it was opened or saved here (another program or person). Saving now replaces those changes.",
+                p.display()
+            ),
+            &[
+                ("y", "overwrite them"),
+                ("r", "reload it (drops your changes)"),
+                ("e", "save elsewhere"),
+                ("n", "cancel"),
+            ],
+        ),
+        ConfirmKind::DropComments { path, count } => (
+            " Comments ",
+            format!(
+                "{} has {count} comment{} (// or /* */) that saving will drop: fwtopo writes the file from the topology. To keep what they say, put it in note: fields (or description:) first.",
+                path.display(),
+                if *count == 1 { "" } else { "s" }
+            ),
+            &[("y", "save without them"), ("n", "cancel")],
+        ),
         ConfirmKind::Recovery { original } => (
             " Recovered work ",
             format!(
@@ -204,16 +226,26 @@ pub fn confirm(f: &mut Frame, app: &App, area: Rect, k: &ConfirmKind) {
         ),
     };
     let w = area.width.saturating_sub(4).min(70);
-    let mut body = wrapped(&text, w.saturating_sub(2) as usize, t.text);
-    let r = layout::centered(area, w, body.len() as u16 + 4);
-    f.render_widget(Clear, r);
-    let mut keyline = Vec::new();
-    for (k, d) in keys {
-        keyline.push(Span::styled(*k, t.key));
-        keyline.push(Span::styled(format!(" {d}   "), t.muted));
-    }
+    let inner = w.saturating_sub(2) as usize;
+    let mut body = wrapped(&text, inner, t.text);
     body.push(Line::raw(""));
+    // Whole answers per line, as many lines as they need (the box is sized for them).
+    let mut keyline: Vec<Span> = Vec::new();
+    let mut used = 0;
+    for (k, d) in keys {
+        let label = format!(" {d}   ");
+        let width = k.chars().count() + label.chars().count();
+        if used > 0 && used + width > inner + 3 {
+            body.push(Line::from(std::mem::take(&mut keyline)));
+            used = 0;
+        }
+        keyline.push(Span::styled(*k, t.key));
+        keyline.push(Span::styled(label, t.muted));
+        used += width;
+    }
     body.push(Line::from(keyline));
+    let r = layout::centered(area, w, body.len() as u16 + 2);
+    f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(body)
             .wrap(Wrap { trim: true })
