@@ -147,7 +147,7 @@ fn a_node_with_thousands_of_addresses_and_many_roles_stays_within_the_line_limit
     let mut node = windows_node(
         "win-many",
         (0..150)
-            .map(|i| RoleAssignment::new(&product_id, &id(i)))
+            .map(|i| RoleAssignment::new(&product_id, id(i)))
             .collect(),
     );
     node.addresses = (0..3000u32)

@@ -14,6 +14,7 @@ pub mod powershell;
 pub mod site_texts;
 pub mod text;
 pub mod ufw;
+mod windows;
 
 use crate::catalog::Catalog;
 use crate::engine::{NodePlan, Plan, Rule};

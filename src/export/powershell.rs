@@ -8,7 +8,7 @@
 //! exported and a scheduled task imports it again unless the operator confirms within
 //! [`ROLLBACK_SECONDS`], in the spirit of `iptables-apply`.
 
-use super::netsh::{self, BACKUP_FILE, Kind, Remote, WinProto, WinRule};
+use super::windows::{self, BACKUP_FILE, Kind, Remote, WinProto, WinRule};
 use super::{Egress, Export, header, text};
 use crate::engine::Direction;
 use crate::target::Target;
@@ -78,7 +78,7 @@ fn display_names(node: &str) -> Vec<String> {
 pub fn render(x: &Export) -> String {
     let node = &x.node().name;
     let group = format!("fwtopo-{node}");
-    let p = netsh::plan(x);
+    let p = windows::plan(x);
     let strict = x.options.egress == Egress::Strict;
     let mut out: Vec<String> = vec!["#Requires -RunAsAdministrator".into()];
 
@@ -109,7 +109,7 @@ pub fn render(x: &Export) -> String {
     for l in header(x, Target::Powershell, &apply, &rollback) {
         out.push(comment(&l));
     }
-    out.extend(netsh::windows_notes(x, "# "));
+    out.extend(windows::windows_notes(x, "# "));
     out.push(String::new());
     out.push("$ErrorActionPreference = 'Stop'".into());
     out.push(String::new());
