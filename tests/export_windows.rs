@@ -16,6 +16,8 @@
 
 #[path = "support/windows_grammar.rs"]
 mod windows_grammar;
+#[path = "support/windows_host.rs"]
+mod windows_host;
 
 use fwtopo::catalog::Catalog;
 use fwtopo::engine;
@@ -28,6 +30,7 @@ use std::path::{Path, PathBuf};
 use windows_grammar::{
     BACKUP, MAX_LINE, check_node, options, parse_netsh, parse_powershell, render, rule_names,
 };
+use windows_host::{Host, Mode, foreign};
 
 fn catalog() -> Catalog {
     Catalog::embedded().expect("embedded catalog loads")
@@ -364,112 +367,37 @@ fn grammar_rejects_what_it_should() {
 }
 
 // ------------------------------------------------------------------------------------------------
-// A model of one Windows host's rule table, to replay exports one after another
+// Exports replayed one after another on the host model of tests/support/windows_host.rs
 
-/// One rule on the host: its name (netsh `name=`, PowerShell `-DisplayName`), its group (rules
-/// netsh adds have none), and the command that made it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct HostRule {
-    name: String,
-    group: Option<String>,
-    made_by: String,
-}
-
-fn foreign(name: &str, group: Option<&str>) -> HostRule {
-    HostRule {
-        name: name.into(),
-        group: group.map(String::from),
-        made_by: format!("someone else's {name}"),
+/// Runs an export on the host, as a file.
+fn apply(host: &mut Host, script: &str, node: &str) {
+    if script.starts_with("@echo off") {
+        host.run_cmd(script, node, None);
+    } else {
+        host.run_ps(script, node, Mode::File, None);
     }
 }
 
-/// A Windows wildcard match (`*`, `?`, `[`), case-insensitive like Windows' name comparisons;
-/// `[` is never expected and matches nothing.
-fn wildcard(pattern: &str, s: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (
-        pattern.to_ascii_lowercase().chars().collect(),
-        s.to_ascii_lowercase().chars().collect(),
-    );
-    fn go(p: &[char], s: &[char]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some('*') => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
-            Some('[') => false,
-            Some('?') => !s.is_empty() && go(&p[1..], &s[1..]),
-            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
-        }
-    }
-    go(&p, &s)
-}
-
-/// The single-quoted strings of `-Key 'a','b'` on a PowerShell line.
-fn ps_strings(line: &str, key: &str) -> Option<Vec<String>> {
-    let rest = line.split_once(&format!(" -{key} "))?.1;
-    let mut out = Vec::new();
-    let mut rest = rest.strip_prefix('\'')?;
-    loop {
-        let (v, after) = rest.split_once('\'')?;
-        out.push(v.to_string());
-        match after.strip_prefix(",'") {
-            Some(more) => rest = more,
-            None => return Some(out),
-        }
-    }
-}
-
-/// Runs a netsh or PowerShell export (already held to the grammar) against the host as Windows
-/// would: netsh deletes every rule with the exact name; Remove-NetFirewallRule removes every rule
-/// matching all its filters (each a wildcard list), and everything without one.
-fn apply(host: &mut Vec<HostRule>, script: &str) {
-    for line in script.lines() {
-        if let Some(rest) = line.strip_prefix("netsh advfirewall firewall delete rule name=\"") {
-            let name = rest.strip_suffix('"').unwrap();
-            host.retain(|r| !r.name.eq_ignore_ascii_case(name));
-        } else if let Some(rest) = line.strip_prefix("netsh advfirewall firewall add rule name=\"")
-        {
-            let name = rest.split_once('"').unwrap().0;
-            host.push(HostRule {
-                name: name.into(),
-                group: None,
-                made_by: line.into(),
-            });
-        } else if line.starts_with("Remove-NetFirewallRule") {
-            let groups = ps_strings(line, "Group");
-            let names = ps_strings(line, "DisplayName");
-            let hit = |patterns: &Option<Vec<String>>, v: Option<&str>| {
-                patterns
-                    .as_ref()
-                    .is_none_or(|ps| v.is_some_and(|v| ps.iter().any(|p| wildcard(p, v))))
-            };
-            host.retain(|r| !(hit(&groups, r.group.as_deref()) && hit(&names, Some(&r.name))));
-        } else if line.starts_with("New-NetFirewallRule") {
-            host.push(HostRule {
-                name: ps_strings(line, "DisplayName").unwrap().remove(0),
-                group: ps_strings(line, "Group").map(|mut g| g.remove(0)),
-                made_by: line.into(),
-            });
-        }
-    }
-}
-
-/// The rules a script adds, as the host holds them after it ran.
+/// The rules a script adds, as the commands the host ran for them.
 fn added_by(script: &str) -> Vec<String> {
     script
         .lines()
-        .filter(|l| {
-            l.starts_with("netsh advfirewall firewall add rule")
-                || l.starts_with("New-NetFirewallRule")
-        })
-        .map(String::from)
+        .filter_map(windows_host::rule_command)
         .collect()
 }
 
-/// The rules on the host that a node's exports made: one of its three names, and its group or none.
-fn rules_of(host: &[HostRule], node: &str) -> Vec<String> {
+/// The rules on the host that a node's exports made: one of its names, and its group or none.
+fn rules_of(host: &Host, node: &str) -> Vec<String> {
     let names = rule_names(node);
     let group = format!("fwtopo-{node}");
-    host.iter()
-        .filter(|r| names.contains(&r.name) && r.group.as_ref().is_none_or(|g| *g == group))
+    host.rules
+        .iter()
+        .filter(|r| {
+            names
+                .iter()
+                .any(|n| r.name == *n || r.name == format!("{n}-old"))
+                && r.group.as_ref().is_none_or(|g| *g == group)
+        })
         .map(|r| r.made_by.clone())
         .collect()
 }
@@ -537,16 +465,17 @@ fn a_rerun_removes_whatever_an_earlier_export_of_the_node_added_and_nothing_else
         (Target::Netsh, Target::Powershell),
         (Target::Powershell, Target::Powershell),
     ] {
-        let mut host = others.clone();
+        let mut host = Host::new(others.clone());
         for target in [Target::Netsh, Target::Powershell] {
             apply(
                 &mut host,
                 &export_of(target, &neighbour, "win-crowded-2", Egress::Strict),
+                "win-crowded-2",
             );
         }
         let neighbours = rules_of(&host, "win-crowded-2");
         let before = export_of(first, &earlier, node, Egress::Strict);
-        apply(&mut host, &before);
+        apply(&mut host, &before, node);
         assert_eq!(rules_of(&host, node), added_by(&before), "{first}");
         let after = export_of(then, &later, node, Egress::Open);
         let kinds = |script: &str, kind: &str| {
@@ -558,7 +487,7 @@ fn a_rerun_removes_whatever_an_earlier_export_of_the_node_added_and_nothing_else
         assert!(kinds(&before, "mgmt") > kinds(&after, "mgmt") + 1);
         assert!(kinds(&before, "in") > kinds(&after, "in"));
         assert!(kinds(&before, "out") > 0 && kinds(&after, "out") == 0);
-        apply(&mut host, &after);
+        apply(&mut host, &after, node);
         assert_eq!(
             rules_of(&host, node),
             added_by(&after),
@@ -573,7 +502,7 @@ fn a_rerun_removes_whatever_an_earlier_export_of_the_node_added_and_nothing_else
         for r in &others {
             let ours_by_name = r.name == "fwtopo-win-crowded-in";
             assert_eq!(
-                host.contains(r),
+                host.rules.contains(r),
                 !ours_by_name,
                 "{first} then {then}: {}",
                 r.name
@@ -587,13 +516,17 @@ fn node_web_never_removes_the_rules_of_node_web_2() {
     let t = windows_site(&["web", "web-2"]);
     for egress in [Egress::Open, Egress::Strict] {
         for neighbour_by in [Target::Netsh, Target::Powershell] {
-            let mut host = Vec::new();
-            apply(&mut host, &export_of(neighbour_by, &t, "web-2", egress));
+            let mut host = Host::default();
+            apply(
+                &mut host,
+                &export_of(neighbour_by, &t, "web-2", egress),
+                "web-2",
+            );
             let theirs = rules_of(&host, "web-2");
             assert!(!theirs.is_empty());
             for target in [Target::Powershell, Target::Netsh, Target::Powershell] {
                 let script = export_of(target, &t, "web", egress);
-                apply(&mut host, &script);
+                apply(&mut host, &script, "web");
                 assert_eq!(rules_of(&host, "web"), added_by(&script), "{target}");
                 assert_eq!(
                     rules_of(&host, "web-2"),

@@ -51,7 +51,7 @@ pub fn options(egress: Egress) -> Options {
 // Values shared by both grammars
 
 /// One allowed (direction, protocol, port range, peer) tuple; the peer is `None` for "any".
-type Allow = (Direction, Protocol, (u16, u16), Option<IpNet>);
+pub type Allow = (Direction, Protocol, (u16, u16), Option<IpNet>);
 
 /// A port list: `80`, `8352-8364`, comma-separated, no spaces, 1-65535, ranges forwards.
 fn parse_ports(s: &str) -> Result<Vec<(u16, u16)>, String> {
@@ -198,6 +198,17 @@ fn expand(
         }
     }
     out
+}
+
+/// One rule-adding command of either script (`netsh advfirewall firewall add rule ...` or a
+/// `New-NetFirewallRule` line), held to its grammar: the rule's name, direction and what it
+/// allows, for the host model of tests/support/windows_host.rs.
+pub fn added_rule(command: &str, node: &str) -> Result<(String, Direction, Vec<Allow>), String> {
+    let r = match command.strip_prefix("netsh advfirewall firewall add rule ") {
+        Some(rest) => netsh::netsh_add(&netsh::cmd_words(rest)?, node)?,
+        None => ps::new_rule(command, node)?,
+    };
+    Ok((r.name, r.direction, r.allows))
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use super::*;
 // netsh grammar
 
 /// Splits a cmd.exe line into words at spaces outside double quotes; quotes must balance.
-fn cmd_words(line: &str) -> Result<Vec<String>, String> {
+pub(super) fn cmd_words(line: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -76,7 +76,7 @@ pub(super) const NETSH_WINRM: [&str; 5] = [
 ];
 
 /// Parses one `add rule` line's `key=value` words.
-fn netsh_add(words: &[String], node: &str) -> Result<ParsedRule, String> {
+pub(super) fn netsh_add(words: &[String], node: &str) -> Result<ParsedRule, String> {
     const KEYS: [&str; 13] = [
         "name",
         "dir",

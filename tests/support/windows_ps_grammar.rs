@@ -571,6 +571,23 @@ fn ps_check_cmd(cmd: &Cmd, node: &str) -> Result<Option<ParsedRule>, String> {
     Ok(None)
 }
 
+/// The rule one `New-NetFirewallRule` line creates.
+pub(super) fn new_rule(line: &str, node: &str) -> Result<ParsedRule, String> {
+    let toks = ps_tokens(line)?;
+    let mut p = PsParser {
+        t: &toks,
+        i: 0,
+        cmds: Vec::new(),
+    };
+    p.statement()?;
+    for cmd in &p.cmds {
+        if let Some(r) = ps_check_cmd(cmd, node)? {
+            return Ok(r);
+        }
+    }
+    Err(format!("no New-NetFirewallRule in {line}"))
+}
+
 /// The WinRM preparation commands the PowerShell export may carry.
 pub(super) const PS_WINRM: [&str; 6] = [
     "Set-Service",
