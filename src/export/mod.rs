@@ -15,6 +15,7 @@ pub mod site_texts;
 pub mod text;
 pub mod ufw;
 mod windows;
+mod windows_builtin;
 
 use crate::catalog::Catalog;
 use crate::engine::{NodePlan, Plan, Rule};

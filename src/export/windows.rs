@@ -6,7 +6,7 @@
 //! no line passes cmd.exe's 8,191-character limit (Aerleon's netsh output does at about 590 peers).
 //! Planning once here means both scripts create the same rules under the same names.
 
-use super::{Egress, Export, text};
+use super::{Egress, Export, text, windows_builtin};
 use crate::catalog::Tag;
 use crate::engine::{Direction, Rule};
 use crate::net::Peers;
@@ -24,8 +24,16 @@ const MAX_ADDRS: usize = 1000;
 const ADDR_BUDGET: usize = 6000;
 /// Port ranges per rule, so a port list stays a short part of the line.
 const MAX_PORT_ITEMS: usize = 100;
-/// Where both Windows exports keep the policy as it was before their first run.
+/// Where both Windows exports keep the policy as it was before their first run: this file in the
+/// folder [`BACKUP_DIR`] of `%ProgramData%`.
 pub(super) const BACKUP_FILE: &str = "fwtopo-backup.wfw";
+pub(super) const BACKUP_DIR: &str = "fwtopo";
+/// What undoes the PA WinRM preparation in a rollback: Basic authentication and unencrypted
+/// traffic off again, Windows' defaults (run as `cmd /c`: winrm is itself a script).
+pub(super) const WINRM_UNDO: [&str; 2] = [
+    r#"winrm set winrm/config/service @{AllowUnencrypted="false"}"#,
+    r#"winrm set winrm/config/service/Auth @{Basic="false"}"#,
+];
 
 /// ICMP types let in (and, with `--egress strict`, out): IPv4 unreachable (path MTU), echo, time
 /// exceeded; IPv6 errors, echo, multicast listener discovery and neighbour/router discovery, without
@@ -122,6 +130,8 @@ pub(super) struct WinPlan {
     pub winrm_basic_http: bool,
     /// The addresses that may reach WinRM over HTTP (the Management Node's), for the warning.
     pub winrm_peers: Vec<String>,
+    /// The built-in rules to disable (see [`super::windows_builtin`]); `None` keeps them all.
+    pub disable: Option<Vec<windows_builtin::BuiltIn>>,
 }
 
 /// An address as Windows Firewall writes it: host networks without their `/32` or `/128`.
@@ -294,6 +304,7 @@ pub(super) fn plan(x: &Export) -> WinPlan {
         outbound_listed,
         winrm_basic_http: !winrm.is_empty(),
         winrm_peers,
+        disable: windows_builtin::to_disable(x),
     }
 }
 
@@ -395,8 +406,8 @@ pub(super) fn short_ports(ports: &str) -> String {
 pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
     let mut v = vec![
         "Windows Firewall never filters loopback, and replies to allowed connections pass statefully.".to_string(),
-        "Rules that were already enabled before (built-in groups such as Remote Desktop or File and".to_string(),
-        "Printer Sharing) still apply next to these: review them in wf.msc.".to_string(),
+        "Rules that were already enabled (another tool's, or built-in ones such as File and Printer".to_string(),
+        "Sharing) still apply next to these: the script lists them at the end, review them.".to_string(),
     ];
     if !x.inbound().iter().any(|r| r.is_management()) {
         v.push("WARNING: this node has no management rule (RDP/WinRM from the admin zone); with the inbound".into());

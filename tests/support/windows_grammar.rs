@@ -27,7 +27,10 @@ use ps::PS_WINRM;
 pub use ps::parse_powershell;
 
 pub const MAX_LINE: usize = 8191;
-pub const BACKUP: &str = r#""%TEMP%\fwtopo-backup.wfw""#;
+/// The backup as the .cmd writes it, its folder, and where earlier exports kept it.
+pub const BACKUP: &str = r#""%ProgramData%\fwtopo\fwtopo-backup.wfw""#;
+pub const BACKUP_DIR: &str = r"%ProgramData%\fwtopo";
+pub const OLD_BACKUP: &str = r#""%TEMP%\fwtopo-backup.wfw""#;
 
 pub fn render(
     target: Target,
@@ -161,6 +164,12 @@ pub struct Parsed {
     resolved: Vec<String>,
     /// Lines of the WinRM preparation seen.
     winrm_lines: usize,
+    /// The command that disables built-in rules, if any.
+    pub disables: Option<String>,
+    /// Whether the script lists the enabled inbound allow rules it did not make.
+    pub lists_others: bool,
+    /// The rollback commands the .cmd prints.
+    pub rollback: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -338,8 +347,9 @@ fn check_semantics(
     let winrm = np.inbound.iter().any(|r| r.has_tag(Tag::WinrmBasicHttp));
     let expected_lines = match (winrm, target) {
         (false, _) => 0,
-        (true, "netsh") => NETSH_WINRM.len() + 1,
-        (true, _) => PS_WINRM.len() + 1,
+        (true, "netsh") => NETSH_WINRM.len(),
+        // Set-Item twice, and New-Item of the listener.
+        (true, _) => PS_WINRM.len() + 2,
     };
     assert_eq!(
         parsed.winrm_lines, expected_lines,

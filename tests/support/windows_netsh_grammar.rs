@@ -33,7 +33,9 @@ pub(super) fn cmd_words(line: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// Checks that hold for every netsh line: ASCII printable, length, quoting and metacharacters.
+/// Checks that hold for every netsh line: ASCII printable, length, and `%` only in the known
+/// paths (`%ProgramData%` and `%TEMP%`, which cmd.exe expands); everything else would expand a
+/// variable.
 fn netsh_line_common(line: &str) -> Result<(), String> {
     if line.len() > MAX_LINE {
         return Err(format!("line of {} characters", line.len()));
@@ -44,15 +46,20 @@ fn netsh_line_common(line: &str) -> Result<(), String> {
             c as u32
         ));
     }
-    // The one intended % is the backup path; everything else would expand a variable.
-    if line.replace(BACKUP, "").contains('%') {
-        return Err("'%' outside the backup path".into());
+    let rest = [BACKUP, OLD_BACKUP, BACKUP_DIR]
+        .iter()
+        .fold(line.to_string(), |l, p| l.replace(p, ""));
+    if rest.contains('%') {
+        return Err("'%' outside the backup paths".into());
     }
-    if line.starts_with("REM") {
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// A command's quoting and metacharacters: no `&`, `|`, `<`, `>` or `^` outside double quotes
+/// (the guard and error check around it are taken off first), no `!`, quotes balanced.
+fn netsh_metachars(command: &str) -> Result<(), String> {
     let mut quoted = false;
-    for c in line.chars() {
+    for c in command.chars() {
         match c {
             '"' => quoted = !quoted,
             '&' | '|' | '<' | '>' | '^' if !quoted => return Err(format!("'{c}' outside quotes")),
@@ -65,6 +72,93 @@ fn netsh_line_common(line: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The text of an echo line: letters, digits and plain punctuation (the backup path aside).
+fn echo_text(text: &str) -> Result<(), String> {
+    let rest = text.replace(BACKUP, "");
+    match rest
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || " .,:/_=+-".contains(*c)))
+    {
+        Some(c) => Err(format!("'{c}' in an echo line")),
+        None => Ok(()),
+    }
+}
+
+/// The variable a failed command sets; set, it skips every later change.
+pub(super) const FAILED: &str = "fwtopoFailed";
+
+/// How a command is run: the guard `if not defined fwtopoFailed` in front (a change must have it,
+/// so nothing changes after a failure), and `|| set "fwtopoFailed=1"` after (a failure stops the
+/// rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Bare,
+    Guarded,
+    Checked,
+}
+
+fn run_of(line: &str) -> (Run, &str) {
+    let guard = format!("if not defined {FAILED} ");
+    let check = format!(" || set \"{FAILED}=1\"");
+    match line.strip_prefix(guard.as_str()) {
+        Some(rest) => match rest.strip_suffix(check.as_str()) {
+            Some(core) => (Run::Checked, core),
+            None => (Run::Guarded, rest),
+        },
+        None => (Run::Bare, line),
+    }
+}
+
+/// What a line must be run as, or an error.
+fn must(run: Run, want: Run, what: &str) -> Result<(), String> {
+    if run == want {
+        Ok(())
+    } else {
+        Err(format!("{what} must be {want:?}, is {run:?}"))
+    }
+}
+
+/// Built-in rules a script may disable, by their stable names.
+pub(super) const BUILT_IN_NAMES: [&str; 10] = [
+    "RemoteDesktop-UserMode-In-TCP",
+    "RemoteDesktop-UserMode-In-UDP",
+    "RemoteDesktop-In-TCP-WS",
+    "RemoteDesktop-In-TCP-WSS",
+    "WINRM-HTTP-In-TCP",
+    "WINRM-HTTP-In-TCP-NoScope",
+    "WINRM-HTTP-In-TCP-PUBLIC",
+    "WINRM-HTTP-Compat-In-TCP",
+    "WINRM-HTTP-Compat-In-TCP-NoScope",
+    "OpenSSH-Server-In-TCP",
+];
+
+/// The PowerShell pipeline that disables built-in rules by stable name: only known names.
+pub(super) fn disable_built_ins(ps: &str) -> Result<(), String> {
+    let list = ps
+        .strip_prefix("Get-NetFirewallRule | Where-Object -Property Name -In -Value ")
+        .and_then(|r| r.strip_suffix(" | Disable-NetFirewallRule"))
+        .ok_or_else(|| format!("not the built-in rules' pipeline: {ps}"))?;
+    for item in list.split(',') {
+        let name = item
+            .strip_prefix('\'')
+            .and_then(|n| n.strip_suffix('\''))
+            .ok_or_else(|| format!("{item} is not a quoted name"))?;
+        if !BUILT_IN_NAMES.contains(&name) {
+            return Err(format!("{name} is not a built-in remote access rule"));
+        }
+    }
+    Ok(())
+}
+
+/// The PowerShell pipeline that lists the enabled inbound allow rules fwtopo did not make.
+pub(super) const LIST_OTHERS: &str = "Get-NetFirewallRule -Direction Inbound -Enabled True -Action Allow | Where-Object -Property DisplayName -NotLike -Value 'fwtopo-*' | Format-Table -Property Name,DisplayName,Profile -AutoSize";
+
+/// What a rollback undoes of the WinRM preparation.
+pub(super) const WINRM_UNDO: [&str; 2] = [
+    r#"winrm set winrm/config/service @{AllowUnencrypted="false"}"#,
+    r#"winrm set winrm/config/service/Auth @{Basic="false"}"#,
+];
 
 /// The WinRM preparation lines the PA document gives, as netsh exports may carry them.
 pub(super) const NETSH_WINRM: [&str; 5] = [
@@ -221,11 +315,27 @@ pub(super) fn netsh_add(words: &[String], node: &str) -> Result<ParsedRule, Stri
 /// Parses a whole netsh script; errors name the line.
 pub fn parse_netsh(script: &str, node: &str) -> Result<Parsed, String> {
     let mut parsed = Parsed::default();
+    // The order of a run: the failure mark reset, the elevation check, the backup folder taken
+    // over, the backup; each of the node's names renamed to -old once, before any add (a rule
+    // added before would be renamed and deleted with the old ones); the adds; each -old name
+    // deleted once, after the last add (so the old rules stay until the new ones are in) and
+    // before the default policy.
+    let mut reset = false;
+    let mut elevated = false;
+    let mut folder = 0;
     let mut backed_up = false;
-    // The node's names deleted so far: each once, before any add of it (a later delete would
-    // remove this run's rules), and all three before the default policy (else an earlier export's
-    // rules of the missing kind stay).
+    let mut renamed: Vec<String> = Vec::new();
     let mut deleted: Vec<String> = Vec::new();
+    let names = rule_names(node);
+    let dir_line = format!("if not exist \"{BACKUP_DIR}\\\" mkdir \"{BACKUP_DIR}\"");
+    let folder_lines = [
+        format!("icacls \"{BACKUP_DIR}\" /setowner *S-1-5-32-544 /T /C /Q"),
+        format!(
+            "icacls \"{BACKUP_DIR}\" /inheritance:r /grant:r \"*S-1-5-32-544:(OI)(CI)F\" \"*S-1-5-18:(OI)(CI)F\" /T /C /Q"
+        ),
+    ];
+    let copy_line =
+        format!("if not exist {BACKUP} if exist {OLD_BACKUP} copy /y {OLD_BACKUP} {BACKUP}");
     for (i, line) in script.lines().enumerate() {
         let at = |e: String| format!("netsh line {}: {e}\n  {line}", i + 1);
         netsh_line_common(line).map_err(at)?;
@@ -244,29 +354,113 @@ pub fn parse_netsh(script: &str, node: &str) -> Result<Parsed, String> {
             }
             continue;
         }
-        if let Some(text) = line.strip_prefix("echo ") {
-            let rest = text.replace(BACKUP, "");
-            if let Some(c) = rest
-                .chars()
-                .find(|c| !(c.is_ascii_alphanumeric() || " .,:/_=+-".contains(*c)))
-            {
-                return Err(at(format!("'{c}' in an echo line")));
+        if line == format!("set \"{FAILED}=\"") {
+            if reset || parsed.rules.len() + renamed.len() > 0 {
+                return Err(at("the failure mark is reset only once, first".into()));
+            }
+            reset = true;
+            continue;
+        }
+        if !reset {
+            return Err(at(format!("a command before set \"{FAILED}=\"")));
+        }
+        if line == format!("net session >nul 2>&1 || set \"{FAILED}=1\"") {
+            elevated = true;
+            continue;
+        }
+        if !elevated {
+            return Err(at(
+                "a command before the elevation check (net session)".into()
+            ));
+        }
+        // Reports of a failure, and the exit status.
+        if let Some(rest) = line.strip_prefix(&format!("if defined {FAILED} ")) {
+            match rest.strip_prefix("echo ") {
+                Some(text) => echo_text(text).map_err(at)?,
+                None if rest == "cmd /c exit 1" => {}
+                None => return Err(at("only echo and exit 1 when a command failed".into())),
             }
             continue;
         }
-        if line == format!("if not exist {BACKUP} netsh advfirewall export {BACKUP}") {
-            backed_up = true;
+        // The rollback printout: the commands, as the operator is to type them.
+        if let Some(command) = line.strip_prefix("echo   ") {
+            let known = command == format!("netsh advfirewall import {BACKUP}")
+                || WINRM_UNDO.iter().any(|u| command == format!("cmd /c {u}"));
+            if !known {
+                return Err(at("not a rollback command".into()));
+            }
+            parsed.rollback.push(command.to_string());
             continue;
         }
-        if NETSH_WINRM.contains(&line) {
+        let (run, command) = run_of(line);
+        if let Some(text) = command.strip_prefix("echo ") {
+            echo_text(text).map_err(at)?;
+            continue;
+        }
+        netsh_metachars(command).map_err(at)?;
+        if command == dir_line {
+            must(run, Run::Checked, "mkdir").map_err(at)?;
+            folder |= 1;
+            continue;
+        }
+        if let Some(k) = folder_lines.iter().position(|l| command == l) {
+            must(run, Run::Checked, "icacls").map_err(at)?;
+            if folder & 1 == 0 {
+                return Err(at("icacls before the folder is made".into()));
+            }
+            folder |= 2 << k;
+            continue;
+        }
+        if command == copy_line
+            || command == format!("if not exist {BACKUP} netsh advfirewall export {BACKUP}")
+        {
+            must(run, Run::Checked, "the backup").map_err(at)?;
+            if folder != 7 {
+                return Err(at("backup written before the folder is taken over".into()));
+            }
+            backed_up |= command.contains("export");
+            continue;
+        }
+        if command == format!("if not exist {BACKUP} set \"{FAILED}=1\"") {
+            must(run, Run::Guarded, "the backup check").map_err(at)?;
+            continue;
+        }
+        if command == "cmd /c exit 0" {
+            must(run, Run::Guarded, "exit 0").map_err(at)?;
+            continue;
+        }
+        if run == Run::Bare {
+            return Err(at("a change without the failure guard".into()));
+        }
+        if !backed_up {
+            return Err(at("a change before the backup".into()));
+        }
+        if NETSH_WINRM.contains(&command) {
             parsed.winrm_lines += 1;
             continue;
         }
-        let words = cmd_words(line).map_err(at)?;
+        if let Some(ps) = command
+            .strip_prefix("powershell -NoProfile -Command \"")
+            .and_then(|r| r.strip_suffix('"'))
+        {
+            if ps == LIST_OTHERS {
+                parsed.lists_others = true;
+            } else {
+                must(run, Run::Checked, "disabling built-in rules").map_err(at)?;
+                disable_built_ins(ps).map_err(at)?;
+                if parsed.policy.is_some() {
+                    return Err(at("built-in rules disabled after the default policy".into()));
+                }
+                parsed.disables = Some(ps.to_string());
+            }
+            continue;
+        }
+        let words = cmd_words(command).map_err(at)?;
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
         match w.as_slice() {
-            ["netsh", "advfirewall", "export" | "import", path] if *path == BACKUP => {}
-            ["netsh", "advfirewall", "set", "allprofiles", "state", "on"] => {}
+            ["netsh", "advfirewall", "set", "allprofiles", "state", "on"] => {
+                must(run, Run::Checked, "state on").map_err(at)?;
+            }
             [
                 "netsh",
                 "advfirewall",
@@ -275,6 +469,7 @@ pub fn parse_netsh(script: &str, node: &str) -> Result<Parsed, String> {
                 "firewallpolicy",
                 policy,
             ] => {
+                must(run, Run::Checked, "the default policy").map_err(at)?;
                 let out = match *policy {
                     "blockinbound,allowoutbound" => "allow",
                     "blockinbound,blockoutbound" => "block",
@@ -290,6 +485,7 @@ pub fn parse_netsh(script: &str, node: &str) -> Result<Parsed, String> {
                 }
                 parsed.policy = Some((parsed.rules.len(), out));
             }
+            // Exactly `set rule name="fwtopo-<node>-<kind>" new name="...-old"`.
             [
                 "netsh",
                 "advfirewall",
@@ -298,30 +494,44 @@ pub fn parse_netsh(script: &str, node: &str) -> Result<Parsed, String> {
                 "rule",
                 name,
                 "new",
-                "enable=no",
+                new,
             ] => {
-                if *name != r#"name="Windows Remote Management (HTTP-In)""# {
-                    return Err(at(format!("set rule {name}")));
+                must(run, Run::Guarded, "a rename").map_err(at)?;
+                let n = name
+                    .strip_prefix("name=\"")
+                    .and_then(|s| s.strip_suffix('"'))
+                    .ok_or_else(|| at("set rule without a quoted name=".into()))?;
+                if !names.iter().any(|x| x == n) || *new != format!("name=\"{n}-old\"") {
+                    return Err(at(format!(
+                        "set rule {name} new {new}: only the node's names {names:?}, to their -old names"
+                    )));
                 }
-                parsed.winrm_lines += 1;
+                if renamed.iter().any(|d| d == n) || !parsed.rules.is_empty() {
+                    return Err(at(format!(
+                        "'{n}' renamed twice, or after this run added rules (they would be deleted with the old)"
+                    )));
+                }
+                renamed.push(n.to_string());
             }
-            // Exactly `delete rule name="fwtopo-<node>-<kind>"`: no other filter, no other name.
+            // Exactly `delete rule name="fwtopo-<node>-<kind>-old"`: no other filter, no other name.
             ["netsh", "advfirewall", "firewall", "delete", "rule", name] => {
+                must(run, Run::Guarded, "a delete").map_err(at)?;
                 let n = name
                     .strip_prefix("name=\"")
                     .and_then(|s| s.strip_suffix('"'))
                     .ok_or_else(|| at("delete without a quoted name=".into()))?;
-                if !rule_names(node).iter().any(|x| x == n) {
+                if !names.iter().any(|x| format!("{x}-old") == n) {
                     return Err(at(format!(
-                        "delete of '{n}', not one of {:?}",
-                        rule_names(node)
+                        "delete of '{n}', not one of the -old names of {names:?}"
                     )));
-                }
-                if !backed_up {
-                    return Err(at("rule changed before the backup".into()));
                 }
                 if deleted.iter().any(|d| d == n) {
                     return Err(at(format!("'{n}' deleted twice")));
+                }
+                if renamed.len() != KINDS.len() {
+                    return Err(at(
+                        "an -old name deleted before every name was renamed".into()
+                    ));
                 }
                 if parsed.policy.is_some() {
                     return Err(at("rule deleted after the default policy".into()));
@@ -329,13 +539,19 @@ pub fn parse_netsh(script: &str, node: &str) -> Result<Parsed, String> {
                 deleted.push(n.to_string());
             }
             ["netsh", "advfirewall", "firewall", "add", "rule", rest @ ..] => {
+                must(run, Run::Checked, "an add").map_err(at)?;
                 let words: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
                 let r = netsh_add(&words, node).map_err(at)?;
-                if !deleted.contains(&r.name) {
+                if renamed.len() != KINDS.len() {
                     return Err(at(format!(
-                        "add rule before the delete of {} (not idempotent)",
-                        r.name
+                        "add rule before the earlier rules were renamed ({renamed:?}): not idempotent"
                     )));
+                }
+                if !deleted.is_empty() {
+                    return Err(at(
+                        "add rule after the old rules were deleted: a connection could drop in between"
+                            .into(),
+                    ));
                 }
                 if parsed.policy.is_some() {
                     return Err(at("rule added after the default policy".into()));

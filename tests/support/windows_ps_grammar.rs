@@ -1,5 +1,6 @@
 //! The PowerShell (.ps1) grammar of tests/support/windows_grammar.rs.
 
+use super::netsh::{LIST_OTHERS, WINRM_UNDO, disable_built_ins};
 use super::*;
 
 // ------------------------------------------------------------------------------------------------
@@ -104,6 +105,15 @@ fn ps_tokens(line: &str) -> Result<Vec<Tok>, String> {
                     Err(_) => out.push(Tok::Word(w)),
                 }
             }
+            '/' if c.get(i + 1).is_some_and(|x| x.is_ascii_alphabetic()) => {
+                // A native command's switch (icacls /T).
+                let start = i;
+                i += 1;
+                while i < c.len() && word_char(c[i]) {
+                    i += 1;
+                }
+                out.push(Tok::Word(c[start..i].iter().collect()));
+            }
             a if a.is_ascii_alphabetic() => {
                 let start = i;
                 while i < c.len() && word_char(c[i]) {
@@ -147,7 +157,9 @@ struct PsParser<'a> {
 }
 
 /// Parameters that are switches (take no value).
-const SWITCHES: [&str; 5] = ["All", "Once", "Force", "DnsOnly", "Contains"];
+const SWITCHES: [&str; 9] = [
+    "All", "Once", "Force", "DnsOnly", "Contains", "In", "NE", "NotLike", "AutoSize",
+];
 
 impl<'a> PsParser<'a> {
     fn peek(&self) -> Option<&'a Tok> {
@@ -176,9 +188,18 @@ impl<'a> PsParser<'a> {
                         self.pipeline()?;
                         self.expect(')')?;
                     }
+                    // `$LASTEXITCODE -ne 0`: a native command failed.
+                    Some(Tok::Var(v)) if v == "LASTEXITCODE" => {
+                        self.next();
+                        match (self.next(), self.next()) {
+                            (Some(Tok::Dash(d)), Some(Tok::Num(0))) if d == "ne" => {}
+                            other => return Err(format!("$LASTEXITCODE {other:?}")),
+                        }
+                    }
                     Some(Tok::Var(_)) => {
                         self.next();
                     }
+                    Some(Tok::Word(_)) => self.pipeline()?,
                     other => return Err(format!("unexpected condition {other:?}")),
                 }
                 self.expect(')')?;
@@ -196,11 +217,22 @@ impl<'a> PsParser<'a> {
                     other => Err(format!("throw needs a string, found {other:?}")),
                 }
             }
+            // `$fwtopoOld | Remove-NetFirewallRule`: the rules noted earlier, into a command.
+            Some(Tok::Var(v))
+                if v == "fwtopoOld" && matches!(self.t.get(self.i + 1), Some(Tok::P('|'))) =>
+            {
+                self.i += 2;
+                self.pipeline()
+            }
             Some(Tok::Var(v)) => {
                 if !v.starts_with("fwtopo") && v != "ErrorActionPreference" {
                     return Err(format!("assignment to ${v} (only $fwtopo* variables)"));
                 }
                 self.next();
+                // `+=` adds to the rules noted so far.
+                if matches!(self.peek(), Some(Tok::P('+'))) && v == "fwtopoOld" {
+                    self.next();
+                }
                 self.expect('=')?;
                 match self.peek() {
                     Some(Tok::ArrayOpen) => {
@@ -346,14 +378,27 @@ fn ps_allowed(cmd: &str) -> Option<&'static [&'static str]> {
             "Profile",
             "Enabled",
         ],
-        "Remove-NetFirewallRule" => &["Group", "DisplayName", "ErrorAction"],
+        // Only as `$fwtopoOld | Remove-NetFirewallRule` and after the built-in filter (checked
+        // by line in parse_powershell): never with a filter of its own, never bare.
+        "Remove-NetFirewallRule" | "Disable-NetFirewallRule" => &[],
+        "Get-NetFirewallRule" => &[
+            "Group",
+            "DisplayName",
+            "Direction",
+            "Enabled",
+            "Action",
+            "ErrorAction",
+        ],
+        "Format-Table" => &["Property", "AutoSize"],
+        "Out-Host" => &[],
+        "Copy-Item" => &["LiteralPath", "Destination"],
+        "icacls" | "net" => &[],
         "Set-NetFirewallProfile" => &[
             "All",
             "DefaultInboundAction",
             "DefaultOutboundAction",
             "Enabled",
         ],
-        "Disable-NetFirewallRule" => &["Name", "ErrorAction"],
         "Join-Path" => &["Path", "ChildPath"],
         "Test-Path" => &["LiteralPath"],
         "Out-Null" | "Get-Date" => &[],
@@ -362,13 +407,13 @@ fn ps_allowed(cmd: &str) -> Option<&'static [&'static str]> {
         "New-ScheduledTaskTrigger" => &["Once", "At"],
         "Register-ScheduledTask" => &["TaskName", "Action", "Trigger", "User", "RunLevel", "Force"],
         "Resolve-DnsName" => &["Name", "DnsOnly", "ErrorAction"],
-        "Where-Object" => &["Property", "Contains", "Value"],
+        "Where-Object" => &["Property", "Contains", "In", "NE", "NotLike", "Value"],
         "Select-Object" => &["ExpandProperty"],
         "Set-Service" => &["Name", "StartupType"],
         "Start-Service" => &["Name"],
         "Set-Item" => &["Path", "Value", "Force"],
         "Get-ChildItem" => &["Path"],
-        "New-Item" => &["Path", "Transport", "Address", "Force"],
+        "New-Item" => &["ItemType", "Path", "Transport", "Address", "Force"],
         "netsh" => &[],
         _ => return None,
     })
@@ -421,6 +466,48 @@ fn ps_check_cmd(cmd: &Cmd, node: &str) -> Result<Option<ParsedRule>, String> {
         "Write-Host" | "Write-Warning" if cmd.positional.len() != 1 => {
             return Err(format!("{} takes one message", cmd.name));
         }
+        "net" if cmd.positional != [Val::Word("session".into())] => {
+            return Err(format!("net {:?}", cmd.positional));
+        }
+        "icacls" => {
+            let w = |x: &str| Val::Word(x.into());
+            let q = |x: &str| Val::Str(x.into());
+            let dir = Val::Var("fwtopoDir".into());
+            let owner = [
+                dir.clone(),
+                w("/setowner"),
+                q("*S-1-5-32-544"),
+                w("/T"),
+                w("/C"),
+                w("/Q"),
+            ];
+            let private = [
+                dir,
+                w("/inheritance:r"),
+                w("/grant:r"),
+                q("*S-1-5-32-544:(OI)(CI)F"),
+                q("*S-1-5-18:(OI)(CI)F"),
+                w("/T"),
+                w("/C"),
+                w("/Q"),
+            ];
+            if cmd.positional != owner && cmd.positional != private {
+                return Err(format!("icacls {:?}", cmd.positional));
+            }
+        }
+        "New-ScheduledTaskAction" => match get("Execute").map(str_of) {
+            Some(Ok("netsh.exe")) => {}
+            Some(Ok("cmd.exe")) => {
+                let argument = get("Argument").map(str_of);
+                if !WINRM_UNDO
+                    .iter()
+                    .any(|u| argument == Some(Ok(&format!("/c {u}"))))
+                {
+                    return Err(format!("cmd.exe {argument:?} in the rollback task"));
+                }
+            }
+            other => return Err(format!("task action {other:?}")),
+        },
         "netsh" => {
             let words: Vec<String> = cmd.positional.iter().map(|v| format!("{v:?}")).collect();
             match cmd.positional.as_slice() {
@@ -429,35 +516,6 @@ fn ps_check_cmd(cmd: &Cmd, node: &str) -> Result<Option<ParsedRule>, String> {
                         && (b == "export" || b == "import")
                         && v == "fwtopoBackup" => {}
                 _ => return Err(format!("netsh {words:?}")),
-            }
-        }
-        "Remove-NetFirewallRule" => {
-            // Never bare: a Remove-NetFirewallRule without a filter deletes every rule.
-            if !cmd.positional.is_empty() {
-                return Err("positional argument to Remove-NetFirewallRule".into());
-            }
-            // Exactly this node's group, or exactly its three display names (which netsh-made
-            // rules have, without a group): no wildcard, so node web never removes web-2's rules.
-            let group = get("Group").map(str_of).transpose()?;
-            let display: Option<Vec<String>> = get("DisplayName")
-                .map(|v| {
-                    list_of(v)
-                        .iter()
-                        .map(|x| match x {
-                            Val::Str(s) => Ok(s.clone()),
-                            other => Err(format!("-DisplayName {other:?} must be quoted")),
-                        })
-                        .collect::<Result<_, _>>()
-                })
-                .transpose()?;
-            match (group, display) {
-                (Some(g), None) if g == format!("fwtopo-{node}") => {}
-                (None, Some(d)) if d == rule_names(node) => {}
-                other => {
-                    return Err(format!(
-                        "Remove-NetFirewallRule filter {other:?} is not exactly this node's group or its rule names"
-                    ));
-                }
             }
         }
         "Set-NetFirewallProfile" => {
@@ -589,23 +647,38 @@ pub(super) fn new_rule(line: &str, node: &str) -> Result<ParsedRule, String> {
 }
 
 /// The WinRM preparation commands the PowerShell export may carry.
-pub(super) const PS_WINRM: [&str; 6] = [
-    "Set-Service",
-    "Start-Service",
-    "Set-Item",
-    "Get-ChildItem",
-    "New-Item",
-    "Disable-NetFirewallRule",
-];
+/// (and `New-Item` of a WSMan listener)
+pub(super) const PS_WINRM: [&str; 4] =
+    ["Set-Service", "Start-Service", "Set-Item", "Get-ChildItem"];
 
 pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
     let mut parsed = Parsed::default();
-    // Removed so far: the node's group, and its display names (netsh-made rules have no group).
-    let mut removed_group = false;
-    let mut removed_names = false;
+    let group = format!("fwtopo-{node}");
+    let q = |s: &str| format!("'{s}'");
+    let mut names: Vec<String> = rule_names(node).iter().map(|n| q(n)).collect();
+    names.extend(rule_names(node).iter().map(|n| q(&format!("{n}-old"))));
+    // The lines that touch rules besides New-NetFirewallRule, exactly.
+    let note_group = format!(
+        "$fwtopoOld = @(Get-NetFirewallRule -Group {} -ErrorAction SilentlyContinue)",
+        q(&group)
+    );
+    let note_names = format!(
+        "$fwtopoOld += @(Get-NetFirewallRule -DisplayName {} -ErrorAction SilentlyContinue | Where-Object -Property Group -NE -Value {})",
+        names.join(","),
+        q(&group)
+    );
+    const REMOVE_OLD: &str = "if ($fwtopoOld) { $fwtopoOld | Remove-NetFirewallRule }";
+    let list_others = format!("{LIST_OTHERS} | Out-Host");
+    // Where the run is: inside `& {`, elevation checked, rollback scheduled, the earlier
+    // export's rules noted (both lines) and removed.
+    let mut block = 0;
+    let mut elevated = false;
     let mut scheduled = false;
+    let mut noted = 0;
+    let mut removed = false;
     let mut stop = false;
-    for (i, line) in script.lines().enumerate() {
+    let lines: Vec<&str> = script.lines().collect();
+    for (i, line) in lines.iter().copied().enumerate() {
         let at = |e: String| format!("powershell line {}: {e}\n  {line}", i + 1);
         if line.len() > MAX_LINE {
             return Err(at(format!("line of {} characters", line.len())));
@@ -624,6 +697,21 @@ pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
             }
             continue;
         }
+        // The body is one `& { ... }` block, so a throw ends all of it when pasted too; an empty
+        // line would end a pasted block early on a console without PSReadLine.
+        match (block, line) {
+            (0, "& {") => {
+                block = 1;
+                continue;
+            }
+            (1, "}") => {
+                block = 2;
+                continue;
+            }
+            (1, "") => return Err(at("an empty line inside & { }".into())),
+            (2, l) if !l.is_empty() => return Err(at("a line after the closing }".into())),
+            _ => {}
+        }
         if line.is_empty() {
             continue;
         }
@@ -632,6 +720,9 @@ pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
                 return Err(at("block-comment marker in a comment".into()));
             }
             continue;
+        }
+        if block != 1 {
+            return Err(at("a command outside the & { } block".into()));
         }
         let toks = ps_tokens(line).map_err(at)?;
         let mut p = PsParser {
@@ -646,9 +737,51 @@ pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
         if toks.first() == Some(&Tok::Var("ErrorActionPreference".into())) {
             stop = true;
         }
+        if line.starts_with("if ($LASTEXITCODE -ne 0) { throw ")
+            && lines[i - 1] == "net session | Out-Null"
+        {
+            elevated = true;
+        }
+        let has = |name: &str| p.cmds.iter().any(|c| c.name == name);
+        if has("Get-NetFirewallRule") {
+            if line == note_group || line == note_names {
+                if !scheduled || !parsed.rules.is_empty() {
+                    return Err(at(
+                        "the earlier export's rules noted before the rollback was scheduled, or after rules were created".into(),
+                    ));
+                }
+                noted += 1;
+            } else if line == list_others {
+                parsed.lists_others = true;
+            } else {
+                disable_built_ins(line).map_err(at)?;
+                parsed.disables = Some(line.to_string());
+            }
+        }
+        if has("Remove-NetFirewallRule") {
+            if line != REMOVE_OLD {
+                return Err(at(
+                    "Remove-NetFirewallRule other than of the noted rules".into()
+                ));
+            }
+            if noted != 2 || parsed.rules.is_empty() && !removed {
+                return Err(at("the noted rules removed before they were noted, or before this run created its own".into()));
+            }
+            removed = true;
+        }
+        if has("Disable-NetFirewallRule") && parsed.disables.as_deref() != Some(line) {
+            return Err(at(
+                "Disable-NetFirewallRule outside the built-in rules' pipeline".into(),
+            ));
+        }
         for cmd in &p.cmds {
             if !stop {
                 return Err(at("command before $ErrorActionPreference = 'Stop'".into()));
+            }
+            if !elevated && line != "net session | Out-Null" {
+                return Err(at(
+                    "a command before the elevation check (net session)".into()
+                ));
             }
             if cmd.name == "Resolve-DnsName" {
                 let host = cmd
@@ -662,26 +795,23 @@ pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
                         .to_string(),
                 );
             }
-            if PS_WINRM.contains(&cmd.name.as_str()) {
+            let wsman = cmd.params.iter().any(|(k, v)| {
+                k == "Path" && matches!(v, Some(Val::Str(p)) if p.starts_with("WSMan:"))
+            });
+            if PS_WINRM.contains(&cmd.name.as_str()) || (cmd.name == "New-Item" && wsman) {
                 parsed.winrm_lines += 1;
             }
             if cmd.name == "Register-ScheduledTask" {
                 scheduled = true;
             }
-            if cmd.name == "Remove-NetFirewallRule" {
-                if !scheduled {
-                    return Err(at("rules removed before the rollback is scheduled".into()));
-                }
-                if !parsed.rules.is_empty() {
-                    return Err(at("rules removed after this run created some".into()));
-                }
-                let has = |k: &str| cmd.params.iter().any(|(p, _)| p == k);
-                removed_group |= has("Group");
-                removed_names |= has("DisplayName");
-            }
             if cmd.name == "Set-NetFirewallProfile" {
                 if parsed.policy.is_some() {
                     return Err(at("default policy set twice".into()));
+                }
+                if !removed {
+                    return Err(at(
+                        "default policy set before the earlier export's rules were removed".into(),
+                    ));
                 }
                 let out = if cmd.params.iter().any(|(k, v)| {
                     k == "DefaultOutboundAction" && v == &Some(Val::Word("Block".into()))
@@ -693,9 +823,14 @@ pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
                 parsed.policy = Some((parsed.rules.len(), out));
             }
             if let Some(r) = ps_check_cmd(cmd, node).map_err(at)? {
-                if !(removed_group && removed_names) {
+                if noted != 2 {
                     return Err(at(
-                        "rule created before the node's group and display names were removed (not idempotent)".into(),
+                        "rule created before the earlier export's rules were noted (not idempotent)".into(),
+                    ));
+                }
+                if removed {
+                    return Err(at(
+                        "rule created after the earlier export's rules were removed: a connection could drop in between".into(),
                     ));
                 }
                 if parsed.policy.is_some() {
@@ -704,6 +839,9 @@ pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
                 parsed.rules.push(r);
             }
         }
+    }
+    if block != 2 {
+        return Err("the body is not one & { } block".into());
     }
     Ok(parsed)
 }
