@@ -450,3 +450,23 @@ const WINRM_CMD: [(&str, bool); 5] = [
         false,
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_rule_stays_within_the_line_limit() {
+        let r = windows::longest_rule(false);
+        let line = add_rule(&r).unwrap_or_default();
+        assert!(line.contains("remoteip=2001:db8:"), "{line}");
+        assert!(line.contains(",60297-60298 "), "{line}");
+        assert!(line.len() <= MAX_LINE, "{} characters", line.len());
+        let mut out = Vec::new();
+        push_rule(&mut out, &windows::longest_rule(true), false);
+        assert!(out.len() > 1);
+        for l in out {
+            assert!(l.len() <= MAX_LINE, "{} characters: {l}", l.len());
+        }
+    }
+}

@@ -430,3 +430,22 @@ const WINRM_PS: [&str; 6] = [
     "if (-not (Get-ChildItem -Path 'WSMan:\\localhost\\Listener' | Where-Object -Property Keys -Contains -Value 'Transport=HTTP')) { New-Item -Path 'WSMan:\\localhost\\Listener' -Transport HTTP -Address '*' -Force | Out-Null }",
     "Write-Host 'fwtopo: WinRM prepared as the PA document asks.'",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::netsh::MAX_LINE;
+
+    #[test]
+    fn the_longest_rule_stays_within_the_line_limit() {
+        let group = format!("fwtopo-{}", "n".repeat(63));
+        for dns in [false, true] {
+            let mut body = Vec::new();
+            push_rule(&mut body, &windows::longest_rule(dns), &group);
+            assert!(body.iter().any(|l| l.contains("New-NetFirewallRule")));
+            for l in body {
+                assert!(l.len() <= MAX_LINE, "{} characters: {l}", l.len());
+            }
+        }
+    }
+}

@@ -426,6 +426,34 @@ pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
         .collect()
 }
 
+/// The longest rule the plan can make, for the exports' line-limit tests: the longest node name,
+/// a full port chunk of the widest ranges, an address chunk of the longest IPv6 networks, the
+/// longest description and part number; with `dns`, the longest host name instead of addresses.
+#[cfg(test)]
+pub(super) fn longest_rule(dns: bool) -> WinRule {
+    let node = "n".repeat(63);
+    let ports = (0..MAX_PORT_ITEMS as u16)
+        .filter_map(|i| PortRange::new(60000 + 3 * i, 60001 + 3 * i))
+        .collect();
+    let remote = if dns {
+        Remote::Dns(format!("{}.example", "h".repeat(245)))
+    } else {
+        let longest = (0..4000u32)
+            .map(|i| format!("2001:db8:ffff:ffff:ffff:ffff:{:x}:fffe/127", 0xa000 + i))
+            .collect();
+        Remote::List(chunk_addrs(longest).remove(0))
+    };
+    WinRule {
+        name: Kind::Management.rule_name(&node).into(),
+        kind: Kind::Management,
+        direction: Direction::Inbound,
+        protocol: WinProto::Tcp,
+        ports,
+        remote,
+        description: format!("{} (part 99999 of 99999)", "d".repeat(200)).into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
