@@ -16,6 +16,8 @@
 
 #[path = "support/windows_grammar.rs"]
 mod windows_grammar;
+#[path = "support/windows_host.rs"]
+mod windows_host;
 
 use fwtopo::catalog::Catalog;
 use fwtopo::engine;
@@ -26,8 +28,10 @@ use fwtopo::topology::{Node, Os, RoleAssignment, Topology, Zone};
 use ipnet::IpNet;
 use std::path::{Path, PathBuf};
 use windows_grammar::{
-    BACKUP, MAX_LINE, check_node, options, parse_netsh, parse_powershell, render, rule_names,
+    BACKUP, BACKUP_DIR, MAX_LINE, check_node, options, parse_netsh, parse_powershell, render,
+    rule_names,
 };
+use windows_host::{Host, Mode, foreign};
 
 fn catalog() -> Catalog {
     Catalog::embedded().expect("embedded catalog loads")
@@ -199,7 +203,7 @@ fn long_address_lists_are_split_under_the_line_limit() {
             let mgmt: Vec<&str> = text
                 .lines()
                 .filter(|l| {
-                    (l.starts_with("netsh advfirewall firewall add")
+                    (l.contains("netsh advfirewall firewall add rule")
                         || l.starts_with("New-NetFirewallRule"))
                         && l.contains("fwtopo-win-crowded-mgmt")
                 })
@@ -229,18 +233,61 @@ fn long_address_lists_are_split_under_the_line_limit() {
 }
 
 #[test]
-fn grammar_rejects_what_it_should() {
+fn netsh_grammar_rejects_what_it_should() {
     let node = "n1";
-    let del = |k: &str| format!("netsh advfirewall firewall delete rule name=\"fwtopo-n1-{k}\"");
-    let backup = format!("if not exist {BACKUP} netsh advfirewall export {BACKUP}");
-    let policy = "netsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound";
-    let ok_add = r#"netsh advfirewall firewall add rule name="fwtopo-n1-in" dir=in action=allow protocol=TCP localport=80 remoteip=192.0.2.1 profile=any enable=yes edge=no description="x""#;
-    let ok_out = r#"netsh advfirewall firewall add rule name="fwtopo-n1-out" dir=out action=allow protocol=TCP remoteport=80 remoteip=192.0.2.1 profile=any enable=yes description="x""#;
-    let script = |lines: &[&str]| format!("@echo off\n{}\n", lines.join("\n"));
-    let (mgmt, inb, out) = (del("mgmt"), del("in"), del("out"));
-    let (backup, mgmt, inb, out) = (backup.as_str(), mgmt.as_str(), inb.as_str(), out.as_str());
-    let ok = [backup, mgmt, inb, ok_add, out, ok_out, policy];
+    let guard = |c: &str| format!("if not defined fwtopoFailed {c}");
+    let check = |c: &str| format!("if not defined fwtopoFailed {c} || set \"fwtopoFailed=1\"");
+    let rename = |k: &str| {
+        guard(&format!(
+            "netsh advfirewall firewall set rule name=\"fwtopo-n1-{k}\" new name=\"fwtopo-n1-{k}-old\""
+        ))
+    };
+    let delete = |k: &str| {
+        guard(&format!(
+            "netsh advfirewall firewall delete rule name=\"fwtopo-n1-{k}-old\""
+        ))
+    };
+    let reset = "set \"fwtopoFailed=\"".to_string();
+    let elevation = "net session >nul 2>&1 || set \"fwtopoFailed=1\"".to_string();
+    let folder = check(&format!(
+        "if not exist \"{BACKUP_DIR}\\\" mkdir \"{BACKUP_DIR}\""
+    ));
+    let owner = check(&format!(
+        "icacls \"{BACKUP_DIR}\" /setowner *S-1-5-32-544 /T /C /Q"
+    ));
+    let private = check(&format!(
+        "icacls \"{BACKUP_DIR}\" /inheritance:r /grant:r \"*S-1-5-32-544:(OI)(CI)F\" \"*S-1-5-18:(OI)(CI)F\" /T /C /Q"
+    ));
+    let backup = check(&format!(
+        "if not exist {BACKUP} netsh advfirewall export {BACKUP}"
+    ));
+    let policy =
+        check("netsh advfirewall set allprofiles firewallpolicy blockinbound,allowoutbound");
+    let ok_add = check(
+        r#"netsh advfirewall firewall add rule name="fwtopo-n1-in" dir=in action=allow protocol=TCP localport=80 remoteip=192.0.2.1 profile=any enable=yes edge=no description="x""#,
+    );
+    let ok_out = check(
+        r#"netsh advfirewall firewall add rule name="fwtopo-n1-out" dir=out action=allow protocol=TCP remoteport=80 remoteip=192.0.2.1 profile=any enable=yes description="x""#,
+    );
+    let built_in = check(
+        r#"powershell -NoProfile -Command "Get-NetFirewallRule | Where-Object -Property Name -In -Value 'RemoteDesktop-UserMode-In-TCP' | Disable-NetFirewallRule""#,
+    );
+    let (rm, ri, ro) = (rename("mgmt"), rename("in"), rename("out"));
+    let (dm, di, dout) = (delete("mgmt"), delete("in"), delete("out"));
+    let script = |lines: &[&String]| {
+        let lines: Vec<&str> = lines.iter().map(|l| l.as_str()).collect();
+        format!("@echo off\n{}\n", lines.join("\n"))
+    };
+    let ok = [
+        &reset, &elevation, &folder, &owner, &private, &backup, &rm, &ri, &ro, &ok_add, &ok_out,
+        &built_in, &dm, &di, &dout, &policy,
+    ];
     parse_netsh(&script(&ok), node).unwrap();
+    let unguarded = |l: &String| {
+        l.trim_start_matches("if not defined fwtopoFailed ")
+            .trim_end_matches(" || set \"fwtopoFailed=1\"")
+            .to_string()
+    };
     let bad_add = [
         ok_add.replace("name=\"fwtopo-n1-in\"", "name=\u{201D}fwtopo-n1-in\u{201D}"),
         ok_add.replace("remoteip=192.0.2.1", "remoteip=192.0.2.1,2001:db8::1"),
@@ -259,83 +306,157 @@ fn grammar_rejects_what_it_should() {
         ok_add.replace("fwtopo-n1-in", "fwtopo-n1"),
         ok_add.replace("fwtopo-n1-in", "fwtopo-n1-*"),
         ok_add.replace("fwtopo-n1-in", "fwtopo-n1-out"),
+        ok_add.replace("fwtopo-n1-in", "fwtopo-n1-in-old"),
         format!("{ok_add} {}", "x".repeat(MAX_LINE)),
+        // An add that a failure does not stop, or that runs after a failure.
+        unguarded(&ok_add),
+        ok_add.replace(" || set \"fwtopoFailed=1\"", ""),
     ];
     let bad_out = [
         ok_out.replace("fwtopo-n1-out", "fwtopo-n1-mgmt"),
         ok_out.replace("fwtopo-n1-out", "fwtopo-n1-in"),
         ok_out.replace("remoteport=80", "localport=80"),
     ];
+    let bad_other = [
+        // Renames, deletes and built-in rules: exactly the node's names, only known rules.
+        (
+            &ri,
+            ri.replace(
+                "new name=\"fwtopo-n1-in-old\"",
+                "new name=\"fwtopo-n1-in-2\"",
+            ),
+        ),
+        (&ri, ri.replace("fwtopo-n1-in", "fwtopo-n1-2-in")),
+        (&ri, ri.replace("fwtopo-n1-in", "fwtopo-n1-*")),
+        (&di, di.replace("fwtopo-n1-in-old", "fwtopo-n1-in")),
+        (&di, di.replace("fwtopo-n1-in-old", "fwtopo-n1-2-in-old")),
+        (
+            &di,
+            di.replace(
+                "name=\"fwtopo-n1-in-old\"",
+                "name=\"fwtopo-n1-in-old\" dir=in",
+            ),
+        ),
+        (&di, di.replace("name=\"fwtopo-n1-in-old\"", "name=all")),
+        (&di, unguarded(&di)),
+        (
+            &built_in,
+            built_in.replace("RemoteDesktop-UserMode-In-TCP", "FPS-SMB-In-TCP"),
+        ),
+        (
+            &built_in,
+            built_in.replace("Disable-NetFirewallRule", "Remove-NetFirewallRule"),
+        ),
+        (&built_in, unguarded(&built_in)),
+        (&policy, unguarded(&policy)),
+        (
+            &backup,
+            backup.replace(BACKUP, r#""%TEMP%\fwtopo-backup.wfw""#),
+        ),
+        // Mechanisms that behave differently in a .cmd file and pasted, or run planted files.
+        (
+            &di,
+            guard(
+                r#"for %%k in (mgmt in out) do netsh advfirewall firewall delete rule name="fwtopo-n1-%%k-old""#,
+            ),
+        ),
+        (
+            &di,
+            guard(r#"if exist "%ProgramData%\fwtopo\n1.cmd" call "%ProgramData%\fwtopo\n1.cmd""#),
+        ),
+        (&di, guard("goto :done")),
+    ];
     let bad = bad_add
         .iter()
-        .map(|b| (ok_add, b))
-        .chain(bad_out.iter().map(|b| (ok_out, b)));
+        .map(|b| (&ok_add, b))
+        .chain(bad_out.iter().map(|b| (&ok_out, b)))
+        .chain(bad_other.iter().map(|(g, b)| (*g, b)));
     for (good, b) in bad {
-        let lines = ok.map(|l| if l == good { b.as_str() } else { l });
+        let lines = ok.map(|l| if l == good { b } else { l });
         assert!(parse_netsh(&script(&lines), node).is_err(), "accepted: {b}");
     }
-    let bad_delete = [
-        // Anything but exactly one of the node's three names, with no other filter.
-        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-in" dir=in"#,
-        r#"netsh advfirewall firewall delete rule name=fwtopo-n1-in"#,
-        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-*""#,
-        r#"netsh advfirewall firewall delete rule name="fwtopo-n1""#,
-        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-2-in""#,
-        r#"netsh advfirewall firewall delete rule name="fwtopo-n1-in01-tcp-v4""#,
-        r#"netsh advfirewall firewall delete rule name=all"#,
-        // Mechanisms that behave differently in a .cmd file and pasted, or run planted files.
-        r#"for %%k in (mgmt in out) do netsh advfirewall firewall delete rule name="fwtopo-n1-%%k""#,
-        r#"for %k in (mgmt in out) do netsh advfirewall firewall delete rule name="fwtopo-n1-%k""#,
-        r#"if exist "%ProgramData%\fwtopo\n1.cmd" call "%ProgramData%\fwtopo\n1.cmd""#,
-    ];
-    for b in bad_delete {
-        let lines = ok.map(|l| if l == inb { b } else { l });
-        assert!(parse_netsh(&script(&lines), node).is_err(), "accepted: {b}");
-    }
-    let bad_order: [&[&str]; 5] = [
-        // An add before its name's delete; a delete after the add (it would remove this run's
-        // rules); a kind never deleted before the policy (an earlier export's rules would stay);
-        // a delete after the policy; a change before the backup.
-        &[backup, mgmt, ok_add, inb, out, policy],
-        &[backup, mgmt, inb, ok_add, inb, out, policy],
-        &[backup, mgmt, inb, ok_add, policy],
-        &[backup, mgmt, inb, policy, out],
-        &[mgmt, backup, inb, out, policy],
+    let bad_order: [&[&String]; 9] = [
+        // An add before the renames (it would be renamed and deleted with the old rules); a
+        // delete of the old rules before this run's adds (a connection could drop in between);
+        // a kind never deleted before the policy (an earlier export's rules would stay); a delete
+        // after the policy; a change before the backup; the backup before the folder is taken
+        // over; no elevation check; no failure mark reset.
+        &[
+            &reset, &elevation, &folder, &owner, &private, &backup, &rm, &ok_add, &ri, &ro, &dm,
+            &di, &dout, &policy,
+        ],
+        &[
+            &reset, &elevation, &folder, &owner, &private, &backup, &rm, &ri, &ro, &di, &ok_add,
+            &dm, &dout, &policy,
+        ],
+        &[
+            &reset, &elevation, &folder, &owner, &private, &backup, &rm, &ri, &ro, &ok_add, &dm,
+            &di, &policy,
+        ],
+        &[
+            &reset, &elevation, &folder, &owner, &private, &backup, &rm, &ri, &ro, &ok_add, &dm,
+            &di, &policy, &dout,
+        ],
+        &[
+            &reset, &elevation, &folder, &owner, &private, &rm, &backup, &ri, &ro, &ok_add, &dm,
+            &di, &dout, &policy,
+        ],
+        &[
+            &reset, &elevation, &folder, &backup, &owner, &private, &rm, &ri, &ro, &ok_add, &dm,
+            &di, &dout, &policy,
+        ],
+        &[
+            &reset, &folder, &owner, &private, &backup, &rm, &ri, &ro, &ok_add, &dm, &di, &dout,
+            &policy,
+        ],
+        &[
+            &elevation, &folder, &owner, &private, &backup, &rm, &ri, &ro, &ok_add, &dm, &di,
+            &dout, &policy,
+        ],
+        &[
+            &reset, &elevation, &folder, &owner, &private, &backup, &rm, &ri, &ro, &ok_add, &dm,
+            &di, &dout, &policy, &ok_out,
+        ],
     ];
     for lines in bad_order {
         assert!(
             parse_netsh(&script(lines), node).is_err(),
-            "accepted: {lines:?}"
+            "accepted: {lines:#?}"
         );
     }
     assert!(parse_netsh("@echo off\nREM a & b\n", node).is_err());
+}
 
+#[test]
+fn powershell_grammar_rejects_what_it_should() {
+    let node = "n1";
     let head = [
         "#Requires -RunAsAdministrator",
+        "& {",
         "$ErrorActionPreference = 'Stop'",
+        "net session | Out-Null",
+        "if ($LASTEXITCODE -ne 0) { throw 'not elevated' }",
         "Register-ScheduledTask -TaskName 'fwtopo-rollback' -Force",
-        "Remove-NetFirewallRule -Group 'fwtopo-n1' -ErrorAction SilentlyContinue",
-        "Remove-NetFirewallRule -DisplayName 'fwtopo-n1-mgmt','fwtopo-n1-in','fwtopo-n1-out' -ErrorAction SilentlyContinue",
+        "$fwtopoOld = @(Get-NetFirewallRule -Group 'fwtopo-n1' -ErrorAction SilentlyContinue)",
+        "$fwtopoOld += @(Get-NetFirewallRule -DisplayName 'fwtopo-n1-mgmt','fwtopo-n1-in','fwtopo-n1-out','fwtopo-n1-mgmt-old','fwtopo-n1-in-old','fwtopo-n1-out-old' -ErrorAction SilentlyContinue | Where-Object -Property Group -NE -Value 'fwtopo-n1')",
     ];
+    let remove = "if ($fwtopoOld) { $fwtopoOld | Remove-NetFirewallRule }";
+    let tail = [remove, "}"];
     let ps = |lines: &[&str]| format!("{}\n", lines.join("\n"));
     let ok_new = "New-NetFirewallRule -DisplayName 'fwtopo-n1-in' -Group 'fwtopo-n1' -Description 'x' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80,'8000-8010' -RemoteAddress '192.0.2.1' -Profile Any -Enabled True | Out-Null";
-    parse_powershell(&ps(&[&head[..], &[ok_new]].concat()), node).unwrap();
+    let with = |middle: &[&str]| ps(&[&head[..], middle, &tail[..]].concat());
+    parse_powershell(&with(&[ok_new]), node).unwrap();
     let bad_ps = [
         "Remove-NetFirewallRule".to_string(),
+        "$fwtopoOld | Remove-NetFirewallRule".to_string(),
         "Remove-NetFirewallRule -ErrorAction SilentlyContinue".to_string(),
-        "Remove-NetFirewallRule -Group 'other' -ErrorAction SilentlyContinue".to_string(),
-        // Over-broad or other nodes' filters: node web must never remove web-2's rules.
-        "Remove-NetFirewallRule -Group 'fwtopo-n1*' -ErrorAction SilentlyContinue".to_string(),
-        "Remove-NetFirewallRule -Group 'fwtopo-*' -ErrorAction SilentlyContinue".to_string(),
-        "Remove-NetFirewallRule -Group 'fwtopo-n1-2' -ErrorAction SilentlyContinue".to_string(),
+        "Remove-NetFirewallRule -Group 'fwtopo-n1' -ErrorAction SilentlyContinue".to_string(),
         "Remove-NetFirewallRule -DisplayName 'fwtopo-n1-*' -ErrorAction SilentlyContinue"
             .to_string(),
-        "Remove-NetFirewallRule -DisplayName 'fwtopo-n1-2-in' -ErrorAction SilentlyContinue"
-            .to_string(),
-        "Remove-NetFirewallRule -DisplayName fwtopo-n1-in -ErrorAction SilentlyContinue"
-            .to_string(),
-        "Remove-NetFirewallRule -Group 'fwtopo-n1' -DisplayName 'fwtopo-n1-in' -ErrorAction SilentlyContinue"
-            .to_string(),
+        "Get-NetFirewallRule -Group 'fwtopo-n1-2' | Remove-NetFirewallRule".to_string(),
+        "Disable-NetFirewallRule -Name 'FPS-SMB-In-TCP'".to_string(),
+        "Get-NetFirewallRule | Where-Object -Property Name -In -Value 'FPS-SMB-In-TCP' | Disable-NetFirewallRule".to_string(),
+        "Get-NetFirewallRule | Disable-NetFirewallRule".to_string(),
         ok_new.replace("'fwtopo-n1-in'", "'fwtopo-n1-in01-tcp-v4'"),
         ok_new.replace("'fwtopo-n1-in'", "'fwtopo-n1-out'"),
         ok_new.replace("'fwtopo-n1-in'", "'fwtopo-n1-2-in'"),
@@ -351,125 +472,62 @@ fn grammar_rejects_what_it_should() {
         ok_new.replace("-Protocol TCP", "-Protocol TCP -Program 'c:\\x.exe'"),
         ok_new.replace("80,", "70000,"),
         "Invoke-Expression 'calc'".to_string(),
+        "icacls $fwtopoDir /grant 'Everyone:F' | Out-Null".to_string(),
+        "$fwtopoX = New-ScheduledTaskAction -Execute 'cmd.exe' -Argument '/c calc'".to_string(),
+        String::new(),
     ];
     for b in &bad_ps {
         assert!(
-            parse_powershell(&ps(&[&head[..], &[b.as_str()]].concat()), node).is_err(),
+            parse_powershell(&with(&[ok_new, b.as_str()]), node).is_err(),
             "accepted: {b}"
         );
     }
-    // A rule created before the display names were removed, or removals after a rule was created.
-    assert!(parse_powershell(&ps(&[&head[..4], &[ok_new]].concat()), node).is_err());
-    assert!(parse_powershell(&ps(&[&head[..], &[ok_new, head[3]]].concat()), node).is_err());
+    // A rule created before the earlier rules were noted, or after they were removed; no
+    // elevation check; commands outside the block; no block at all.
+    let bad_scripts = [
+        ps(&[&head[..7], &[ok_new], &head[7..], &tail[..]].concat()),
+        ps(&[&head[..], &[remove, ok_new], &tail[1..]].concat()),
+        ps(&[&head[..3], &head[5..], &[ok_new], &tail[..]].concat()),
+        ps(&[&head[..], &[ok_new], &tail[..], &["Write-Host 'x'"]].concat()),
+        ps(&[&head[..1], &head[2..], &[ok_new, remove]].concat()),
+    ];
+    for b in &bad_scripts {
+        assert!(parse_powershell(b, node).is_err(), "accepted: {b}");
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
-// A model of one Windows host's rule table, to replay exports one after another
+// Exports replayed one after another on the host model of tests/support/windows_host.rs
 
-/// One rule on the host: its name (netsh `name=`, PowerShell `-DisplayName`), its group (rules
-/// netsh adds have none), and the command that made it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct HostRule {
-    name: String,
-    group: Option<String>,
-    made_by: String,
-}
-
-fn foreign(name: &str, group: Option<&str>) -> HostRule {
-    HostRule {
-        name: name.into(),
-        group: group.map(String::from),
-        made_by: format!("someone else's {name}"),
+/// Runs an export on the host, as a file.
+fn apply(host: &mut Host, script: &str, node: &str) {
+    if script.starts_with("@echo off") {
+        host.run_cmd(script, node, None);
+    } else {
+        host.run_ps(script, node, Mode::File, None);
     }
 }
 
-/// A Windows wildcard match (`*`, `?`, `[`), case-insensitive like Windows' name comparisons;
-/// `[` is never expected and matches nothing.
-fn wildcard(pattern: &str, s: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (
-        pattern.to_ascii_lowercase().chars().collect(),
-        s.to_ascii_lowercase().chars().collect(),
-    );
-    fn go(p: &[char], s: &[char]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some('*') => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
-            Some('[') => false,
-            Some('?') => !s.is_empty() && go(&p[1..], &s[1..]),
-            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
-        }
-    }
-    go(&p, &s)
-}
-
-/// The single-quoted strings of `-Key 'a','b'` on a PowerShell line.
-fn ps_strings(line: &str, key: &str) -> Option<Vec<String>> {
-    let rest = line.split_once(&format!(" -{key} "))?.1;
-    let mut out = Vec::new();
-    let mut rest = rest.strip_prefix('\'')?;
-    loop {
-        let (v, after) = rest.split_once('\'')?;
-        out.push(v.to_string());
-        match after.strip_prefix(",'") {
-            Some(more) => rest = more,
-            None => return Some(out),
-        }
-    }
-}
-
-/// Runs a netsh or PowerShell export (already held to the grammar) against the host as Windows
-/// would: netsh deletes every rule with the exact name; Remove-NetFirewallRule removes every rule
-/// matching all its filters (each a wildcard list), and everything without one.
-fn apply(host: &mut Vec<HostRule>, script: &str) {
-    for line in script.lines() {
-        if let Some(rest) = line.strip_prefix("netsh advfirewall firewall delete rule name=\"") {
-            let name = rest.strip_suffix('"').unwrap();
-            host.retain(|r| !r.name.eq_ignore_ascii_case(name));
-        } else if let Some(rest) = line.strip_prefix("netsh advfirewall firewall add rule name=\"")
-        {
-            let name = rest.split_once('"').unwrap().0;
-            host.push(HostRule {
-                name: name.into(),
-                group: None,
-                made_by: line.into(),
-            });
-        } else if line.starts_with("Remove-NetFirewallRule") {
-            let groups = ps_strings(line, "Group");
-            let names = ps_strings(line, "DisplayName");
-            let hit = |patterns: &Option<Vec<String>>, v: Option<&str>| {
-                patterns
-                    .as_ref()
-                    .is_none_or(|ps| v.is_some_and(|v| ps.iter().any(|p| wildcard(p, v))))
-            };
-            host.retain(|r| !(hit(&groups, r.group.as_deref()) && hit(&names, Some(&r.name))));
-        } else if line.starts_with("New-NetFirewallRule") {
-            host.push(HostRule {
-                name: ps_strings(line, "DisplayName").unwrap().remove(0),
-                group: ps_strings(line, "Group").map(|mut g| g.remove(0)),
-                made_by: line.into(),
-            });
-        }
-    }
-}
-
-/// The rules a script adds, as the host holds them after it ran.
+/// The rules a script adds, as the commands the host ran for them.
 fn added_by(script: &str) -> Vec<String> {
     script
         .lines()
-        .filter(|l| {
-            l.starts_with("netsh advfirewall firewall add rule")
-                || l.starts_with("New-NetFirewallRule")
-        })
-        .map(String::from)
+        .filter_map(windows_host::rule_command)
         .collect()
 }
 
-/// The rules on the host that a node's exports made: one of its three names, and its group or none.
-fn rules_of(host: &[HostRule], node: &str) -> Vec<String> {
+/// The rules on the host that a node's exports made: one of its names, and its group or none.
+fn rules_of(host: &Host, node: &str) -> Vec<String> {
     let names = rule_names(node);
     let group = format!("fwtopo-{node}");
-    host.iter()
-        .filter(|r| names.contains(&r.name) && r.group.as_ref().is_none_or(|g| *g == group))
+    host.rules
+        .iter()
+        .filter(|r| {
+            names
+                .iter()
+                .any(|n| r.name == *n || r.name == format!("{n}-old"))
+                && r.group.as_ref().is_none_or(|g| *g == group)
+        })
         .map(|r| r.made_by.clone())
         .collect()
 }
@@ -537,16 +595,17 @@ fn a_rerun_removes_whatever_an_earlier_export_of_the_node_added_and_nothing_else
         (Target::Netsh, Target::Powershell),
         (Target::Powershell, Target::Powershell),
     ] {
-        let mut host = others.clone();
+        let mut host = Host::new(others.clone());
         for target in [Target::Netsh, Target::Powershell] {
             apply(
                 &mut host,
                 &export_of(target, &neighbour, "win-crowded-2", Egress::Strict),
+                "win-crowded-2",
             );
         }
         let neighbours = rules_of(&host, "win-crowded-2");
         let before = export_of(first, &earlier, node, Egress::Strict);
-        apply(&mut host, &before);
+        apply(&mut host, &before, node);
         assert_eq!(rules_of(&host, node), added_by(&before), "{first}");
         let after = export_of(then, &later, node, Egress::Open);
         let kinds = |script: &str, kind: &str| {
@@ -558,7 +617,7 @@ fn a_rerun_removes_whatever_an_earlier_export_of_the_node_added_and_nothing_else
         assert!(kinds(&before, "mgmt") > kinds(&after, "mgmt") + 1);
         assert!(kinds(&before, "in") > kinds(&after, "in"));
         assert!(kinds(&before, "out") > 0 && kinds(&after, "out") == 0);
-        apply(&mut host, &after);
+        apply(&mut host, &after, node);
         assert_eq!(
             rules_of(&host, node),
             added_by(&after),
@@ -573,7 +632,7 @@ fn a_rerun_removes_whatever_an_earlier_export_of_the_node_added_and_nothing_else
         for r in &others {
             let ours_by_name = r.name == "fwtopo-win-crowded-in";
             assert_eq!(
-                host.contains(r),
+                host.rules.contains(r),
                 !ours_by_name,
                 "{first} then {then}: {}",
                 r.name
@@ -587,13 +646,17 @@ fn node_web_never_removes_the_rules_of_node_web_2() {
     let t = windows_site(&["web", "web-2"]);
     for egress in [Egress::Open, Egress::Strict] {
         for neighbour_by in [Target::Netsh, Target::Powershell] {
-            let mut host = Vec::new();
-            apply(&mut host, &export_of(neighbour_by, &t, "web-2", egress));
+            let mut host = Host::default();
+            apply(
+                &mut host,
+                &export_of(neighbour_by, &t, "web-2", egress),
+                "web-2",
+            );
             let theirs = rules_of(&host, "web-2");
             assert!(!theirs.is_empty());
             for target in [Target::Powershell, Target::Netsh, Target::Powershell] {
                 let script = export_of(target, &t, "web", egress);
-                apply(&mut host, &script);
+                apply(&mut host, &script, "web");
                 assert_eq!(rules_of(&host, "web"), added_by(&script), "{target}");
                 assert_eq!(
                     rules_of(&host, "web-2"),

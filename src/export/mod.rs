@@ -14,6 +14,8 @@ pub mod powershell;
 pub mod site_texts;
 pub mod text;
 pub mod ufw;
+mod windows;
+mod windows_builtin;
 
 use crate::catalog::Catalog;
 use crate::engine::{NodePlan, Plan, Rule};
@@ -227,6 +229,9 @@ pub fn file_name(node: &str, target: Target) -> String {
     format!("{node}.{}.{ext}", target.as_str())
 }
 
+/// Where the header's long lines wrap.
+const HEADER_WIDTH: usize = 96;
+
 /// The header every export starts with, as plain lines for the target to prefix with its comment
 /// marker: topology, node, target, policy, how to apply and how to roll back.
 pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> Vec<String> {
@@ -240,32 +245,42 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
     let mut h = vec![
         format!("fwtopo {} export for node {}", target.as_str(), node.name),
         format!("topology: {}", text::comment_text(&x.topology.name)),
-        format!(
-            "node: {} ({}) addresses: {}",
-            node.name,
-            node.os.as_str(),
-            if addrs.is_empty() {
-                "none".into()
-            } else {
-                addrs.join(" ")
-            }
-        ),
-        format!(
-            "roles: {}",
-            if roles.is_empty() {
-                "none".into()
-            } else {
-                roles.join(" ")
-            }
-        ),
-        format!(
-            "policy: inbound default drop; outbound {}",
-            match x.options.egress {
-                Egress::Open => "open (derived outbound rules listed as comments)",
-                Egress::Strict => "default drop (only derived outbound rules allowed)",
-            }
-        ),
     ];
+    // A node may have thousands of addresses or many roles: these lines wrap, so no line of a
+    // script grows with them (cmd.exe's 8,191 characters).
+    let node_line = format!(
+        "node: {} ({}) addresses: {}",
+        node.name,
+        node.os.as_str(),
+        if addrs.is_empty() {
+            "none".into()
+        } else {
+            addrs.join(" ")
+        }
+    );
+    let roles_line = format!(
+        "roles: {}",
+        if roles.is_empty() {
+            "none".into()
+        } else {
+            roles.join(" ")
+        }
+    );
+    for line in [node_line, roles_line] {
+        h.extend(
+            text::wrap(&line, HEADER_WIDTH)
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| if i == 0 { l } else { format!("    {l}") }),
+        );
+    }
+    h.extend([format!(
+        "policy: inbound default drop; outbound {}",
+        match x.options.egress {
+            Egress::Open => "open (derived outbound rules listed as comments)",
+            Egress::Strict => "default drop (only derived outbound rules allowed)",
+        }
+    )]);
     let findings: Vec<String> = x
         .plan
         .findings_for(&node.name)
@@ -279,7 +294,7 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
                 f.message
             );
             let indent = |i: usize| if i == 0 { "  " } else { "    " };
-            text::wrap(&line, 96)
+            text::wrap(&line, HEADER_WIDTH)
                 .into_iter()
                 .enumerate()
                 .map(move |(i, l)| format!("{}{l}", indent(i)))

@@ -1,431 +1,41 @@
 //! netsh export: a `.cmd` file of `netsh advfirewall` commands for cmd.exe (run it, or paste it into an
 //! elevated console).
 //!
-//! Windows Firewall has no rule groups netsh can write, and netsh deletes by exact name only. So every
-//! rule of a node shares one of three fixed names, one per kind: `fwtopo-<node>-mgmt`, `-in` and
-//! `-out` (rule names need not be unique, and `delete rule name=X` deletes every rule named X). A
-//! run deletes each of the three names and adds its rules of that kind, management first: whatever
-//! an earlier export of the node added (more address chunks, a role since removed, `--egress
-//! strict`) goes, and rules of other nodes (`fwtopo-<node>-2-in` is another name) and of anyone else
-//! stay. One plain command per name works alike in a `.cmd` file and pasted into a console, where a
-//! `for` loop would need `%%v` in one and `%v` in the other; no state file is kept that a
-//! non-administrator could plant names in. Addresses are split into several rules so no line passes
-//! cmd.exe's 8,191-character limit (Aerleon's netsh output does at about 590 peers). The planning
-//! here (names, chunks, ICMP) is shared with the PowerShell export, so both scripts create the same
+//! Windows Firewall has no rule groups netsh can write, and netsh selects rules by exact display
+//! name only. So every rule of a node shares one of three fixed names, one per kind:
+//! `fwtopo-<node>-mgmt`, `-in` and `-out` (rule names need not be unique). A run renames each of
+//! the three to `...-old` (`set rule name=X new name=X-old` changes every rule named X), adds its
+//! rules, management first, and only then deletes the `-old` names: whatever an earlier export of
+//! the node added (more address chunks, a role since removed, `--egress strict`) goes, a connection
+//! resting on one of its rules never loses it in between, and rules of other nodes
+//! (`fwtopo-<node>-2-in` is another name) and of anyone else stay.
+//!
+//! Control flow is only `if [not] defined`, `if [not] exist`, `||` and `set`: a failed command
+//! sets `fwtopoFailed`, which skips every later change, the same in a `.cmd` file and pasted into a
+//! console (where `goto` and labels do not work, and a `for` loop would need `%%v` in one and `%v`
+//! in the other). No state file is kept that a non-administrator could plant names in. The rules
+//! come from the Windows plan shared with the PowerShell export, so both scripts create the same
 //! rules under the same names.
 
+use super::windows::{self, Kind, Remote, WinProto, WinRule};
+use super::windows_builtin;
 use super::{Egress, Export, header, text};
-use crate::catalog::Tag;
-use crate::engine::{Direction, Rule};
-use crate::net::Peers;
-use crate::ports::{PortRange, PortSet, Protocol};
+use crate::engine::Direction;
+use crate::ports::PortSet;
 use crate::target::Target;
-use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::rc::Rc;
-use std::sync::LazyLock;
 
-/// cmd.exe's documented command-line limit; every emitted line stays below it.
-pub const MAX_LINE: usize = 8191;
-/// Most remote-address entries one rule takes (community-observed limit of Windows Firewall).
-const MAX_ADDRS: usize = 1000;
-/// Characters the address list of one rule may take (quotes and commas of the PowerShell form
-/// included), leaving room for the name, ports and description under [`MAX_LINE`].
-const ADDR_BUDGET: usize = 6000;
-/// Port ranges per rule, so a port list stays a short part of the line.
-const MAX_PORT_ITEMS: usize = 100;
-/// Where both Windows exports keep the policy as it was before their first run.
-pub(super) const BACKUP_FILE: &str = "fwtopo-backup.wfw";
-/// The backup path as cmd.exe writes it: the only `%` in a netsh export.
-const BACKUP_CMD: &str = r#""%TEMP%\fwtopo-backup.wfw""#;
+pub use super::windows::MAX_LINE;
 
-/// ICMP types let in (and, with `--egress strict`, out): IPv4 unreachable (path MTU), echo, time
-/// exceeded; IPv6 errors, echo, multicast listener discovery and neighbour/router discovery, without
-/// which IPv6 stops working on the link.
-pub(super) const ICMPV4_TYPES: [u8; 3] = [3, 8, 11];
-pub(super) const ICMPV6_TYPES: [u8; 13] = [1, 2, 3, 4, 128, 130, 131, 132, 133, 134, 135, 136, 143];
-
-/// Where a planned Windows rule comes from, for its name and its place in the script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    /// Management access from the admin zone: always first.
-    Management,
-    Inbound,
-    Outbound,
-}
-
-impl Kind {
-    /// Every kind, in script order. Each names its rules, and each name is deleted on every run
-    /// even when no rule of the kind is added, so never drop one from this list.
-    pub(super) const ALL: [Kind; 3] = [Kind::Management, Kind::Inbound, Kind::Outbound];
-
-    /// The name every rule of this kind of a node shares: `fwtopo-<node>-mgmt`, `-in` or `-out`.
-    /// Node names are safe names, so this is ASCII without quotes, spaces or wildcards.
-    pub(super) fn rule_name(self, node: &str) -> String {
-        let kind = match self {
-            Kind::Management => "mgmt",
-            Kind::Inbound => "in",
-            Kind::Outbound => "out",
-        };
-        format!("fwtopo-{node}-{kind}")
-    }
-}
-
-/// The protocol field of a Windows rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum WinProto {
-    Tcp,
-    Udp,
-    Icmpv4(u8),
-    Icmpv6(u8),
-}
-
-impl WinProto {
-    fn from_protocol(p: Protocol) -> Self {
-        match p {
-            Protocol::Tcp => WinProto::Tcp,
-            Protocol::Udp => WinProto::Udp,
-        }
-    }
-}
-
-/// The remote side of one planned Windows rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Remote {
-    Any,
-    /// Addresses of one family, already formatted (`203.0.113.2`, `198.51.100.0/24`).
-    List(Vec<String>),
-    /// One host name, which only an apply-time lookup can turn into addresses.
-    Dns(String),
-}
-
-/// One Windows firewall rule as both exports write it.
-#[derive(Debug, Clone)]
-pub(super) struct WinRule {
-    /// The kind's shared name, [`Kind::rule_name`] (made once per kind: a node has many rules).
-    pub name: Rc<str>,
-    pub kind: Kind,
-    pub direction: Direction,
-    pub protocol: WinProto,
-    /// Local (inbound) or remote (outbound) ports; empty for ICMP.
-    pub ports: Vec<PortRange>,
-    pub remote: Remote,
-    /// ASCII text without quotes or cmd.exe metacharacters.
-    pub description: Cow<'static, str>,
-}
-
-/// A derived rule the Windows exports do not add, and why (host-name peers in netsh; outbound rules
-/// under `--egress open`).
-#[derive(Debug, Clone)]
-pub(super) struct Listed {
-    /// [`rule_summary`] of the rule.
-    pub summary: String,
-    pub comment: String,
-}
-
-/// Everything one Windows export writes for a node, in order.
-#[derive(Debug, Clone)]
-pub(super) struct WinPlan {
-    /// Management rules, then ICMP, then the other inbound rules, then (strict egress) outbound.
-    pub rules: Vec<WinRule>,
-    /// Outbound rules under `--egress open`: listed as comments.
-    pub outbound_listed: Vec<Listed>,
-    /// Whether the node needs the PA WinRM preparation (a rule carries the WinRM Basic/HTTP tag).
-    pub winrm_basic_http: bool,
-    /// The addresses that may reach WinRM over HTTP (the Management Node's), for the warning.
-    pub winrm_peers: Vec<String>,
-}
-
-/// An address as Windows Firewall writes it: host networks without their `/32` or `/128`.
-pub(super) fn addr_v4(n: &ipnet::Ipv4Net) -> String {
-    if n.prefix_len() == 32 {
-        n.addr().to_string()
-    } else {
-        n.to_string()
-    }
-}
-
-pub(super) fn addr_v6(n: &ipnet::Ipv6Net) -> String {
-    if n.prefix_len() == 128 {
-        n.addr().to_string()
-    } else {
-        n.to_string()
-    }
-}
-
-/// Windows Firewall refuses the unspecified address as a remote address, even as the first
-/// address of a network (`0.0.0.0/0` from a zone meaning every address): such a network is
-/// written as the networks covering the rest of it. No packet comes from 0.0.0.0.
-fn windows_v4(v: &[ipnet::Ipv4Net]) -> Cow<'_, [ipnet::Ipv4Net]> {
-    if !v.iter().any(|n| n.network().is_unspecified()) {
-        return Cow::Borrowed(v);
-    }
-    let mut rest = v.to_vec();
-    crate::net::exclude_v4(&mut rest, std::net::Ipv4Addr::UNSPECIFIED);
-    Cow::Owned(rest)
-}
-
-/// [`windows_v4`] for IPv6, where `::/0` also holds the loopback address `::1` that Windows
-/// refuses as well: both go.
-fn windows_v6(v: &[ipnet::Ipv6Net]) -> Cow<'_, [ipnet::Ipv6Net]> {
-    if !v.iter().any(|n| n.network().is_unspecified()) {
-        return Cow::Borrowed(v);
-    }
-    let mut rest = v.to_vec();
-    crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::UNSPECIFIED);
-    crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::LOCALHOST);
-    Cow::Owned(rest)
-}
-
-/// Splits an address list into chunks that respect [`MAX_ADDRS`] and [`ADDR_BUDGET`].
-fn chunk_addrs(addrs: Vec<String>) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let mut cur: Vec<String> = Vec::new();
-    let mut used = 0;
-    for a in addrs {
-        // `'a',` in PowerShell is the longest form: the address, two quotes and a comma.
-        let w = a.len() + 3;
-        if !cur.is_empty() && (used + w > ADDR_BUDGET || cur.len() >= MAX_ADDRS) {
-            out.push(std::mem::take(&mut cur));
-            used = 0;
-        }
-        used += w;
-        cur.push(a);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// The remote sides a rule's peers become: one (`any`, one family, or one per host name) or
-/// several address chunks.
-fn remotes(peers: &Peers) -> Vec<Remote> {
-    match peers {
-        Peers::Any => vec![Remote::Any],
-        Peers::V4(v) => chunk_addrs(windows_v4(v).iter().map(addr_v4).collect())
-            .into_iter()
-            .map(Remote::List)
-            .collect(),
-        Peers::V6(v) => chunk_addrs(windows_v6(v).iter().map(addr_v6).collect())
-            .into_iter()
-            .map(Remote::List)
-            .collect(),
-        Peers::Dns(v) => v.iter().map(|n| Remote::Dns(n.clone())).collect(),
-    }
-}
-
-/// Plans one node's Windows rules: names, chunks, order. Both Windows exports print this plan.
-pub(super) fn plan(x: &Export) -> WinPlan {
-    let node = &x.node().name;
-    let strict = x.options.egress == Egress::Strict;
-    let names = Kind::ALL.map(|k| (k, Rc::<str>::from(k.rule_name(node))));
-    let name = |kind: Kind| {
-        let (_, n) = names.iter().find(|(k, _)| *k == kind).unwrap_or(&names[0]);
-        Rc::clone(n)
-    };
-    let mut rules = Vec::new();
-    let add = |rules: &mut Vec<WinRule>, kind: Kind, r: &Rule, description: String| {
-        let remotes = remotes(&r.peers);
-        let port_chunks = text::chunk_ports(&r.ports, MAX_PORT_ITEMS, 1);
-        let total = port_chunks.len() * remotes.len();
-        let mut k = 0;
-        for ports in &port_chunks {
-            for remote in &remotes {
-                k += 1;
-                // The parts of a split rule share its name; the description tells them apart.
-                let description = if total > 1 {
-                    format!("{description} (part {k} of {total})")
-                } else {
-                    description.clone()
-                };
-                rules.push(WinRule {
-                    name: name(kind),
-                    kind,
-                    direction: r.direction,
-                    protocol: WinProto::from_protocol(r.protocol),
-                    ports: ports.ranges().to_vec(),
-                    remote: remote.clone(),
-                    description: description.into(),
-                });
-            }
-        }
-    };
-
-    let (mgmt, other): (Vec<&Rule>, Vec<&Rule>) =
-        x.inbound().iter().partition(|r| r.is_management());
-    for r in &mgmt {
-        add(
-            &mut rules,
-            Kind::Management,
-            r,
-            text::cmd_text(&x.rule_comment(r)),
-        );
-    }
-    icmp_rules(name(Kind::Inbound), Direction::Inbound, &mut rules);
-    for r in &other {
-        add(
-            &mut rules,
-            Kind::Inbound,
-            r,
-            text::cmd_text(&x.rule_comment(r)),
-        );
-    }
-    let mut outbound_listed = Vec::new();
-    if strict {
-        icmp_rules(name(Kind::Outbound), Direction::Outbound, &mut rules);
-        for r in x.outbound() {
-            add(
-                &mut rules,
-                Kind::Outbound,
-                r,
-                text::cmd_text(&x.rule_comment(r)),
-            );
-        }
-    } else {
-        outbound_listed = x
-            .outbound()
-            .iter()
-            .map(|r| Listed {
-                summary: x.rule_text(r, super::Text::WindowsSummary, || rule_summary(r)),
-                comment: x.rule_comment(r),
-            })
-            .collect();
-    }
-
-    let winrm: Vec<&Rule> = x
-        .inbound()
-        .iter()
-        .filter(|r| r.has_tag(Tag::WinrmBasicHttp))
-        .collect();
-    let mut winrm_peers: Vec<String> = winrm.iter().flat_map(|r| r.peers.to_strings()).collect();
-    winrm_peers.sort();
-    winrm_peers.dedup();
-    WinPlan {
-        rules,
-        outbound_listed,
-        winrm_basic_http: !winrm.is_empty(),
-        winrm_peers,
-    }
-}
-
-/// The ICMP rules' descriptions, written once: every node has them.
-static ICMP_DESCRIPTIONS: LazyLock<Vec<(WinProto, String)>> = LazyLock::new(|| {
-    let v4 = ICMPV4_TYPES.map(|t| {
-        (
-            WinProto::Icmpv4(t),
-            format!("fwtopo: ICMPv4 type {t} ({})", icmpv4_name(t)),
-        )
-    });
-    let v6 = ICMPV6_TYPES.map(|t| {
-        (
-            WinProto::Icmpv6(t),
-            format!("fwtopo: ICMPv6 type {t} ({})", icmpv6_name(t)),
-        )
-    });
-    v4.into_iter().chain(v6).collect()
-});
-
-/// ICMP rules that keep IPv4 path MTU discovery and IPv6 neighbour discovery working.
-fn icmp_rules(name: Rc<str>, direction: Direction, rules: &mut Vec<WinRule>) {
-    let kind = match direction {
-        Direction::Inbound => Kind::Inbound,
-        Direction::Outbound => Kind::Outbound,
-    };
-    for (protocol, description) in ICMP_DESCRIPTIONS.iter() {
-        rules.push(WinRule {
-            name: Rc::clone(&name),
-            kind,
-            direction,
-            protocol: *protocol,
-            ports: Vec::new(),
-            remote: Remote::Any,
-            description: Cow::Borrowed(description.as_str()),
-        });
-    }
-}
-
-fn icmpv4_name(t: u8) -> &'static str {
-    match t {
-        3 => "destination unreachable, path MTU discovery",
-        8 => "echo request",
-        11 => "time exceeded",
-        _ => "other",
-    }
-}
-
-fn icmpv6_name(t: u8) -> &'static str {
-    match t {
-        1 => "destination unreachable",
-        2 => "packet too big, path MTU discovery",
-        3 => "time exceeded",
-        4 => "parameter problem",
-        128 => "echo request",
-        130 => "multicast listener query",
-        131 => "multicast listener report",
-        132 => "multicast listener done",
-        133 => "router solicitation",
-        134 => "router advertisement",
-        135 => "neighbor solicitation",
-        136 => "neighbor advertisement",
-        143 => "multicast listener report v2",
-        _ => "other",
-    }
-}
-
-/// A short, one-line description of a derived rule for a comment: direction, protocol, ports and
-/// peers (at most a few addresses, so a comment never grows with the peer count).
-pub(super) fn rule_summary(r: &Rule) -> String {
-    // Only the addresses shown are formatted: a management node has thousands of peers.
-    let peers = r.peers.first_strings(6);
-    let shown = match r.peers.len() {
-        n if n > 6 => format!("{} and {} more", peers.join(" "), n - 6),
-        _ => peers.join(" "),
-    };
-    let (dir, way) = match r.direction {
-        Direction::Inbound => ("in", "from"),
-        Direction::Outbound => ("out", "to"),
-    };
-    let ports = text::ports(&r.ports, "-", ",");
-    text::comment_text(&format!(
-        "{dir} {} {} {way} {shown}",
-        r.protocol.as_str(),
-        short_ports(&ports)
-    ))
-}
-
-/// A port list for a comment, cut so a comment line stays short.
-fn short_ports(ports: &str) -> String {
-    if ports.len() <= 120 {
-        ports.to_string()
-    } else {
-        format!("{}...", &ports[..117])
-    }
-}
-
-/// The lines the netsh and PowerShell headers share about what the script cannot do.
-pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
-    let mut v = vec![
-        "Windows Firewall never filters loopback, and replies to allowed connections pass statefully.".to_string(),
-        "Rules that were already enabled before (built-in groups such as Remote Desktop or File and".to_string(),
-        "Printer Sharing) still apply next to these: review them in wf.msc.".to_string(),
-    ];
-    if !x.inbound().iter().any(|r| r.is_management()) {
-        v.push("WARNING: this node has no management rule (RDP/WinRM from the admin zone); with the inbound".into());
-        v.push("default block, only consoles and already open sessions reach it.".into());
-    }
-    for lp in &x.node_plan.local_only {
-        let label = lp.provenance.label(x.catalog);
-        v.push(text::comment_text(&format!(
-            "not opened (loopback only, bind the service to 127.0.0.1): {} {} [{label}]",
-            lp.protocol.as_str(),
-            text::ports(&lp.ports, "-", ",")
-        )));
-    }
-    v.into_iter()
-        .map(|l| format!("{comment}{l}").trim_end().to_string())
-        .collect()
-}
+/// The variable that marks a failed command; set, it skips every later change.
+const FAILED: &str = "fwtopoFailed";
+/// The backup folder and file as cmd.exe writes them (`%ProgramData%` is expanded by cmd.exe).
+const BACKUP_DIR_CMD: &str = r"%ProgramData%\fwtopo";
+const BACKUP_CMD: &str = r#""%ProgramData%\fwtopo\fwtopo-backup.wfw""#;
+/// Where exports before this one kept the backup (a session's TEMP folder).
+const OLD_BACKUP_CMD: &str = r#""%TEMP%\fwtopo-backup.wfw""#;
+/// The words before the rollback lines the script prints.
+const ROLL_BACK: &str = "to roll back";
 
 /// `REM` plus text that is already comment-safe.
 fn rem(s: &str) -> String {
@@ -448,7 +58,8 @@ fn proto(p: WinProto) -> String {
     }
 }
 
-/// One `add rule` line, written into one buffer: a large site has hundreds of thousands.
+/// One `add rule` line ([`checked`]), written into one buffer: a large site has hundreds of
+/// thousands.
 fn add_rule(r: &WinRule) -> Option<String> {
     let remote: &[String] = match &r.remote {
         Remote::Any => &[],
@@ -460,11 +71,11 @@ fn add_rule(r: &WinRule) -> Option<String> {
         Direction::Outbound => "out",
     };
     let length: usize = remote.iter().map(|a| a.len() + 1).sum();
-    let mut line = String::with_capacity(160 + r.name.len() + length + r.description.len());
+    let mut line = String::with_capacity(220 + r.name.len() + length + r.description.len());
     // Writing into a String cannot fail.
     let _ = write!(
         line,
-        "netsh advfirewall firewall add rule name=\"{}\" dir={dir} action=allow protocol={}",
+        "if not defined {FAILED} netsh advfirewall firewall add rule name=\"{}\" dir={dir} action=allow protocol={}",
         r.name,
         proto(r.protocol)
     );
@@ -491,7 +102,11 @@ fn add_rule(r: &WinRule) -> Option<String> {
     if r.direction == Direction::Inbound {
         line.push_str(" edge=no");
     }
-    let _ = write!(line, " description=\"{}\"", r.description);
+    let _ = write!(
+        line,
+        " description=\"{}\" || set \"{FAILED}=1\"",
+        r.description
+    );
     Some(line)
 }
 
@@ -517,44 +132,66 @@ fn push_rule(out: &mut Vec<String>, r: &WinRule, icmp: bool) {
     let proto = proto(r.protocol).to_ascii_lowercase();
     out.push(rem(&text::comment_text(&format!(
         "NOT ADDED: {dir} {proto} {} {way} {host}: a DNS name, and Windows Firewall holds only addresses.",
-        short_ports(&ports)
+        windows::short_ports(&ports)
     ))));
     out.push(rem(
         "Pin its addresses as an external host in the topology and export again, or use the powershell export (it resolves the name when applied).",
     ));
     let what = text::comment_text(&format!(
         "{dir} {proto} {} {way} {host}",
-        short_ports(&ports)
+        windows::short_ports(&ports)
     ));
-    out.push(format!(
+    out.push(guarded(&format!(
         "echo fwtopo: WARNING: no rule for {}",
         what.replace(['(', ')'], "")
-    ));
+    )));
+}
+
+/// Runs `command` only while no earlier command failed: the whole .cmd's control flow, which
+/// works alike in a file and pasted into a console (no labels, no `goto`, no `%` of its own).
+fn guarded(command: &str) -> String {
+    format!("if not defined {FAILED} {command}")
+}
+
+/// [`guarded`], and a failure (errorlevel) stops everything after it.
+fn checked(command: &str) -> String {
+    format!("if not defined {FAILED} {command} || set \"{FAILED}=1\"")
 }
 
 /// The cmd.exe script for one node.
 pub fn render(x: &Export) -> String {
     let node = &x.node().name;
-    let p = plan(x);
+    let p = windows::plan(x);
     let strict = x.options.egress == Egress::Strict;
     let mut out: Vec<String> = vec!["@echo off".into()];
 
     let apply = [
         "save as a .cmd file and run it in an elevated cmd.exe (Run as administrator), or paste it into one.",
-        "It first saves the current firewall policy to fwtopo-backup.wfw in the TEMP folder (only if that",
-        "file does not exist yet, so the backup stays the policy from before fwtopo). Every rule of this node",
-        "is named fwtopo-NODE-mgmt, fwtopo-NODE-in or fwtopo-NODE-out.",
-        "Kind by kind, management first, it deletes every rule of that name (all an earlier export of this",
-        "node added, whatever it was, and nothing else) and adds this export's, then sets the default policy.",
-        "A delete prints: No rules match the specified criteria. on the first run; that is expected.",
+        "It checks that the console is elevated (net session), then saves the current firewall policy to",
+        "ProgramData\\fwtopo\\fwtopo-backup.wfw (only if that file does not exist yet, so the backup stays",
+        "the policy from before fwtopo, whatever session runs it again). Every rule of this node is named",
+        "fwtopo-NODE-mgmt, fwtopo-NODE-in or fwtopo-NODE-out. The rules an earlier export of this node",
+        "added are renamed ...-old, this export's are added, management first, and only then the -old ones",
+        "deleted, so a connection resting on a rule never loses it. The first command that fails stops",
+        "the rest: the default policy stays and the rules of the earlier run stay (under ...-old).",
+        "A rename or delete prints: No rules match the specified criteria. on the first run; that is expected.",
     ];
-    let rollback = [
-        "netsh advfirewall import of that backup (the script prints the full path at the start and end):",
-        "  netsh advfirewall import TEMP-folder\\fwtopo-backup.wfw",
-        "For a rollback that happens by itself unless confirmed, use the powershell export instead.",
-        "To remove only this node's rules, delete their three names:",
-        "  netsh advfirewall firewall delete rule name=fwtopo-NODE-mgmt  (then -in and -out)",
+    let mut rollback = vec![
+        "import the backup (the script prints these lines with the full path at the end):"
+            .to_string(),
+        "  netsh advfirewall import ProgramData-folder\\fwtopo\\fwtopo-backup.wfw".into(),
     ];
+    if p.winrm_basic_http {
+        rollback.push(
+            "and turn the WinRM preparation below off again: winrm set, AllowUnencrypted and Basic false".into(),
+        );
+        rollback.push("(the two winrm lines it prints at the end).".into());
+    }
+    rollback.extend([
+        "For a rollback that happens by itself unless confirmed, use the powershell export instead.".into(),
+        "To remove only this node's rules, delete their three names (and their -old names, if a run failed):".into(),
+        "  netsh advfirewall firewall delete rule name=fwtopo-NODE-mgmt  (then -in and -out)".into(),
+    ]);
     let apply: Vec<String> = apply.iter().map(|l| l.replace("NODE", node)).collect();
     let apply: Vec<&str> = apply.iter().map(String::as_str).collect();
     let rollback: Vec<String> = rollback.iter().map(|l| l.replace("NODE", node)).collect();
@@ -562,24 +199,73 @@ pub fn render(x: &Export) -> String {
     for l in header(x, Target::Netsh, &apply, &rollback) {
         out.push(rem(&l));
     }
-    out.extend(windows_notes(x, "").iter().map(|l| rem(l)));
+    out.extend(windows::windows_notes(x, "").iter().map(|l| rem(l)));
     out.push(String::new());
 
-    out.push(rem("---- backup of the current policy, for roll back ----"));
+    out.push(rem(
+        "---- before any change: an elevated console, and a stop at the first failed command ----",
+    ));
+    out.push(rem(
+        "Every command that changes something runs only while fwtopoFailed is not set, and sets it when",
+    ));
+    out.push(rem(
+        "it fails: the rest is skipped. This works alike in a .cmd file and pasted into a console.",
+    ));
+    out.push(format!("set \"{FAILED}=\""));
+    out.push(format!("net session >nul 2>&1 || set \"{FAILED}=1\""));
     out.push(format!(
+        "if defined {FAILED} echo fwtopo: FAILED: net session failed, so this console is not elevated. Run this in a cmd.exe started with Run as administrator. Nothing was changed."
+    ));
+    out.push(String::new());
+
+    out.push(rem(
+        "---- backup of the current policy, taken once, for roll back ----",
+    ));
+    out.push(rem(
+        "Under ProgramData, not TEMP: Remote Desktop deletes a session's TEMP folder at logoff. Anyone may",
+    ));
+    out.push(rem(
+        "create folders in ProgramData, so the folder is taken over (owner and only access: Administrators",
+    ));
+    out.push(rem(
+        "and SYSTEM) before anything is written or trusted there. A backup an earlier version kept in",
+    ));
+    out.push(rem("TEMP is kept, as the policy from before fwtopo."));
+    out.push(checked(&format!(
+        "if not exist \"{BACKUP_DIR_CMD}\\\" mkdir \"{BACKUP_DIR_CMD}\""
+    )));
+    out.push(checked(&format!(
+        "icacls \"{BACKUP_DIR_CMD}\" /setowner *S-1-5-32-544 /T /C /Q"
+    )));
+    out.push(checked(&format!(
+        "icacls \"{BACKUP_DIR_CMD}\" /inheritance:r /grant:r \"*S-1-5-32-544:(OI)(CI)F\" \"*S-1-5-18:(OI)(CI)F\" /T /C /Q"
+    )));
+    out.push(checked(&format!(
+        "if not exist {BACKUP_CMD} if exist {OLD_BACKUP_CMD} copy /y {OLD_BACKUP_CMD} {BACKUP_CMD}"
+    )));
+    out.push(checked(&format!(
         "if not exist {BACKUP_CMD} netsh advfirewall export {BACKUP_CMD}"
-    ));
-    out.push(format!(
+    )));
+    out.push(guarded(&format!(
+        "if not exist {BACKUP_CMD} set \"{FAILED}=1\""
+    )));
+    out.push(guarded(&format!(
         "echo fwtopo: backup of the firewall policy from before fwtopo: {BACKUP_CMD}"
-    ));
+    )));
     out.push(String::new());
 
     out.push(rem(
-        "---- this node's rules: every rule of one kind has the same name; per kind, the name is deleted,",
+        "---- this node's rules: every rule of one kind has the same name. The rules an earlier export of",
     ));
     out.push(rem(
-        "which removes all an earlier export of this node added under it, then this export's are added ----",
+        "this node added are renamed ...-old first, and deleted only once this export's are in ----",
     ));
+    for kind in Kind::ALL {
+        let name = kind.rule_name(node);
+        out.push(guarded(&format!(
+            "netsh advfirewall firewall set rule name=\"{name}\" new name=\"{name}-old\""
+        )));
+    }
     for kind in Kind::ALL {
         let name = kind.rule_name(node);
         let title = match kind {
@@ -592,9 +278,6 @@ pub fn render(x: &Export) -> String {
         };
         out.push(String::new());
         out.push(rem(&format!("-- {title}: rules named {name}")));
-        out.push(format!(
-            "netsh advfirewall firewall delete rule name=\"{name}\""
-        ));
         let mut section = None;
         for r in p.rules.iter().filter(|r| r.kind == kind) {
             let icmp = matches!(r.protocol, WinProto::Icmpv4(_) | WinProto::Icmpv6(_));
@@ -619,12 +302,47 @@ pub fn render(x: &Export) -> String {
         }
         if kind == Kind::Outbound && !p.outbound_listed.is_empty() {
             out.push(rem(
-                "the delete above removes the rules of an earlier --egress strict run; the derived outbound rules, for reference:",
+                "the rules of an earlier --egress strict run are deleted below; the derived outbound rules, for reference:",
             ));
             for l in &p.outbound_listed {
                 out.push(rem(&format!("  {}: {}", l.summary, l.comment)));
             }
         }
+    }
+
+    if p.winrm_basic_http {
+        out.push(String::new());
+        out.extend(winrm_block(&p.winrm_peers));
+    }
+
+    out.push(String::new());
+    out.push(rem(
+        "---- built-in rules that open a port this design restricts ----",
+    ));
+    out.push(rem(
+        "netsh finds rules only by their translated display name, so PowerShell does this by stable name.",
+    ));
+    out.extend(
+        windows_builtin::explain(p.disable.as_deref())
+            .iter()
+            .map(|l| rem(l)),
+    );
+    if let Some(rules) = p.disable.as_deref().filter(|r| !r.is_empty()) {
+        out.push(checked(&format!(
+            "powershell -NoProfile -Command \"{}\"",
+            windows_builtin::disable_command(rules)
+        )));
+    }
+    out.push(String::new());
+
+    out.push(rem(
+        "---- the rules of the earlier export, now that this export's are in ----",
+    ));
+    for kind in Kind::ALL {
+        let name = kind.rule_name(node);
+        out.push(guarded(&format!(
+            "netsh advfirewall firewall delete rule name=\"{name}-old\""
+        )));
     }
     out.push(String::new());
 
@@ -636,21 +354,45 @@ pub fn render(x: &Export) -> String {
     } else {
         "blockinbound,allowoutbound"
     };
-    out.push(format!(
+    out.push(checked(&format!(
         "netsh advfirewall set allprofiles firewallpolicy {policy}"
-    ));
-    out.push("netsh advfirewall set allprofiles state on".into());
-
-    if p.winrm_basic_http {
-        out.push(String::new());
-        out.extend(winrm_block(&p.winrm_peers));
-    }
-
+    )));
+    out.push(checked("netsh advfirewall set allprofiles state on"));
     out.push(String::new());
-    out.push("echo fwtopo: done. Check that a new Remote Desktop session from the admin zone still connects.".into());
-    out.push(format!(
-        "echo fwtopo: to roll back: netsh advfirewall import {BACKUP_CMD}"
+
+    out.push(rem(
+        "---- what else lets traffic in: enabled inbound allow rules fwtopo did not make ----",
     ));
+    out.push(guarded(
+        "echo fwtopo: enabled inbound allow rules not made by fwtopo. They stay in force next to these rules, review them:",
+    ));
+    out.push(guarded(&format!(
+        "powershell -NoProfile -Command \"{}\"",
+        windows_builtin::LIST_OTHERS
+    )));
+    out.push(String::new());
+
+    out.push(format!(
+        "if defined {FAILED} echo fwtopo: FAILED: a command above failed, see its message. Nothing after it ran: the default policy is unchanged and the rules of an earlier run are kept."
+    ));
+    out.push(guarded(
+        "echo fwtopo: done. Check that a new Remote Desktop session from the admin zone still connects.",
+    ));
+    out.push(format!(
+        "echo fwtopo: {ROLL_BACK}, run these lines in an elevated cmd.exe:"
+    ));
+    out.push(format!("echo   netsh advfirewall import {BACKUP_CMD}"));
+    if p.winrm_basic_http {
+        out.extend(
+            windows::WINRM_UNDO
+                .iter()
+                .map(|u| format!("echo   cmd /c {u}")),
+        );
+    }
+    // The script's exit status: 1 when something failed (errorlevel 1 from a first run's
+    // "No rules match" must not count).
+    out.push(format!("if defined {FAILED} cmd /c exit 1"));
+    out.push(guarded("cmd /c exit 0"));
     let mut s = out.join("\n");
     s.push('\n');
     s
@@ -665,32 +407,48 @@ fn winrm_block(peers: &[String]) -> Vec<String> {
         "password of the account the Management Node uses crosses the network in clear text, readable".into(),
         "by anyone on the path. Port 5985 is opened above to the Management Node only:".into(),
         format!("  {peers}"),
-        "and the built-in rule Windows Remote Management (HTTP-In), which allows 5985 from any address,".into(),
-        "is disabled at the end. Safer: an HTTPS listener on 5986 with a certificate".into(),
-        "(winrm quickconfig -transport:https), Basic only over HTTPS, AllowUnencrypted left false;".into(),
-        "then delete these lines. winrm quickconfig is not used here because it turns the built-in".into(),
-        "HTTP-In rule back on.".into(),
+        "and the built-in WinRM HTTP rules, which allow 5985 from any address, are disabled below.".into(),
+        "Safer: an HTTPS listener on 5986 with a certificate (winrm quickconfig -transport:https), Basic".into(),
+        "only over HTTPS, AllowUnencrypted left false; then delete these lines. winrm quickconfig is not".into(),
+        "used here because it turns the built-in HTTP rules back on.".into(),
         "sc config needs the space after start= (sc.exe syntax). net start waits until the service runs,".into(),
         "which replaces the document's timeout pauses. The listener and service may already exist: an".into(),
         "error saying so is expected. cmd /c is needed because winrm is itself a .cmd script.".into(),
-        "Rolling the firewall back (netsh advfirewall import) does not undo these WinRM settings.".into(),
+        "The rollback printed at the end turns Basic and AllowUnencrypted off again (Windows' defaults).".into(),
     ]
     .iter()
     .map(|l| rem(l))
     .collect();
-    v.push("echo fwtopo: WARNING: enabling WinRM Basic authentication over plain HTTP, port 5985, Management Node only. Prefer HTTPS on 5986.".into());
-    v.extend(WINRM_CMD.iter().map(|l| l.to_string()));
+    v.push(guarded("echo fwtopo: WARNING: enabling WinRM Basic authentication over plain HTTP, port 5985, Management Node only. Prefer HTTPS on 5986."));
+    for (command, check) in WINRM_CMD {
+        v.push(if check {
+            checked(command)
+        } else {
+            guarded(command)
+        });
+    }
     v
 }
 
-/// The PA document's commands, verbatim where they are correct (`start= auto` keeps its space).
-pub(super) const WINRM_CMD: [&str; 6] = [
-    "sc config winrm start= auto",
-    "net start winrm",
-    r#"cmd /c winrm put winrm/config/service @{AllowUnencrypted = "true"}"#,
-    r#"cmd /c winrm put winrm/config/service/Auth @{Basic = "true"}"#,
-    r#"cmd /c winrm create winrm/config/Listener?Address=*+Transport=http @{Port="5985"}"#,
-    r#"netsh advfirewall firewall set rule name="Windows Remote Management (HTTP-In)" new enable=no"#,
+/// The PA document's commands, verbatim where they are correct (`start= auto` keeps its space),
+/// and whether a failure (errorlevel) stops the script: `net start` fails when the service already
+/// runs and `winrm create` when the listener exists, and a real failure of either shows in the
+/// `winrm put` lines after them.
+const WINRM_CMD: [(&str, bool); 5] = [
+    ("sc config winrm start= auto", true),
+    ("net start winrm", false),
+    (
+        r#"cmd /c winrm put winrm/config/service @{AllowUnencrypted = "true"}"#,
+        true,
+    ),
+    (
+        r#"cmd /c winrm put winrm/config/service/Auth @{Basic = "true"}"#,
+        true,
+    ),
+    (
+        r#"cmd /c winrm create winrm/config/Listener?Address=*+Transport=http @{Port="5985"}"#,
+        false,
+    ),
 ];
 
 #[cfg(test)]
@@ -698,27 +456,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunks_respect_budget_and_count() {
-        let addrs: Vec<String> = (0..3000)
-            .map(|i| format!("198.51.{}.{}", i / 256, i % 256))
-            .collect();
-        let chunks = chunk_addrs(addrs.clone());
-        assert!(chunks.len() > 1);
-        assert_eq!(chunks.iter().map(Vec::len).sum::<usize>(), 3000);
-        for c in &chunks {
-            assert!(c.len() <= MAX_ADDRS);
-            assert!(c.iter().map(|a| a.len() + 3).sum::<usize>() <= ADDR_BUDGET);
+    fn the_longest_rule_stays_within_the_line_limit() {
+        let r = windows::longest_rule(false);
+        let line = add_rule(&r).unwrap_or_default();
+        assert!(line.contains("remoteip=2001:db8:"), "{line}");
+        assert!(line.contains(",60297-60298 "), "{line}");
+        assert!(line.len() <= MAX_LINE, "{} characters", line.len());
+        let mut out = Vec::new();
+        push_rule(&mut out, &windows::longest_rule(true), false);
+        assert!(out.len() > 1);
+        for l in out {
+            assert!(l.len() <= MAX_LINE, "{} characters: {l}", l.len());
         }
-        assert_eq!(chunks.concat(), addrs);
-    }
-
-    #[test]
-    fn host_networks_lose_their_prefix() {
-        assert_eq!(addr_v4(&"203.0.113.2/32".parse().unwrap()), "203.0.113.2");
-        assert_eq!(
-            addr_v4(&"198.51.100.0/24".parse().unwrap()),
-            "198.51.100.0/24"
-        );
-        assert_eq!(addr_v6(&"2001:db8::1/128".parse().unwrap()), "2001:db8::1");
     }
 }

@@ -95,7 +95,7 @@ fn comment_text_chars(s: &str) -> String {
 /// The words of comment characters joined by single spaces, in one pass without a string per
 /// word, cut at 200 characters with `...`: past that the rest cannot show.
 fn join_comment_words(chars: impl Iterator<Item = char>) -> String {
-    const MAX: usize = 200;
+    const MAX: usize = LONG_WORD;
     let mut out = String::with_capacity(MAX + 8);
     let mut gap = false;
     for c in chars {
@@ -120,24 +120,34 @@ fn join_comment_words(chars: impl Iterator<Item = char>) -> String {
 }
 
 /// Comment-safe text (see [`comment_text`]) wrapped at word boundaries into lines of at most
-/// `width` characters, so long finding messages are not cut off.
+/// `width` characters, so long finding messages are not cut off. A word longer than that stays
+/// whole up to [`LONG_WORD`] characters (a port list reads better whole) and is cut into pieces
+/// of that size past it (a user's service name without spaces): no line grows with the input,
+/// which cmd.exe's line limit needs.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in comment_words(s) {
-        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
-            lines.push(std::mem::take(&mut cur));
+        // Comment words are ASCII, so byte chunks are character chunks.
+        for piece in word.as_bytes().chunks(LONG_WORD) {
+            let piece = String::from_utf8_lossy(piece);
+            if !cur.is_empty() && cur.len() + 1 + piece.len() > width {
+                lines.push(std::mem::take(&mut cur));
+            }
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(&piece);
         }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(&word);
     }
     if !cur.is_empty() {
         lines.push(cur);
     }
     lines
 }
+
+/// The longest word [`wrap`] keeps whole, as long as [`comment_text`] keeps text.
+pub const LONG_WORD: usize = 200;
 
 /// Text safe inside a double-quoted nft `comment "..."` (at most 128 bytes, nft's limit).
 pub fn nft_comment(s: &str) -> String {
@@ -267,6 +277,22 @@ mod tests {
         let exact = "x".repeat(200);
         assert_eq!(comment_text(&exact), exact);
         assert_eq!(comment_text(&format!("{exact}y")).len(), 200);
+    }
+
+    #[test]
+    fn wrap_cuts_a_word_longer_than_the_width() {
+        let word = "w".repeat(2 * LONG_WORD + 50);
+        let lines = wrap(&format!("a {word} b"), 100);
+        assert_eq!(lines.concat().replace(' ', ""), format!("a{word}b"));
+        assert!(lines.iter().all(|l| l.len() <= LONG_WORD), "{lines:?}");
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        // A port list a little over the width stays whole.
+        let ports = "1,".repeat(60);
+        assert_eq!(
+            wrap(&format!("x {ports} y"), 100),
+            ["x", ports.as_str(), "y"]
+        );
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
     }
 
     #[test]
