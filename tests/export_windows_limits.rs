@@ -15,13 +15,21 @@ use fwtopo::topology::{Node, Os, RoleAssignment, Topology, Zone};
 use ipnet::IpNet;
 use windows_grammar::{MAX_LINE, check_node};
 
-/// The embedded catalog and one user product whose texts are as long as a file can make them.
+/// The embedded catalog and one user product.
 fn catalog_with(product: &str) -> Catalog {
+    catalog_with_texts(product, |_| {})
+}
+
+/// The embedded catalog and one user product, whose texts `grow` may make longer than a catalog
+/// file may hold (4,096 bytes a text): the exports must keep the limit whatever the catalog holds.
+fn catalog_with_texts(product: &str, grow: impl Fn(&mut fwtopo::catalog::Product)) -> Catalog {
     let user = Catalog::from_sources([("long.ron".to_string(), product.to_string())])
         .unwrap_or_else(|e| panic!("{e}"));
     let mut catalog = Catalog::embedded().expect("embedded catalog loads");
     for p in user.products() {
-        catalog.insert("long.ron".into(), p.clone());
+        let mut p = p.clone();
+        grow(&mut p);
+        catalog.insert("long.ron".into(), p);
     }
     catalog
 }
@@ -96,19 +104,36 @@ fn a_service_name_of_9000_characters_stays_within_the_line_limit() {
     // that the scripts' headers carry.
     let word = "S".repeat(9000);
     let note = "a note of many words ".repeat(500);
-    let product = format!(
-        r#"(id: "long", name: "{word}", vendor: "{word}", document: (id: "d", title: "{word}"),
-            roles: [(id: "app", name: "{word}", description: "{note}", platform: windows)],
+    // A catalog file holds texts of at most 4,096 bytes: the product is loaded with placeholders
+    // and its texts grown afterwards.
+    let grow = |p: &mut fwtopo::catalog::Product| {
+        let long = |s: &mut String| *s = s.replace("WORD", &word).replace("NOTE", &note);
+        long(&mut p.name);
+        long(&mut p.vendor);
+        long(&mut p.document.title);
+        for r in &mut p.roles {
+            long(&mut r.name);
+            long(&mut r.description);
+        }
+        for f in &mut p.flows {
+            long(&mut f.service);
+            long(&mut f.note);
+            long(&mut f.source.section);
+        }
+    };
+    let product = String::from(
+        r#"(id: "long", name: "WORD", vendor: "WORD", document: (id: "d", title: "WORD"),
+            roles: [(id: "app", name: "WORD", description: "NOTE", platform: windows)],
             flows: [
-              (id: "f1", service: "{word}", protocols: [tcp], ports: [Port(8080)], from: [Any],
-               to: [Role("app")], tags: [insecure], note: "{note}", source: (section: "{word}")),
-              (id: "f2", service: "{note}", protocols: [udp], ports: [Port(8081)], from: [Zone("admin")],
-               to: [Role("app")], tags: [insecure], note: "{word}", source: (section: "{note}")),
-              (id: "f3", service: "{word}", protocols: [tcp], ports: [Port(8082)], from: [Role("app")],
-               to: [Any], note: "{word}", source: (section: "{word}")),
-            ])"#
+              (id: "f1", service: "WORD", protocols: [tcp], ports: [Port(8080)], from: [Any],
+               to: [Role("app")], tags: [insecure], note: "NOTE", source: (section: "WORD")),
+              (id: "f2", service: "NOTE", protocols: [udp], ports: [Port(8081)], from: [Zone("admin")],
+               to: [Role("app")], tags: [insecure], note: "WORD", source: (section: "NOTE")),
+              (id: "f3", service: "WORD", protocols: [tcp], ports: [Port(8082)], from: [Role("app")],
+               to: [Any], note: "WORD", source: (section: "WORD")),
+            ])"#,
     );
-    let catalog = catalog_with(&product);
+    let catalog = catalog_with_texts(&product, grow);
     let t = Topology {
         name: word.clone(),
         zones: vec![admin_zone(vec!["198.51.100.0/24".parse().unwrap()])],

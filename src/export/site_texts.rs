@@ -32,6 +32,9 @@ pub enum Text {
 /// A set's description: a name when it is exactly one zone or node, and what it covers.
 pub type SetDescription = (Option<String>, String);
 
+/// Set descriptions by (IPv6, networks).
+type SetDescriptions = HashMap<(bool, Vec<IpNet>), SetDescription>;
+
 /// The cached set descriptions hold at most this many networks in all (about 40 MB at most);
 /// past that, a set is described every time it is asked for.
 const CACHED_NETS: usize = 1 << 20;
@@ -47,7 +50,7 @@ pub struct SiteTexts<'p> {
     lists: Vec<(usize, usize)>,
     texts: Mutex<HashMap<(usize, Text), Arc<str>>>,
     /// (IPv6, networks) to their description, and how many networks the keys hold in all.
-    sets: Mutex<(HashMap<(bool, Vec<IpNet>), SetDescription>, usize)>,
+    sets: Mutex<(SetDescriptions, usize)>,
     /// The plan stays borrowed while this lives, so no rule list can move or be replaced.
     plan: PhantomData<&'p Plan>,
 }
