@@ -1268,10 +1268,10 @@ fn csf_check(
         return Err(format!("allows something else:\n{}", diff(&got, &want)));
     }
     management_first(&rules, &order, false)?;
-    if rules.iter().any(|r| matches!(r.peers, Peers::V6(_)))
-        && conf.get("IPV6").map(String::as_str) != Some("1")
-    {
-        return Err("IPv6 peers but IPV6 is not 1".into());
+    // IPv6 filtering always on: CSF ships with IPV6 = "0", which leaves ip6tables open, and a
+    // link-local address makes a node reachable over IPv6 even without a global one.
+    if conf.get("IPV6").map(String::as_str) != Some("1") {
+        return Err("IPV6 is not 1: ip6tables stays open".into());
     }
     let _ = ex;
     Ok(())
@@ -1310,6 +1310,10 @@ fn apf_check(cat: &Catalog, t: &Topology, node: &str, egress: Egress) -> Result<
         ));
     }
     let conf = conf_values(&files["etc/apf/conf.apf"]);
+    // IPv6 filtering always on (APF ships with USE_IPV6="0": ip6tables untouched, IPv6 open).
+    if conf.get("USE_IPV6").map(String::as_str) != Some("1") {
+        return Err("USE_IPV6 is not 1: ip6tables stays open".into());
+    }
     let mut got = Flows::new();
     let strict = egress == Egress::Strict;
     if conf.get("EGF").map(String::as_str) != Some(if strict { "1" } else { "0" }) {

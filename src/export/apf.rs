@@ -159,9 +159,7 @@ pub fn render(x: &Export) -> String {
 
     o.push("say \"setting the port lists in conf.apf (ports open to every address)\"".into());
     o.push("# Peer-restricted ports are NOT here (that would open them to all): see the trust lines below.".into());
-    if shell::needs_v6(x) {
-        o.push("set_conf USE_IPV6 1".into());
-    }
+    o.extend(shell::ipv6_filtering_on("USE_IPV6"));
     o.push(format!(
         "set_conf IG_TCP_CPORTS '{}'",
         shell::any_ports(&inbound, Protocol::Tcp, "_")

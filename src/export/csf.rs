@@ -120,9 +120,7 @@ pub fn render(x: &Export) -> String {
     };
     o.push("say \"setting the port lists in csf.conf (ports open to every address)\"".into());
     o.push("# Peer-restricted ports are NOT here (that would open them to all): see fwtopo.allow below.".into());
-    if shell::needs_v6(x) {
-        o.push("set_conf IPV6 1".into());
-    }
+    o.extend(shell::ipv6_filtering_on("IPV6"));
     for (k, v) in [
         ("TCP_IN", &tcp_in),
         ("UDP_IN", &udp_in),

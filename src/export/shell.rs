@@ -243,6 +243,23 @@ pub fn needs_v6(x: &Export) -> bool {
             .any(|r| matches!(r.peers, Peers::V6(_)))
 }
 
+/// Lines that switch IPv6 filtering on with `set_conf KEY 1`, whatever the node's addresses: the
+/// tools ship with it off, which leaves every IPv6 port open, and a link-local address makes a node
+/// reachable over IPv6 from its segment even where it has no global IPv6 address. Only a live
+/// kernel without IPv6 (booted with `ipv6.disable=1`) gets `0`, since the tool would fail there.
+pub fn ipv6_filtering_on(key: &str) -> Vec<String> {
+    vec![
+        "# IPv6 filtering on, always: the tool ships with it off, which leaves every IPv6 port open, and".into(),
+        "# a link-local address makes this node reachable over IPv6 even without a global address.".into(),
+        "if [ -z \"$ROOT\" ] && [ ! -e /proc/net/if_inet6 ]; then".into(),
+        format!("  say \"note: this kernel has no IPv6: {key} = 0\""),
+        format!("  set_conf {key} 0"),
+        "else".into(),
+        format!("  set_conf {key} 1"),
+        "fi".into(),
+    ]
+}
+
 /// Host names in a `Dns` peer set, as shell words (names are checked at load: letters, digits, `.`, `-`).
 pub fn dns_words(names: &[String]) -> String {
     names
