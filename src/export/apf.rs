@@ -147,9 +147,18 @@ pub fn render(x: &Export) -> String {
             "  else printf '%s=\"%s\"\\n' \"$1\" \"$2\" >> \"$CONF\"; fi",
             "}",
             "backup_paths() { printf '%s\\n' \"$CONF\" \"$APF_DIR/allow_hosts.rules\"; }",
+        ]
+        .map(String::from),
+    );
+    o.extend(shell::netfilter_state(Target::Apf));
+    o.extend(
+        [
+            "# The roll-back: the files as saved, then the kernel's rules as saved (no apf -r: with the",
+            "# old USE_IPV6=\"0\" it would leave the IPv6 rules of this export in place).",
             "rollback_body() {",
+            "  save_netfilter",
             "  echo 'tar -xPf \"$BACKUP\"'",
-            "  echo 'apf -r >/dev/null'",
+            "  netfilter_rollback",
             "}",
             "safe_begin",
             "",

@@ -96,10 +96,19 @@ pub fn render(x: &Export) -> String {
             "  else printf '%s = \"%s\"\\n' \"$1\" \"$2\" >> \"$CONF\"; fi",
             "}",
             "backup_paths() { local f; for f in csf.conf csf.allow csf.dyndns fwtopo.allow fwtopo.dyndns; do echo \"$CSF_DIR/$f\"; done; }",
+        ]
+        .map(String::from),
+    );
+    o.extend(shell::netfilter_state(Target::Csf));
+    o.extend(
+        [
+            "# The roll-back: the files as saved, then the kernel's rules as saved (no csf -r: with the",
+            "# old IPV6 = \"0\" it would leave the IPv6 rules of this export in place).",
             "rollback_body() {",
+            "  save_netfilter",
             "  printf 'rm -f %q %q\\n' \"$CSF_DIR/fwtopo.allow\" \"$CSF_DIR/fwtopo.dyndns\"",
             "  echo 'tar -xPf \"$BACKUP\"'",
-            "  echo 'csf -r >/dev/null'",
+            "  netfilter_rollback",
             "}",
             "safe_begin",
             "",

@@ -155,6 +155,48 @@ pub fn safe_apply(target: Target) -> Vec<String> {
     lines.to_vec()
 }
 
+/// For the targets whose tool builds the kernel's rules from its configuration (CSF, APF):
+/// `save_netfilter` keeps the IPv4 and IPv6 rules as they are before the apply, and
+/// `netfilter_rollback` prints the roll-back lines that load them back exactly. Restoring the
+/// configuration and restarting the tool is not enough: with IPv6 back off, neither CSF nor APF
+/// touches ip6tables, so the export's IPv6 rules (and CSF's `-P INPUT DROP`) would stay.
+pub fn netfilter_state(target: Target) -> Vec<String> {
+    let t = target.as_str();
+    let mut out = vec![
+        "# The kernel's rules before the apply, both families, for the roll-back to load back.".to_string(),
+        format!("NF_SAVED=\"$STATE_DIR/{t}-netfilter\""),
+        "save_netfilter() {".into(),
+        "  iptables-save > \"$NF_SAVED.v4\" || die \"iptables-save failed: nothing was changed\"".into(),
+        "  if command -v ip6tables-save >/dev/null; then".into(),
+        "    ip6tables-save > \"$NF_SAVED.v6\" || die \"ip6tables-save failed: nothing was changed\"".into(),
+        "  else : > \"$NF_SAVED.v6\"; fi".into(),
+        "}".into(),
+        "netfilter_rollback() {".into(),
+        "  printf 'NF_SAVED=%q\\n' \"$NF_SAVED\"".into(),
+        "  cat <<'FWTOPO_EOF'".into(),
+    ];
+    out.extend(
+        [
+            "# Back to the kernel's rules before the apply, per family in one restore: every table",
+            "# the saved rules lack is emptied (policies ACCEPT, own chains gone), the others are",
+            "# replaced by their saved contents.",
+            "restore_family() {",
+            "  local save=$1 restore=$2 file=$3 keep",
+            "  command -v \"$restore\" >/dev/null || return 0",
+            "  keep=\" $(sed -n 's/^\\*//p' \"$file\" | tr '\\n' ' ') \"",
+            "  { \"$save\" | awk -v keep=\"$keep\" '/^\\*/ {skip = index(keep, \" \" substr($0, 2) \" \") > 0} skip {next} /^\\*/ || /^COMMIT/ {print; next} /^:/ && $2 != \"-\" {print $1, \"ACCEPT\"}'; cat \"$file\"; } | \"$restore\"",
+            "}",
+            "restore_family iptables-save iptables-restore \"$NF_SAVED.v4\"",
+            "restore_family ip6tables-save ip6tables-restore \"$NF_SAVED.v6\"",
+            "FWTOPO_EOF",
+            "}",
+            "",
+        ]
+        .map(String::from),
+    );
+    out
+}
+
 /// `resolve FAMILY NAME...`: the addresses the names have now, one per line, validated to be
 /// addresses of that family (never a name, never "any"); nothing when a name does not resolve.
 pub fn resolve_fn() -> Vec<String> {
