@@ -426,6 +426,17 @@ fn run(tool: Target, tar: &Path, ex: &str, node: &str, egress: Egress) -> Vec<St
     if applied == before {
         errors.push(format!("{who}: the export changed nothing"));
     }
+    // Where the time goes, one line per node.
+    let mut last = None;
+    let mut steps = Vec::new();
+    for (step, at) in log("times").lines().filter_map(|l| l.split_once(' ')) {
+        let at: f64 = at.parse().unwrap_or(0.0);
+        if let Some(prev) = last {
+            steps.push(format!("{step} {:.1}s", at - prev));
+        }
+        last = Some(at);
+    }
+    eprintln!("{who}: {}", steps.join(", "));
     errors
 }
 

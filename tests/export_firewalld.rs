@@ -232,6 +232,18 @@ fn firewalld_check(
             "{who}: zone lacks target, ICMP or interfaces:\n{zone}"
         ));
     }
+    // DHCPv6 replies, as firewalld's public zone accepts them (a DHCPv6 node keeps its address).
+    if !zone.contains("<service name=\"dhcpv6-client\"/>") {
+        return Err(format!("{who}: zone lacks dhcpv6-client:\n{zone}"));
+    }
+    // Every interface bound to no zone is filtered by ours too.
+    let conf = files
+        .get("/firewalld.conf")
+        .map(String::as_str)
+        .unwrap_or("");
+    if !conf.lines().any(|l| l == "DefaultZone=fwtopo") {
+        return Err(format!("{who}: fwtopo is not the default zone"));
+    }
     if !files.contains_key("ipsets/operator-set.xml") {
         return Err(format!("{who}: a foreign ipset was removed"));
     }
@@ -333,6 +345,24 @@ fn firewalld_switching_egress_removes_the_policy_and_stale_ipsets() {
 // network namespace, so `firewall-cmd` is exercised online (permanent config, --reload, interface
 // detection from the node's addresses, safe apply).
 
+/// Driver lines that start a D-Bus system bus and firewalld of their own (they die with the
+/// driver) and wait until firewalld answers; firewalld logs to `DIR/firewalld.log`.
+fn daemons(dir: &Path) -> String {
+    format!(
+        r#"mkdir -p /run/dbus
+dbus-daemon --system --nofork --nopidfile &
+BUS=$!
+for i in $(seq 1 100); do [ -S /run/dbus/system_bus_socket ] && break; sleep 0.1; done
+firewalld --nofork --nopid --log-target=console >'{d}/firewalld.log' 2>&1 &
+FWD=$!
+trap 'kill $FWD $BUS 2>/dev/null; wait 2>/dev/null' EXIT
+for i in $(seq 1 120); do firewall-cmd --state >/dev/null 2>&1 && break; sleep 0.5; done
+firewall-cmd --state >/dev/null 2>&1 || {{ echo @@no-daemon; exit 1; }}
+"#,
+        d = dir.display()
+    )
+}
+
 #[test]
 fn firewalld_daemon_applies_rolls_back_unless_confirmed_and_reruns_identically() {
     if !support::require_root()
@@ -362,17 +392,7 @@ fn firewalld_daemon_applies_rolls_back_unless_confirmed_and_reruns_identically()
 ip link add fwt2 type veth peer name fwt3
 ip addr add 203.0.113.2/24 dev fwt2 && ip addr add 2001:db8:10::2/64 dev fwt2 nodad
 ip link set fwt3 up && ip link set fwt2 up
-mkdir -p /run/dbus
-dbus-daemon --system --nofork --nopidfile &
-BUS=$!
-for i in $(seq 1 100); do [ -S /run/dbus/system_bus_socket ] && break; sleep 0.1; done
-firewalld --nofork --nopid --log-target=console >'{d}/firewalld.log' 2>&1 &
-FWD=$!
-# Both daemons are ours and die with this driver, whatever happens.
-trap 'kill $FWD $BUS 2>/dev/null; wait 2>/dev/null' EXIT
-for i in $(seq 1 120); do firewall-cmd --state >/dev/null 2>&1 && break; sleep 0.5; done
-firewall-cmd --state >/dev/null 2>&1 || {{ echo @@no-daemon; exit 1; }}
-zone() {{ firewall-cmd --get-zone-of-interface=fwt2 2>/dev/null || echo none; }}
+{start}zone() {{ firewall-cmd --get-zone-of-interface=fwt2 2>/dev/null || echo none; }}
 echo "@@before $(zone)"
 printf '\n' | FWTOPO_CONFIRM_SECONDS=3 FWTOPO_STATE_DIR='{st}' script -qec "bash '{s}'" /dev/null >'{d}/no.log' 2>&1
 echo "@@no rc=$? zone=$(zone) permanent=$(firewall-cmd --permanent --get-zones | grep -c fwtopo)"
@@ -389,7 +409,8 @@ echo @@end
 "#,
         d = d.display(),
         st = state.display(),
-        s = s.display()
+        s = s.display(),
+        start = daemons(d),
     );
     let out = sandbox(d, true, &[(&etc, "/etc/firewalld")], &["/run"], &driver);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -445,5 +466,227 @@ echo @@end
     eprintln!(
         "firewalld daemon: two safe applies and a re-run in {:.1?}",
         started.elapsed()
+    );
+}
+
+/// An interface that carries none of the node's addresses is filtered by fwtopo's zone too (the
+/// export makes it the default zone): a second interface no longer accepts SSH from anyone, and
+/// the roll-back gives the old default zone back. A zone with sources of its own is reported.
+#[test]
+fn firewalld_daemon_filters_every_interface() {
+    if !support::require_root()
+        || !support::require("unshare")
+        || !support::require("firewalld")
+        || !support::require("dbus-daemon")
+        || !support::require("socat")
+    {
+        return;
+    }
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let etc = firewalld_root(d);
+    std::fs::write(
+        etc.join("zones/operator.xml"),
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<zone>\n  <short>operator</short>\n  <source address=\"198.51.100.99\"/>\n  <service name=\"ssh\"/>\n</zone>\n",
+    )
+    .expect("operator zone");
+    let s = d.join("pa-mn.sh");
+    std::fs::write(
+        &s,
+        support::render(&cat, &t, "pa-mn", Target::Firewalld, Egress::Open),
+    )
+    .expect("write");
+    let state = d.join("state");
+    // fwt2 carries pa-mn's addresses; fwt4 only 198.51.100.77, and a peer on its far end (outside
+    // the admin zone, 198.51.100.0/28) knocks.
+    let driver = format!(
+        r#"set -u
+ip link add fwt2 type veth peer name fwt3
+ip addr add 203.0.113.2/24 dev fwt2 && ip addr add 2001:db8:10::2/64 dev fwt2 nodad
+ip link set fwt3 up && ip link set fwt2 up
+mkdir -p /run/netns && ip netns add fwpeer
+ip link add fwt4 type veth peer name fwt5 netns fwpeer
+ip addr add 198.51.100.77/24 dev fwt4 && ip link set fwt4 up
+ip netns exec fwpeer ip addr add 198.51.100.200/24 dev fwt5
+ip netns exec fwpeer ip link set fwt5 up
+socat TCP-LISTEN:22,fork,reuseaddr EXEC:/bin/true &
+LISTENER=$!
+{start}trap 'kill $LISTENER $FWD $BUS 2>/dev/null; wait 2>/dev/null' EXIT
+ssh() {{ ip netns exec fwpeer socat -u OPEN:/dev/null TCP:198.51.100.77:22,connect-timeout=2 2>/dev/null && echo open || echo closed; }}
+echo "@@before default=$(firewall-cmd --get-default-zone) ssh=$(ssh)"
+FWTOPO_STATE_DIR='{st}' bash '{s}' --no-confirm >'{d}/apply.log' 2>&1
+echo "@@applied rc=$? default=$(firewall-cmd --get-default-zone) ssh=$(ssh)"
+echo "@@services $(firewall-cmd --zone=fwtopo --list-services)"
+bash '{st}/firewalld-rollback.sh' >'{d}/rollback.log' 2>&1
+echo "@@rolled-back default=$(firewall-cmd --get-default-zone) ssh=$(ssh)"
+echo @@end
+"#,
+        d = d.display(),
+        st = state.display(),
+        s = s.display(),
+        start = daemons(d),
+    );
+    let out = sandbox(d, true, &[(&etc, "/etc/firewalld")], &["/run"], &driver);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let log = |n: &str| std::fs::read_to_string(d.join(n)).unwrap_or_default();
+    assert!(
+        text.contains("@@end"),
+        "{text}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        log("firewalld.log")
+    );
+    assert!(text.contains("@@before default=public ssh=open"), "{text}");
+    assert!(
+        text.contains("@@applied rc=0 default=fwtopo ssh=closed"),
+        "a second interface is not filtered by fwtopo's zone: {text}\n{}",
+        log("apply.log")
+    );
+    assert!(
+        text.contains("@@rolled-back default=public ssh=open"),
+        "{text}\n{}",
+        log("rollback.log")
+    );
+    assert!(
+        text.contains("@@services dhcpv6-client"),
+        "the zone lacks dhcpv6-client (DHCPv6 replies): {text}"
+    );
+    let applied = log("apply.log");
+    assert!(
+        applied.contains("zone operator has sources"),
+        "no warning about the operator's zone with sources:\n{applied}"
+    );
+}
+
+/// firewalld older than the export needs (0.7 for rich-rule priorities, 0.9 for the strict
+/// policy) is refused before anything changes; a run that fails halfway, even with
+/// `--no-confirm`, rolls back instead of leaving the zone deleted.
+#[test]
+fn firewalld_refuses_old_versions_and_a_failed_run_rolls_back() {
+    if !support::require_root()
+        || !support::require("unshare")
+        || !support::require("firewall-offline-cmd")
+    {
+        return;
+    }
+    let real = support::find_tool("firewall-offline-cmd").expect("firewall-offline-cmd");
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let etc = firewalld_root(d);
+    let open = d.join("open.sh");
+    let strict = d.join("strict.sh");
+    for (p, e) in [(&open, Egress::Open), (&strict, Egress::Strict)] {
+        std::fs::write(p, support::render(&cat, &t, "pa-mn", Target::Firewalld, e)).expect("write");
+    }
+    // Fake tools first on PATH: old versions that log every call, and the real one failing at the
+    // rich rules (after the old zone was deleted).
+    let bin = |name: &str, body: &str| -> PathBuf {
+        let b = d.join(name);
+        std::fs::create_dir_all(&b).expect("mkdir");
+        let f = b.join("firewall-offline-cmd");
+        std::fs::write(&f, format!("#!/bin/bash\n{body}\n")).expect("write fake");
+        let st = std::process::Command::new("chmod")
+            .arg("755")
+            .arg(&f)
+            .status()
+            .expect("chmod");
+        assert!(st.success());
+        b
+    };
+    let old6 = bin(
+        "v063",
+        &format!(
+            "echo \"$*\" >> '{}/calls'; [ \"$1\" != --version ] || echo 0.6.3",
+            d.display()
+        ),
+    );
+    let old8 = bin(
+        "v083",
+        &format!(
+            "echo \"$*\" >> '{}/calls'; [ \"$1\" != --version ] || echo 0.8.3",
+            d.display()
+        ),
+    );
+    let failing = bin(
+        "failing",
+        &format!(
+            "case \"$*\" in *--add-rich-rule*) exit 1 ;; esac; exec '{}' \"$@\"",
+            real.display()
+        ),
+    );
+    let driver = format!(
+        r#"run() {{ PATH="$1:$PATH" FWTOPO_INTERFACES=eth0 bash "$2" --offline --no-confirm >"$3" 2>&1; echo "@@$4 rc=$?"; }}
+run '{old6}' '{o}' '{d}/v063.log' old-open
+run '{old8}' '{s}' '{d}/v083.log' old-strict
+run '{old8}' '{o}' '{d}/v083-open.log' new-enough
+FWTOPO_INTERFACES=eth0 bash '{o}' --offline >/dev/null 2>&1 && echo @@first-ok
+cp -a /etc/firewalld '{d}/before'
+run '{failing}' '{o}' '{d}/failing.log' failing
+cp -a /etc/firewalld '{d}/after'
+echo @@end
+"#,
+        old6 = old6.display(),
+        old8 = old8.display(),
+        failing = failing.display(),
+        o = open.display(),
+        s = strict.display(),
+        d = d.display(),
+    );
+    let out = sandbox(d, true, &[(&etc, "/etc/firewalld")], &[], &driver);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let log = |n: &str| std::fs::read_to_string(d.join(n)).unwrap_or_default();
+    assert!(
+        text.contains("@@end"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("@@old-open rc=1") && log("v063.log").contains("0.7 or later"),
+        "firewalld 0.6.3 was not refused: {text}\n{}",
+        log("v063.log")
+    );
+    assert!(
+        text.contains("@@old-strict rc=1") && log("v083.log").contains("0.9 or later"),
+        "firewalld 0.8.3 was not refused for a strict export: {text}\n{}",
+        log("v083.log")
+    );
+    let calls = log("calls");
+    let changes: Vec<&str> = calls
+        .lines()
+        .filter(|l| *l != "--version")
+        .take(3)
+        .collect();
+    // The open export on 0.8.3 went on (its calls are logged); the refused runs made none.
+    assert!(
+        text.contains("@@new-enough rc=0"),
+        "firewalld 0.8.3 was refused for an open export: {text}\n{}",
+        log("v083-open.log")
+    );
+    assert!(
+        calls.lines().take(2).all(|l| l == "--version"),
+        "a refused run called firewall-offline-cmd beyond --version: {changes:?}"
+    );
+    assert!(text.contains("@@first-ok"), "{text}");
+    assert!(
+        text.contains("@@failing rc=1"),
+        "{text}\n{}",
+        log("failing.log")
+    );
+    let (before, after) = (
+        firewalld_files(&d.join("before")),
+        firewalld_files(&d.join("after")),
+    );
+    let changed: Vec<&String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "a failed --no-confirm run left /etc/firewalld changed ({changed:?}):\n{}",
+        log("failing.log")
     );
 }

@@ -163,6 +163,39 @@ fn hostile_text_stays_in_comments() {
     }
 }
 
+/// The manual roll-back in each header undoes every setting the script changes: the outgoing
+/// policy of a strict ufw export, IPv6 and the egress switch of CSF and APF, and the ip6tables
+/// rules, which only a flush while IPv6 is still on removes.
+#[test]
+fn manual_roll_backs_undo_every_setting() {
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    let header = |target: Target, egress: Egress| -> String {
+        support::render(&cat, &t, "pa-mn", target, egress)
+            .lines()
+            .skip_while(|l| !l.starts_with("# roll back:"))
+            .take_while(|l| l.starts_with("# "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let ufw = header(Target::Ufw, Egress::Strict);
+    assert!(ufw.contains("ufw default allow outgoing"), "{ufw}");
+    let csf = header(Target::Csf, Egress::Open);
+    for want in ["csf -f", "IPV6", "TCP6_IN", "csf -r"] {
+        assert!(
+            csf.contains(want),
+            "CSF manual roll-back lacks {want}:\n{csf}"
+        );
+    }
+    let apf = header(Target::Apf, Egress::Strict);
+    for want in ["apf -f", "USE_IPV6", "EGF", "EG_TCP_CPORTS"] {
+        assert!(
+            apf.contains(want),
+            "APF manual roll-back lacks {want}:\n{apf}"
+        );
+    }
+}
+
 #[test]
 fn ufw_rules_respect_its_limits() {
     for (ex, node, _, target, s) in all_exports() {
@@ -512,4 +545,107 @@ fn csf_and_apf_grammar_parsers_reject_what_the_tools_reject() {
         apf_line("in:d=22:s=203.0.113.2").is_err(),
         "protocol explicit"
     );
+}
+
+/// APF before 2.0.1 sends port lists and trust lines to iptables only and does not understand
+/// `[2001:db8::1]`: the script refuses a node with IPv6 rules there (changing nothing), and warns
+/// for a node without (IPv6 stays unfiltered). The version comes from APF's own files.
+#[test]
+fn apf_before_2_0_1_is_refused_for_ipv6_rules() {
+    if !support::require_root() {
+        return;
+    }
+    let cat = catalog();
+    let cases = [
+        // (example, node, version file, its text, refused, warned)
+        (
+            "plesk-automation",
+            "pa-mn",
+            "VERSION",
+            "version: 1.7.6\n",
+            true,
+            true,
+        ),
+        (
+            "plesk-automation",
+            "pa-mn",
+            "internals/internals.conf",
+            "VER=\"9.7\"\n",
+            true,
+            true,
+        ),
+        (
+            "cpanel-whm",
+            "cpanel-ubuntu",
+            "VERSION",
+            "version: 1.7.6\n",
+            false,
+            true,
+        ),
+        (
+            "plesk-automation",
+            "pa-mn",
+            "VERSION",
+            "version: 2.0.2\n",
+            false,
+            false,
+        ),
+    ];
+    for (ex, node, file, version, refused, warned) in cases {
+        let t = support::example(ex);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let etc = dir.path().join("root/etc/apf");
+        std::fs::create_dir_all(etc.join("internals")).expect("mkdir");
+        std::fs::write(etc.join("conf.apf"), APF_CONF).expect("write");
+        std::fs::write(etc.join("allow_hosts.rules"), APF_HOSTS).expect("write");
+        std::fs::write(etc.join(file), version).expect("write");
+        let script = dir.path().join("apf.sh");
+        std::fs::write(
+            &script,
+            support::render(&cat, &t, node, Target::Apf, Egress::Open),
+        )
+        .expect("write");
+        // In a sandbox all the same: a script that forgot FWTOPO_ROOT must not reach the machine.
+        let out = sandbox(
+            dir.path(),
+            true,
+            &[],
+            &[],
+            &format!(
+                "FWTOPO_ROOT='{}' bash '{}'\n",
+                dir.path().join("root").display(),
+                script.display()
+            ),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        let who = format!("{node} with {file} {version:?}");
+        assert_eq!(!out.status.success(), refused, "{who}: {err}");
+        assert_eq!(err.contains("2.0.1"), warned, "{who}: {err}");
+        if refused {
+            let conf = std::fs::read_to_string(etc.join("conf.apf")).expect("read");
+            assert_eq!(conf, APF_CONF, "{who}: refused, but conf.apf changed");
+        }
+    }
+}
+
+/// The tools' own defaults that open or block more than the design are named in the scripts.
+#[test]
+fn tools_own_defaults_are_named_in_the_scripts() {
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    let comments = |target: Target, egress: Egress| -> String {
+        support::render(&cat, &t, "pa-mn", target, egress)
+            .lines()
+            .filter(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let apf = comments(Target::Apf, Egress::Strict);
+    for want in ["TCR_PASS", "33434-33534", "BLK_PORTS", "1024-65535"] {
+        assert!(apf.contains(want), "APF script does not name {want}");
+    }
+    let ufw = comments(Target::Ufw, Egress::Open);
+    for want in ["mDNS", "5353", "SSDP", "1900"] {
+        assert!(ufw.contains(want), "ufw script does not name {want}");
+    }
 }

@@ -394,3 +394,180 @@ echo @@end
         std::fs::read_to_string(state.join("rollback.log")).unwrap_or_default()
     );
 }
+
+/// `--no-confirm` skips only the question: the backup and the roll-back script are written all the
+/// same, and the roll-back restores every file the export changed, the outgoing policy of a strict
+/// export included, and ufw's state (here: disabled, as before).
+#[test]
+fn ufw_no_confirm_still_leaves_a_complete_roll_back() {
+    if !support::require_root() || !support::require("unshare") || !support::require("ufw") {
+        return;
+    }
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (etc, default) = ufw_root(dir.path());
+    let s = dir.path().join("strict.sh");
+    let state = dir.path().join("state");
+    std::fs::write(
+        &s,
+        support::render(&cat, &t, "pa-mn", Target::Ufw, Egress::Strict),
+    )
+    .expect("write");
+    let driver = format!(
+        "set -e\n{UFW_STATE} > '{d}/before'\n\
+         FWTOPO_STATE_DIR='{st}' bash '{s}' --no-confirm >/dev/null 2>'{d}/apply.err'\n\
+         ufw status verbose | grep -q 'deny (outgoing)' && echo @@strict\n\
+         [ -f '{st}/ufw-rollback.sh' ] || {{ echo @@no-rollback; exit 0; }}\n\
+         bash '{st}/ufw-rollback.sh' >/dev/null 2>&1\n\
+         {UFW_STATE} > '{d}/after'\n\
+         echo @@end\n",
+        d = dir.path().display(),
+        st = state.display(),
+        s = s.display()
+    );
+    let out = ufw_sandbox(dir.path(), &etc, &default, &driver);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let log = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap_or_default();
+    assert!(
+        text.contains("@@strict"),
+        "the export was not applied: {text}{}",
+        log("apply.err")
+    );
+    assert!(
+        !text.contains("@@no-rollback"),
+        "--no-confirm left no roll-back script"
+    );
+    assert!(text.contains("@@end"), "{text}");
+    assert_eq!(
+        log("before"),
+        log("after"),
+        "the roll-back restored something else"
+    );
+}
+
+/// Rules fwtopo did not write are reported (and deleted only on `--remove-untagged`); an
+/// operator's rule identical to one fwtopo wants stays the operator's: ufw would re-tag it
+/// `fwtopo` (a rule that differs only by comment is the same rule), and a later run that no longer
+/// wants it would delete it.
+#[test]
+fn ufw_reports_foreign_rules_and_leaves_the_operators_identical_rule_alone() {
+    if !support::require_root() || !support::require("unshare") || !support::require("ufw") {
+        return;
+    }
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (etc, default) = ufw_root(dir.path());
+    let open = dir.path().join("open.sh");
+    let strict = dir.path().join("strict.sh");
+    for (p, e) in [(&open, Egress::Open), (&strict, Egress::Strict)] {
+        std::fs::write(p, support::render(&cat, &t, "pa-mn", Target::Ufw, e)).expect("write");
+    }
+    let mine = "ufw allow from 198.51.100.0/28 to any port 22 proto tcp";
+    let driver = format!(
+        "set -e\nufw allow 3306/tcp >/dev/null\n{mine} >/dev/null\n\
+         bash '{o}' --no-confirm >/dev/null 2>'{d}/one.err'\n\
+         echo @@one; ufw show added\n\
+         bash '{s}' --no-confirm >/dev/null 2>&1\nbash '{o}' --no-confirm >/dev/null 2>&1\n\
+         echo @@two; ufw show added\n\
+         bash '{o}' --no-confirm --remove-untagged >/dev/null 2>'{d}/three.err' || true\n\
+         echo @@three; ufw show added\necho @@end\n",
+        o = open.display(),
+        s = strict.display(),
+        d = dir.path().display()
+    );
+    let out = ufw_sandbox(dir.path(), &etc, &default, &driver);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let log = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap_or_default();
+    assert!(
+        text.contains("@@end"),
+        "{text}{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        log("one.err")
+    );
+    let part = |a: &str, b: &str| -> String {
+        text.split(a)
+            .nth(1)
+            .and_then(|s| s.split(b).next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (one, two, three) = (
+        part("@@one", "@@two"),
+        part("@@two", "@@three"),
+        part("@@three", "@@end"),
+    );
+    for (when, added) in [("first run", &one), ("after strict and open", &two)] {
+        assert!(
+            added.lines().any(|l| l == mine),
+            "{when}: the operator's own SSH rule was taken over or removed:\n{added}"
+        );
+        assert!(
+            added.lines().any(|l| l == "ufw allow 3306/tcp"),
+            "{when}: {added}"
+        );
+    }
+    let report = log("one.err");
+    assert!(
+        report.contains("ufw allow 3306/tcp") && report.contains("--remove-untagged"),
+        "the foreign rule is not reported:\n{report}"
+    );
+    assert!(
+        !three.lines().any(|l| l == "ufw allow 3306/tcp"),
+        "--remove-untagged left the foreign rule:\n{three}"
+    );
+    assert!(
+        three.lines().any(|l| l == mine),
+        "--remove-untagged removed the operator's rule that the design wants anyway:\n{three}"
+    );
+}
+
+/// After an edit the management rules are still the first rules: they are prepended, not appended.
+#[test]
+fn ufw_keeps_management_first_after_an_edit() {
+    if !support::require_root() || !support::require("unshare") || !support::require("ufw") {
+        return;
+    }
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    let mut edited = t.clone();
+    let admin = edited
+        .zones
+        .iter_mut()
+        .find(|z| z.name == "admin")
+        .expect("admin zone");
+    admin.cidrs = vec!["198.51.100.16/28".parse().expect("cidr")];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (etc, default) = ufw_root(dir.path());
+    let before = dir.path().join("before.sh");
+    let after = dir.path().join("after.sh");
+    std::fs::write(
+        &before,
+        support::render(&cat, &t, "pa-mn", Target::Ufw, Egress::Open),
+    )
+    .expect("write");
+    std::fs::write(
+        &after,
+        support::render(&cat, &edited, "pa-mn", Target::Ufw, Egress::Open),
+    )
+    .expect("write");
+    let driver = format!(
+        "set -e\nbash '{b}' --no-confirm >/dev/null 2>&1\nbash '{a}' --no-confirm >/dev/null 2>&1\n\
+         echo @@added; ufw show added\necho @@end\n",
+        b = before.display(),
+        a = after.display()
+    );
+    let out = ufw_sandbox(dir.path(), &etc, &default, &driver);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("@@end"), "{text}");
+    let first = text
+        .split("@@added")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.starts_with("ufw ")))
+        .unwrap_or_default();
+    assert_eq!(
+        first, "ufw allow from 198.51.100.16/28 to any port 22 proto tcp comment 'fwtopo'",
+        "the edited admin SSH rule is not the first rule:\n{text}"
+    );
+}

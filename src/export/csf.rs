@@ -60,7 +60,9 @@ pub fn render(x: &Export) -> String {
         ],
         rollback: &[
             "bash /var/lib/fwtopo/csf-rollback.sh   (restores csf.conf, csf.allow, csf.dyndns as saved by the last apply)",
-            "by hand: remove the Include /etc/csf/fwtopo.allow line, restore the port lists, csf -r",
+            "by hand: csf -f first (with IPV6 = 1 still set, it flushes ip6tables too), then remove the",
+            "Include lines of fwtopo.allow and fwtopo.dyndns, restore IPV6 and TCP_IN, TCP_OUT, UDP_IN, UDP_OUT,",
+            "TCP6_IN, TCP6_OUT, UDP6_IN, UDP6_OUT in csf.conf, then csf -r (if CSF was running before)",
         ],
         extra_args: &[],
     };
@@ -89,7 +91,7 @@ pub fn render(x: &Export) -> String {
             "CSF_DIR=\"$ROOT/etc/csf\"",
             "CONF=\"$CSF_DIR/csf.conf\"",
             "[ -f \"$CONF\" ] || die \"$CONF not found: install CSF first (and remove firewalld: they cannot coexist)\"",
-            "if [ -n \"$ROOT\" ]; then CONFIRM_SECONDS=0; else command -v csf >/dev/null || die \"csf not found in PATH\"; fi",
+            "if [ -n \"$ROOT\" ]; then LIVE=0; else command -v csf >/dev/null || die \"csf not found in PATH\"; fi",
             "# set_conf KEY VALUE: the KEY = \"VALUE\" line of csf.conf (values are ports and digits only).",
             "set_conf() {",
             "  if grep -qE \"^$1[[:space:]]*=\" \"$CONF\"; then sed -i -E \"s/^$1[[:space:]]*=.*/$1 = \\\"$2\\\"/\" \"$CONF\"",

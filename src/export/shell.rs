@@ -35,10 +35,10 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
     );
     out.push("#".into());
     out.push(
-        "# Options: --no-confirm  apply without the confirm-or-roll-back step (automation)".into(),
+        "# Options: --no-confirm   apply without asking (automation); the backup and roll-back script are still written".into(),
     );
     for (flag, _, help) in spec.extra_args {
-        out.push(format!("#          {flag:<12}{help}"));
+        out.push(format!("#          {flag:<12} {help}"));
     }
     out.push(
         "# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation;"
@@ -55,6 +55,8 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
             "die() { say \"error: $*\"; exit 1; }",
             "",
             "CONFIRM_SECONDS=\"${FWTOPO_CONFIRM_SECONDS:-60}\"",
+            "# LIVE=0: the script writes files only (an image, or --offline), so there is nothing to roll back.",
+            "LIVE=1",
         ]
         .map(String::from),
     );
@@ -82,10 +84,12 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
 }
 
 /// The confirm-or-roll-back machinery in the spirit of `iptables-apply`: `safe_begin` saves the files
-/// the script changes and arms a detached timer that restores them; `safe_end` asks for `yes` and
-/// disarms, or rolls back at once. The target defines `backup_paths` (prints paths to save, one per
-/// line) and `rollback_body` (prints the restore commands, reading `$BACKUP`), and calls both
-/// functions around its changes.
+/// the script changes, writes the roll-back script and arms a detached timer that runs it;
+/// `safe_end` asks for `yes` and disarms, or rolls back at once. The target defines `backup_paths`
+/// (prints paths to save, one per line) and `rollback_body` (prints the restore commands, reading
+/// `$BACKUP`), and calls both functions around its changes. `--no-confirm` skips only the question
+/// (and the timer): the backup and the roll-back script are written all the same, and a run that
+/// fails halfway rolls back.
 pub fn safe_apply(target: Target) -> Vec<String> {
     let t = target.as_str();
     let lines = [
@@ -94,14 +98,17 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         format!("BACKUP=\"$STATE_DIR/{t}-backup.tar\""),
         format!("ROLLBACK=\"$STATE_DIR/{t}-rollback.sh\""),
         "ARMED=0".into(),
+        "TIMED=0".into(),
         // The timer is not our child (setsid -f): it writes its pid, and disarm kills its group.
         format!("TIMER=\"$STATE_DIR/{t}-timer.pid\""),
         "arm() {".into(),
-        "  rm -f \"$TIMER\"".into(),
+        "  rm -f \"$TIMER\"; TIMED=1".into(),
         "  setsid -f bash \"$ROLLBACK\" --after \"$1\" \"$TIMER\" </dev/null >>\"$STATE_DIR/rollback.log\" 2>&1".into(),
         "}".into(),
         "disarm() {".into(),
         "  local i pid".into(),
+        "  [ \"$TIMED\" = 1 ] || return 0".into(),
+        "  TIMED=0".into(),
         "  for i in $(seq 1 50); do [ -s \"$TIMER\" ] && break; sleep 0.1; done".into(),
         "  pid=$(cat \"$TIMER\" 2>/dev/null || true)".into(),
         "  [[ $pid =~ ^[0-9]+$ ]] || return 0".into(),
@@ -111,13 +118,13 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         "on_exit() {".into(),
         "  if [ \"$ARMED\" = 1 ]; then".into(),
         "    ARMED=0; disarm".into(),
-        "    say \"stopped before confirmation: rolling back\"".into(),
+        "    say \"stopped before the end: rolling back\"".into(),
         "    bash \"$ROLLBACK\" || say \"roll back failed: run bash $ROLLBACK\"".into(),
         "  fi".into(),
         "}".into(),
         "safe_begin() {".into(),
-        "  [ \"$CONFIRM_SECONDS\" -gt 0 ] || return 0".into(),
-        "  [ -t 0 ] || die \"safe apply needs a terminal to confirm on: run this interactively, or pass --no-confirm\"".into(),
+        "  [ \"$LIVE\" = 1 ] || return 0".into(),
+        "  [ \"$CONFIRM_SECONDS\" -eq 0 ] || [ -t 0 ] || die \"safe apply needs a terminal to confirm on: run this interactively, or pass --no-confirm\"".into(),
         "  mkdir -p \"$STATE_DIR\"".into(),
         "  local paths=() p".into(),
         "  while IFS= read -r p; do [ -e \"$p\" ] && paths+=(\"$p\"); done < <(backup_paths)".into(),
@@ -133,11 +140,16 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         "  } > \"$ROLLBACK\"".into(),
         "  ARMED=1".into(),
         "  trap on_exit EXIT".into(),
-        "  arm $((CONFIRM_SECONDS + 180))".into(),
-        "  say \"safe apply armed: saved the old configuration to $BACKUP\"".into(),
+        "  [ \"$CONFIRM_SECONDS\" -eq 0 ] || arm $((CONFIRM_SECONDS + 180))".into(),
+        "  say \"saved the old configuration to $BACKUP; roll back with: bash $ROLLBACK\"".into(),
         "}".into(),
         "safe_end() {".into(),
         "  [ \"$ARMED\" = 1 ] || return 0".into(),
+        "  if [ \"$CONFIRM_SECONDS\" -eq 0 ]; then".into(),
+        "    ARMED=0; trap - EXIT".into(),
+        "    say \"applied without confirmation. To roll back: bash $ROLLBACK\"".into(),
+        "    return 0".into(),
+        "  fi".into(),
         "  disarm; arm \"$CONFIRM_SECONDS\"".into(),
         "  local answer=".into(),
         "  read -r -t \"$CONFIRM_SECONDS\" -p \"fwtopo: new firewall active. Open a NEW session to check you can still log in, then type yes within ${CONFIRM_SECONDS}s to keep it: \" answer || true".into(),

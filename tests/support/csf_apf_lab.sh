@@ -18,6 +18,8 @@ set -u
 out=$LAB_OUT
 s=$LAB_SCRATCH
 fail() { echo "$*" >> "$out/failures"; }
+# mark STEP: when each step ended, for the test's timing line.
+mark() { echo "$1 $(date +%s.%N)" >> "$out/times"; }
 die() { fail "$*"; exit 1; }
 
 # The stubs must land inside the overlays: /sbin and /bin have to be links into /usr.
@@ -85,8 +87,10 @@ state() {
 }
 
 # Before any firewall: every probe must connect (the lab works).
+mark start
 sleep 0.2
 probes open
+mark lab
 
 mkdir -p "$s/src"
 tar -xzf "$LAB_TARBALL" -C "$s/src" || die "cannot unpack $LAB_TARBALL"
@@ -108,18 +112,22 @@ command -v "$LAB_TOOL" > /dev/null || die "$LAB_TOOL not on PATH after install.s
 # The operator's firewall before fwtopo: the tool running with its own defaults.
 "$LAB_TOOL" -r > "$out/defaults.log" 2>&1 || die "$LAB_TOOL -r with its defaults failed"
 state before
+mark install
 
 # 1. A safe apply that is not confirmed rolls back by itself (an empty answer on a terminal).
 printf '\n' | FWTOPO_CONFIRM_SECONDS=2 script -qec "bash '$LAB_SCRIPT'" /dev/null \
     > "$out/unconfirmed.log" 2>&1
 state unconfirmed
+mark unconfirmed
 
 # 2. Applied without confirmation: the design holds. (The state directory goes first, so the
 # roll-back script below can only be the one this run wrote.)
 rm -rf /var/lib/fwtopo
 bash "$LAB_SCRIPT" --no-confirm > "$out/apply.log" 2>&1 || fail "apply --no-confirm failed (apply.log)"
 state applied
+mark apply
 probes applied
+mark probes
 
 # 3. The roll-back script that run left restores the state before it.
 rollback="/var/lib/fwtopo/$LAB_TOOL-rollback.sh"
@@ -129,8 +137,10 @@ else
     fail "apply --no-confirm left no roll-back script"
 fi
 state rolled-back
+mark rollback
 
 # 4. Applied again: the same rules as the first time.
 bash "$LAB_SCRIPT" --no-confirm > "$out/again.log" 2>&1 || fail "second apply failed (again.log)"
 state again
+mark again
 exit 0

@@ -156,6 +156,12 @@ pub fn sandbox(
         // Addresses for getaddrinfo's AI_ADDRCONFIG (getent ahosts*), inside the new namespace only.
         setup.push("ip link set lo up && ip link add fwt0 type veth peer name fwt1 && ip addr add 192.0.2.254/24 dev fwt0 && ip addr add 2001:db8::fe/64 dev fwt0 nodad && ip link set fwt1 up && ip link set fwt0 up".into());
     }
+    // The scripts' backup and roll-back go below the test's directory, never the machine's
+    // /var/lib/fwtopo (a driver may still choose another).
+    setup.push(format!(
+        "export FWTOPO_STATE_DIR=\"${{FWTOPO_STATE_DIR:-{}/state}}\"",
+        dir.display()
+    ));
     setup.push(format!("exec bash '{}'", d.display()));
     let mut c = Command::new("unshare");
     c.arg("-m");
