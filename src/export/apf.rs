@@ -121,7 +121,9 @@ pub fn render(x: &Export) -> String {
         ],
         rollback: &[
             "bash /var/lib/fwtopo/apf-rollback.sh   (restores conf.apf and allow_hosts.rules as saved by the last apply)",
-            "by hand: delete the fwtopo block of allow_hosts.rules, restore the port lists, apf -r",
+            "by hand: apf -f first (with USE_IPV6=1 still set, it flushes ip6tables too), then delete the",
+            "fwtopo block of allow_hosts.rules, restore USE_IPV6, EGF, IG_TCP_CPORTS, IG_UDP_CPORTS,",
+            "EG_TCP_CPORTS, EG_UDP_CPORTS in conf.apf, then apf -s (if APF was running before)",
         ],
         extra_args: &[],
     };
@@ -131,6 +133,8 @@ pub fn render(x: &Export) -> String {
 
     let mut o = shell::preamble(x, &spec);
     o.extend(shell::safe_apply(Target::Apf));
+    // Whether the node has IPv6 rules: an IPv6 address of its own, or IPv6 peers.
+    o.push(format!("V6_RULES={}", u8::from(shell::needs_v6(x))));
     o.extend(shell::resolve_fn());
     o.extend(shell::replace_block_fn());
     o.extend(
@@ -140,16 +144,36 @@ pub fn render(x: &Export) -> String {
             "APF_DIR=\"$ROOT/etc/apf\"",
             "CONF=\"$APF_DIR/conf.apf\"",
             "[ -f \"$CONF\" ] || die \"$CONF not found: install APF first (and remove firewalld: they cannot coexist)\"",
-            "if [ -n \"$ROOT\" ]; then CONFIRM_SECONDS=0; else command -v apf >/dev/null || die \"apf not found in PATH\"; fi",
+            "if [ -n \"$ROOT\" ]; then LIVE=0; else command -v apf >/dev/null || die \"apf not found in PATH\"; fi",
+            "# APF before 2.0.1 knows no IPv6: port lists and trust lines go to iptables only, and it does",
+            "# not understand [2001:db8::1]. Its version, from its own files (9.x: the 0.9 series' name).",
+            "APF_VERSION=$( { sed -n 's/^version: *//p' \"$APF_DIR/VERSION\"; sed -n 's/^VER=\"\\([^\"]*\\)\".*/\\1/p' \"$APF_DIR/internals/internals.conf\" \"$APF_DIR/apf\"; } 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z._-' || true)",
+            "if [ -z \"$APF_VERSION\" ]; then",
+            "  say \"warning: cannot tell the APF version: IPv6 filtering needs APF 2.0.1 or later\"",
+            "elif [[ $APF_VERSION == 9.* ]] || [ \"$(printf '%s\\n' 2.0.1 \"$APF_VERSION\" | sort -V | head -n 1)\" != 2.0.1 ]; then",
+            "  if [ \"$V6_RULES\" = 1 ]; then",
+            "    die \"APF $APF_VERSION cannot hold this node's IPv6 rules (they need APF 2.0.1 or later): nothing was changed\"",
+            "  fi",
+            "  say \"warning: APF $APF_VERSION filters no IPv6 (2.0.1 or later does): every IPv6 port of this node stays open\"",
+            "fi",
             "# set_conf KEY VALUE: the KEY=\"VALUE\" line of conf.apf (values are ports and digits only).",
             "set_conf() {",
             "  if grep -qE \"^$1=\" \"$CONF\"; then sed -i -E \"s/^$1=.*/$1=\\\"$2\\\"/\" \"$CONF\"",
             "  else printf '%s=\"%s\"\\n' \"$1\" \"$2\" >> \"$CONF\"; fi",
             "}",
             "backup_paths() { printf '%s\\n' \"$CONF\" \"$APF_DIR/allow_hosts.rules\"; }",
+        ]
+        .map(String::from),
+    );
+    o.extend(shell::netfilter_state(Target::Apf));
+    o.extend(
+        [
+            "# The roll-back: the files as saved, then the kernel's rules as saved (no apf -r: with the",
+            "# old USE_IPV6=\"0\" it would leave the IPv6 rules of this export in place).",
             "rollback_body() {",
+            "  save_netfilter",
             "  echo 'tar -xPf \"$BACKUP\"'",
-            "  echo 'apf -r >/dev/null'",
+            "  netfilter_rollback",
             "}",
             "safe_begin",
             "",
@@ -159,9 +183,7 @@ pub fn render(x: &Export) -> String {
 
     o.push("say \"setting the port lists in conf.apf (ports open to every address)\"".into());
     o.push("# Peer-restricted ports are NOT here (that would open them to all): see the trust lines below.".into());
-    if shell::needs_v6(x) {
-        o.push("set_conf USE_IPV6 1".into());
-    }
+    o.extend(shell::ipv6_filtering_on("USE_IPV6"));
     o.push(format!(
         "set_conf IG_TCP_CPORTS '{}'",
         shell::any_ports(&inbound, Protocol::Tcp, "_")
@@ -188,6 +210,16 @@ pub fn render(x: &Export) -> String {
         o.push("set_conf EGF 0".into());
     }
     o.push("# The way in: APF itself accepts loopback and established/related; ICMP per IG_ICMP_TYPES.".into());
+    o.extend(
+        [
+            "# APF's own defaults, beyond the design, left as conf.apf has them:",
+            "#   TCR_PASS=\"1\" accepts udp 33434-33534 (traceroute) from everyone;",
+            "#   BLK_PORTS (135_139,111,513,520,445,1433,1434,1234,1524,3127 as shipped) drops those ports",
+            "#   in and out, even with egress open;",
+            "#   with EGF=\"1\" (strict egress) it accepts replies only to ports 1024-65535.",
+        ]
+        .map(String::from),
+    );
     o.push(String::new());
 
     o.push("say \"writing the fwtopo block of allow_hosts.rules (management first)\"".into());

@@ -60,7 +60,9 @@ pub fn render(x: &Export) -> String {
         ],
         rollback: &[
             "bash /var/lib/fwtopo/csf-rollback.sh   (restores csf.conf, csf.allow, csf.dyndns as saved by the last apply)",
-            "by hand: remove the Include /etc/csf/fwtopo.allow line, restore the port lists, csf -r",
+            "by hand: csf -f first (with IPV6 = 1 still set, it flushes ip6tables too), then remove the",
+            "Include lines of fwtopo.allow and fwtopo.dyndns, restore IPV6 and TCP_IN, TCP_OUT, UDP_IN, UDP_OUT,",
+            "TCP6_IN, TCP6_OUT, UDP6_IN, UDP6_OUT in csf.conf, then csf -r (if CSF was running before)",
         ],
         extra_args: &[],
     };
@@ -89,17 +91,26 @@ pub fn render(x: &Export) -> String {
             "CSF_DIR=\"$ROOT/etc/csf\"",
             "CONF=\"$CSF_DIR/csf.conf\"",
             "[ -f \"$CONF\" ] || die \"$CONF not found: install CSF first (and remove firewalld: they cannot coexist)\"",
-            "if [ -n \"$ROOT\" ]; then CONFIRM_SECONDS=0; else command -v csf >/dev/null || die \"csf not found in PATH\"; fi",
+            "if [ -n \"$ROOT\" ]; then LIVE=0; else command -v csf >/dev/null || die \"csf not found in PATH\"; fi",
             "# set_conf KEY VALUE: the KEY = \"VALUE\" line of csf.conf (values are ports and digits only).",
             "set_conf() {",
             "  if grep -qE \"^$1[[:space:]]*=\" \"$CONF\"; then sed -i -E \"s/^$1[[:space:]]*=.*/$1 = \\\"$2\\\"/\" \"$CONF\"",
             "  else printf '%s = \"%s\"\\n' \"$1\" \"$2\" >> \"$CONF\"; fi",
             "}",
             "backup_paths() { local f; for f in csf.conf csf.allow csf.dyndns fwtopo.allow fwtopo.dyndns; do echo \"$CSF_DIR/$f\"; done; }",
+        ]
+        .map(String::from),
+    );
+    o.extend(shell::netfilter_state(Target::Csf));
+    o.extend(
+        [
+            "# The roll-back: the files as saved, then the kernel's rules as saved (no csf -r: with the",
+            "# old IPV6 = \"0\" it would leave the IPv6 rules of this export in place).",
             "rollback_body() {",
+            "  save_netfilter",
             "  printf 'rm -f %q %q\\n' \"$CSF_DIR/fwtopo.allow\" \"$CSF_DIR/fwtopo.dyndns\"",
             "  echo 'tar -xPf \"$BACKUP\"'",
-            "  echo 'csf -r >/dev/null'",
+            "  netfilter_rollback",
             "}",
             "safe_begin",
             "",
@@ -120,9 +131,7 @@ pub fn render(x: &Export) -> String {
     };
     o.push("say \"setting the port lists in csf.conf (ports open to every address)\"".into());
     o.push("# Peer-restricted ports are NOT here (that would open them to all): see fwtopo.allow below.".into());
-    if shell::needs_v6(x) {
-        o.push("set_conf IPV6 1".into());
-    }
+    o.extend(shell::ipv6_filtering_on("IPV6"));
     for (k, v) in [
         ("TCP_IN", &tcp_in),
         ("UDP_IN", &udp_in),

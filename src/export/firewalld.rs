@@ -199,11 +199,13 @@ pub fn render(x: &Export) -> String {
         apply: &[
             &apply_online,
             &apply_offline,
-            "binds the interfaces that carry the node addresses (or FWTOPO_INTERFACES) to zone fwtopo, target DROP",
+            "binds the interfaces that carry the node addresses (or FWTOPO_INTERFACES) to zone fwtopo, target DROP,",
+            "and makes fwtopo the default zone, so every other interface is filtered by it too",
         ],
         rollback: &[
             "bash /var/lib/fwtopo/firewalld-rollback.sh   (restores /etc/firewalld as saved by the last apply)",
-            "by hand: move the interfaces back to their zone, then firewall-cmd --permanent --delete-zone=fwtopo,",
+            "by hand: firewall-cmd --set-default-zone= the old default (public on most systems), move the interfaces",
+            "back to their zone, then firewall-cmd --permanent --delete-zone=fwtopo,",
             "--delete-policy=fwtopo-out and --delete-ipset=fwtopo-... for each, then firewall-cmd --reload",
         ],
         extra_args: &[(
@@ -217,6 +219,10 @@ pub fn render(x: &Export) -> String {
     o.extend(shell::resolve_fn());
 
     let addrs: Vec<String> = node.addresses.iter().map(|a| a.to_string()).collect();
+    let need = match x.options.egress {
+        Egress::Strict => "0.9",
+        Egress::Open => "0.7",
+    };
     o.extend(
         [
             "# --- firewalld ---".to_string(),
@@ -234,6 +240,16 @@ pub fn render(x: &Export) -> String {
             "  command -v firewall-cmd >/dev/null || die \"firewall-cmd not found: install firewalld, or use --offline\"".into(),
             "  firewall-cmd --state >/dev/null 2>&1 || die \"firewalld is not running: start it, or write the configuration with --offline\"".into(),
             "fi".into(),
+            "# Rich-rule priorities need firewalld 0.7, policies (strict egress) 0.9: CentOS and CloudLinux 7".into(),
+            "# ship 0.6, which would fail halfway.".into(),
+            format!("NEED={need}"),
+            "if [ \"$OFFLINE\" = 1 ]; then FW_VERSION=$(firewall-offline-cmd --version 2>/dev/null || true); else FW_VERSION=$(firewall-cmd --version 2>/dev/null || true); fi".into(),
+            "FW_VERSION=$(printf '%s' \"$FW_VERSION\" | head -n 1 | tr -cd '0-9.')".into(),
+            "if [ -z \"$FW_VERSION\" ]; then".into(),
+            "  say \"warning: cannot tell the firewalld version: this export needs $NEED or later\"".into(),
+            "elif [ \"$(printf '%s\\n' \"$NEED\" \"$FW_VERSION\" | sort -V | head -n 1)\" != \"$NEED\" ]; then".into(),
+            "  die \"firewalld $FW_VERSION is too old: this export needs $NEED or later (rich-rule priorities 0.7, policies 0.9); nothing was changed\"".into(),
+            "fi".into(),
             String::new(),
             "# The interfaces to bind: FWTOPO_INTERFACES, else (online) those that carry the node's addresses.".into(),
             "IFACES=\"${FWTOPO_INTERFACES:-}\"".into(),
@@ -249,6 +265,11 @@ pub fn render(x: &Export) -> String {
             "backup_paths() { echo /etc/firewalld; }".into(),
             "rollback_body() {".into(),
             "  local i old".into(),
+            "  if [ \"$OFFLINE\" = 1 ]; then".into(),
+            "    echo 'rm -f /etc/firewalld/zones/fwtopo.xml /etc/firewalld/policies/fwtopo-out.xml /etc/firewalld/ipsets/fwtopo-*.xml'".into(),
+            "    echo 'tar -xPf \"$BACKUP\"'".into(),
+            "    return 0".into(),
+            "  fi".into(),
             "  for i in $IFACES; do".into(),
             "    old=$(firewall-cmd --permanent --get-zone-of-interface=\"$i\" 2>/dev/null || true)".into(),
             "    if [ -z \"$old\" ]; then printf 'firewall-cmd --permanent --zone=%q --remove-interface=%q >/dev/null 2>&1 || true\\n' \"$ZONE\" \"$i\"".into(),
@@ -260,7 +281,12 @@ pub fn render(x: &Export) -> String {
             "}".into(),
             "safe_begin".into(),
             String::new(),
+            "FW_CONF=/etc/firewalld/firewalld.conf".into(),
+            "# set_default ZONE: the default zone in firewalld.conf only; the running firewall takes it at the reload.".into(),
+            "set_default() { if grep -q '^DefaultZone=' \"$FW_CONF\"; then sed -i \"s/^DefaultZone=.*/DefaultZone=$1/\" \"$FW_CONF\"; else echo \"DefaultZone=$1\" >> \"$FW_CONF\"; fi; }".into(),
             "say \"removing the previous fwtopo zone, policy and ipsets\"".into(),
+            "# The default zone cannot be deleted: a built-in one stands in until ours is back.".into(),
+            "if grep -qx \"DefaultZone=$ZONE\" \"$FW_CONF\" 2>/dev/null; then set_default public; fi".into(),
             "policies=$(fw_get --get-policies 2>/dev/null || true)".into(),
             "[[ \" $policies \" != *\" $POLICY \"* ]] || fw --delete-policy=\"$POLICY\"".into(),
             "zones=$(fw_get --get-zones)".into(),
@@ -287,6 +313,9 @@ pub fn render(x: &Export) -> String {
         "# The way in: firewalld itself accepts loopback and established/related traffic; ICMP and".into(),
         "# ICMPv6 (neighbour discovery) here; management rules first, at the lowest priority number.".into(),
         "fw --zone=\"$ZONE\" --add-protocol=icmp --add-protocol=ipv6-icmp".into(),
+        "# DHCPv6 replies (udp 546 to this node's link-local address, as in firewalld's public zone):".into(),
+        "# without them a node configured by DHCPv6 loses its IPv6 address when its lease runs out.".into(),
+        "fw --zone=\"$ZONE\" --add-service=dhcpv6-client".into(),
     ];
     let mut scope = Scope::default();
     for r in shell::inbound_ordered(x) {
@@ -295,7 +324,27 @@ pub fn render(x: &Export) -> String {
     }
     zone.extend(scope.lines("--zone=\"$ZONE\""));
     zone.push("for i in $IFACES; do fw --zone=\"$ZONE\" --change-interface=\"$i\"; done".into());
-    zone.push(String::new());
+    zone.extend(
+        [
+            "# The default zone: every interface bound to no zone (a second NIC, one added later) is",
+            "# filtered by ours too, not by public (which accepts ssh and more from anyone).",
+            "say \"making $ZONE the default zone\"",
+            "set_default \"$ZONE\"",
+            "# What ours does not filter: interfaces bound to another zone, and zones with sources, which",
+            "# take precedence over interfaces for traffic from those sources.",
+            "for f in /etc/firewalld/zones/*.xml; do",
+            "  [ -e \"$f\" ] || continue",
+            "  z=$(basename \"$f\" .xml)",
+            "  [ \"$z\" != \"$ZONE\" ] && [[ $z =~ ^[A-Za-z0-9_.-]+$ ]] || continue",
+            "  v=$(sed -n 's/.*<source [a-z]*=\"\\([^\"]*\\)\".*/\\1/p' \"$f\" | tr -cd 'A-Za-z0-9.:/_\\n-' | tr '\\n' ' ')",
+            "  [ -z \"$v\" ] || say \"warning: zone $z has sources ($v): traffic from them is filtered by $z, not by $ZONE\"",
+            "  v=$(sed -n 's/.*<interface name=\"\\([^\"]*\\)\".*/\\1/p' \"$f\" | tr -cd 'A-Za-z0-9._\\n-' | tr '\\n' ' ')",
+            "  [ -z \"$v\" ] || say \"warning: zone $z holds interfaces $v: they are filtered by $z, not by $ZONE (FWTOPO_INTERFACES binds them here)\"",
+            "done",
+            "",
+        ]
+        .map(String::from),
+    );
 
     let mut policy = Vec::new();
     match x.options.egress {
@@ -372,6 +421,7 @@ pub fn render(x: &Export) -> String {
         [
             "if [ \"$OFFLINE\" = 1 ]; then",
             "  firewall-offline-cmd --check-config >/dev/null || die \"firewall-offline-cmd --check-config rejects the result\"",
+            "  safe_end",
             "  say \"done: permanent configuration written; it applies when firewalld starts\"",
             "else",
             "  firewall-cmd --check-config >/dev/null || die \"firewall-cmd --check-config rejects the result\"",

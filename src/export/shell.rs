@@ -35,10 +35,10 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
     );
     out.push("#".into());
     out.push(
-        "# Options: --no-confirm  apply without the confirm-or-roll-back step (automation)".into(),
+        "# Options: --no-confirm   apply without asking (automation); the backup and roll-back script are still written".into(),
     );
     for (flag, _, help) in spec.extra_args {
-        out.push(format!("#          {flag:<12}{help}"));
+        out.push(format!("#          {flag:<12} {help}"));
     }
     out.push(
         "# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation;"
@@ -55,6 +55,8 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
             "die() { say \"error: $*\"; exit 1; }",
             "",
             "CONFIRM_SECONDS=\"${FWTOPO_CONFIRM_SECONDS:-60}\"",
+            "# LIVE=0: the script writes files only (an image, or --offline), so there is nothing to roll back.",
+            "LIVE=1",
         ]
         .map(String::from),
     );
@@ -82,10 +84,12 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
 }
 
 /// The confirm-or-roll-back machinery in the spirit of `iptables-apply`: `safe_begin` saves the files
-/// the script changes and arms a detached timer that restores them; `safe_end` asks for `yes` and
-/// disarms, or rolls back at once. The target defines `backup_paths` (prints paths to save, one per
-/// line) and `rollback_body` (prints the restore commands, reading `$BACKUP`), and calls both
-/// functions around its changes.
+/// the script changes, writes the roll-back script and arms a detached timer that runs it;
+/// `safe_end` asks for `yes` and disarms, or rolls back at once. The target defines `backup_paths`
+/// (prints paths to save, one per line) and `rollback_body` (prints the restore commands, reading
+/// `$BACKUP`), and calls both functions around its changes. `--no-confirm` skips only the question
+/// (and the timer): the backup and the roll-back script are written all the same, and a run that
+/// fails halfway rolls back.
 pub fn safe_apply(target: Target) -> Vec<String> {
     let t = target.as_str();
     let lines = [
@@ -94,14 +98,17 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         format!("BACKUP=\"$STATE_DIR/{t}-backup.tar\""),
         format!("ROLLBACK=\"$STATE_DIR/{t}-rollback.sh\""),
         "ARMED=0".into(),
+        "TIMED=0".into(),
         // The timer is not our child (setsid -f): it writes its pid, and disarm kills its group.
         format!("TIMER=\"$STATE_DIR/{t}-timer.pid\""),
         "arm() {".into(),
-        "  rm -f \"$TIMER\"".into(),
+        "  rm -f \"$TIMER\"; TIMED=1".into(),
         "  setsid -f bash \"$ROLLBACK\" --after \"$1\" \"$TIMER\" </dev/null >>\"$STATE_DIR/rollback.log\" 2>&1".into(),
         "}".into(),
         "disarm() {".into(),
         "  local i pid".into(),
+        "  [ \"$TIMED\" = 1 ] || return 0".into(),
+        "  TIMED=0".into(),
         "  for i in $(seq 1 50); do [ -s \"$TIMER\" ] && break; sleep 0.1; done".into(),
         "  pid=$(cat \"$TIMER\" 2>/dev/null || true)".into(),
         "  [[ $pid =~ ^[0-9]+$ ]] || return 0".into(),
@@ -111,13 +118,13 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         "on_exit() {".into(),
         "  if [ \"$ARMED\" = 1 ]; then".into(),
         "    ARMED=0; disarm".into(),
-        "    say \"stopped before confirmation: rolling back\"".into(),
+        "    say \"stopped before the end: rolling back\"".into(),
         "    bash \"$ROLLBACK\" || say \"roll back failed: run bash $ROLLBACK\"".into(),
         "  fi".into(),
         "}".into(),
         "safe_begin() {".into(),
-        "  [ \"$CONFIRM_SECONDS\" -gt 0 ] || return 0".into(),
-        "  [ -t 0 ] || die \"safe apply needs a terminal to confirm on: run this interactively, or pass --no-confirm\"".into(),
+        "  [ \"$LIVE\" = 1 ] || return 0".into(),
+        "  [ \"$CONFIRM_SECONDS\" -eq 0 ] || [ -t 0 ] || die \"safe apply needs a terminal to confirm on: run this interactively, or pass --no-confirm\"".into(),
         "  mkdir -p \"$STATE_DIR\"".into(),
         "  local paths=() p".into(),
         "  while IFS= read -r p; do [ -e \"$p\" ] && paths+=(\"$p\"); done < <(backup_paths)".into(),
@@ -133,11 +140,16 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         "  } > \"$ROLLBACK\"".into(),
         "  ARMED=1".into(),
         "  trap on_exit EXIT".into(),
-        "  arm $((CONFIRM_SECONDS + 180))".into(),
-        "  say \"safe apply armed: saved the old configuration to $BACKUP\"".into(),
+        "  [ \"$CONFIRM_SECONDS\" -eq 0 ] || arm $((CONFIRM_SECONDS + 180))".into(),
+        "  say \"saved the old configuration to $BACKUP; roll back with: bash $ROLLBACK\"".into(),
         "}".into(),
         "safe_end() {".into(),
         "  [ \"$ARMED\" = 1 ] || return 0".into(),
+        "  if [ \"$CONFIRM_SECONDS\" -eq 0 ]; then".into(),
+        "    ARMED=0; trap - EXIT".into(),
+        "    say \"applied without confirmation. To roll back: bash $ROLLBACK\"".into(),
+        "    return 0".into(),
+        "  fi".into(),
         "  disarm; arm \"$CONFIRM_SECONDS\"".into(),
         "  local answer=".into(),
         "  read -r -t \"$CONFIRM_SECONDS\" -p \"fwtopo: new firewall active. Open a NEW session to check you can still log in, then type yes within ${CONFIRM_SECONDS}s to keep it: \" answer || true".into(),
@@ -153,6 +165,48 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         String::new(),
     ];
     lines.to_vec()
+}
+
+/// For the targets whose tool builds the kernel's rules from its configuration (CSF, APF):
+/// `save_netfilter` keeps the IPv4 and IPv6 rules as they are before the apply, and
+/// `netfilter_rollback` prints the roll-back lines that load them back exactly. Restoring the
+/// configuration and restarting the tool is not enough: with IPv6 back off, neither CSF nor APF
+/// touches ip6tables, so the export's IPv6 rules (and CSF's `-P INPUT DROP`) would stay.
+pub fn netfilter_state(target: Target) -> Vec<String> {
+    let t = target.as_str();
+    let mut out = vec![
+        "# The kernel's rules before the apply, both families, for the roll-back to load back.".to_string(),
+        format!("NF_SAVED=\"$STATE_DIR/{t}-netfilter\""),
+        "save_netfilter() {".into(),
+        "  iptables-save > \"$NF_SAVED.v4\" || die \"iptables-save failed: nothing was changed\"".into(),
+        "  if command -v ip6tables-save >/dev/null; then".into(),
+        "    ip6tables-save > \"$NF_SAVED.v6\" || die \"ip6tables-save failed: nothing was changed\"".into(),
+        "  else : > \"$NF_SAVED.v6\"; fi".into(),
+        "}".into(),
+        "netfilter_rollback() {".into(),
+        "  printf 'NF_SAVED=%q\\n' \"$NF_SAVED\"".into(),
+        "  cat <<'FWTOPO_EOF'".into(),
+    ];
+    out.extend(
+        [
+            "# Back to the kernel's rules before the apply, per family in one restore: every table",
+            "# the saved rules lack is emptied (policies ACCEPT, own chains gone), the others are",
+            "# replaced by their saved contents.",
+            "restore_family() {",
+            "  local save=$1 restore=$2 file=$3 keep",
+            "  command -v \"$restore\" >/dev/null || return 0",
+            "  keep=\" $(sed -n 's/^\\*//p' \"$file\" | tr '\\n' ' ') \"",
+            "  { \"$save\" | awk -v keep=\"$keep\" '/^\\*/ {skip = index(keep, \" \" substr($0, 2) \" \") > 0} skip {next} /^\\*/ || /^COMMIT/ {print; next} /^:/ && $2 != \"-\" {print $1, \"ACCEPT\"}'; cat \"$file\"; } | \"$restore\"",
+            "}",
+            "restore_family iptables-save iptables-restore \"$NF_SAVED.v4\"",
+            "restore_family ip6tables-save ip6tables-restore \"$NF_SAVED.v6\"",
+            "FWTOPO_EOF",
+            "}",
+            "",
+        ]
+        .map(String::from),
+    );
+    out
 }
 
 /// `resolve FAMILY NAME...`: the addresses the names have now, one per line, validated to be
@@ -241,6 +295,23 @@ pub fn needs_v6(x: &Export) -> bool {
             .iter()
             .chain(outbound_enforced(x))
             .any(|r| matches!(r.peers, Peers::V6(_)))
+}
+
+/// Lines that switch IPv6 filtering on with `set_conf KEY 1`, whatever the node's addresses: the
+/// tools ship with it off, which leaves every IPv6 port open, and a link-local address makes a node
+/// reachable over IPv6 from its segment even where it has no global IPv6 address. Only a live
+/// kernel without IPv6 (booted with `ipv6.disable=1`) gets `0`, since the tool would fail there.
+pub fn ipv6_filtering_on(key: &str) -> Vec<String> {
+    vec![
+        "# IPv6 filtering on, always: the tool ships with it off, which leaves every IPv6 port open, and".into(),
+        "# a link-local address makes this node reachable over IPv6 even without a global address.".into(),
+        "if [ -z \"$ROOT\" ] && [ ! -e /proc/net/if_inet6 ]; then".into(),
+        format!("  say \"note: this kernel has no IPv6: {key} = 0\""),
+        format!("  set_conf {key} 0"),
+        "else".into(),
+        format!("  set_conf {key} 1"),
+        "fi".into(),
+    ]
 }
 
 /// Host names in a `Dns` peer set, as shell words (names are checked at load: letters, digits, `.`, `-`).

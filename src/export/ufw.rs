@@ -16,9 +16,11 @@ use crate::target::Target;
 /// ufw's multiport limit: 15 ports, a range counting 2 ("Bad port" beyond).
 const MAX_PORTS: usize = 15;
 
-/// `add` lines for one rule (arguments before the comment, in `ufw show added` form).
-fn rule_lines(x: &Export, r: &Rule) -> Vec<String> {
+/// `add` lines for one rule (arguments before the comment, in `ufw show added` form); `first`:
+/// `add_first` lines (ufw prepend) in reverse order, so the rule's lines end up on top in order.
+fn rule_lines(x: &Export, r: &Rule, first: bool) -> Vec<String> {
     let mut out = vec![rule_comment(x, r)];
+    let verb = if first { "add_first" } else { "add" };
     let proto = r.protocol.as_str();
     let out_word = match r.direction {
         crate::engine::Direction::Inbound => "",
@@ -30,16 +32,26 @@ fn rule_lines(x: &Export, r: &Rule) -> Vec<String> {
         .collect();
     match &r.peers {
         Peers::Any => {
-            for c in &chunks {
-                out.push(format!("add allow {out_word}{c}/{proto}"));
+            let mut lines: Vec<String> = chunks
+                .iter()
+                .map(|c| format!("{verb} allow {out_word}{c}/{proto}"))
+                .collect();
+            if first {
+                lines.reverse();
             }
+            out.extend(lines);
         }
         Peers::V4(_) | Peers::V6(_) => {
+            let mut lines = Vec::new();
             for n in nets(&r.peers) {
                 for c in &chunks {
-                    out.push(peer_rule(out_word, &addr(&n), c, proto));
+                    lines.push(peer_rule(verb, out_word, &addr(&n), c, proto));
                 }
             }
+            if first {
+                lines.reverse();
+            }
+            out.extend(lines);
         }
         Peers::Dns(names) => {
             let words = shell::dns_words(names);
@@ -50,7 +62,10 @@ fn rule_lines(x: &Export, r: &Rule) -> Vec<String> {
             ));
             out.push("for a in $A; do".into());
             for c in &chunks {
-                out.push(format!("  {}", peer_rule(out_word, "\"$a\"", c, proto)));
+                out.push(format!(
+                    "  {}",
+                    peer_rule(verb, out_word, "\"$a\"", c, proto)
+                ));
             }
             out.push("done".into());
         }
@@ -59,11 +74,11 @@ fn rule_lines(x: &Export, r: &Rule) -> Vec<String> {
 }
 
 /// One peer-restricted rule: `allow from P to any port …` in, `allow out to P port …` out.
-fn peer_rule(out_word: &str, peer: &str, ports: &str, proto: &str) -> String {
+fn peer_rule(verb: &str, out_word: &str, peer: &str, ports: &str, proto: &str) -> String {
     if out_word.is_empty() {
-        format!("add allow from {peer} to any port {ports} proto {proto}")
+        format!("{verb} allow from {peer} to any port {ports} proto {proto}")
     } else {
-        format!("add allow out to {peer} port {ports} proto {proto}")
+        format!("{verb} allow out to {peer} port {ports} proto {proto}")
     }
 }
 
@@ -73,6 +88,14 @@ pub fn render(x: &Export) -> String {
     let apply = format!(
         "bash {file}   (adds the rules, enables ufw, then rolls back unless you type yes in time)"
     );
+    let out_policy = match x.options.egress {
+        Egress::Strict => {
+            "ufw default allow outgoing (this export set deny), ufw default deny incoming as before,"
+        }
+        Egress::Open => {
+            "the default policies as before (this export sets deny incoming, allow outgoing),"
+        }
+    };
     let spec = shell::Spec {
         target: Target::Ufw,
         apply: &[
@@ -80,10 +103,16 @@ pub fn render(x: &Export) -> String {
             "our rules carry the comment fwtopo; other ufw rules are left alone",
         ],
         rollback: &[
-            "bash /var/lib/fwtopo/ufw-rollback.sh   (restores the ufw rule files saved by the last apply)",
-            "by hand: ufw show added, then ufw delete each rule that ends in comment fwtopo",
+            "bash /var/lib/fwtopo/ufw-rollback.sh   (restores the ufw files saved by the last apply)",
+            "by hand: ufw show added, then ufw delete each rule that ends in comment fwtopo;",
+            out_policy,
+            "and ufw disable if ufw was off before",
         ],
-        extra_args: &[],
+        extra_args: &[(
+            "--remove-untagged",
+            "REMOVE_UNTAGGED=0",
+            "also delete the ufw rules fwtopo did not write (default: list them)",
+        )],
     };
     let mut o = shell::preamble(x, &spec);
     o.extend(shell::safe_apply(Target::Ufw));
@@ -101,9 +130,23 @@ pub fn render(x: &Export) -> String {
             "safe_begin",
             "",
             "# Every rule we want, as `ufw show added` prints it; add() records it and adds it (ufw skips",
-            "# a rule it already has).",
+            "# a rule it already has), add_first() prepends it (management rules stay on top after an edit).",
+            "# An identical rule of the operator's (no comment, or one of its own) stays theirs: ufw would",
+            "# re-tag it fwtopo, and a later run that no longer wants it would delete it.",
+            "BEFORE=$(ufw show added)",
             "WANT=()",
-            "add() { WANT+=(\"ufw $* comment 'fwtopo'\"); ufw \"$@\" comment fwtopo >/dev/null; }",
+            "KEPT=()",
+            "theirs() {",
+            "  local l",
+            "  while IFS= read -r l; do",
+            "    if [ \"$l\" = \"$1\" ] || { [[ $l == \"$1 comment '\"* ]] && [ \"$l\" != \"$1 comment 'fwtopo'\" ]; }; then KEPT+=(\"$l\"); return 0; fi",
+            "  done <<< \"$BEFORE\"",
+            "  return 1",
+            "}",
+            "add() { theirs \"ufw $*\" && return 0; WANT+=(\"ufw $* comment 'fwtopo'\"); ufw \"$@\" comment fwtopo >/dev/null; }",
+            "add_first() { theirs \"ufw $*\" && return 0; WANT+=(\"ufw $* comment 'fwtopo'\"); ufw prepend \"$@\" comment fwtopo >/dev/null; }",
+            "# printable TEXT: what ufw printed, without control characters, for a message.",
+            "printable() { printf '%s' \"$1\" | tr -cd '[:print:]'; }",
             "",
         ]
         .map(String::from),
@@ -122,15 +165,28 @@ pub fn render(x: &Export) -> String {
     }
     o.push("say \"adding rules (management first)\"".into());
     o.push("# The way in: ufw's before.rules accept loopback, established/related, ICMP and the ICMPv6".into());
-    o.push("# that neighbour discovery needs, ahead of these rules.".into());
-    for r in shell::inbound_ordered(x) {
-        o.extend(rule_lines(x, r));
+    o.push("# that neighbour discovery needs, ahead of these rules. They also accept, beyond the design:".into());
+    o.push("# DHCP replies (udp 67 to 68), mDNS (udp 5353 to 224.0.0.251, ff02::fb) and SSDP (udp 1900".into());
+    o.push("# to 239.255.255.250, ff02::f); edit /etc/ufw/before.rules and before6.rules to drop them.".into());
+    let (mgmt, rest): (Vec<&Rule>, Vec<&Rule>) =
+        x.inbound().iter().partition(|r| r.is_management());
+    if !mgmt.is_empty() {
+        o.push(
+            "# Management: prepended, last first, so these are the first rules in this order."
+                .into(),
+        );
+    }
+    for r in mgmt.iter().rev() {
+        o.extend(rule_lines(x, r, true));
+    }
+    for r in rest {
+        o.extend(rule_lines(x, r, false));
     }
     if strict {
         o.push(String::new());
         o.push("# Outbound (--egress strict): only these; ufw's before.rules accept loopback and established.".into());
         for r in x.outbound() {
-            o.extend(rule_lines(x, r));
+            o.extend(rule_lines(x, r, false));
         }
     }
     o.push(String::new());
@@ -148,6 +204,21 @@ pub fn render(x: &Export) -> String {
             "  read -r -a words <<< \"${r#ufw }\"",
             "  ufw delete \"${words[@]}\" >/dev/null",
             "done <<< \"$STALE\"",
+            "",
+            "# Rules fwtopo did not write may allow more than the design: listed, or deleted on request.",
+            "while IFS= read -r r; do",
+            "  case \"$r\" in \"ufw \"*) ;; *) continue ;; esac",
+            "  case \"$r\" in *\" comment 'fwtopo'\") continue ;; esac",
+            "  for k in ${KEPT[@]+\"${KEPT[@]}\"}; do [ \"$k\" != \"$r\" ] || continue 2; done",
+            "  plain=${r% comment \\'*}",
+            "  if [ \"$REMOVE_UNTAGGED\" = 1 ] && [[ $plain =~ ^ufw\\ [a-z]+(\\ [A-Za-z0-9./:,_-]+)*$ ]]; then",
+            "    say \"deleting a rule fwtopo did not write: $(printable \"$r\")\"",
+            "    read -r -a words <<< \"${plain#ufw }\"",
+            "    ufw delete \"${words[@]}\" >/dev/null",
+            "  else",
+            "    say \"warning: a rule fwtopo did not write stays, and may allow more than the design (--remove-untagged deletes it): $(printable \"$r\")\"",
+            "  fi",
+            "done < <(ufw show added)",
             "",
             "say \"default policies and enable\"",
             "ufw default deny incoming >/dev/null",

@@ -33,7 +33,10 @@ pub fn check_script_shape(at: &str, s: &str) {
 /// range counting two, and lists and ranges carry a protocol.
 pub fn check_ufw_limits(at: &str, s: &str) {
     for l in s.lines().map(str::trim) {
-        let Some(args) = l.strip_prefix("add allow ") else {
+        let Some(args) = l
+            .strip_prefix("add allow ")
+            .or_else(|| l.strip_prefix("add_first allow "))
+        else {
             continue;
         };
         let words: Vec<&str> = args.split_whitespace().collect();
