@@ -147,6 +147,35 @@ mod tests {
     use crate::topology::from_ron;
 
     #[test]
+    fn a_set_of_any_size_is_described_once() {
+        // Issue 11.1: sets of more than 64 networks were described again for every node that
+        // named them, and describing one looks at every node it covers.
+        let catalog = Catalog::embedded().unwrap();
+        let t = Topology::default();
+        let plan = crate::engine::derive(&catalog, &t);
+        let texts = SiteTexts::new(&catalog, &t, &plan);
+        let nets: Vec<IpNet> = (0..200u32)
+            .map(|i| {
+                IpNet::from(std::net::IpAddr::from(std::net::Ipv4Addr::from(
+                    0xc000_0200 + i * 2,
+                )))
+            })
+            .collect();
+        let made = std::cell::Cell::new(0);
+        let make = || {
+            made.set(made.get() + 1);
+            (None, format!("described {}", made.get()))
+        };
+        let first = texts.set_description(&t, false, &nets, make);
+        let again = texts.set_description(&t, false, &nets, make);
+        assert_eq!(first, again);
+        assert_eq!(made.get(), 1, "a set of 200 networks was described twice");
+        // Another family of the same networks is another set.
+        texts.set_description(&t, true, &nets, make);
+        assert_eq!(made.get(), 2);
+    }
+
+    #[test]
     fn shared_rules_are_made_once_and_others_every_time() {
         let catalog = Catalog::embedded().unwrap();
         let text = std::fs::read_to_string(concat!(
