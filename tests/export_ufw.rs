@@ -466,7 +466,7 @@ fn ufw_reports_foreign_rules_and_leaves_the_operators_identical_rule_alone() {
     }
     let mine = "ufw allow from 198.51.100.0/28 to any port 22 proto tcp";
     let driver = format!(
-        "set -e\nufw allow 3306/tcp >/dev/null\n{mine} >/dev/null\n\
+        "set -e\nufw allow 3306/tcp >/dev/null\nufw route allow 8080/tcp >/dev/null 2>&1\n{mine} >/dev/null\n\
          bash '{o}' --no-confirm >/dev/null 2>'{d}/one.err'\n\
          echo @@one; ufw show added\n\
          bash '{s}' --no-confirm >/dev/null 2>&1\nbash '{o}' --no-confirm >/dev/null 2>&1\n\
@@ -515,7 +515,19 @@ fn ufw_reports_foreign_rules_and_leaves_the_operators_identical_rule_alone() {
     );
     assert!(
         !three.lines().any(|l| l == "ufw allow 3306/tcp"),
-        "--remove-untagged left the foreign rule:\n{three}"
+        "--remove-untagged left the foreign rule:\n{three}{}",
+        log("three.err")
+    );
+    // A forwarding rule is deleted as `ufw route delete ...` (`ufw delete route ...` fails, and
+    // the failed run rolled everything back).
+    assert!(
+        one.lines().any(|l| l == "ufw route allow 8080/tcp"),
+        "the test's forwarding rule is missing:\n{one}"
+    );
+    assert!(
+        !three.lines().any(|l| l.starts_with("ufw route")),
+        "--remove-untagged left the foreign forwarding rule:\n{three}{}",
+        log("three.err")
     );
     assert!(
         three.lines().any(|l| l == mine),
