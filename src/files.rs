@@ -339,7 +339,8 @@ mod tests {
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
-    fn names_in(dir: &Path) -> Vec<String> {
+    /// The names in a directory, sorted (also for the batch tests).
+    pub(super) fn names_in(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -423,16 +423,8 @@ fn temporary_target(file_name: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::tests::names_in;
     use crate::files::write_atomic;
-
-    fn names_in(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
 
     #[test]
     fn a_batch_renames_all_or_leaves_the_targets_as_they_were() {
