@@ -9,8 +9,12 @@ use std::net::{IpAddr, Ipv4Addr};
 fn admin_zone() -> Zone {
     Zone {
         name: "admin".into(),
-        cidrs: vec!["198.51.100.0/28".parse().expect("a valid constant network")],
-        note: "where operators connect from: replace with your own networks".into(),
+        cidrs: vec![
+            Zone::PLACEHOLDER_NETWORK
+                .parse()
+                .expect("a valid constant network"),
+        ],
+        note: Zone::PLACEHOLDER_NOTE.into(),
     }
 }
 

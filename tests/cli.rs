@@ -519,3 +519,34 @@ fn a_zone_network_no_peer_comes_from_is_refused_at_load() {
         );
     }
 }
+
+/// Issue 15.2: a new topology's admin zone is a placeholder; `check` says so as an error and
+/// `export` refuses it without --force, so nobody exports SSH "from a documentation range".
+#[test]
+fn a_starters_placeholder_admin_zone_blocks_export_until_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.ron");
+    fwtopo().arg("new").arg(&path).assert().success();
+    let check = fwtopo().arg("check").arg(&path).output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&check.stdout).to_string()
+        + &String::from_utf8_lossy(&check.stderr);
+    assert!(text.contains("FW022 placeholder-zone"), "{text}");
+    let export = || {
+        let mut c = fwtopo();
+        c.args(["export", "--target", "nftables", "--node", "server-1"])
+            .arg(&path);
+        c
+    };
+    let refused = export().output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(refused.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("placeholder"));
+    export().arg("--force").assert().success();
+
+    // Replaced by hand in the file: the network changes, the note stays; export goes ahead.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("198.51.100.0/28"), "{text}");
+    std::fs::write(&path, text.replace("198.51.100.0/28", "192.0.2.64/27")).unwrap();
+    export().assert().success();
+}

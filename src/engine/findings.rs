@@ -66,10 +66,12 @@ pub enum Code {
     AddressOnTwoNodes,
     /// An external host pinned to a node's address.
     ExternalHostIsNode,
+    /// A zone still holding the starter's placeholder network.
+    PlaceholderZone,
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 22] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -91,6 +93,7 @@ impl Code {
         Code::NoCommonFamily,
         Code::AddressOnTwoNodes,
         Code::ExternalHostIsNode,
+        Code::PlaceholderZone,
     ];
 
     /// The stable code, `FW001` …; never renumbered.
@@ -117,6 +120,7 @@ impl Code {
             Code::NoCommonFamily => "FW019",
             Code::AddressOnTwoNodes => "FW020",
             Code::ExternalHostIsNode => "FW021",
+            Code::PlaceholderZone => "FW022",
         }
     }
 
@@ -143,6 +147,7 @@ impl Code {
             Code::NoCommonFamily => "no-common-address-family",
             Code::AddressOnTwoNodes => "address-on-two-nodes",
             Code::ExternalHostIsNode => "external-host-is-node",
+            Code::PlaceholderZone => "placeholder-zone",
         }
     }
 }
@@ -742,6 +747,7 @@ impl Collector {
             );
         }
         self.wide_zone_findings(catalog);
+        self.placeholder_zones(topology);
         self.shared_addresses(topology);
         self.out.sort();
         self.out.dedup();

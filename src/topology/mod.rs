@@ -35,6 +35,24 @@ pub struct Zone {
     pub note: String,
 }
 
+impl Zone {
+    /// The network a starter's admin zone holds until the operator replaces it: a documentation
+    /// range, so nothing generated points at a real host.
+    pub const PLACEHOLDER_NETWORK: &'static str = "198.51.100.0/28";
+    /// The note that marks a starter's admin zone as still to be filled in.
+    pub const PLACEHOLDER_NOTE: &'static str =
+        "where operators connect from: replace with your own networks";
+
+    /// Whether this is still the starter's placeholder: its network and its note both untouched.
+    /// A topology that chose the same documentation network with a note of its own (every
+    /// example does) is deliberate.
+    pub fn is_placeholder(&self) -> bool {
+        self.note == Self::PLACEHOLDER_NOTE
+            && self.cidrs.len() == 1
+            && self.cidrs[0].to_string() == Self::PLACEHOLDER_NETWORK
+    }
+}
+
 /// A server of the deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {

@@ -152,3 +152,30 @@ fn codes_are_unique_and_in_order() {
     let want: Vec<String> = (1..=Code::ALL.len()).map(|i| format!("FW{i:03}")).collect();
     assert_eq!(ids, want);
 }
+
+/// Issue 15.2: the starter's admin zone (a documentation range with "replace with your own
+/// networks") exported as it is allows SSH and RDP only from addresses nobody has: a lockout.
+#[test]
+fn the_starters_placeholder_admin_zone_is_an_error_until_replaced() {
+    let catalog = Catalog::embedded().unwrap();
+    let mut t = crate::starter::topology(&catalog, None).unwrap();
+    let found = findings(&t, Code::PlaceholderZone);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(found[0].node.is_none());
+    assert!(found[0].message.contains("'admin'"), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("198.51.100.0/28"),
+        "{}",
+        found[0].message
+    );
+
+    // Replacing the networks is enough, even if the note is left as it was.
+    t.zones[0].cidrs = vec!["192.0.2.0/27".parse().unwrap()];
+    assert!(findings(&t, Code::PlaceholderZone).is_empty());
+
+    // The same network with the operator's own note is a deliberate choice (the examples).
+    let mut t = crate::starter::topology(&catalog, None).unwrap();
+    t.zones[0].note = "Operators.".into();
+    assert!(findings(&t, Code::PlaceholderZone).is_empty());
+}

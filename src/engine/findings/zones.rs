@@ -110,3 +110,22 @@ impl Collector {
         }
     }
 }
+
+impl Collector {
+    /// The starter's admin zone left as it was: management access from a documentation range
+    /// nobody connects from, so the exported firewall locks every operator out.
+    pub(super) fn placeholder_zones(&mut self, topology: &Topology) {
+        for z in topology.zones.iter().filter(|z| z.is_placeholder()) {
+            self.add(
+                Code::PlaceholderZone,
+                Severity::Error,
+                None,
+                format!(
+                    "zone '{}' still holds the starter's placeholder network {}, a documentation range nobody connects from: management access (SSH, RDP, WinRM) from it locks every operator out. Replace it with the networks your operators really use",
+                    z.name,
+                    crate::topology::Zone::PLACEHOLDER_NETWORK
+                ),
+            );
+        }
+    }
+}
