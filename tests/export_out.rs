@@ -258,3 +258,131 @@ fn an_export_of_one_node_judges_only_its_files_and_those_of_nodes_gone() {
         ["index.txt", "vz1.nftables.nft", "vz2.iptables.sh"]
     );
 }
+
+/// Issue 15.9: `--node` takes several nodes (repeated or comma-separated) and `--role` every node
+/// playing a role; only those are exported and judged.
+#[test]
+fn several_nodes_and_a_role_choose_what_is_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/plesk-automation.ron");
+    let (code, stdout, err) = export(
+        &site,
+        &out,
+        "auto",
+        &["--node", "pa-mn,pa-db", "--node", "pa-mn"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        index_files(&out),
+        ["pa-mn.nftables.nft", "pa-db.nftables.nft"],
+        "{stdout}"
+    );
+    let out2 = dir.path().join("out2");
+    let (code, _, err) = export(
+        &site,
+        &out2,
+        "nftables",
+        &["--role", "plesk-automation/sn-apache"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let apache = index_files(&out2);
+    assert!(!apache.is_empty());
+    let rules = fwtopo()
+        .args(["rules", "--json"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&rules.stdout).unwrap();
+    let want: Vec<String> = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| {
+            n["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r.as_str().unwrap().ends_with("/sn-apache"))
+        })
+        .map(|n| format!("{}.nftables.nft", n["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(apache, want);
+    // A role id alone matches it in any product, and the same node twice is one script.
+    let out3 = dir.path().join("out3");
+    let (code, _, err) = export(
+        &site,
+        &out3,
+        "nftables",
+        &[
+            "--role",
+            "sn-apache",
+            "--node",
+            want[0].trim_end_matches(".nftables.nft"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(index_files(&out3), want);
+
+    for (flag, value, says) in [
+        ("--node", "nope", "no node named"),
+        ("--role", "nope/nothing", "no node plays the role"),
+    ] {
+        let (code, _, err) = export(&site, &dir.path().join("x"), "nftables", &[flag, value]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!dir.path().join("x").join("index.txt").exists());
+    }
+}
+
+/// Issue 15.9: scripts for cmd.exe written to disk get CRLF by default (`--lf` to opt out);
+/// standard output stays LF unless `--crlf`.
+#[test]
+fn windows_scripts_on_disk_get_crlf_unless_lf() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mailstore-spe.ron");
+    let out = dir.path().join("crlf");
+    let (code, _, err) = export(&site, &out, "auto", &[]);
+    assert_eq!(code, 0, "{err}");
+    let mut windows = 0;
+    for f in index_files(&out) {
+        let text = fs::read_to_string(out.join(&f)).unwrap();
+        let lines = text.matches('\n').count();
+        if f.ends_with(".cmd") || f.ends_with(".ps1") {
+            windows += 1;
+            assert_eq!(text.matches("\r\n").count(), lines, "{f}: every line CRLF");
+        } else {
+            assert!(!text.contains('\r'), "{f}: Linux scripts stay LF");
+        }
+    }
+    assert!(windows > 0);
+    let out = dir.path().join("lf");
+    let (code, _, err) = export(&site, &out, "auto", &["--lf"]);
+    assert_eq!(code, 0, "{err}");
+    for f in index_files(&out) {
+        assert!(
+            !fs::read_to_string(out.join(&f)).unwrap().contains('\r'),
+            "{f}"
+        );
+    }
+    let node = fwtopo()
+        .arg("export")
+        .arg(&site)
+        .args(["--target", "netsh", "--node", "ms-mgmt"])
+        .output()
+        .unwrap();
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    assert!(!node.stdout.contains(&b'\r'));
+    let both = fwtopo()
+        .arg("export")
+        .arg(&site)
+        .args(["--target", "netsh", "--crlf", "--lf", "--out"])
+        .arg(dir.path().join("both"))
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+}

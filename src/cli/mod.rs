@@ -2,6 +2,7 @@
 //! [`fwtopo::files`], calls the same pure functions the designer uses, and prints.
 
 mod parallel;
+mod select;
 mod text;
 
 use anyhow::{Context, Result, bail};
@@ -60,21 +61,30 @@ enum Command {
     Export {
         /// A topology file (.ron).
         file: PathBuf,
-        /// nftables, iptables, firewalld, ufw, csf, apf, netsh, powershell, or auto (from each node's OS).
+        /// nftables, iptables, firewalld, ufw, csf, apf, netsh, powershell, or auto: each node's
+        /// `firewall`, else from its OS (nftables; iptables on Ubuntu, Debian, CentOS and
+        /// Virtuozzo; both netsh and powershell for Windows).
         #[arg(long, short)]
         target: TargetArg,
-        /// Only this node.
-        #[arg(long)]
-        node: Option<String>,
+        /// Only these nodes (repeat it, or separate names with commas).
+        #[arg(long, value_delimiter = ',')]
+        node: Vec<String>,
+        /// Only the nodes playing this role (product/role, or a role id; repeatable).
+        #[arg(long, value_delimiter = ',')]
+        role: Vec<String>,
         /// Write one file per node and target, plus index.txt, into this directory.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Outbound policy: open (default; derived outbound rules as comments) or strict (default drop).
         #[arg(long, default_value = "open")]
         egress: Egress,
-        /// CRLF line ends for Windows targets.
-        #[arg(long)]
+        /// CRLF line ends for Windows targets on standard output too (files under --out get
+        /// them by default, since cmd.exe and Notepad expect them).
+        #[arg(long, conflicts_with = "lf")]
         crlf: bool,
+        /// LF line ends for Windows scripts written under --out.
+        #[arg(long)]
+        lf: bool,
         /// Export even when `fwtopo check` reports errors for an exported node (they are printed).
         #[arg(long)]
         force: bool,
@@ -242,25 +252,24 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             file,
             target,
             node,
+            role,
             out: dir,
             egress,
             crlf,
+            lf,
             force,
             prune,
         } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
             let plan = engine::derive(&catalog, &topology);
+            // Files meant for cmd.exe get CRLF unless --lf; standard output stays LF unless
+            // --crlf (it is piped or pasted, where LF is what the reader expects).
+            let crlf = if dir.is_some() { !lf } else { crlf };
             let options = Options { egress, crlf };
-            let nodes: Vec<_> = match &node {
-                Some(n) => {
-                    let Some(p) = plan.node(n) else {
-                        bail!("{}: no node named {}", shown(&file), quoted(n))
-                    };
-                    vec![p]
-                }
-                None => plan.nodes.iter().collect(),
-            };
+            let nodes = select::nodes(&topology, &plan, &node, &role)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", shown(&file)))?;
+            let selected = !node.is_empty() || !role.is_empty();
             let jobs: Vec<(&engine::NodePlan, Target)> = nodes
                 .iter()
                 .flat_map(|p| {
@@ -345,10 +354,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         },
                         |i, script| batch.add(&written[i].file, script.as_bytes()),
                     )?;
-                    // With --node, only that node's scripts and those of nodes gone are judged.
-                    let judged = |n: &str| {
-                        node.as_deref().is_none_or(|only| only == n) || topology.node(n).is_none()
-                    };
+                    // With --node or --role, only those nodes' scripts and those of nodes gone are
+                    // judged.
+                    let names: std::collections::HashSet<&str> =
+                        nodes.iter().map(|p| p.name.as_str()).collect();
+                    let judged =
+                        |n: &str| !selected || names.contains(n) || topology.node(n).is_none();
                     let leftovers = export_index::leftovers(&dir, previous, &written, judged);
                     let listed: &[Written] = if prune { &[] } else { &leftovers.stale };
                     let index = export_index::text(
