@@ -450,3 +450,38 @@ fn a_file_with_problems_says_so_once_derived() {
     app.rederive();
     assert!(app.status.is_none());
 }
+
+/// Issue 15.8: a theme paints the background it was designed for on every cell, modals and
+/// pickers included, so the light theme's black text never lands on a dark terminal's own
+/// background.
+#[test]
+fn every_theme_paints_its_own_background_on_every_cell() {
+    use ratatui::style::Color;
+    let screens: Vec<(&str, Vec<A>)> = vec![
+        ("design", vec![]),
+        ("help", vec![A::Help]),
+        ("os list", vec![A::ChooseOs]),
+        ("role picker", vec![A::FocusNext, A::Add]),
+        ("rename", vec![A::Rename]),
+        ("export", vec![A::Show(Screen::Export)]),
+        ("findings", vec![A::Show(Screen::Findings)]),
+    ];
+    for name in ["dark", "light", "high-contrast"] {
+        for (what, actions) in &screens {
+            let mut app = example_app();
+            app.theme = app.themes.iter().position(|t| t.name == name).unwrap();
+            run(&mut app, actions.clone());
+            let b = render(&mut app, 100, 30);
+            let bare = b
+                .content
+                .iter()
+                .position(|c| c.bg == Color::Reset || c.fg == Color::Reset);
+            assert!(
+                bare.is_none(),
+                "{name}, {what}: cell {:?} keeps the terminal's own colours\n{}",
+                bare.map(|i| (i % 100, i / 100)),
+                text(&b)
+            );
+        }
+    }
+}
