@@ -46,6 +46,8 @@ pub struct ParameterReport<'c> {
     pub kind: &'static str,
     /// The default as the topology file spells it (`8470`, `1024-65535`, `on`); empty when required.
     pub default: String,
+    /// The help: what the value is for and when to change it.
+    pub description: &'c str,
 }
 
 /// One flow on one protocol, as seen from a role of the product.
@@ -114,6 +116,7 @@ fn role<'c>(p: &'c Product, r: &'c Role) -> RoleReport<'c> {
                     name: &x.name,
                     kind,
                     default,
+                    description: &x.description,
                 }
             })
             .collect(),
@@ -189,11 +192,7 @@ fn flow<'c>(p: &'c Product, f: &'c Flow) -> Vec<FlowReport<'c>> {
             source: SourceReport {
                 document: &p.document.id,
                 section: &f.source.section,
-                origin: match f.source.origin {
-                    crate::catalog::Origin::Seed => "seed",
-                    crate::catalog::Origin::Vendor => "vendor",
-                    crate::catalog::Origin::Inferred => "inferred",
-                },
+                origin: f.source.origin.as_str(),
             },
         })
         .collect()

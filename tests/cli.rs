@@ -550,3 +550,43 @@ fn a_starters_placeholder_admin_zone_blocks_export_until_replaced() {
     std::fs::write(&path, text.replace("198.51.100.0/28", "192.0.2.64/27")).unwrap();
     export().assert().success();
 }
+
+/// Issue 15.4: FW010 says "see their notes"; `catalog PRODUCT --notes` prints every flow's note,
+/// switch and source, and every parameter's help, in full (checked against the JSON catalog).
+#[test]
+fn catalog_notes_print_every_note_and_parameter_help_in_full() {
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(fwtopo().args(["catalog", "--json"]))).unwrap();
+    for p in json["products"].as_array().unwrap() {
+        let id = p["id"].as_str().unwrap();
+        let plain = stdout(fwtopo().args(["catalog", id]));
+        assert!(
+            plain.contains("--notes"),
+            "{id}: the plain listing says how to see notes"
+        );
+        let text = stdout(fwtopo().args(["catalog", id, "--notes"]));
+        // Wrapping only changes where lines break: compare word sequences.
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let flat = words.join(" ");
+        let mut notes = 0;
+        for role in p["roles"].as_array().unwrap() {
+            for prm in role["parameters"].as_array().unwrap() {
+                let d = prm["description"].as_str().unwrap_or("");
+                let d: Vec<&str> = d.split_whitespace().collect();
+                assert!(flat.contains(&d.join(" ")), "{id}: help of {prm}");
+            }
+            for f in role["flows"].as_array().unwrap() {
+                let note: Vec<&str> = f["note"].as_str().unwrap().split_whitespace().collect();
+                if !note.is_empty() {
+                    notes += 1;
+                    assert!(flat.contains(&note.join(" ")), "{id}: note of {}", f["id"]);
+                }
+                let section = f["source"]["section"].as_str().unwrap();
+                assert!(flat.contains(section), "{id}: section of {}", f["id"]);
+            }
+        }
+        assert!(notes > 0, "{id} has notes");
+    }
+    let bad = fwtopo().args(["catalog", "--notes"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

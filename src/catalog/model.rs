@@ -98,6 +98,26 @@ pub enum ParamKind {
     Switch { default: bool },
 }
 
+impl ParamKind {
+    /// How the kind and its default read, for people (the designer and `catalog --notes`).
+    pub fn describe(&self) -> String {
+        match self {
+            ParamKind::Port { default } => format!("port, default {default}"),
+            ParamKind::PortRange { default } => {
+                format!("range, default {}-{}", default.0, default.1)
+            }
+            ParamKind::Dynamic { fallback } => format!(
+                "picked at run time; unset opens {}-{}",
+                fallback.0, fallback.1
+            ),
+            ParamKind::Required => "required".into(),
+            ParamKind::Switch { default } => {
+                format!("on/off, default {}", if *default { "on" } else { "off" })
+            }
+        }
+    }
+}
+
 /// One side of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Endpoint {
@@ -135,6 +155,17 @@ pub enum Origin {
     Vendor,
     /// Reconstructed from protocol semantics; an operator should review it.
     Inferred,
+}
+
+impl Origin {
+    /// The word catalog files and reports use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Seed => "seed",
+            Origin::Vendor => "vendor",
+            Origin::Inferred => "inferred",
+        }
+    }
 }
 
 /// Traceability: the document section a flow is taken from.

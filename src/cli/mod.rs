@@ -39,6 +39,10 @@ enum Command {
         /// Print JSON for scripts and jq.
         #[arg(long)]
         json: bool,
+        /// With a product: every flow's note (errata, the document's own words), switch and
+        /// source, and every parameter's help, in full.
+        #[arg(long, requires = "product")]
+        notes: bool,
     },
     /// Print every node's inbound and outbound rules.
     Rules {
@@ -182,7 +186,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     };
     let mut out = std::io::stdout().lock();
     match command {
-        Command::Catalog { product, json } => {
+        Command::Catalog {
+            product,
+            json,
+            notes,
+        } => {
             let catalog = load_catalog()?;
             if let Some(id) = &product
                 && catalog.product(id).is_none()
@@ -200,7 +208,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     &fwtopo::report::catalog(&catalog, product.as_deref()),
                 )?;
             } else {
-                out.write_all(text::catalog(&catalog, product.as_deref()).as_bytes())?;
+                out.write_all(text::catalog(&catalog, product.as_deref(), notes).as_bytes())?;
             }
             Ok(ExitCode::SUCCESS)
         }

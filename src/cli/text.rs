@@ -34,7 +34,62 @@ fn table(rows: &[Vec<String>], indent: &str) -> String {
     out
 }
 
-pub fn catalog(catalog: &Catalog, only: Option<&str>) -> String {
+/// Wraps `text` at `width` characters, every line but the first indented by `indent`.
+fn wrapped(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        if line > 0 && line + 1 + n > width {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += n;
+    }
+    out
+}
+
+/// Every flow's note, switch and source in full, and every parameter's help: what FW010 ("see
+/// their notes") and the designer's cut cells point to.
+fn catalog_notes(p: &fwtopo::catalog::Product, out: &mut String) {
+    let _ = writeln!(out, "\nparameters");
+    for r in &p.roles {
+        for x in &r.parameters {
+            let _ = writeln!(out, "  {}/{} {}: {}", r.id, x.id, x.name, x.kind.describe());
+            if !x.description.is_empty() {
+                let _ = writeln!(out, "    {}", wrapped(&x.description, 96, "    "));
+            }
+        }
+    }
+    let _ = writeln!(out, "\nnotes and sources");
+    for f in &p.flows {
+        let _ = writeln!(out, "  {}: {}", f.id, f.service);
+        let section = if f.source.section.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", f.source.section)
+        };
+        let _ = writeln!(
+            out,
+            "    source: {} ({}{section})",
+            p.document.id,
+            f.source.origin.as_str()
+        );
+        if let Some(w) = &f.when {
+            let _ = writeln!(out, "    only while switch {w} is on");
+        }
+        if !f.note.is_empty() {
+            let _ = writeln!(out, "    note: {}", wrapped(&f.note, 96, "      "));
+        }
+    }
+}
+
+pub fn catalog(catalog: &Catalog, only: Option<&str>, notes: bool) -> String {
     let mut out = String::new();
     match only.and_then(|id| catalog.product(id)) {
         None => {
@@ -97,6 +152,15 @@ pub fn catalog(catalog: &Catalog, only: Option<&str>) -> String {
                 })
                 .collect();
             out.push_str(&table(&rows, "  "));
+            if notes {
+                catalog_notes(p, &mut out);
+            } else {
+                let _ = writeln!(
+                    out,
+                    "\n`fwtopo catalog {} --notes` adds each flow's note and source, and each parameter's help.",
+                    p.id
+                );
+            }
         }
     }
     out

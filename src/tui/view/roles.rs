@@ -4,25 +4,14 @@
 use super::{App, cut, lines, pane_block, row_line};
 use crate::tui::app::{Pane, RoleRow};
 use crate::tui::layout;
-use fwtopo::catalog::{ParamKind, Parameter};
+use fwtopo::catalog::Parameter;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 /// How a parameter's default reads.
 pub fn param_default(p: &Parameter) -> String {
-    match &p.kind {
-        ParamKind::Port { default } => format!("port, default {default}"),
-        ParamKind::PortRange { default } => format!("range, default {}-{}", default.0, default.1),
-        ParamKind::Dynamic { fallback } => format!(
-            "picked at run time; unset opens {}-{}",
-            fallback.0, fallback.1
-        ),
-        ParamKind::Required => "required".into(),
-        ParamKind::Switch { default } => {
-            format!("on/off, default {}", if *default { "on" } else { "off" })
-        }
-    }
+    p.kind.describe()
 }
 
 pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
