@@ -578,3 +578,45 @@ fn config_dir_option_overrides_the_environment() {
         );
     }
 }
+
+/// Issue 15.1: inside tmux with its defaults (`set-clipboard external`, no passthrough, no X
+/// display), `y` must land somewhere: in tmux's paste buffer, and in a private file in the data
+/// directory whose path the status line gives (the message log shows it in full).
+#[test]
+fn a_copy_inside_tmux_reaches_its_paste_buffer_and_a_kept_file() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("win.ron");
+    std::fs::write(
+        &path,
+        r#"(version: 1, name: "w", zones: [(name: "admin", cidrs: ["192.0.2.0/28"])],
+           nodes: [(name: "iis1", os: "windows-server-2022", addresses: ["203.0.113.7"])])"#,
+    )
+    .unwrap();
+    let t = Tmux::start(
+        "copy",
+        dir.path(),
+        &["design", "win.ron"],
+        &[("DISPLAY", ""), ("WAYLAND_DISPLAY", "")],
+    );
+    t.wait_for("Nodes (1)");
+    t.keys(&["y"]);
+    let kept = dir.path().join("data/copies/iis1.netsh.cmd");
+    let text = wait_until("the kept copy", Duration::from_secs(10), || {
+        std::fs::read_to_string(&kept).ok()
+    });
+    assert!(text.contains("netsh advfirewall"), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let buffer = t.run(&["show-buffer"]);
+    assert_eq!(String::from_utf8_lossy(&buffer.stdout), text);
+    // The whole status message, in the message log.
+    t.keys(&["M"]);
+    let log = t.wait_for("Messages");
+    let flat: String = log.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("in tmux's paste buffer"), "{log}");
+    assert!(flat.contains("iis1.netsh.cmd"), "{log}");
+}

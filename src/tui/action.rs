@@ -3,7 +3,7 @@
 //! test can drive the whole designer with a list of actions and no terminal.
 
 use super::app::Screen;
-use super::clipboard::CopyOutcome;
+use super::clipboard::{CopyExtras, CopyOutcome};
 use fwtopo::files::OnDisk;
 use fwtopo::topology::Topology;
 use std::path::PathBuf;
@@ -23,6 +23,8 @@ pub enum Action {
     FocusPrev,
     Show(Screen),
     Help,
+    /// Every status message of this session, in full (the status line cuts long ones).
+    Messages,
     /// Esc: close the open dialog.
     Close,
     /// Enter: the focused thing's main action (jump to a finding's node, assign a role, submit input).
@@ -104,6 +106,7 @@ pub enum Action {
     Copied {
         what: String,
         outcome: CopyOutcome,
+        extras: CopyExtras,
     },
     Written {
         path: PathBuf,

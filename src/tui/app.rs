@@ -170,7 +170,13 @@ pub enum Modal {
     Picker(PickerState),
     Os(Cursor),
     Confirm(ConfirmKind),
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// The message log; `scroll` counts lines from the newest at the bottom.
+    Messages {
+        scroll: usize,
+    },
 }
 
 /// A one-line text prompt; `error` stays under the field until the text is valid.
@@ -275,6 +281,9 @@ pub enum StatusKind {
     Error,
 }
 
+/// How many status messages the message log keeps.
+pub const MESSAGES_KEPT: usize = 200;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub kind: StatusKind,
@@ -362,6 +371,9 @@ pub struct App {
 
     pub modal: Option<Modal>,
     pub status: Option<Status>,
+    /// The last [`MESSAGES_KEPT`] status messages, oldest first: the status line is one row,
+    /// and a message it cuts (a copy's path, an error) must still be readable.
+    pub messages: std::collections::VecDeque<Status>,
     pub themes: Vec<Theme>,
     pub theme: usize,
     /// The terminal size the last frame had, for layout-dependent scrolling and mouse hits.
@@ -445,6 +457,7 @@ impl App {
             height: 24,
             quit_after_save: false,
             pending_copy: None,
+            messages: std::collections::VecDeque::new(),
             quit: false,
         }
     }
@@ -467,10 +480,15 @@ impl App {
     }
 
     pub fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
-        self.status = Some(Status {
+        let status = Status {
             kind,
             text: text.into(),
-        });
+        };
+        if self.messages.len() == MESSAGES_KEPT {
+            self.messages.pop_front();
+        }
+        self.messages.push_back(status.clone());
+        self.status = Some(status);
     }
 
     /// Recomputes everything derived from the topology: the plan, the check problems, the findings

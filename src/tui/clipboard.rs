@@ -62,6 +62,48 @@ pub enum CopyOutcome {
     Failed(String),
 }
 
+/// What else became of a copy, beside the clipboard: tmux's paste buffer (inside tmux), and the
+/// file kept in the data directory so the text can always be reached.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyExtras {
+    pub tmux: Option<Result<super::tmux_buffer::Forwarded, String>>,
+    pub kept: Option<Result<std::path::PathBuf, String>>,
+}
+
+/// Keeps a copy of `text` as `<data>/copies/<name>`, readable only by its owner (the commands
+/// name the site's addresses and management networks).
+pub fn keep_copy(
+    data: &std::path::Path,
+    name: &str,
+    text: &str,
+) -> Result<std::path::PathBuf, String> {
+    let dir = data.join("copies");
+    fwtopo::files::create_private_dir(&dir).map_err(|e| e.to_string())?;
+    let path = dir.join(name);
+    fwtopo::files::write_private(&path, text.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// The status line for a copy of `what` with what else became of it. Inside tmux the paste
+/// buffer is what is sure to hold the text, so it is said instead of an OSC 52 "sent" that tmux
+/// may have dropped; the kept file is always named.
+pub fn report(what: &str, outcome: &CopyOutcome, extras: &CopyExtras) -> String {
+    use super::tmux_buffer::status_words;
+    let mut text = match (outcome, &extras.tmux) {
+        (CopyOutcome::SentOsc52 { .. }, Some(Ok(f))) => {
+            format!("put {what} {}", status_words(&Ok(f.clone())))
+        }
+        (_, Some(t)) => format!("{}; {}", status_text(what, outcome), status_words(t)),
+        (_, None) => status_text(what, outcome),
+    };
+    match &extras.kept {
+        Some(Ok(path)) => text.push_str(&format!("; a copy is in {}", path.display())),
+        Some(Err(e)) => text.push_str(&format!("; no copy kept on disk: {e}")),
+        None => {}
+    }
+    text
+}
+
 /// The copy decision: over SSH only OSC 52; locally the system clipboard, then OSC 52.
 pub fn copy(
     text: &str,

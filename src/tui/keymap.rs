@@ -354,6 +354,13 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Global, &["O", "ctrl-o"], A::Open, "open a file", false),
     b(C::Global, &["t"], A::CycleTheme, "next theme", false),
     b(C::Global, &["?", "f1"], A::Help, "help", true),
+    b(
+        C::Global,
+        &["M"],
+        A::Messages,
+        "messages: every status line in full",
+        false,
+    ),
     b(C::Global, &["q", "ctrl-c"], A::Quit, "quit", true),
     // Dialogs
     b(C::Picker, &["up", "ctrl-p", "ctrl-k"], A::Up, "up", false),
@@ -447,17 +454,19 @@ pub const KEYMAP: &[Binding] = &[
         "save elsewhere (when the file changed on disk)",
         false,
     ),
-    b(C::Help, &["esc", "q", "?"], A::Close, "close", true),
+    b(C::Help, &["esc", "q", "?", "M"], A::Close, "close", true),
     b(C::Help, &["j", "down"], A::Down, "scroll down", false),
     b(C::Help, &["k", "up"], A::Up, "scroll up", false),
     b(
         C::Help,
-        &["pagedown", "space"],
+        &["pagedown", "space", "ctrl-d"],
         A::PageDown,
         "page down",
         false,
     ),
-    b(C::Help, &["pageup"], A::PageUp, "page up", false),
+    b(C::Help, &["pageup", "ctrl-u"], A::PageUp, "page up", false),
+    b(C::Help, &["g", "home"], A::Top, "top", false),
+    b(C::Help, &["G", "end"], A::Bottom, "bottom", false),
 ];
 
 /// The key string of an event: `a`, `G`, `?`, `enter`, `ctrl-s`, `backtab`, `f1`.
@@ -506,7 +515,7 @@ pub fn context(app: &App) -> Ctx {
         Some(Modal::Picker(_)) => return Ctx::Picker,
         Some(Modal::Os(_)) => return Ctx::Os,
         Some(Modal::Confirm(_)) => return Ctx::Confirm,
-        Some(Modal::Help { .. }) => return Ctx::Help,
+        Some(Modal::Help { .. } | Modal::Messages { .. }) => return Ctx::Help,
         None => {}
     }
     if app.screen == Screen::Export {
@@ -743,6 +752,21 @@ mod tests {
         assert_eq!(
             lookup(Ctx::Export, &key(KeyCode::Char(']'), none)),
             Some(Action::NextTarget)
+        );
+        // Issue 15.6: the help (and the message log) scroll like the panes.
+        let ctrl = KeyModifiers::CONTROL;
+        for (k, m, want) in [
+            (KeyCode::Char('d'), ctrl, Action::PageDown),
+            (KeyCode::Char('u'), ctrl, Action::PageUp),
+            (KeyCode::Char('G'), KeyModifiers::SHIFT, Action::Bottom),
+            (KeyCode::Char('g'), none, Action::Top),
+            (KeyCode::Char('M'), KeyModifiers::SHIFT, Action::Close),
+        ] {
+            assert_eq!(lookup(Ctx::Help, &key(k, m)), Some(want), "{k:?}");
+        }
+        assert_eq!(
+            lookup(Ctx::Nodes, &key(KeyCode::Char('M'), KeyModifiers::SHIFT)),
+            Some(Action::Messages)
         );
     }
 

@@ -20,6 +20,7 @@ pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod theme;
+pub mod tmux_buffer;
 pub mod update;
 pub mod view;
 
@@ -386,6 +387,7 @@ pub fn run(opts: Options) -> Result<ExitCode> {
             let performer = Performer {
                 over_ssh: clipboard::over_ssh(|v| std::env::var(v).ok()),
                 system: clipboard::System::default(),
+                data: data.clone(),
                 offered: offered.map(|(p, _)| p),
                 own: own.clone(),
             };
@@ -403,6 +405,8 @@ pub fn run(opts: Options) -> Result<ExitCode> {
 struct Performer {
     over_ssh: bool,
     system: clipboard::System,
+    /// Where copies are kept (`copies/`), beside the recovery copies.
+    data: Option<PathBuf>,
     /// The recovery copy offered at start, until it is taken over or deleted.
     offered: Option<PathBuf>,
     /// This designer's own recovery file.
@@ -447,7 +451,26 @@ impl Performer {
                     out: std::io::stdout(),
                 };
                 let outcome = clipboard::copy(&text, self.over_ssh, &mut self.system, &mut osc);
-                Some(Action::Copied { what, outcome })
+                let in_tmux = clipboard::Multiplexer::detect(|v| std::env::var(v).ok())
+                    == Some(clipboard::Multiplexer::Tmux);
+                let tmux = in_tmux.then(|| {
+                    use tmux_buffer::TmuxBuffer;
+                    tmux_buffer::Tmux::default().load(&text)
+                });
+                let name = app
+                    .pending_copy
+                    .as_ref()
+                    .map_or_else(|| "copy.txt".to_string(), |(_, n)| n.clone());
+                let kept = self
+                    .data
+                    .as_deref()
+                    .map(|d| clipboard::keep_copy(d, &name, &text));
+                let extras = clipboard::CopyExtras { tmux, kept };
+                Some(Action::Copied {
+                    what,
+                    outcome,
+                    extras,
+                })
             }
             Effect::WriteFile { path, text } => {
                 let result = files::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string());

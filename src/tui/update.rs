@@ -48,7 +48,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.modal = Some(Modal::Confirm(ConfirmKind::ChangedOnDisk(path)))
         }
         Action::Loaded { path, result } => loaded(app, path, result),
-        Action::Copied { what, outcome } => copied(app, &what, outcome),
+        Action::Copied {
+            what,
+            outcome,
+            extras,
+        } => copied(app, &what, outcome, &extras),
         Action::Written { path, result } => match result {
             Ok(()) => app.set_status(StatusKind::Ok, format!("wrote {}", path.display())),
             Err(e) => {
@@ -380,6 +384,7 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Show(s) => show(app, s),
         Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
+        Action::Messages => app.modal = Some(Modal::Messages { scroll: 0 }),
         Action::Activate => activate(app),
         Action::Add => add(app),
         Action::Rename => rename(app),
@@ -847,8 +852,8 @@ fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>) {
     fx.push(Effect::Copy { text, what });
 }
 
-fn copied(app: &mut App, what: &str, outcome: CopyOutcome) {
-    let text = clipboard::status_text(what, &outcome);
+fn copied(app: &mut App, what: &str, outcome: CopyOutcome, extras: &clipboard::CopyExtras) {
+    let text = clipboard::report(what, &outcome, extras);
     match outcome {
         CopyOutcome::Copied => app.set_status(StatusKind::Ok, text),
         CopyOutcome::SentOsc52 { .. } => app.set_status(StatusKind::Info, text),
@@ -919,15 +924,37 @@ fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Vec<Effect>) {
     match m {
         Modal::Help { scroll } => {
             let step = (app.height as usize).saturating_sub(6).max(1);
+            // The view clamps a scroll past the end to the last page.
             let scroll = match action {
                 Action::Close | Action::Help => return,
                 Action::Up => scroll.saturating_sub(1),
-                Action::Down => scroll + 1,
+                Action::Down => scroll.saturating_add(1),
                 Action::PageUp => scroll.saturating_sub(step),
-                Action::PageDown => scroll + step,
+                Action::PageDown => scroll.saturating_add(step),
+                Action::Top => 0,
+                Action::Bottom => usize::MAX,
                 _ => scroll,
             };
-            app.modal = Some(Modal::Help { scroll });
+            app.modal = Some(Modal::Help {
+                scroll: scroll.min(super::view::help_max_scroll(app)),
+            });
+        }
+        // Scrolled from the newest message at the bottom, back into older ones.
+        Modal::Messages { scroll } => {
+            let step = (app.height as usize).saturating_sub(6).max(1);
+            let scroll = match action {
+                Action::Close | Action::Messages => return,
+                Action::Up => scroll.saturating_add(1),
+                Action::Down => scroll.saturating_sub(1),
+                Action::PageUp => scroll.saturating_add(step),
+                Action::PageDown => scroll.saturating_sub(step),
+                Action::Top => usize::MAX,
+                Action::Bottom => 0,
+                _ => scroll,
+            };
+            app.modal = Some(Modal::Messages {
+                scroll: scroll.min(super::view::messages_max_scroll(app)),
+            });
         }
         Modal::Os(mut c) => match action {
             Action::Close => {}
@@ -1498,6 +1525,10 @@ fn scroll(app: &mut App, col: u16, row: u16, delta: isize) {
         }
         Some(Modal::Help { scroll }) => {
             *scroll = scroll.saturating_add_signed(delta);
+            return;
+        }
+        Some(Modal::Messages { scroll }) => {
+            *scroll = scroll.saturating_add_signed(-delta);
             return;
         }
         Some(_) => return,

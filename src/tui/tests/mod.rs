@@ -1,6 +1,6 @@
 //! Designer tests without a terminal: action sequences through `update`, and rendered buffers.
 
-mod render;
+pub(super) mod render;
 mod save;
 mod update;
 

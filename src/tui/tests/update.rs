@@ -606,6 +606,7 @@ fn copying_a_windows_node_and_the_fallback_to_a_file() {
                 reason: "over SSH".into(),
                 via: None,
             },
+            extras: Default::default(),
         }],
     );
     let s = app.status.clone().unwrap().text;
@@ -621,6 +622,7 @@ fn copying_a_windows_node_and_the_fallback_to_a_file() {
         [A::Copied {
             what: "x".into(),
             outcome: CopyOutcome::Failed("no display; OSC 52: broken pipe".into()),
+            extras: Default::default(),
         }],
     );
     assert!(
@@ -941,4 +943,132 @@ fn theme_switch_cycles() {
     assert_eq!(app.theme().name, "light");
     run(&mut app, [A::CycleTheme, A::CycleTheme]);
     assert_eq!(app.theme().name, "dark");
+}
+
+/// Issue 15.1: inside tmux with its defaults, OSC 52 went nowhere while the status said "sent".
+/// The status now says where the text surely is (tmux's paste buffer, and whether tmux passed it
+/// on), and names the copy kept on disk.
+#[test]
+fn a_copy_inside_tmux_says_where_the_text_really_is() {
+    use crate::tui::clipboard::CopyExtras;
+    use crate::tui::tmux_buffer::Forwarded;
+    let mut app = example_app();
+    let sent = || CopyOutcome::SentOsc52 {
+        reason: "no system clipboard: Unknown error while interacting with the clipboard".into(),
+        via: Some(crate::tui::clipboard::Multiplexer::Tmux),
+    };
+    let kept = PathBuf::from("/home/op/.local/share/fwtopo/copies/iis1.netsh.cmd");
+    run(
+        &mut app,
+        [A::Copied {
+            what: "the netsh commands of iis1".into(),
+            outcome: sent(),
+            extras: CopyExtras {
+                tmux: Some(Ok(Forwarded::Off)),
+                kept: Some(Ok(kept.clone())),
+            },
+        }],
+    );
+    let s = app.status.clone().unwrap().text;
+    assert!(
+        s.starts_with("put the netsh commands of iis1 in tmux's paste buffer"),
+        "{s}"
+    );
+    assert!(
+        s.contains("did not get it") && s.contains("set-clipboard external"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("sent the netsh"),
+        "no claim that OSC 52 arrived: {s}"
+    );
+    assert!(
+        s.ends_with(&format!("a copy is in {}", kept.display())),
+        "{s}"
+    );
+
+    // tmux failing is said too, after the clipboard's own outcome.
+    run(
+        &mut app,
+        [A::Copied {
+            what: "x".into(),
+            outcome: sent(),
+            extras: CopyExtras {
+                tmux: Some(Err("no server running".into())),
+                kept: Some(Err("permission denied".into())),
+            },
+        }],
+    );
+    let s = app.status.clone().unwrap().text;
+    assert!(s.starts_with("sent x to the terminal through tmux"), "{s}");
+    assert!(
+        s.contains("not in tmux's paste buffer: no server running"),
+        "{s}"
+    );
+    assert!(s.contains("no copy kept on disk: permission denied"), "{s}");
+}
+
+/// Issue 15.1 and 15.6: every status message can be read in full in the message log (`M`), which
+/// keeps the last 200; the help and the log scroll with g/G and page keys, and stop at their ends.
+#[test]
+fn the_message_log_keeps_every_status_in_full_and_scrolls_within_bounds() {
+    use crate::tui::app::{MESSAGES_KEPT, StatusKind};
+    use crate::tui::tests::render::{render, text};
+    let mut app = example_app();
+    let long = format!("{} the end", "word ".repeat(60));
+    app.set_status(StatusKind::Info, "first");
+    app.set_status(StatusKind::Error, long.clone());
+    let bar = text(&render(&mut app, 100, 30));
+    assert!(
+        bar.contains("(M: in full)"),
+        "the cut status says where it is:\n{bar}"
+    );
+    run(&mut app, [A::Messages]);
+    assert!(matches!(app.modal, Some(Modal::Messages { scroll: 0 })));
+    let screen = text(&render(&mut app, 100, 30));
+    // The log's column only: between the modal's double borders.
+    let inside: Vec<&str> = screen.lines().filter_map(|l| l.split('║').nth(1)).collect();
+    let flat = inside
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("first"), "{screen}");
+    assert!(
+        flat.contains(&long.split_whitespace().collect::<Vec<_>>().join(" ")),
+        "{screen}"
+    );
+    // Nothing older than the first message: scrolling back stops there.
+    run(&mut app, [A::Top]);
+    let Some(Modal::Messages { scroll: top }) = app.modal.clone() else {
+        panic!("still open")
+    };
+    run(&mut app, [A::Up]);
+    assert_eq!(app.modal, Some(Modal::Messages { scroll: top }));
+    run(&mut app, [A::Down]);
+    assert_eq!(
+        app.modal,
+        Some(Modal::Messages {
+            scroll: top.saturating_sub(1)
+        })
+    );
+    run(&mut app, [A::Close]);
+    assert!(app.modal.is_none());
+
+    for i in 0..MESSAGES_KEPT + 5 {
+        app.set_status(StatusKind::Ok, format!("message {i}"));
+    }
+    assert_eq!(app.messages.len(), MESSAGES_KEPT);
+    assert_eq!(app.messages[0].text, "message 5");
+
+    // The help: G goes to its last page and k from there moves at once; g back to the top.
+    run(&mut app, [A::Help, A::Bottom]);
+    let Some(Modal::Help { scroll: last }) = app.modal.clone() else {
+        panic!("help open")
+    };
+    assert!(last > 0 && last < 1000, "{last}");
+    run(&mut app, [A::Up]);
+    assert_eq!(app.modal, Some(Modal::Help { scroll: last - 1 }));
+    run(&mut app, [A::Top]);
+    assert_eq!(app.modal, Some(Modal::Help { scroll: 0 }));
 }

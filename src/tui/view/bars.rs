@@ -58,7 +58,14 @@ pub fn status(f: &mut Frame, app: &App, area: Rect) {
             StatusKind::Warning => ("▲", t.warning),
             StatusKind::Error => ("✖", t.error),
         };
-        let text = cut(&format!("{sym} {}", s.text), area.width as usize);
+        let full = format!("{sym} {}", s.text);
+        let width = area.width as usize;
+        // A message the line cannot hold says where it is in full.
+        let text = if full.chars().count() > width {
+            format!("{} (M: in full)", cut(&full, width.saturating_sub(14)))
+        } else {
+            full
+        };
         used += text.chars().count() + 3;
         spans.push(Span::styled(text, style));
         spans.push(Span::raw("   "));

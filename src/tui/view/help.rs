@@ -16,10 +16,9 @@ const MOUSE: &[(&str, &str)] = &[
     ("wheel", "scroll the list under the pointer"),
 ];
 
-pub fn draw(f: &mut Frame, app: &App, area: Rect, scroll: usize) {
+/// The help's lines, from the keymap.
+fn lines(app: &App) -> Vec<Line<'static>> {
     let t = app.theme();
-    let r = layout::help_area(area);
-    f.render_widget(Clear, r);
     let mut out: Vec<Line> = Vec::new();
     for (title, bindings) in keymap::help_sections() {
         out.push(Line::styled(title, t.header));
@@ -47,6 +46,19 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, scroll: usize) {
         "Severity: ✖ error  ▲ warning  • note",
         t.muted,
     ));
+    out
+}
+
+/// How far the help scrolls before its last line reaches the bottom of its box.
+pub fn max_scroll(app: &App, area: Rect) -> usize {
+    let inner_h = layout::help_area(area).height.saturating_sub(2) as usize;
+    lines(app).len().saturating_sub(inner_h)
+}
+
+pub fn draw(f: &mut Frame, app: &App, area: Rect, scroll: usize) {
+    let r = layout::help_area(area);
+    f.render_widget(Clear, r);
+    let out = lines(app);
     let inner_h = r.height.saturating_sub(2) as usize;
     let scroll = scroll.min(out.len().saturating_sub(inner_h));
     let block = modal_block(app, " Keys (esc closes, j/k scroll) ");

@@ -6,6 +6,7 @@ mod dialog;
 mod export;
 mod findings;
 mod help;
+mod messages;
 mod nodes;
 mod overview;
 mod picker;
@@ -66,6 +67,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     match &app.modal {
         None => {}
         Some(Modal::Help { scroll }) => help::draw(f, app, area, *scroll),
+        Some(Modal::Messages { scroll }) => messages::draw(f, app, area, *scroll),
         Some(Modal::Picker(p)) => picker::draw(f, app, area, p),
         Some(Modal::Input(s)) => dialog::input(f, app, area, s),
         Some(Modal::Confirm(k)) => dialog::confirm(f, app, area, k),
@@ -103,6 +105,16 @@ fn modal_block<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
 }
 
 /// At most `w` characters, with `…` when cut.
+/// How far back the message log can scroll in the current frame.
+pub fn messages_max_scroll(app: &App) -> usize {
+    messages::max_scroll(app, layout::frame(app))
+}
+
+/// How far the help can scroll in the current frame.
+pub fn help_max_scroll(app: &App) -> usize {
+    help::max_scroll(app, layout::frame(app))
+}
+
 pub fn cut(s: &str, w: usize) -> String {
     if s.chars().count() <= w {
         return s.to_string();
