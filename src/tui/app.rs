@@ -104,8 +104,18 @@ impl Cursor {
     }
 }
 
-/// The overview matrix cursor: a row (a source, `0` is "any"), a column (a destination node), and
-/// the scroll offsets of both.
+/// Where the connections of an overview row come from. Rows run: any address, the zones, the
+/// external hosts, then the nodes, so management access from the admin zone has a row of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    Any,
+    Zone(usize),
+    Host(usize),
+    Node(usize),
+}
+
+/// The overview matrix cursor: a row (a [`Source`]), a column (a destination node), and the
+/// scroll offsets of both.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Grid {
     pub row: Cursor,
@@ -139,15 +149,19 @@ pub struct Cell {
 }
 
 impl Cell {
-    /// A few characters for the matrix: the first ports, `+` when more follow.
+    /// A few characters for the matrix: each protocol's initial and its ports (`t22,80 u53`), so
+    /// tcp 53 and udp 53 do not read as `53,53`.
     pub fn short(&self) -> String {
-        let mut all: Vec<&str> = Vec::new();
-        for p in &self.ports {
-            if let Some((_, ports)) = p.split_once(' ') {
-                all.extend(ports.split(','));
-            }
-        }
-        all.join(",")
+        self.ports
+            .iter()
+            .map(|p| match p.split_once(' ') {
+                Some((proto, ports)) => {
+                    format!("{}{ports}", proto.chars().next().unwrap_or('?'))
+                }
+                None => p.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -159,8 +173,8 @@ pub struct Overview {
     pub version: u64,
     pub rows: std::ops::Range<usize>,
     pub cols: std::ops::Range<usize>,
-    /// (source node or `None` for any address, destination node) → what is allowed.
-    pub cells: HashMap<(Option<usize>, usize), Cell>,
+    /// (source, destination node) → what is allowed.
+    pub cells: HashMap<(Source, usize), Cell>,
 }
 
 /// A dialog in front of the screens.
@@ -657,9 +671,12 @@ impl App {
         }
         let mut cells = HashMap::new();
         for r in rows.clone() {
+            let Some(from) = self.overview_source(r) else {
+                continue;
+            };
             for c in cols.clone() {
-                if let Some(cell) = self.cell(r.checked_sub(1), c) {
-                    cells.insert((r.checked_sub(1), c), cell);
+                if let Some(cell) = self.cell(from, c) {
+                    cells.insert((from, c), cell);
                 }
             }
         }
@@ -671,22 +688,69 @@ impl App {
         });
     }
 
-    /// What node `to` accepts from node `from` (or from any address).
-    fn cell(&self, from: Option<usize>, to: usize) -> Option<Cell> {
+    /// How many rows the overview has: any, the zones, the external hosts, the nodes.
+    pub fn overview_rows(&self) -> usize {
+        1 + self.topology.zones.len()
+            + self.topology.external_hosts.len()
+            + self.topology.nodes.len()
+    }
+
+    /// The source of overview row `r`.
+    pub fn overview_source(&self, r: usize) -> Option<Source> {
+        let t = &self.topology;
+        let (z, h) = (t.zones.len(), t.external_hosts.len());
+        match r {
+            0 => Some(Source::Any),
+            r if r <= z => Some(Source::Zone(r - 1)),
+            r if r <= z + h => Some(Source::Host(r - 1 - z)),
+            r if r <= z + h + t.nodes.len() => Some(Source::Node(r - 1 - z - h)),
+            _ => None,
+        }
+    }
+
+    /// How a source reads in the overview.
+    pub fn source_name(&self, s: Source) -> String {
+        let t = &self.topology;
+        match s {
+            Source::Any => "any".into(),
+            Source::Zone(i) => t
+                .zones
+                .get(i)
+                .map_or(String::new(), |z| format!("zone {}", z.name)),
+            Source::Host(i) => t
+                .external_hosts
+                .get(i)
+                .map_or(String::new(), |h| format!("host {}", h.name)),
+            Source::Node(i) => t.nodes.get(i).map_or(String::new(), |n| n.name.clone()),
+        }
+    }
+
+    /// What node `to` accepts from a source. Zones, hosts and nodes count only rules restricted
+    /// to peers that hold them (a rule open to any is the `any` row's).
+    fn cell(&self, from: Source, to: usize) -> Option<Cell> {
         use std::collections::BTreeMap;
         let np = self.plan.nodes.get(to)?;
         let mut ports: BTreeMap<&'static str, fwtopo::ports::PortSet> = BTreeMap::new();
         let mut services: Vec<String> = Vec::new();
         for rule in np.inbound.iter() {
+            let t = &self.topology;
             let hit = match from {
-                None => rule.peers.is_any(),
-                Some(f) => {
+                Source::Any => rule.peers.is_any(),
+                _ if rule.peers.is_any() => false,
+                Source::Node(f) => {
                     f != to
-                        && !rule.peers.is_any()
-                        && self.topology.nodes.get(f).is_some_and(|n| {
+                        && t.nodes.get(f).is_some_and(|n| {
                             n.addresses.iter().any(|a| peers_contain(&rule.peers, *a))
                         })
                 }
+                Source::Host(h) => t
+                    .external_hosts
+                    .get(h)
+                    .is_some_and(|x| x.addresses.iter().any(|a| peers_contain(&rule.peers, *a))),
+                Source::Zone(z) => t
+                    .zones
+                    .get(z)
+                    .is_some_and(|x| x.cidrs.iter().any(|n| peers_cover(&rule.peers, n))),
             };
             if !hit {
                 continue;
@@ -739,7 +803,7 @@ impl App {
             Pane::Findings => self.findings.len(),
             Pane::Zones => self.topology.zones.len(),
             Pane::Hosts => self.topology.external_hosts.len(),
-            Pane::Overview => self.topology.nodes.len() + 1,
+            Pane::Overview => self.overview_rows(),
             Pane::Preview => self.preview.text.lines().count(),
         }
     }
@@ -751,7 +815,7 @@ impl App {
         self.finding_cursor.clamp(self.findings.len());
         self.zones.clamp(self.topology.zones.len());
         self.hosts.clamp(self.topology.external_hosts.len());
-        self.grid.row.clamp(self.topology.nodes.len() + 1);
+        self.grid.row.clamp(self.overview_rows());
         self.grid.col.clamp(self.topology.nodes.len());
         self.preview_scroll = self
             .preview_scroll
@@ -791,6 +855,25 @@ fn problem_node(path: &str) -> Option<usize> {
 }
 
 /// Whether an address is in a peer set; the networks are sorted and disjoint, so a binary search.
+/// Whether a rule's peers hold a whole network: peer sets are aggregated and sorted, so a
+/// network inside them lies within the last entry starting at or before it.
+fn peers_cover(peers: &fwtopo::net::Peers, net: &ipnet::IpNet) -> bool {
+    use fwtopo::net::Peers;
+    use ipnet::IpNet;
+    match (peers, net) {
+        (Peers::Any, _) => true,
+        (Peers::V4(v), IpNet::V4(n)) => {
+            let i = v.partition_point(|p| p.network() <= n.network());
+            i > 0 && v[i - 1].contains(n)
+        }
+        (Peers::V6(v), IpNet::V6(n)) => {
+            let i = v.partition_point(|p| p.network() <= n.network());
+            i > 0 && v[i - 1].contains(n)
+        }
+        _ => false,
+    }
+}
+
 fn peers_contain(peers: &fwtopo::net::Peers, addr: std::net::IpAddr) -> bool {
     use fwtopo::net::Peers;
     use std::net::IpAddr;

@@ -216,11 +216,14 @@ pub struct GridParts {
 
 pub fn grid_parts(app: &App, rect: Rect) -> GridParts {
     let i = inner(rect);
-    let longest = app
-        .topology
+    let t = &app.topology;
+    // Row labels: node names, `zone NAME`, `host NAME`.
+    let longest = t
         .nodes
         .iter()
         .map(|n| n.name.chars().count())
+        .chain(t.zones.iter().map(|z| z.name.chars().count() + 5))
+        .chain(t.external_hosts.iter().map(|h| h.name.chars().count() + 5))
         .max()
         .unwrap_or(3)
         .max(5);

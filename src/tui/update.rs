@@ -1562,7 +1562,7 @@ fn fix_scroll(app: &mut App) {
                 let cols = layout::grid_parts(app, rect).visible_cols();
                 app.grid.col.offset = app.grid.col.offset_for(cols);
                 let (r0, c0) = (app.grid.row.offset, app.grid.col.offset);
-                let (nr, nc) = (app.topology.nodes.len() + 1, app.topology.nodes.len());
+                let (nr, nc) = (app.overview_rows(), app.topology.nodes.len());
                 app.refresh_overview(r0..(r0 + h).min(nr), c0..(c0 + cols).min(nc));
             }
             Pane::Preview => {

@@ -485,3 +485,57 @@ fn every_theme_paints_its_own_background_on_every_cell() {
         }
     }
 }
+
+/// Issue 15.3: the overview has rows for zones and external hosts, so SSH/RDP from the admin zone
+/// is visible, and each protocol is named (`t53 u53`, never `53,53`).
+#[test]
+fn the_overview_shows_zones_hosts_and_protocols() {
+    use crate::tui::app::Source;
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Overview)]);
+    let zones = app.topology.zones.len();
+    let hosts = app.topology.external_hosts.len();
+    assert!(zones > 0 && hosts > 0, "the example has both");
+    assert_eq!(
+        app.overview_rows(),
+        1 + zones + hosts + app.topology.nodes.len()
+    );
+    let admin = app
+        .topology
+        .zones
+        .iter()
+        .position(|z| z.name == "admin")
+        .unwrap();
+    assert_eq!(app.overview_source(1 + admin), Some(Source::Zone(admin)));
+    let screen = text(&render(&mut app, 160, 50));
+    assert!(screen.contains("zone admin"), "{screen}");
+    assert!(screen.contains("host store.cpane"), "{screen}");
+    // The admin zone reaches every Linux node's SSH and every Windows node's RDP.
+    let ov = app.overview.as_ref().unwrap();
+    // Everything fits at this size: every row was computed, the nodes' rows below the new ones
+    // included (the Virtuozzo mesh: vz2 reaches vz1).
+    assert_eq!(ov.rows, 0..app.overview_rows());
+    let vz = |n: &str| app.topology.nodes.iter().position(|x| x.name == n).unwrap();
+    assert!(ov.cells.contains_key(&(Source::Node(vz("vz2")), vz("vz1"))));
+    for (n, node) in app.topology.nodes.iter().enumerate() {
+        if let Some(cell) = ov.cells.get(&(Source::Zone(admin), n)) {
+            let port = if node.os.is_windows() { "3389" } else { "22" };
+            assert!(
+                cell.ports
+                    .iter()
+                    .any(|p| p.starts_with("tcp") && p.contains(port)),
+                "{} {cell:?}",
+                node.name
+            );
+        }
+    }
+    assert!(
+        (0..app.topology.nodes.len()).any(|n| ov.cells.contains_key(&(Source::Zone(admin), n))),
+        "admin reaches some node in the visible window"
+    );
+    let dns = crate::tui::app::Cell {
+        ports: vec!["tcp 53".into(), "udp 53".into()],
+        services: vec![],
+    };
+    assert_eq!(dns.short(), "t53 u53");
+}

@@ -1,9 +1,10 @@
-//! The whole site as a flow matrix: rows are sources (first "any address"), columns destination
-//! nodes, each cell the ports the destination accepts from that source. Only the visible window is
-//! drawn, so a 1,000-node site costs what fits on screen.
+//! The whole site as a flow matrix: rows are sources (any address, the zones, the external hosts,
+//! then the nodes), columns destination nodes, each cell the ports the destination accepts from
+//! that source, each protocol by its initial (`t22 u53`). Only the visible window is drawn, so a
+//! 1,000-node site costs what fits on screen.
 
 use super::{App, cut, fit, lines, pane_block};
-use crate::tui::app::Pane;
+use crate::tui::app::{Pane, Source};
 use crate::tui::layout;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,7 +16,7 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         pane_block(
             app,
             Pane::Overview,
-            " Overview: who may connect to whom (rows → columns) ",
+            " Overview: who may connect to whom (rows → columns; t tcp, u udp) ",
         ),
         rect,
     );
@@ -46,31 +47,39 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     lines(f, g.header, vec![Line::from(head)]);
 
     let mut out = Vec::new();
-    for r in (row_off..=nodes.len()).take(g.rows.height as usize) {
-        let from = r.checked_sub(1);
-        let label = from.map_or("any", |i| nodes[i].name.as_str());
+    for r in (row_off..app.overview_rows()).take(g.rows.height as usize) {
+        let Some(from) = app.overview_source(r) else {
+            break;
+        };
+        let label = app.source_name(from);
         let lstyle = if r == app.grid.row.sel {
             t.header.patch(t.selected)
-        } else if from.is_none() {
-            t.warning
         } else {
-            t.text
+            match from {
+                Source::Any => t.warning,
+                Source::Zone(_) | Source::Host(_) => t.info,
+                Source::Node(_) => t.text,
+            }
         };
         let mut spans = vec![Span::styled(
-            fit(&cut(label, lw.saturating_sub(1)), lw),
+            fit(&cut(&label, lw.saturating_sub(1)), lw),
             lstyle,
         )];
         for &c in &cols {
             let cell = ov.cells.get(&(from, c));
             let text = match cell {
                 Some(x) => cut(&x.short(), cw - 1),
-                None if from == Some(c) => "=".into(),
+                None if from == Source::Node(c) => "=".into(),
                 None => "·".into(),
             };
             let style = if r == app.grid.row.sel && c == app.grid.col.sel {
                 t.selected
             } else if cell.is_some() {
-                if from.is_none() { t.warning } else { t.inbound }
+                if from == Source::Any {
+                    t.warning
+                } else {
+                    t.inbound
+                }
             } else {
                 t.muted
             };
@@ -82,9 +91,12 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     lines(f, g.rows, out);
 
     let w = g.detail.width as usize;
-    let from = app.grid.row.sel.checked_sub(1);
+    let from = app.overview_source(app.grid.row.sel).unwrap_or(Source::Any);
     let to = app.grid.col.sel.min(nodes.len() - 1);
-    let src = from.map_or("any address", |i| nodes[i].name.as_str());
+    let src = match from {
+        Source::Any => "any address".to_string(),
+        s => app.source_name(s),
+    };
     let mut detail = vec![Line::styled(
         cut(&format!("{src} → {}", nodes[to].name), w),
         t.title,
