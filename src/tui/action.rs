@@ -25,6 +25,8 @@ pub enum Action {
     Help,
     /// Every status message of this session, in full (the status line cuts long ones).
     Messages,
+    /// The selected row in full (a rule with every flow behind it, a finding, a parameter's help).
+    Detail,
     /// Esc: close the open dialog.
     Close,
     /// Enter: the focused thing's main action (jump to a finding's node, assign a role, submit input).

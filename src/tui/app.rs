@@ -191,6 +191,11 @@ pub enum Modal {
     Messages {
         scroll: usize,
     },
+    /// A row in full; `scroll` counts lines from the top.
+    Detail {
+        detail: super::detail::Detail,
+        scroll: usize,
+    },
 }
 
 /// A one-line text prompt; `error` stays under the field until the text is valid.

@@ -187,6 +187,14 @@ pub const KEYMAP: &[Binding] = &[
         "assign a role",
         1,
     ),
+    h(
+        C::Rules,
+        &["enter"],
+        A::Detail,
+        "the rule in full: every flow, note and source",
+        "in full",
+        1,
+    ),
     b(C::Findings, &["enter"], A::Activate, "go to the node", true),
     b(C::Zones, &["a"], A::Add, "add a zone", true),
     h(
@@ -356,6 +364,13 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Global, &["?", "f1"], A::Help, "help", true),
     b(
         C::Global,
+        &["v"],
+        A::Detail,
+        "view the selected row in full (a rule: every flow, note and source behind it)",
+        false,
+    ),
+    b(
+        C::Global,
         &["M"],
         A::Messages,
         "messages: every status line in full",
@@ -454,7 +469,13 @@ pub const KEYMAP: &[Binding] = &[
         "save elsewhere (when the file changed on disk)",
         false,
     ),
-    b(C::Help, &["esc", "q", "?", "M"], A::Close, "close", true),
+    b(
+        C::Help,
+        &["esc", "q", "?", "M", "v"],
+        A::Close,
+        "close",
+        true,
+    ),
     b(C::Help, &["j", "down"], A::Down, "scroll down", false),
     b(C::Help, &["k", "up"], A::Up, "scroll up", false),
     b(
@@ -515,7 +536,9 @@ pub fn context(app: &App) -> Ctx {
         Some(Modal::Picker(_)) => return Ctx::Picker,
         Some(Modal::Os(_)) => return Ctx::Os,
         Some(Modal::Confirm(_)) => return Ctx::Confirm,
-        Some(Modal::Help { .. } | Modal::Messages { .. }) => return Ctx::Help,
+        Some(Modal::Help { .. } | Modal::Messages { .. } | Modal::Detail { .. }) => {
+            return Ctx::Help;
+        }
         None => {}
     }
     if app.screen == Screen::Export {

@@ -385,6 +385,10 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
         Action::Show(s) => show(app, s),
         Action::Help => app.modal = Some(Modal::Help { scroll: 0 }),
         Action::Messages => app.modal = Some(Modal::Messages { scroll: 0 }),
+        Action::Detail => match super::detail::of(app) {
+            Some(detail) => app.modal = Some(Modal::Detail { detail, scroll: 0 }),
+            None => app.set_status(StatusKind::Info, "nothing selected to show in full"),
+        },
         Action::Activate => activate(app),
         Action::Add => add(app),
         Action::Rename => rename(app),
@@ -937,6 +941,24 @@ fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Vec<Effect>) {
             };
             app.modal = Some(Modal::Help {
                 scroll: scroll.min(super::view::help_max_scroll(app)),
+            });
+        }
+        Modal::Detail { detail, scroll } => {
+            let step = (app.height as usize).saturating_sub(6).max(1);
+            let scroll = match action {
+                Action::Close | Action::Detail => return,
+                Action::Up => scroll.saturating_sub(1),
+                Action::Down => scroll.saturating_add(1),
+                Action::PageUp => scroll.saturating_sub(step),
+                Action::PageDown => scroll.saturating_add(step),
+                Action::Top => 0,
+                Action::Bottom => usize::MAX,
+                _ => scroll,
+            };
+            let max = super::view::detail_max_scroll(app, &detail);
+            app.modal = Some(Modal::Detail {
+                detail,
+                scroll: scroll.min(max),
             });
         }
         // Scrolled from the newest message at the bottom, back into older ones.
@@ -1529,6 +1551,10 @@ fn scroll(app: &mut App, col: u16, row: u16, delta: isize) {
         }
         Some(Modal::Messages { scroll }) => {
             *scroll = scroll.saturating_add_signed(-delta);
+            return;
+        }
+        Some(Modal::Detail { scroll, .. }) => {
+            *scroll = scroll.saturating_add_signed(delta);
             return;
         }
         Some(_) => return,

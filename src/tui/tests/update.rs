@@ -1072,3 +1072,84 @@ fn the_message_log_keeps_every_status_in_full_and_scrolls_within_bounds() {
     run(&mut app, [A::Top]);
     assert_eq!(app.modal, Some(Modal::Help { scroll: 0 }));
 }
+
+/// Issue 15.4 and 15.5: selecting a rule shows every flow behind it in full: service, ports,
+/// peers, tags, note, document and section; other panes show their selected row whole.
+#[test]
+fn a_rule_in_full_shows_every_flow_note_and_source() {
+    let mut app = example_app();
+    // Find a node with a rule whose flow has a note, and select that rule.
+    let (n, i) = app
+        .plan
+        .nodes
+        .iter()
+        .find_map(|p| {
+            p.inbound
+                .iter()
+                .chain(p.outbound.iter())
+                .position(|r| {
+                    r.provenance.len() > 1
+                        && r.provenance
+                            .iter()
+                            .any(|f| !f.flow(&app.catalog).note.is_empty())
+                })
+                .map(|i| (p.node, i))
+        })
+        .expect("the example has a merged rule with a note");
+    app.nodes.sel = n;
+    app.focus = crate::tui::app::Pane::Rules;
+    app.rules.sel = i;
+    run(&mut app, [A::Detail]);
+    let Some(Modal::Detail { detail, .. }) = app.modal.clone() else {
+        panic!("the rule opens in full: {:?}", app.modal)
+    };
+    let plan = &app.plan.nodes[n];
+    let rule = plan
+        .inbound
+        .iter()
+        .chain(plan.outbound.iter())
+        .nth(i)
+        .unwrap();
+    let text = detail.lines.join("\n");
+    assert!(text.contains(&rule.peers.to_string()), "{text}");
+    for f in &rule.provenance {
+        let flow = f.flow(&app.catalog);
+        let product = f.product(&app.catalog);
+        assert!(text.contains(&f.label(&app.catalog)), "{text}");
+        assert!(text.contains(&flow.service), "{text}");
+        assert!(text.contains(&flow.note), "the note whole: {text}");
+        assert!(text.contains(&product.document.title), "{text}");
+        assert!(text.contains(&flow.source.section), "{text}");
+    }
+    // Scrolling stops at the end; esc closes.
+    run(&mut app, [A::Bottom]);
+    let Some(Modal::Detail { scroll: last, .. }) = app.modal.clone() else {
+        panic!("open")
+    };
+    run(&mut app, [A::Down]);
+    assert!(matches!(app.modal, Some(Modal::Detail { scroll, .. }) if scroll == last));
+    run(&mut app, [A::Close]);
+    assert!(app.modal.is_none());
+
+    // A parameter's help in full (the roles pane cuts it).
+    app.focus = crate::tui::app::Pane::Roles;
+    let with_help = (0..app.topology.nodes.len()).find_map(|n| {
+        app.nodes.sel = n;
+        app.role_rows()
+            .iter()
+            .position(|r| matches!(r, crate::tui::app::RoleRow::Param(..)))
+    });
+    if let Some(p) = with_help {
+        app.roles.sel = p;
+        run(&mut app, [A::Detail]);
+        let Some(Modal::Detail { detail, .. }) = app.modal.clone() else {
+            panic!("a parameter opens in full")
+        };
+        assert!(
+            detail.lines.iter().any(|l| l.starts_with("set here:")),
+            "{detail:?}"
+        );
+    } else {
+        panic!("the example has a role with a parameter");
+    }
+}

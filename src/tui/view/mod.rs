@@ -2,6 +2,7 @@
 //! plan or changes state; rectangles come from [`super::layout`], shared with mouse handling.
 
 mod bars;
+mod detail;
 mod dialog;
 mod export;
 mod findings;
@@ -68,6 +69,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         None => {}
         Some(Modal::Help { scroll }) => help::draw(f, app, area, *scroll),
         Some(Modal::Messages { scroll }) => messages::draw(f, app, area, *scroll),
+        Some(Modal::Detail { detail, scroll }) => detail::draw(f, app, area, detail, *scroll),
         Some(Modal::Picker(p)) => picker::draw(f, app, area, p),
         Some(Modal::Input(s)) => dialog::input(f, app, area, s),
         Some(Modal::Confirm(k)) => dialog::confirm(f, app, area, k),
@@ -105,6 +107,11 @@ fn modal_block<'a>(app: &App, title: impl Into<Line<'a>>) -> Block<'a> {
 }
 
 /// At most `w` characters, with `…` when cut.
+/// How far a row shown in full can scroll in the current frame.
+pub fn detail_max_scroll(app: &App, d: &crate::tui::detail::Detail) -> usize {
+    detail::max_scroll(app, layout::frame(app), d)
+}
+
 /// How far back the message log can scroll in the current frame.
 pub fn messages_max_scroll(app: &App) -> usize {
     messages::max_scroll(app, layout::frame(app))
