@@ -27,6 +27,12 @@ pub enum Action {
     Messages,
     /// The selected row in full (a rule with every flow behind it, a finding, a parameter's help).
     Detail,
+    /// The node's firewall: chosen from its OS, then each firewall that runs on it, in turn.
+    CycleFirewall,
+    /// Rename the topology itself.
+    RenameTopology,
+    /// Flip the selected on/off parameter.
+    ToggleSwitch,
     /// Esc: close the open dialog.
     Close,
     /// Enter: the focused thing's main action (jump to a finding's node, assign a role, submit input).

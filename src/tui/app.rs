@@ -213,6 +213,10 @@ pub enum Purpose {
     RenameNode(usize),
     Addresses(usize),
     Note(usize),
+    ZoneNote(usize),
+    HostNote(usize),
+    /// The topology's own name (the export headers and index say it).
+    TopologyName,
     Param {
         node: usize,
         role: usize,
@@ -237,6 +241,9 @@ impl Purpose {
             Purpose::RenameNode(_) => "Rename node",
             Purpose::Addresses(_) => "Addresses (IPv4/IPv6, separated by commas or spaces)",
             Purpose::Note(_) => "Note",
+            Purpose::ZoneNote(_) => "Zone note (who connects from it)",
+            Purpose::HostNote(_) => "External host note",
+            Purpose::TopologyName => "Topology name",
             Purpose::Param { .. } => "Parameter value (empty: the catalog default)",
             Purpose::AddZone => "New zone: name",
             Purpose::RenameZone(_) => "Rename zone",

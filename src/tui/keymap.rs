@@ -147,6 +147,15 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Nodes, &["n"], A::EditNote, "edit its note", false),
+    b(
+        C::Nodes,
+        &["f"],
+        A::CycleFirewall,
+        "its firewall: from the OS, or each one that runs on it in turn",
+        false,
+    ),
+    b(C::Zones, &["n"], A::EditNote, "edit its note", false),
+    b(C::Hosts, &["n"], A::EditNote, "edit its note", false),
     h(
         C::Roles,
         &["a"],
@@ -179,6 +188,13 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Roles, &["o"], A::ChooseOs, "choose the node's OS", false),
+    b(
+        C::Roles,
+        &["space"],
+        A::ToggleSwitch,
+        "turn the on/off parameter on or off",
+        false,
+    ),
     h(
         C::Rules,
         &["a"],
@@ -364,6 +380,13 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Global, &["?", "f1"], A::Help, "help", true),
     b(
         C::Global,
+        &["R"],
+        A::RenameTopology,
+        "rename the topology",
+        false,
+    ),
+    b(
+        C::Global,
         &["v"],
         A::Detail,
         "view the selected row in full (a rule: every flow, note and source behind it)",
@@ -411,6 +434,13 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Os, &["pageup"], A::PageUp, "page up", false),
     b(C::Os, &["pagedown"], A::PageDown, "page down", false),
     b(C::Os, &["enter"], A::Activate, "choose", true),
+    b(
+        C::Os,
+        &["a letter"],
+        A::Top,
+        "jumps to the next OS starting with it",
+        false,
+    ),
     b(C::Os, &["esc", "q"], A::Close, "cancel", true),
     b(C::Input, &["enter"], A::Activate, "accept", true),
     b(C::Input, &["esc"], A::Close, "cancel", true),
@@ -573,7 +603,8 @@ pub fn lookup(ctx: Ctx, key: &KeyEvent) -> Option<Action> {
     {
         return Some(a);
     }
-    if ctx.takes_text()
+    // The OS list jumps to the next OS starting with a typed letter.
+    if (ctx.takes_text() || ctx == Ctx::Os)
         && let KeyCode::Char(c) = key.code
         && !key
             .modifiers

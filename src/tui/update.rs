@@ -110,12 +110,123 @@ fn works_when_too_small(app: &App, action: &Action) -> bool {
 // Edits, undo and redo
 
 /// Applies an edit as one undo step and re-derives everything.
+/// Flips the selected on/off parameter (no typing `on` or `off`).
+fn toggle_switch(app: &mut App) {
+    let Some(n) = app.selected_node() else {
+        return;
+    };
+    let Some(RoleRow::Param(i, id)) = app.role_rows().get(app.roles.sel).cloned() else {
+        app.set_status(
+            StatusKind::Info,
+            "space turns an on/off parameter on or off: select one",
+        );
+        return;
+    };
+    let Some(ra) = app.topology.nodes[n].roles.get(i) else {
+        return;
+    };
+    let Some(spec) = app
+        .catalog
+        .role(&ra.product, &ra.role)
+        .and_then(|r| r.parameters.iter().find(|p| p.id == id))
+    else {
+        return;
+    };
+    let ParamKind::Switch { default } = spec.kind else {
+        app.set_status(
+            StatusKind::Info,
+            format!("{id} is not on/off: enter edits it"),
+        );
+        return;
+    };
+    let now = match ra.params.get(&id) {
+        Some(v) => matches!(
+            ParamValue::parse(&spec.kind, v),
+            Ok(fwtopo::topology::ParamValue::Switch(true))
+        ),
+        None => default,
+    };
+    let word = if now { "off" } else { "on" };
+    let label = format!("{id} {word} on {}", app.topology.nodes[n].name);
+    commit(app, label, |t| {
+        t.nodes[n].roles[i].params.insert(id, word.to_string());
+    });
+}
+
+/// Why a role of `platform` does not fit `node`'s OS, in the picker's words; `None` when it fits.
+pub fn platform_misfit(
+    platform: fwtopo::catalog::Platform,
+    node: &fwtopo::topology::Node,
+) -> Option<String> {
+    use fwtopo::catalog::Platform;
+    let fits = match platform {
+        Platform::Any => true,
+        Platform::Windows => node.os.is_windows(),
+        Platform::Linux => !node.os.is_windows(),
+    };
+    (!fits).then(|| {
+        format!(
+            "runs on {} only, and {} runs {}: enter again to assign it anyway (FW013)",
+            if platform == Platform::Windows {
+                "Windows"
+            } else {
+                "Linux"
+            },
+            node.name,
+            node.os
+        )
+    })
+}
+
+/// Steps the selected node's firewall: from the OS (`auto`), then each target that runs on its
+/// OS family, then back; the status line says which and what the OS would pick.
+fn cycle_firewall(app: &mut App) {
+    let Some(n) = app.selected_node() else {
+        return;
+    };
+    let node = &app.topology.nodes[n];
+    let windows = node.os.is_windows();
+    let choices: Vec<Option<Target>> = std::iter::once(None)
+        .chain(
+            Target::ALL
+                .into_iter()
+                .filter(|t| t.is_windows() == windows)
+                .map(Some),
+        )
+        .collect();
+    let i = choices
+        .iter()
+        .position(|c| *c == node.firewall)
+        .unwrap_or(0);
+    let next = choices[(i + 1) % choices.len()];
+    let name = node.name.clone();
+    let label = match next {
+        Some(t) => format!("{name}'s firewall: {t}"),
+        None => {
+            let auto: Vec<String> = {
+                let mut probe = node.clone();
+                probe.firewall = None;
+                export::auto_targets(&probe)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            };
+            format!("{name}'s firewall: from its OS ({})", auto.join(" and "))
+        }
+    };
+    commit(app, label, |t| t.nodes[n].firewall = next);
+}
+
+/// Applies an edit as one undo step; the status line confirms it in the undo step's words (a
+/// caller with more to say sets its own status after).
 fn commit(app: &mut App, label: impl Into<String>, edit: impl FnOnce(&mut Topology)) {
+    let label = label.into();
+    app.set_status(StatusKind::Ok, format!("{label} (u undoes it)"));
     app.undo.push(Snapshot {
         topology: app.topology.clone(),
         version: app.version,
         node: app.nodes.sel,
-        label: label.into(),
+        label,
     });
     if app.undo.len() > UNDO_DEPTH {
         app.undo.remove(0);
@@ -425,12 +536,32 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
                 );
             }
         }
-        Action::EditNote => {
-            if let Some(n) = app.selected_node() {
-                let note = app.topology.nodes[n].note.clone();
-                open_input(app, Purpose::Note(n), note);
+        Action::EditNote => match app.focus {
+            Pane::Zones => {
+                if let Some(z) = app.topology.zones.get(app.zones.sel) {
+                    let note = z.note.clone();
+                    open_input(app, Purpose::ZoneNote(app.zones.sel), note);
+                }
             }
+            Pane::Hosts => {
+                if let Some(h) = app.topology.external_hosts.get(app.hosts.sel) {
+                    let note = h.note.clone();
+                    open_input(app, Purpose::HostNote(app.hosts.sel), note);
+                }
+            }
+            _ => {
+                if let Some(n) = app.selected_node() {
+                    let note = app.topology.nodes[n].note.clone();
+                    open_input(app, Purpose::Note(n), note);
+                }
+            }
+        },
+        Action::RenameTopology => {
+            let name = app.topology.name.clone();
+            open_input(app, Purpose::TopologyName, name);
         }
+        Action::CycleFirewall => cycle_firewall(app),
+        Action::ToggleSwitch => toggle_switch(app),
         Action::NextTarget | Action::PrevTarget => {
             let all: Vec<Option<Target>> = std::iter::once(None)
                 .chain(Target::ALL.into_iter().map(Some))
@@ -557,14 +688,39 @@ fn jump_to_node(app: &mut App, n: usize) {
     app.focus = Pane::Rules;
 }
 
+/// The rule of node `n` a finding is about: one the finding's code can come from whose
+/// `proto/ports` the message names, else the first such rule.
+fn finding_rule(app: &App, n: usize, row: &crate::tui::app::FindingRow) -> Option<usize> {
+    let crate::tui::app::FindingSource::Engine(i) = row.source else {
+        return None;
+    };
+    let f = app.plan.findings.get(i)?;
+    let plan = app.plan.nodes.get(n)?;
+    let rules: Vec<_> = plan.inbound.iter().chain(plan.outbound.iter()).collect();
+    let caused = |r: &fwtopo::engine::Rule| super::view::rule_codes(r).contains(&f.code);
+    let named = |r: &fwtopo::engine::Rule| {
+        f.message
+            .contains(&format!("{}/{}", r.protocol.as_str(), r.ports))
+    };
+    rules
+        .iter()
+        .position(|r| caused(r) && named(r))
+        .or_else(|| rules.iter().position(|r| named(r)))
+        .or_else(|| rules.iter().position(|r| caused(r)))
+}
+
 fn activate(app: &mut App) {
     match app.focus {
         Pane::Findings => {
             let Some(row) = app.findings.get(app.finding_cursor.sel) else {
                 return;
             };
+            let row = *row;
             match row.node {
-                Some(n) => jump_to_node(app, n),
+                Some(n) => {
+                    jump_to_node(app, n);
+                    app.rules.sel = finding_rule(app, n, &row).unwrap_or(0);
+                }
                 None => {
                     app.set_status(StatusKind::Info, "this finding is about the whole topology")
                 }
@@ -1004,6 +1160,18 @@ fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Vec<Effect>) {
                 c.step(d, Os::ALL.len());
                 app.modal = Some(Modal::Os(c));
             }
+            Action::Char(ch) => {
+                // The next OS after the selected one whose name starts with the letter.
+                let ch = ch.to_ascii_lowercase();
+                let n = Os::ALL.len();
+                if let Some(i) = (1..=n)
+                    .map(|k| (c.sel + k) % n)
+                    .find(|&i| Os::ALL[i].as_str().starts_with(ch))
+                {
+                    c.sel = i;
+                }
+                app.modal = Some(Modal::Os(c));
+            }
             _ => app.modal = Some(Modal::Os(c)),
         },
         Modal::Confirm(kind) => confirm(app, kind, action, fx),
@@ -1149,6 +1317,15 @@ fn picker(app: &mut App, mut p: PickerState, action: Action) {
                 app.modal = Some(Modal::Picker(p));
                 return;
             }
+            // A role for the other OS family is said first; a second enter assigns it anyway
+            // (the operator may be about to change the OS).
+            if let Some(misfit) = platform_misfit(role.platform, node)
+                && p.error.as_deref() != Some(misfit.as_str())
+            {
+                p.error = Some(misfit);
+                app.modal = Some(Modal::Picker(p));
+                return;
+            }
             let name = node.name.clone();
             let before = app
                 .plan
@@ -1289,6 +1466,47 @@ fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> 
             if node.note != note {
                 let name = node.name.clone();
                 commit(app, format!("note of {name}"), |t| t.nodes[n].note = note);
+            }
+        }
+        Purpose::ZoneNote(i) => {
+            let note = text.trim().to_string();
+            check_text(&note).map_err(|e| format!("note {e}"))?;
+            let z = app.topology.zones.get(i).ok_or("the zone is gone")?;
+            if z.note != note {
+                let name = z.name.clone();
+                commit(app, format!("note of zone {name}"), |t| {
+                    t.zones[i].note = note
+                });
+            }
+        }
+        Purpose::HostNote(i) => {
+            let note = text.trim().to_string();
+            check_text(&note).map_err(|e| format!("note {e}"))?;
+            let h = app
+                .topology
+                .external_hosts
+                .get(i)
+                .ok_or("the host is gone")?;
+            if h.note != note {
+                let name = h.name.clone();
+                commit(app, format!("note of {name}"), |t| {
+                    t.external_hosts[i].note = note
+                });
+            }
+        }
+        Purpose::TopologyName => {
+            let name = text.trim().to_string();
+            if name.is_empty() {
+                return Err("the topology needs a name".into());
+            }
+            check_text(&name).map_err(|e| format!("name {e}"))?;
+            if name.contains('\n') {
+                return Err("the name is one line".into());
+            }
+            if app.topology.name != name {
+                commit(app, format!("topology renamed to {name}"), |t| {
+                    t.name = name
+                });
             }
         }
         Purpose::Param { node, role, param } => {

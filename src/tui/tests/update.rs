@@ -1153,3 +1153,223 @@ fn a_rule_in_full_shows_every_flow_note_and_source() {
         panic!("the example has a role with a parameter");
     }
 }
+
+/// Issue 15.6: the traps a newcomer met in the keys.
+#[test]
+fn the_newcomers_traps_in_the_keys() {
+    use crate::tui::app::{Pane, RoleRow};
+    use crate::tui::tests::render::{render, text};
+    use fwtopo::catalog::ParamKind;
+    use fwtopo::topology::Os;
+    let mut app = example_app();
+
+    // A node without roles: on the nodes pane `a` adds a node, so the hint says to tab first.
+    run(&mut app, [A::Add]);
+    run(&mut app, typed("fresh"));
+    run(&mut app, [A::Activate, A::Close]);
+    assert_eq!(
+        app.topology.nodes[app.selected_node().unwrap()].name,
+        "fresh"
+    );
+    app.focus = Pane::Nodes;
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("no roles: tab here, then a assigns"),
+        "{screen}"
+    );
+
+    // The OS list jumps by letter.
+    run(&mut app, [A::ChooseOs, A::Char('u')]);
+    let Some(Modal::Os(c)) = app.modal.clone() else {
+        panic!("OS list")
+    };
+    assert_eq!(Os::ALL[c.sel], Os::Ubuntu);
+    run(&mut app, [A::Char('w')]);
+    let Some(Modal::Os(c)) = app.modal.clone() else {
+        panic!("OS list")
+    };
+    assert!(Os::ALL[c.sel].is_windows());
+    run(&mut app, [A::Close]);
+
+    // A Windows-only role on a Linux node: the picker says so first; a second enter assigns it.
+    let n = app.selected_node().unwrap();
+    assert!(!app.topology.nodes[n].os.is_windows());
+    app.focus = Pane::Roles;
+    run(&mut app, [A::Add]);
+    run(&mut app, typed("sn-iis"));
+    run(&mut app, [A::Activate]);
+    let Some(Modal::Picker(p)) = app.modal.clone() else {
+        panic!("still picking")
+    };
+    assert!(
+        p.error
+            .as_deref()
+            .is_some_and(|e| e.contains("Windows only")),
+        "{p:?}"
+    );
+    assert!(app.topology.nodes[n].roles.is_empty());
+    run(&mut app, [A::Activate]);
+    assert_eq!(app.topology.nodes[n].roles.len(), 1);
+    // The edit is confirmed in the status line, in the undo step's words.
+    assert!(app.status.as_ref().unwrap().text.contains("sn-iis"));
+
+    // Space flips an on/off parameter; the status confirms it.
+    let (node, row, id, default) = (0..app.topology.nodes.len())
+        .find_map(|n| {
+            app.nodes.sel = n;
+            app.role_rows().iter().enumerate().find_map(|(r, row)| {
+                let RoleRow::Param(i, id) = row else {
+                    return None;
+                };
+                let ra = &app.topology.nodes[n].roles[*i];
+                let spec = app.catalog.role(&ra.product, &ra.role)?;
+                let p = spec.parameters.iter().find(|p| &p.id == id)?;
+                match p.kind {
+                    ParamKind::Switch { default } if !ra.params.contains_key(id) => {
+                        Some((n, r, id.clone(), default))
+                    }
+                    _ => None,
+                }
+            })
+        })
+        .expect("the example has a switch left at its default");
+    app.nodes.sel = node;
+    app.focus = Pane::Roles;
+    app.roles.sel = row;
+    run(&mut app, [A::ToggleSwitch]);
+    let RoleRow::Param(i, _) = app.role_rows()[row].clone() else {
+        panic!()
+    };
+    let want = if default { "off" } else { "on" };
+    assert_eq!(
+        app.topology.nodes[node].roles[i]
+            .params
+            .get(&id)
+            .map(String::as_str),
+        Some(want)
+    );
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with(&format!("{id} {want} on"))
+    );
+    run(&mut app, [A::ToggleSwitch]);
+    let back = if default { "on" } else { "off" };
+    assert_eq!(
+        app.topology.nodes[node].roles[i]
+            .params
+            .get(&id)
+            .map(String::as_str),
+        Some(back)
+    );
+
+    // A zone's networks edited: the status line confirms it.
+    run(&mut app, [A::Show(crate::tui::app::Screen::Zones)]);
+    app.focus = Pane::Zones;
+    app.zones.sel = 0;
+    run(&mut app, [A::Edit, A::ClearLine]);
+    run(&mut app, typed("192.0.2.0/26"));
+    run(&mut app, [A::Activate]);
+    let z = app.topology.zones[0].name.clone();
+    assert_eq!(
+        app.status.as_ref().unwrap().text,
+        format!("networks of zone {z} (u undoes it)")
+    );
+}
+
+/// Issue 15.6: enter on a finding selects the rule it is about, not the node's first rule.
+#[test]
+fn enter_on_a_finding_selects_its_rule() {
+    use crate::tui::app::{FindingSource, Pane, Screen};
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Findings)]);
+    let mut checked = 0;
+    for k in 0..app.findings.len() {
+        let row = app.findings[k];
+        let (Some(n), FindingSource::Engine(i)) = (row.node, row.source) else {
+            continue;
+        };
+        let f = app.plan.findings[i].clone();
+        let plan = &app.plan.nodes[n];
+        let rules: Vec<_> = plan
+            .inbound
+            .iter()
+            .chain(plan.outbound.iter())
+            .cloned()
+            .collect();
+        let Some(want) = rules.iter().position(|r| {
+            crate::tui::view::rule_codes(r).contains(&f.code)
+                && f.message
+                    .contains(&format!("{}/{}", r.protocol.as_str(), r.ports))
+        }) else {
+            continue;
+        };
+        if want == 0 {
+            continue;
+        }
+        run(&mut app, [A::Show(Screen::Findings)]);
+        app.focus = Pane::Findings;
+        app.finding_cursor.sel = k;
+        run(&mut app, [A::Activate]);
+        assert_eq!(app.selected_node(), Some(n));
+        assert_eq!(app.rules.sel, want, "{f}");
+        checked += 1;
+    }
+    assert!(
+        checked > 0,
+        "the example has a finding about a rule other than the first"
+    );
+}
+
+/// Issue 15.7: what the file can say, the designer can do: a node's firewall, the topology's name,
+/// a zone's and a host's note.
+#[test]
+fn the_designer_sets_the_firewall_the_name_and_zone_notes() {
+    use crate::tui::app::{Pane, Screen};
+    use fwtopo::target::Target;
+    let mut app = example_app();
+    let n = (0..app.topology.nodes.len())
+        .find(|&n| {
+            !app.topology.nodes[n].os.is_windows() && app.topology.nodes[n].firewall.is_none()
+        })
+        .expect("a Linux node choosing from its OS");
+    app.nodes.sel = n;
+    app.focus = Pane::Nodes;
+    let linux: Vec<Target> = Target::ALL
+        .into_iter()
+        .filter(|t| !t.is_windows())
+        .collect();
+    for want in &linux {
+        run(&mut app, [A::CycleFirewall]);
+        assert_eq!(app.topology.nodes[n].firewall, Some(*want));
+    }
+    run(&mut app, [A::CycleFirewall]);
+    assert_eq!(
+        app.topology.nodes[n].firewall, None,
+        "and back to the OS's choice"
+    );
+    assert!(app.status.as_ref().unwrap().text.contains("from its OS"));
+    run(&mut app, [A::Undo]);
+    assert_eq!(app.topology.nodes[n].firewall, linux.last().copied());
+
+    run(&mut app, [A::RenameTopology, A::ClearLine]);
+    run(&mut app, typed("Production site"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(app.topology.name, "Production site");
+
+    run(&mut app, [A::Show(Screen::Zones)]);
+    app.focus = Pane::Zones;
+    app.zones.sel = 0;
+    run(&mut app, [A::EditNote, A::ClearLine]);
+    run(&mut app, typed("Operators' VPN"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(app.topology.zones[0].note, "Operators' VPN");
+    app.focus = Pane::Hosts;
+    app.hosts.sel = 0;
+    run(&mut app, [A::EditNote, A::ClearLine]);
+    run(&mut app, typed("pinned 2026-12"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(app.topology.external_hosts[0].note, "pinned 2026-12");
+}

@@ -3,6 +3,7 @@
 
 mod bars;
 mod detail;
+pub use rules::rule_codes;
 mod dialog;
 mod export;
 mod findings;

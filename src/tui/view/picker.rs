@@ -58,33 +58,47 @@ pub fn draw(f: &mut Frame, app: &App, area: Rect, p: &PickerState) {
             .get(p.node)
             .is_some_and(|n| n.roles.iter().any(|r| r.product == pid && r.role == rid))
     };
-    let rows: Vec<Line> = p
-        .matches
-        .iter()
-        .enumerate()
-        .skip(off)
-        .take(list.height as usize)
-        .map(|(i, &(pi, ri))| {
-            let prod = &app.catalog.products()[pi];
-            let role = &prod.roles[ri];
-            let mark = if assigned(&prod.id, &role.id) {
-                "✓ "
-            } else {
-                "  "
-            };
-            let id = format!("{mark}{}/{}", prod.id, role.id);
-            let rest = (list.width as usize).saturating_sub(id.chars().count() + 2);
-            row_line(
-                vec![
-                    Span::styled(id, t.text),
-                    Span::styled(format!("  {}", cut(&role.name, rest)), t.muted),
-                ],
-                i == p.cursor.sel,
-                t.selected,
-                list.width,
-            )
-        })
-        .collect();
+    let rows: Vec<Line> =
+        p.matches
+            .iter()
+            .enumerate()
+            .skip(off)
+            .take(list.height as usize)
+            .map(|(i, &(pi, ri))| {
+                let prod = &app.catalog.products()[pi];
+                let role = &prod.roles[ri];
+                let mark = if assigned(&prod.id, &role.id) {
+                    "✓ "
+                } else {
+                    "  "
+                };
+                let id = format!("{mark}{}/{}", prod.id, role.id);
+                // Roles for the other OS family are marked (enter asks before assigning them).
+                let misfit = app.topology.nodes.get(p.node).is_some_and(|n| {
+                    crate::tui::update::platform_misfit(role.platform, n).is_some()
+                });
+                let (id_style, tail) = if misfit {
+                    (
+                        t.muted,
+                        format!(" ✗ {}", format!("{:?}", role.platform).to_lowercase()),
+                    )
+                } else {
+                    (t.text, String::new())
+                };
+                let rest = (list.width as usize)
+                    .saturating_sub(id.chars().count() + 2 + tail.chars().count());
+                row_line(
+                    vec![
+                        Span::styled(id, id_style),
+                        Span::styled(format!("  {}", cut(&role.name, rest)), t.muted),
+                        Span::styled(tail, t.warning),
+                    ],
+                    i == p.cursor.sel,
+                    t.selected,
+                    list.width,
+                )
+            })
+            .collect();
     f.render_widget(Paragraph::new(rows), list);
 
     let Some(&(pi, ri)) = p.matches.get(p.cursor.sel) else {

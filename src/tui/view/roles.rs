@@ -80,7 +80,18 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         lines(
             f,
             rows,
-            vec![Span::styled("no roles: press a to assign one from the catalog", t.muted).into()],
+            vec![
+                Span::styled(
+                    if app.focus == Pane::Roles {
+                        "no roles: press a to assign one from the catalog"
+                    } else {
+                        // On the nodes pane `a` adds a node.
+                        "no roles: tab here, then a assigns one from the catalog"
+                    },
+                    t.muted,
+                )
+                .into(),
+            ],
         );
         return;
     }

@@ -15,7 +15,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 /// The finding codes a rule can be the cause of, from its tags and peers.
-fn rule_codes(r: &Rule) -> Vec<Code> {
+pub fn rule_codes(r: &Rule) -> Vec<Code> {
     let mut v = Vec::new();
     let any = r.peers.is_any();
     if r.has_tag(Tag::Insecure) && any {
