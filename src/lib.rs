@@ -10,6 +10,7 @@ pub mod export;
 pub mod files;
 pub mod net;
 pub mod ports;
+pub mod query;
 pub mod report;
 pub mod starter;
 pub mod target;

@@ -21,6 +21,23 @@ pub enum Peers {
 }
 
 impl Peers {
+    /// Whether the set holds every address of a network: sets are aggregated and sorted, so a
+    /// network inside one lies within the last entry starting at or before it.
+    pub fn covers(&self, net: &IpNet) -> bool {
+        match (self, net) {
+            (Peers::Any, _) => true,
+            (Peers::V4(v), IpNet::V4(n)) => {
+                let i = v.partition_point(|p| p.network() <= n.network());
+                i > 0 && v[i - 1].contains(n)
+            }
+            (Peers::V6(v), IpNet::V6(n)) => {
+                let i = v.partition_point(|p| p.network() <= n.network());
+                i > 0 && v[i - 1].contains(n)
+            }
+            _ => false,
+        }
+    }
+
     /// The JSON interface's spelling: `any`, CIDRs, or `dns:<name>`.
     pub fn to_strings(&self) -> Vec<String> {
         match self {
@@ -69,11 +86,19 @@ impl Peers {
     }
 
     /// Whether the address is inside this peer set (host names never match an address).
+    /// Whether an address is in the set; the networks are sorted and disjoint, so a binary
+    /// search (the designer's overview asks for every cell of its window).
     pub fn contains(&self, addr: IpAddr) -> bool {
         match (self, addr) {
             (Peers::Any, _) => true,
-            (Peers::V4(v), IpAddr::V4(a)) => v.iter().any(|n| n.contains(&a)),
-            (Peers::V6(v), IpAddr::V6(a)) => v.iter().any(|n| n.contains(&a)),
+            (Peers::V4(v), IpAddr::V4(a)) => {
+                let i = v.partition_point(|n| n.network() <= a);
+                i > 0 && v[i - 1].contains(&a)
+            }
+            (Peers::V6(v), IpAddr::V6(a)) => {
+                let i = v.partition_point(|n| n.network() <= a);
+                i > 0 && v[i - 1].contains(&a)
+            }
             _ => false,
         }
     }

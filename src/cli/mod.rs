@@ -60,6 +60,31 @@ enum Command {
         /// A topology file (.ron).
         file: PathBuf,
     },
+    /// Can FROM reach TO on a port, and which rules say so: the inbound rule on TO and, with
+    /// --egress strict, the outbound rule on FROM, each with its flows and document sections; when
+    /// not, what would allow it. Exit status 0 allowed, 1 not allowed, 2 unusable input.
+    Query {
+        /// A topology file (.ron).
+        file: PathBuf,
+        /// A node, zone, external host or address.
+        #[arg(long)]
+        from: String,
+        /// A node, zone, external host or address.
+        #[arg(long)]
+        to: String,
+        /// The destination port (1-65535).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        port: u16,
+        /// tcp or udp.
+        #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp"])]
+        proto: String,
+        /// open (default: only inbound rules decide) or strict (FROM's outbound rules too).
+        #[arg(long, default_value = "open")]
+        egress: Egress,
+        /// Print JSON for scripts and jq.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export firewall scripts: one node to standard output, or every node to files under --out.
     /// Refuses (exit status 1, nothing written) while an exported node has errors, unless --force.
     Export {
@@ -228,6 +253,45 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 out.write_all(text::rules(&catalog, &topology, &plan, node.as_deref()).as_bytes())?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Query {
+            file,
+            from,
+            to,
+            port,
+            proto,
+            egress,
+            json,
+        } => {
+            let catalog = load_catalog()?;
+            let topology = load_checked(&file, &catalog)?;
+            let end = |text: &str, flag: &str| {
+                fwtopo::query::End::parse(&topology, text)
+                    .map_err(|e| anyhow::anyhow!("{}: --{flag}: {e}", shown(&file)))
+            };
+            let question = fwtopo::query::Question {
+                from: end(&from, "from")?,
+                to: end(&to, "to")?,
+                protocol: if proto == "udp" {
+                    fwtopo::ports::Protocol::Udp
+                } else {
+                    fwtopo::ports::Protocol::Tcp
+                },
+                port,
+                egress,
+            };
+            let plan = engine::derive(&catalog, &topology);
+            let answer = fwtopo::query::ask(&catalog, &topology, &plan, &question);
+            if json {
+                write_json(&mut out, &answer)?;
+            } else {
+                out.write_all(text::answer(&answer).as_bytes())?;
+            }
+            Ok(if answer.allowed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Check { file } => {
             let catalog = load_catalog()?;

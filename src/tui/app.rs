@@ -751,18 +751,18 @@ impl App {
                 _ if rule.peers.is_any() => false,
                 Source::Node(f) => {
                     f != to
-                        && t.nodes.get(f).is_some_and(|n| {
-                            n.addresses.iter().any(|a| peers_contain(&rule.peers, *a))
-                        })
+                        && t.nodes
+                            .get(f)
+                            .is_some_and(|n| n.addresses.iter().any(|a| rule.peers.contains(*a)))
                 }
                 Source::Host(h) => t
                     .external_hosts
                     .get(h)
-                    .is_some_and(|x| x.addresses.iter().any(|a| peers_contain(&rule.peers, *a))),
+                    .is_some_and(|x| x.addresses.iter().any(|a| rule.peers.contains(*a))),
                 Source::Zone(z) => t
                     .zones
                     .get(z)
-                    .is_some_and(|x| x.cidrs.iter().any(|n| peers_cover(&rule.peers, n))),
+                    .is_some_and(|x| x.cidrs.iter().any(|n| rule.peers.covers(n))),
             };
             if !hit {
                 continue;
@@ -864,41 +864,4 @@ pub enum RoleRow {
 /// The node index a check problem's path starts with (`nodes[3] "x": …`).
 fn problem_node(path: &str) -> Option<usize> {
     path.strip_prefix("nodes[")?.split(']').next()?.parse().ok()
-}
-
-/// Whether an address is in a peer set; the networks are sorted and disjoint, so a binary search.
-/// Whether a rule's peers hold a whole network: peer sets are aggregated and sorted, so a
-/// network inside them lies within the last entry starting at or before it.
-fn peers_cover(peers: &fwtopo::net::Peers, net: &ipnet::IpNet) -> bool {
-    use fwtopo::net::Peers;
-    use ipnet::IpNet;
-    match (peers, net) {
-        (Peers::Any, _) => true,
-        (Peers::V4(v), IpNet::V4(n)) => {
-            let i = v.partition_point(|p| p.network() <= n.network());
-            i > 0 && v[i - 1].contains(n)
-        }
-        (Peers::V6(v), IpNet::V6(n)) => {
-            let i = v.partition_point(|p| p.network() <= n.network());
-            i > 0 && v[i - 1].contains(n)
-        }
-        _ => false,
-    }
-}
-
-fn peers_contain(peers: &fwtopo::net::Peers, addr: std::net::IpAddr) -> bool {
-    use fwtopo::net::Peers;
-    use std::net::IpAddr;
-    match (peers, addr) {
-        (Peers::Any, _) => true,
-        (Peers::V4(v), IpAddr::V4(a)) => {
-            let i = v.partition_point(|n| n.network() <= a);
-            i > 0 && v[i - 1].contains(&a)
-        }
-        (Peers::V6(v), IpAddr::V6(a)) => {
-            let i = v.partition_point(|n| n.network() <= a);
-            i > 0 && v[i - 1].contains(&a)
-        }
-        _ => false,
-    }
 }

@@ -1,0 +1,225 @@
+//! `fwtopo query`: allowed or not, with the evidence on both ends and what would allow it. The
+//! answers are checked against the derived rules themselves (every restricted inbound rule of
+//! every example answers "allowed" for a node among its peers, a port no rule opens answers "not
+//! allowed"), and the command's text, JSON and exit status on the cases issue 16 names.
+
+use assert_cmd::Command;
+use fwtopo::catalog::Catalog;
+use fwtopo::engine;
+use fwtopo::export::Egress;
+use fwtopo::ports::Protocol;
+use fwtopo::query::{End, Question, Side, ask};
+use fwtopo::topology::from_ron;
+
+const EXAMPLES: &[&str] = &[
+    "plesk-automation",
+    "mailstore-spe",
+    "communigate-pro",
+    "cpanel-whm",
+    "virtuozzo",
+    "mixed-site",
+];
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/examples/{name}.ron",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn fwtopo() -> Command {
+    let mut c = Command::cargo_bin("fwtopo").unwrap();
+    c.env(
+        "FWTOPO_CONFIG_DIR",
+        env!("CARGO_MANIFEST_DIR").to_string() + "/tests/no-config",
+    );
+    c
+}
+
+#[test]
+fn every_restricted_rule_answers_allowed_for_its_peers_and_closed_ports_do_not() {
+    let catalog = Catalog::embedded().unwrap();
+    let mut asked = 0;
+    for name in EXAMPLES {
+        let t = from_ron(&example(name)).unwrap();
+        let plan = engine::derive(&catalog, &t);
+        for p in &plan.nodes {
+            for r in p.inbound.iter().filter(|r| !r.peers.is_any()) {
+                // A node among the peers, not the destination itself.
+                let Some(a) = t.nodes.iter().position(|n| {
+                    n.name != p.name && n.addresses.iter().any(|x| r.peers.contains(*x))
+                }) else {
+                    continue;
+                };
+                let port = r.ports.ranges()[0].start;
+                let q = Question {
+                    from: End::Node(a),
+                    to: End::Node(p.node),
+                    protocol: r.protocol,
+                    port,
+                    egress: Egress::Open,
+                };
+                let answer = ask(&catalog, &t, &plan, &q);
+                assert!(
+                    answer.allowed,
+                    "{name}: {} -> {} {} {port}",
+                    t.nodes[a].name, p.name, r.protocol
+                );
+                let f = answer.families.iter().find(|f| f.allowed).unwrap();
+                let Side::Allowed { rule } = &f.inbound else {
+                    panic!("{name}: the inbound side names its rule")
+                };
+                assert!(!rule.flows.is_empty());
+                assert!(rule.flows.iter().all(|f| !f.document.is_empty()));
+                asked += 1;
+            }
+            // A port no inbound rule of the node opens, from an address no zone holds.
+            let closed = (1..u16::MAX)
+                .find(|port| !p.inbound.iter().any(|r| r.ports.contains(*port)))
+                .unwrap();
+            let q = Question {
+                from: End::Address("192.0.2.250".parse().unwrap()),
+                to: End::Node(p.node),
+                protocol: Protocol::Tcp,
+                port: closed,
+                egress: Egress::Open,
+            };
+            let answer = ask(&catalog, &t, &plan, &q);
+            assert!(!answer.allowed, "{name}: {} {closed}", p.name);
+            assert!(!answer.missing.is_empty());
+        }
+    }
+    assert!(asked > 50, "{asked}");
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = fwtopo().arg("query").args(args).output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn pa() -> String {
+    format!(
+        "{}/examples/plesk-automation.ron",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn the_admin_zone_reaches_ssh_with_the_flow_and_section_behind_it() {
+    let (code, out, err) = run(&[&pa(), "--from", "admin", "--to", "pa-mn", "--port", "22"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("zone admin -> node pa-mn tcp/22 (egress open): ALLOWED"),
+        "{out}"
+    );
+    assert!(out.contains("host/linux/ssh"), "{out}");
+    assert!(out.contains("source: fwtopo-host"), "{out}");
+    // From outside the zone: not allowed, and the answer says the zone is what is missing.
+    let (code, out, _) = run(&[
+        &pa(),
+        "--from",
+        "192.0.2.77",
+        "--to",
+        "pa-mn",
+        "--port",
+        "22",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("NOT ALLOWED") && out.contains("inbound: DROPPED"),
+        "{out}"
+    );
+    assert!(out.contains("only from zone:admin"), "{out}");
+}
+
+/// Issue 13 found it in real kernels: under strict egress the webmail node cannot reach the mail
+/// node's IMAPS. The query says so, and that the source's outbound side is what drops it.
+#[test]
+fn strict_egress_is_checked_on_the_source() {
+    let args = |egress: &str| {
+        vec![
+            pa(),
+            "--from".into(),
+            "pa-webmail".into(),
+            "--to".into(),
+            "pa-mail-postfix".into(),
+            "--port".into(),
+            "993".into(),
+            "--egress".into(),
+            egress.into(),
+            "--json".into(),
+        ]
+    };
+    let json = |egress: &str| -> (i32, serde_json::Value) {
+        let a = args(egress);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&a);
+        (
+            code,
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}")),
+        )
+    };
+    let (code, open) = json("open");
+    assert_eq!(code, 0);
+    assert_eq!(open["allowed"], true);
+    assert_eq!(open["families"][0]["outbound"]["verdict"], "not-filtered");
+    let (code, strict) = json("strict");
+    assert_eq!(code, 1);
+    assert_eq!(strict["allowed"], false);
+    assert_eq!(strict["families"][0]["inbound"]["verdict"], "allowed");
+    assert_eq!(strict["families"][0]["outbound"]["verdict"], "dropped");
+    assert!(
+        strict["missing"][0].as_str().unwrap().contains("outbound"),
+        "{strict}"
+    );
+}
+
+#[test]
+fn a_switched_off_flow_is_named_as_what_would_allow_it() {
+    let (code, out, _) = run(&[
+        &pa(),
+        "--from",
+        "pa-web-apache",
+        "--to",
+        "pa-db",
+        "--port",
+        "5432",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("turn on switch postgresql of plesk-automation/sn-database on pa-db"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_ends_and_ports_are_refused_with_exit_2() {
+    for (args, says) in [
+        (
+            vec!["--from", "nope", "--to", "pa-mn", "--port", "22"],
+            "--from: 'nope' is no node",
+        ),
+        (
+            vec!["--from", "admin", "--to", "pa-mn", "--port", "0"],
+            "port",
+        ),
+        (
+            vec![
+                "--from", "admin", "--to", "pa-mn", "--port", "22", "--proto", "icmp",
+            ],
+            "icmp",
+        ),
+    ] {
+        let mut a = vec![pa()];
+        a.extend(args.iter().map(|s| s.to_string()));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&a);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
