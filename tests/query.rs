@@ -223,3 +223,95 @@ fn bad_ends_and_ports_are_refused_with_exit_2() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
 }
+
+/// Issue 16.2: a topology carries flow tests; `check` fails when the design breaks one (an error
+/// finding that names it and what would allow it), notes the kept ones, and `export` refuses a
+/// broken one without --force. The tests survive a save.
+#[test]
+fn flow_tests_in_the_topology_fail_check_and_block_export_when_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.ron");
+    let with = |tests: &str| {
+        let text = example("plesk-automation");
+        let text = text.trim_end();
+        let text = text.strip_suffix(')').unwrap();
+        std::fs::write(&path, format!("{text}\n    tests: [{tests}],\n)\n")).unwrap();
+    };
+    with(
+        r#"(from: "admin", to: "pa-mn", port: 22, expect: allow),
+           (from: "pa-webmail", to: "pa-mail-postfix", proto: tcp, port: 993, expect: allow),
+           (from: "192.0.2.9", to: "pa-db", port: 3306, expect: deny, note: "never public")"#,
+    );
+    let check = fwtopo().arg("check").arg(&path).output().unwrap();
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(out.matches("FW024 flow-test-passed").count(), 3, "{out}");
+    assert!(!out.contains("FW023"), "{out}");
+
+    // Broken: strict egress keeps the webmail node from the mail node, and pa-db's MySQL from
+    // the web node is promised closed but is open.
+    with(
+        r#"(from: "pa-webmail", to: "pa-mail-postfix", port: 993, expect: allow, strict: true),
+           (from: "pa-web-apache", to: "pa-db", port: 3306, expect: deny)"#,
+    );
+    let check = fwtopo().arg("check").arg(&path).output().unwrap();
+    assert_eq!(check.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(out.matches("FW023 flow-test-failed").count(), 2, "{out}");
+    assert!(out.contains("tests[0] pa-webmail -> pa-mail-postfix tcp/993 expect allow (egress strict): not allowed; what would allow it:"), "{out}");
+    assert!(
+        out.contains("tests[1] pa-web-apache -> pa-db tcp/3306 expect deny: allowed over IPv4"),
+        "{out}"
+    );
+    let export = || {
+        let mut c = fwtopo();
+        c.args(["export", "--target", "nftables", "--node", "pa-mn"])
+            .arg(&path);
+        c
+    };
+    let refused = export().output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("flow-test-failed"));
+    export().arg("--force").assert().success();
+
+    // A save keeps them: the file written back loads to the same tests.
+    let t = fwtopo::topology::from_ron(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(t.tests.len(), 2);
+    let again = fwtopo::topology::from_ron(&fwtopo::topology::to_ron(&t)).unwrap();
+    assert_eq!(again, t);
+}
+
+#[test]
+fn a_flow_test_naming_nothing_is_a_load_error_at_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.ron");
+    for (test, says) in [
+        (
+            r#"(from: "nobody", to: "pa-mn", port: 22, expect: allow)"#,
+            "tests[0]: from: 'nobody' is no node",
+        ),
+        (
+            r#"(from: "admin", to: "pa-mn", port: 0, expect: allow)"#,
+            "tests[0]: port: 0 is not a port",
+        ),
+        (
+            r#"(from: "admin", to: "pa-mn", port: 70000, expect: allow)"#,
+            "tests[0]: port: 70000 is not a port",
+        ),
+        (
+            r#"(from: "admin", to: "pa-mn", port: 22, expect: maybe)"#,
+            "maybe",
+        ),
+        (
+            r#"(from: "admin", to: "pa-mn", port: 22, expect: allow, proto: icmp)"#,
+            "icmp",
+        ),
+    ] {
+        let text = example("plesk-automation");
+        let text = text.trim_end().strip_suffix(')').unwrap().to_string();
+        std::fs::write(&path, format!("{text}\n    tests: [{test}],\n)\n")).unwrap();
+        let out = fwtopo().arg("check").arg(&path).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{test}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{test}: {err}");
+    }
+}

@@ -517,5 +517,6 @@ pub fn gen_topology(u: &mut Unstructured) -> Result<Topology> {
         zones,
         nodes,
         external_hosts,
+        ..Topology::default()
     })
 }

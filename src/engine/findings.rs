@@ -13,6 +13,7 @@ use std::fmt;
 
 mod addresses;
 mod families;
+pub(super) mod flow_tests;
 mod guarded;
 mod zones;
 
@@ -68,10 +69,14 @@ pub enum Code {
     ExternalHostIsNode,
     /// A zone still holding the starter's placeholder network.
     PlaceholderZone,
+    /// A flow test of the topology the design breaks.
+    FlowTestFailed,
+    /// A flow test of the topology the design keeps.
+    FlowTestPassed,
 }
 
 impl Code {
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 24] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -94,6 +99,8 @@ impl Code {
         Code::AddressOnTwoNodes,
         Code::ExternalHostIsNode,
         Code::PlaceholderZone,
+        Code::FlowTestFailed,
+        Code::FlowTestPassed,
     ];
 
     /// The stable code, `FW001` …; never renumbered.
@@ -121,6 +128,8 @@ impl Code {
             Code::AddressOnTwoNodes => "FW020",
             Code::ExternalHostIsNode => "FW021",
             Code::PlaceholderZone => "FW022",
+            Code::FlowTestFailed => "FW023",
+            Code::FlowTestPassed => "FW024",
         }
     }
 
@@ -148,6 +157,8 @@ impl Code {
             Code::AddressOnTwoNodes => "address-on-two-nodes",
             Code::ExternalHostIsNode => "external-host-is-node",
             Code::PlaceholderZone => "placeholder-zone",
+            Code::FlowTestFailed => "flow-test-failed",
+            Code::FlowTestPassed => "flow-test-passed",
         }
     }
 }

@@ -291,7 +291,9 @@ pub fn derive(catalog: &Catalog, topology: &Topology) -> Plan {
             d.flow(p, fi, flow);
         }
     }
-    d.finish()
+    let mut plan = d.finish();
+    findings::flow_tests::add(catalog, topology, &mut plan);
+    plan
 }
 
 impl<'c, 't> Deriver<'c, 't> {

@@ -63,6 +63,8 @@ struct TopologyFile<'a> {
     nodes: Vec<NodeFile<'a>>,
     #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
     external_hosts: Vec<ExternalHostFile<'a>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tests: Vec<super::flow_tests::FlowTestFile>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -283,6 +285,7 @@ pub fn to_ron(t: &Topology) -> String {
                 note: h.note.clone(),
             })
             .collect(),
+        tests: t.tests.iter().map(|x| x.to_file()).collect(),
     };
     let config = ron::ser::PrettyConfig::new()
         .indentor("    ")
@@ -511,14 +514,17 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         });
     }
 
+    let mut topology = Topology {
+        name: file.name,
+        description: file.description,
+        zones,
+        nodes,
+        external_hosts,
+        tests: Vec::new(),
+    };
+    topology.tests = super::flow_tests::convert(&topology, file.tests, &mut push);
     if problems.is_empty() {
-        Ok(Topology {
-            name: file.name,
-            description: file.description,
-            zones,
-            nodes,
-            external_hosts,
-        })
+        Ok(topology)
     } else {
         Err(LoadError::Invalid(problems))
     }

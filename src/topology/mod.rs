@@ -6,6 +6,7 @@
 mod check;
 pub mod comments;
 pub mod file;
+pub mod flow_tests;
 mod os;
 mod parts;
 
@@ -25,6 +26,8 @@ pub struct Topology {
     pub zones: Vec<Zone>,
     pub nodes: Vec<Node>,
     pub external_hosts: Vec<ExternalHost>,
+    /// What the design promises ([`flow_tests`]): checked on every derive.
+    pub tests: Vec<flow_tests::FlowTest>,
 }
 
 /// A named network: `admin` (where operators come from), `trusted`, or one the operator defines.

@@ -1373,3 +1373,52 @@ fn the_designer_sets_the_firewall_the_name_and_zone_notes() {
     run(&mut app, [A::Activate]);
     assert_eq!(app.topology.external_hosts[0].note, "pinned 2026-12");
 }
+
+/// Issue 16.2: the designer shows each flow test passing or failing live as the operator edits.
+#[test]
+fn flow_tests_pass_and_fail_live_in_the_designer() {
+    use fwtopo::engine::Code;
+    use fwtopo::topology::flow_tests::{Expect, FlowTest};
+    let mut app = example_app();
+    // The CommuniGate node: SSH only from the admin zone, through its management access (web1's
+    // cPanel opens SSH to any).
+    let name = "mail".to_string();
+    let n = app
+        .topology
+        .nodes
+        .iter()
+        .position(|x| x.name == name)
+        .unwrap();
+    app.topology.tests.push(FlowTest {
+        from: "admin".into(),
+        to: name.clone(),
+        proto: Protocol::Tcp,
+        port: 22,
+        expect: Expect::Allow,
+        strict: false,
+        note: String::new(),
+    });
+    app.rederive();
+    let count = |app: &crate::tui::app::App, code: Code| {
+        app.plan.findings.iter().filter(|f| f.code == code).count()
+    };
+    assert_eq!(count(&app, Code::FlowTestPassed), 1);
+    assert_eq!(count(&app, Code::FlowTestFailed), 0);
+    // Management access off: SSH from the admin zone is gone, and the test fails at once.
+    app.nodes.sel = n;
+    app.focus = Pane::Nodes;
+    run(&mut app, [A::ToggleManagement]);
+    assert_eq!(
+        count(&app, Code::FlowTestFailed),
+        1,
+        "{:?}",
+        app.plan.findings
+    );
+    assert!(
+        app.findings
+            .iter()
+            .any(|r| app.finding_message(r).contains("flow-test-failed"))
+    );
+    run(&mut app, [A::Undo]);
+    assert_eq!(count(&app, Code::FlowTestFailed), 0);
+}
