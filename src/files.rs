@@ -167,9 +167,37 @@ fn kind_of(t: &fs::FileType) -> &'static str {
     }
 }
 
-/// Loads a topology file; errors carry the file name and, for syntax errors, line and column.
+/// How standard input is named in messages.
+pub const STDIN_NAME: &str = "(standard input)";
+
+/// Standard input as text, with the same cap as a file: `git show REV:site.ron | fwtopo diff - …`.
+pub fn read_stdin_text() -> Result<String, FileError> {
+    use std::io::Read;
+    let path = Path::new(STDIN_NAME);
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| FileError::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| FileError::Encoding {
+        path: path.to_path_buf(),
+    })
+}
+
+/// Loads a topology file, or standard input for `-`; errors carry the file name and, for syntax
+/// errors, line and column.
 pub fn load_topology(path: &Path) -> Result<Topology, FileError> {
-    let text = read_text(path)?;
+    let (text, path) = if path == Path::new("-") {
+        (read_stdin_text()?, Path::new(STDIN_NAME))
+    } else {
+        (read_text(path)?, path)
+    };
     topology::from_ron(&text).map_err(|error| FileError::Topology {
         path: path.to_path_buf(),
         error,

@@ -60,6 +60,23 @@ enum Command {
         /// A topology file (.ron).
         file: PathBuf,
     },
+    /// What a change does to the firewalls: per node the ports opened and closed to each peer,
+    /// nodes added and removed, findings introduced and resolved. OLD may be `-` (standard input:
+    /// `git show HEAD~1:site.ron | fwtopo diff - site.ron`). Exit status 0 when the derived
+    /// firewalls are the same (whatever the files' formatting), 1 when they differ, 2 unusable input.
+    Diff {
+        /// The topology before (.ron, or - for standard input).
+        old: PathBuf,
+        /// The topology after (.ron).
+        new: PathBuf,
+        /// text (coloured on a terminal, unless NO_COLOR is set) or markdown (for a ticket or a
+        /// pull request).
+        #[arg(long, default_value = "text", value_parser = ["text", "markdown"])]
+        format: String,
+        /// Print JSON for scripts and jq.
+        #[arg(long)]
+        json: bool,
+    },
     /// Can FROM reach TO on a port, and which rules say so: the inbound rule on TO and, with
     /// --egress strict, the outbound rule on FROM, each with its flows and document sections; when
     /// not, what would allow it. Exit status 0 allowed, 1 not allowed, 2 unusable input.
@@ -253,6 +270,34 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 out.write_all(text::rules(&catalog, &topology, &plan, node.as_deref()).as_bytes())?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff {
+            old,
+            new,
+            format,
+            json,
+        } => {
+            let catalog = load_catalog()?;
+            let before = load_checked(&old, &catalog)?;
+            let after = load_checked(&new, &catalog)?;
+            let d = fwtopo::diff::diff(
+                &engine::derive(&catalog, &before),
+                &engine::derive(&catalog, &after),
+            );
+            if json {
+                write_json(&mut out, &d)?;
+            } else {
+                use std::io::IsTerminal;
+                let color = format == "text"
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                out.write_all(fwtopo::diff::render(&d, format == "markdown", color).as_bytes())?;
+            }
+            Ok(if d.firewalls_same() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Query {
             file,
@@ -496,6 +541,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 
 /// A path as messages and listings show it: its control characters escaped.
 fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        return files::STDIN_NAME.to_string();
+    }
     escaped(&path.display().to_string())
 }
 
