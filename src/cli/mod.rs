@@ -60,6 +60,22 @@ enum Command {
         /// A topology file (.ron).
         file: PathBuf,
     },
+    /// Draw the site: zones, nodes (OS and roles), external hosts and any, one edge per source
+    /// and destination labelled with protocols and ports, management access bold. DOT for
+    /// Graphviz, Mermaid for Markdown, or SVG laid out by fwtopo itself.
+    Diagram {
+        /// A topology file (.ron).
+        file: PathBuf,
+        /// dot, mermaid or svg.
+        #[arg(long, default_value = "dot", value_parser = ["dot", "mermaid", "svg"])]
+        format: String,
+        /// Only these nodes and what reaches them (repeat it, or separate names with commas).
+        #[arg(long, value_delimiter = ',')]
+        node: Vec<String>,
+        /// Only the nodes playing a role of this product, and what reaches them.
+        #[arg(long, value_delimiter = ',')]
+        product: Vec<String>,
+    },
     /// What a change does to the firewalls: per node the ports opened and closed to each peer,
     /// nodes added and removed, findings introduced and resolved. OLD may be `-` (standard input:
     /// `git show HEAD~1:site.ron | fwtopo diff - site.ron`). Exit status 0 when the derived
@@ -269,6 +285,34 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             } else {
                 out.write_all(text::rules(&catalog, &topology, &plan, node.as_deref()).as_bytes())?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diagram {
+            file,
+            format,
+            node,
+            product,
+        } => {
+            let catalog = load_catalog()?;
+            let topology = load_checked(&file, &catalog)?;
+            if let Some(n) = node.iter().find(|n| topology.node(n).is_none()) {
+                bail!("{}: no node named {}", shown(&file), quoted(n));
+            }
+            if let Some(p) = product.iter().find(|p| catalog.product(p).is_none()) {
+                bail!("{}: no product {} in the catalog", shown(&file), quoted(p));
+            }
+            let plan = engine::derive(&catalog, &topology);
+            let filter = fwtopo::diagram::Filter {
+                nodes: node,
+                products: product,
+            };
+            let d = fwtopo::diagram::build(&catalog, &topology, &plan, &filter);
+            let text = match format.as_str() {
+                "mermaid" => fwtopo::diagram::mermaid(&d),
+                "svg" => fwtopo::diagram::svg(&d),
+                _ => fwtopo::diagram::dot(&d, &topology.name),
+            };
+            out.write_all(text.as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff {
