@@ -116,7 +116,7 @@ fn well_formed(xml: &str) -> Result<(), String> {
             .next()
             .unwrap_or("")
             .trim_end_matches('/');
-        if tag.matches('"').count() % 2 != 0 {
+        if !tag.matches('"').count().is_multiple_of(2) {
             return Err(format!("unbalanced quotes in <{tag}>"));
         }
         if !tag.ends_with('/') {
@@ -168,15 +168,15 @@ fn mermaid_ok(text: &str) -> Result<(), String> {
             }
             continue;
         }
-        if let Some((a, rest)) = l.split_once(' ') {
-            if rest.starts_with("-->|") || rest.starts_with("==>|") {
-                let (label, b) = rest[4..].rsplit_once("| ").ok_or(l.to_string())?;
-                if !quoted(label) || !defined.contains(a) || !defined.contains(b) {
-                    return Err(l.to_string());
-                }
-                edges += 1;
-                continue;
+        if let Some((a, rest)) = l.split_once(' ')
+            && (rest.starts_with("-->|") || rest.starts_with("==>|"))
+        {
+            let (label, b) = rest[4..].rsplit_once("| ").ok_or(l.to_string())?;
+            if !quoted(label) || !defined.contains(a) || !defined.contains(b) {
+                return Err(l.to_string());
             }
+            edges += 1;
+            continue;
         }
         let id_end = l.find(['[', '(']).ok_or(l.to_string())?;
         let (id, shape) = l.split_at(id_end);
