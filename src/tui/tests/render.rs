@@ -316,7 +316,7 @@ fn help_has_rules_and_mouse() {
     }
 }
 
-/// The export screen shows exactly `export::render`'s text (exporters change; the rule does not).
+/// The export screen shows exactly `export::copy_text`'s text (exporters change; the rule does not).
 #[test]
 fn export_preview_is_the_exporter_output() {
     for (node, w, h) in [(0usize, 80u16, 24u16), (3, 120, 40)] {
