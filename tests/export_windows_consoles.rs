@@ -336,3 +336,53 @@ fn the_powershell_copy_stops_at_its_first_line_in_cmd_exe() {
     }
     assert!(checked > 20);
 }
+
+/// `fwtopo export --target netsh --node N` prints exactly the copy, and `--out` still writes the
+/// full cmd.exe script.
+#[test]
+fn export_prints_the_copy_and_out_writes_the_full_script() {
+    let catalog = Catalog::embedded().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/plesk-automation.ron");
+    let t = load_topology(&file).unwrap();
+    let plan = engine::derive(&catalog, &t);
+    let x = Export::new(
+        &catalog,
+        &t,
+        &plan,
+        plan.node("pa-web-iis").unwrap(),
+        Options::default(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for target in [Target::Netsh, Target::Powershell] {
+        let run = |extra: &[&str]| {
+            let out = assert_cmd::Command::cargo_bin("fwtopo")
+                .unwrap()
+                .env(
+                    "FWTOPO_CONFIG_DIR",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/no-config"),
+                )
+                .arg("export")
+                .arg(&file)
+                .args(["--target", target.as_str(), "--node", "pa-web-iis"])
+                .args(extra)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let printed = run(&[]);
+        assert_eq!(printed, export::copy_text(target, &x), "{target}");
+        if target == Target::Netsh {
+            netsh_copy_is_alike("stdout", &printed);
+        }
+        run(&["--out", dir.path().to_str().unwrap()]);
+        let written =
+            std::fs::read_to_string(dir.path().join(export::file_name("pa-web-iis", target)))
+                .unwrap();
+        assert_eq!(written, export::render(target, &x), "{target}");
+    }
+}

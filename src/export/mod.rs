@@ -222,8 +222,8 @@ pub fn copy_text(target: Target, x: &Export) -> String {
 /// preview; `None` for the Linux targets.
 pub fn console(target: Target) -> Option<&'static str> {
     match target {
-        Target::Netsh => Some("for cmd.exe or PowerShell"),
-        Target::Powershell => Some("for PowerShell only, not cmd.exe"),
+        Target::Netsh => Some("cmd.exe or PowerShell"),
+        Target::Powershell => Some("PowerShell, not cmd.exe"),
         _ => None,
     }
 }
