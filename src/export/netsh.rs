@@ -195,7 +195,13 @@ pub fn render(x: &Export) -> String {
     let node = &x.node().name;
     let p = windows::plan(x);
     let strict = x.options.egress == Egress::Strict;
-    let mut out: Vec<String> = vec!["@echo off".into()];
+    let mut out: Vec<String> = vec![
+        "@echo off".into(),
+        // Which console, first: this file is cmd.exe's; the copy runs in PowerShell too.
+        rem(&format!(
+            "for an elevated cmd.exe only. For PowerShell or cmd.exe: the netsh copy, fwtopo export --target netsh --node {node} without --out, or y in the designer."
+        )),
+    ];
 
     let apply = [
         "save as a .cmd file and run it in an elevated cmd.exe (Run as administrator), or paste it into one.",
