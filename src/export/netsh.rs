@@ -1,5 +1,6 @@
 //! netsh export: a `.cmd` file of `netsh advfirewall` commands for cmd.exe (run it, or paste it into an
-//! elevated console).
+//! elevated cmd.exe). What the designer copies and `export --node N` prints, for cmd.exe and
+//! PowerShell alike, is [`super::netsh_copy`], made from the same plan and [`push_add_rule`].
 //!
 //! Windows Firewall has no rule groups netsh can write, and netsh selects rules by exact display
 //! name only. So every rule of a node shares one of three fixed names, one per kind:
