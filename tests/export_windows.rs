@@ -430,7 +430,9 @@ fn netsh_grammar_rejects_what_it_should() {
 #[test]
 fn powershell_grammar_rejects_what_it_should() {
     let node = "n1";
+    let stop = "# & echo fwtopo: STOP. This is PowerShell, press Ctrl+C. & copy con nul";
     let head = [
+        stop,
         "#Requires -RunAsAdministrator",
         "& {",
         "$ErrorActionPreference = 'Stop'",
@@ -446,6 +448,16 @@ fn powershell_grammar_rejects_what_it_should() {
     let ok_new = "New-NetFirewallRule -DisplayName 'fwtopo-n1-in' -Group 'fwtopo-n1' -Description 'x' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 80,'8000-8010' -RemoteAddress '192.0.2.1' -Profile Any -Enabled True | Out-Null";
     let with = |middle: &[&str]| ps(&[&head[..], middle, &tail[..]].concat());
     parse_powershell(&with(&[ok_new]), node).unwrap();
+    // The first line must stop cmd.exe, and only with its echo.
+    for bad in [
+        "#Requires -RunAsAdministrator",
+        "# & echo fwtopo: STOP. x & del C:\\x & copy con nul",
+        "# & echo fwtopo: STOP. x > nul & copy con nul",
+        "# & echo fwtopo: STOP. x",
+    ] {
+        let script = with(&[ok_new]).replacen(stop, bad, 1);
+        assert!(parse_powershell(&script, node).is_err(), "accepted {bad}");
+    }
     let bad_ps = [
         "Remove-NetFirewallRule".to_string(),
         "$fwtopoOld | Remove-NetFirewallRule".to_string(),

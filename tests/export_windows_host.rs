@@ -504,3 +504,113 @@ fn a_pasted_ps1_stops_at_its_first_error() {
         host.output
     );
 }
+
+// ------------------------------------------------------------------------------------------------
+// Issue 14: the netsh copy, pasted into whichever console (tests/export_windows_consoles.rs proves
+// cmd.exe and PowerShell hand netsh the same arguments for every line of it)
+
+/// The copy of a node, as `y` copies it and `export --node N` prints it.
+fn netsh_copy(t: &Topology, node: &str) -> String {
+    let catalog = catalog();
+    let plan = engine::derive(&catalog, t);
+    let np = plan.node(node).unwrap();
+    fwtopo::export::copy_text(
+        Target::Netsh,
+        &fwtopo::export::Export::new(&catalog, t, &plan, np, Default::default()),
+    )
+}
+
+/// Pasted after a full run of the .cmd, the copy adds exactly the rules the full run added, never
+/// drops a connection midway, keeps the earlier rules under -old, and changes neither the default
+/// policy nor the built-in rules; even with an `add rule` failing, nothing allowed before is lost.
+#[test]
+fn the_netsh_copy_adds_the_plan_and_takes_nothing_away() {
+    let t = mailstore();
+    for failing in [false, true] {
+        let mut host = english_host();
+        run(
+            &mut host,
+            Target::Netsh,
+            &export(Target::Netsh, &t, "ms"),
+            "ms",
+        );
+        let full = allowed_by_node(&host, "ms");
+        let before = host.allowed();
+        let builtins: Vec<bool> = REMOTE_ACCESS.iter().map(|id| enabled(&host, id)).collect();
+        if failing {
+            host.fail = Some(Box::new(|c: &str| {
+                c.contains("add rule") && c.contains("-in\"")
+            }));
+        }
+        let mut dropped: Vec<String> = Vec::new();
+        let observe: windows_host::Observer = Box::new(|h: &Host, line: &str| {
+            if !h.allowed().is_superset(&before) {
+                dropped.push(line.to_string());
+            }
+        });
+        host.run_cmd(&netsh_copy(&t, "ms"), "ms", Some(observe));
+        assert_eq!(
+            dropped,
+            Vec::<String>::new(),
+            "failing {failing}: dropped after"
+        );
+        assert_eq!(
+            host.allowed(),
+            before,
+            "failing {failing}: the copy changed what is allowed"
+        );
+        let builtins_after: Vec<bool> = REMOTE_ACCESS.iter().map(|id| enabled(&host, id)).collect();
+        assert_eq!(
+            builtins_after, builtins,
+            "the copy touched the built-in rules"
+        );
+        if !failing {
+            assert_eq!(
+                allowed_by_node(&host, "ms"),
+                full,
+                "the copy adds what the full run did"
+            );
+            let old: Vec<&str> = host
+                .rules
+                .iter()
+                .filter(|r| r.name.ends_with("-old"))
+                .map(|r| r.name.as_str())
+                .collect();
+            assert!(!old.is_empty(), "the earlier rules are kept under -old");
+            assert!(
+                host.output
+                    .iter()
+                    .any(|l| l.contains("delete rule name=NAME")),
+                "the copy says how to delete the -old rules: {:?}",
+                host.output
+            );
+        }
+    }
+}
+
+/// The PowerShell copy pasted into cmd.exe: its first line says why nothing runs and `copy con nul`
+/// swallows every line after it, so nothing changes (before, cmd.exe failed through it line by
+/// line). Pasted into PowerShell, the same line is a comment and the script runs.
+#[test]
+fn the_powershell_copy_pasted_into_cmd_exe_changes_nothing() {
+    let t = mailstore();
+    let ps = export(Target::Powershell, &t, "ms");
+    let mut host = english_host();
+    let rules = host.rules.clone();
+    host.run_cmd(&ps, "ms", None);
+    assert_eq!(host.rules, rules, "cmd.exe changed rules");
+    assert!(host.task.is_none() && host.files.is_empty());
+    assert!(
+        host.output
+            .iter()
+            .any(|l| l.starts_with("fwtopo: STOP.") && l.contains("PowerShell")),
+        "{:?}",
+        host.output
+    );
+    let mut host = english_host();
+    host.run_ps(&ps, "ms", Mode::Pasted, None);
+    assert!(
+        !allowed_by_node(&host, "ms").is_empty(),
+        "PowerShell ran it"
+    );
+}

@@ -242,7 +242,8 @@ fn export_refuses_rdp_and_winrm_moved_to_any_unless_forced() {
         "netsh",
         "cas",
         "FW018 management-port-exposed [cas]",
-        &["localport=143,3389,5985 remoteip=any"],
+        // The printed netsh copy quotes values with commas, for PowerShell (issue 14).
+        &[r#"localport="143,3389,5985" remoteip="any""#],
     );
     // Every node under --out: nothing is written without --force.
     let out_dir = dir.path().join("out");

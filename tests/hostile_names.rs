@@ -9,6 +9,9 @@
 //! Windows exports must be pure ASCII. Hostile node, zone and parameter names never get that far: the
 //! loader refuses them and names the field.
 
+#[path = "support/windows_consoles.rs"]
+mod windows_consoles;
+
 use fwtopo::catalog::Catalog;
 use fwtopo::engine;
 use fwtopo::export::{self, Egress, Export, Options};
@@ -555,6 +558,60 @@ fn free_text_reaches_the_windows_comments() {
             "{target}: {line}"
         );
     }
+}
+
+/// The netsh copy (what `y` copies and `export --node N` prints) of every node of every example with
+/// hostile free text runs alike in cmd.exe and PowerShell, line by line (issue 14), and is the
+/// benign topology's copy: no free text reaches it.
+#[test]
+fn hostile_text_gives_netsh_the_same_arguments_in_cmd_and_powershell() {
+    let catalog = catalog();
+    let mut lines = 0;
+    for (stem, example) in examples() {
+        let (h, b) = (
+            with_text(&example, &hostile()),
+            with_text(&example, &benign()),
+        );
+        let (hp, bp) = (engine::derive(&catalog, &h), engine::derive(&catalog, &b));
+        for node in &example.nodes {
+            for egress in [Egress::Open, Egress::Strict] {
+                let options = Options {
+                    egress,
+                    crlf: false,
+                };
+                let copy = |t: &Topology, plan: &engine::Plan| {
+                    let np = plan.node(&node.name).unwrap();
+                    export::copy_text(Target::Netsh, &Export::new(&catalog, t, plan, np, options))
+                };
+                let text = copy(&h, &hp);
+                assert_eq!(
+                    text,
+                    copy(&b, &bp),
+                    "{stem} {}: free text in the copy",
+                    node.name
+                );
+                for (n, line) in text.lines().enumerate() {
+                    let runs = windows_consoles::alike(line).unwrap_or_else(|e| {
+                        panic!(
+                            "{stem} {} {egress:?} line {}: {e}\n{line}",
+                            node.name,
+                            n + 1
+                        )
+                    });
+                    assert!(
+                        runs.iter().all(|r| match r {
+                            windows_consoles::Run::Program(argv) => argv[0] == "netsh",
+                            r => matches!(r, windows_consoles::Run::Echo(_)),
+                        }),
+                        "{stem} {}: {runs:?}",
+                        node.name
+                    );
+                    lines += 1;
+                }
+            }
+        }
+    }
+    assert!(lines > 1000, "only {lines} lines");
 }
 
 /// ESC, BEL, CR, LF, NUL, DEL, the C1 controls CSI and NEL, and a bidirectional override.

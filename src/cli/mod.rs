@@ -485,7 +485,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 None => {
                     let (p, t) = jobs[0];
                     out.write_all(
-                        export::render(t, &Export::new(&catalog, &topology, &plan, p, options))
+                        export::copy_text(t, &Export::new(&catalog, &topology, &plan, p, options))
                             .as_bytes(),
                     )?;
                 }

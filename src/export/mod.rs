@@ -9,6 +9,7 @@ pub mod csf;
 pub mod firewalld;
 pub mod iptables;
 pub mod netsh;
+mod netsh_copy;
 pub mod nftables;
 pub mod powershell;
 pub mod site_texts;
@@ -196,6 +197,34 @@ pub fn render(target: Target, x: &Export) -> String {
         text::to_crlf(&out)
     } else {
         out
+    }
+}
+
+/// What the designer copies for one node and `fwtopo export --node N` prints on standard output
+/// (without `--out`): the text an operator pastes into a console.
+/// For netsh that is [`netsh_copy`], which runs alike in cmd.exe and PowerShell; for every other
+/// target the script itself (the PowerShell one stops at its first line in cmd.exe).
+pub fn copy_text(target: Target, x: &Export) -> String {
+    match target {
+        Target::Netsh => {
+            let out = netsh_copy::render(x);
+            if x.options.crlf {
+                text::to_crlf(&out)
+            } else {
+                out
+            }
+        }
+        _ => render(target, x),
+    }
+}
+
+/// The Windows console a copy of `target` is for, in words, for the designer's status line and
+/// preview; `None` for the Linux targets.
+pub fn console(target: Target) -> Option<&'static str> {
+    match target {
+        Target::Netsh => Some("cmd.exe or PowerShell"),
+        Target::Powershell => Some("PowerShell, not cmd.exe"),
+        _ => None,
     }
 }
 

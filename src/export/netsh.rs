@@ -1,5 +1,6 @@
 //! netsh export: a `.cmd` file of `netsh advfirewall` commands for cmd.exe (run it, or paste it into an
-//! elevated console).
+//! elevated cmd.exe). What the designer copies and `export --node N` prints, for cmd.exe and
+//! PowerShell alike, is [`super::netsh_copy`], made from the same plan and [`push_add_rule`].
 //!
 //! Windows Firewall has no rule groups netsh can write, and netsh selects rules by exact display
 //! name only. So every rule of a node shares one of three fixed names, one per kind:
@@ -49,7 +50,7 @@ fn rem(s: &str) -> String {
 }
 
 /// The netsh `protocol=` value.
-fn proto(p: WinProto) -> String {
+pub(super) fn proto(p: WinProto) -> String {
     match p {
         WinProto::Tcp => "TCP".into(),
         WinProto::Udp => "UDP".into(),
@@ -61,21 +62,46 @@ fn proto(p: WinProto) -> String {
 /// One `add rule` line ([`checked`]), written into one buffer: a large site has hundreds of
 /// thousands.
 fn add_rule(r: &WinRule) -> Option<String> {
+    let mut line = String::with_capacity(260 + r.name.len() + r.description.len());
+    let _ = write!(line, "if not defined {FAILED} ");
+    if !push_add_rule(&mut line, r, Quoting::Cmd) {
+        return None;
+    }
+    let _ = write!(line, " || set \"{FAILED}=1\"");
+    Some(line)
+}
+
+/// How [`push_add_rule`] writes the values of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Quoting {
+    /// For cmd.exe alone: only the name and description in double quotes (the `.cmd` file).
+    Cmd,
+    /// For cmd.exe and PowerShell alike: every value that may hold a comma (ports, addresses,
+    /// `icmpv4:3,any`) in double quotes too. PowerShell builds an array from an unquoted comma, so
+    /// netsh would get `localport=3389` and `5986` as two arguments; quoted, both consoles hand it
+    /// `localport=3389,5986`.
+    Both,
+}
+
+/// Appends `netsh advfirewall firewall add rule ...` for `r`; false (nothing written) for a host
+/// name, which netsh cannot hold.
+pub(super) fn push_add_rule(line: &mut String, r: &WinRule, quoting: Quoting) -> bool {
     let remote: &[String] = match &r.remote {
         Remote::Any => &[],
         Remote::List(v) => v,
-        Remote::Dns(_) => return None,
+        Remote::Dns(_) => return false,
     };
     let dir = match r.direction {
         Direction::Inbound => "in",
         Direction::Outbound => "out",
     };
+    let q = if quoting == Quoting::Both { "\"" } else { "" };
     let length: usize = remote.iter().map(|a| a.len() + 1).sum();
-    let mut line = String::with_capacity(220 + r.name.len() + length + r.description.len());
+    line.reserve(220 + r.name.len() + length + r.description.len());
     // Writing into a String cannot fail.
     let _ = write!(
         line,
-        "if not defined {FAILED} netsh advfirewall firewall add rule name=\"{}\" dir={dir} action=allow protocol={}",
+        "netsh advfirewall firewall add rule name=\"{}\" dir={dir} action=allow protocol={q}{}{q}",
         r.name,
         proto(r.protocol)
     );
@@ -85,10 +111,12 @@ fn add_rule(r: &WinRule) -> Option<String> {
         } else {
             "remoteport"
         };
-        let _ = write!(line, " {key}=");
-        text::push_ports(&mut line, &PortSet::from_ranges(r.ports.clone()), "-", ",");
+        let _ = write!(line, " {key}={q}");
+        text::push_ports(line, &PortSet::from_ranges(r.ports.clone()), "-", ",");
+        line.push_str(q);
     }
     line.push_str(" remoteip=");
+    line.push_str(q);
     if remote.is_empty() {
         line.push_str("any");
     }
@@ -98,16 +126,40 @@ fn add_rule(r: &WinRule) -> Option<String> {
         }
         line.push_str(a);
     }
+    line.push_str(q);
     line.push_str(" profile=any enable=yes");
     if r.direction == Direction::Inbound {
         line.push_str(" edge=no");
     }
-    let _ = write!(
-        line,
-        " description=\"{}\" || set \"{FAILED}=1\"",
-        r.description
+    let _ = write!(line, " description=\"{}\"", r.description);
+    true
+}
+
+/// Why a rule with a host name is not added, as the lines of a comment, and the warning echoed.
+pub(super) fn not_added(r: &WinRule, host: &str) -> ([String; 2], String) {
+    let (dir, way) = if r.direction == Direction::Inbound {
+        ("inbound", "from")
+    } else {
+        ("outbound", "to")
+    };
+    let ports = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
+    let proto = proto(r.protocol).to_ascii_lowercase();
+    let comment = [
+        text::comment_text(&format!(
+            "NOT ADDED: {dir} {proto} {} {way} {host}: a DNS name, and Windows Firewall holds only addresses.",
+            windows::short_ports(&ports)
+        )),
+        "Pin its addresses as an external host in the topology and export again, or use the powershell export (it resolves the name when applied).".into(),
+    ];
+    let what = text::comment_text(&format!(
+        "{dir} {proto} {} {way} {host}",
+        windows::short_ports(&ports)
+    ));
+    let warning = format!(
+        "fwtopo: WARNING: no rule for {}",
+        what.replace(['(', ')'], "")
     );
-    Some(line)
+    (comment, warning)
 }
 
 /// One planned rule: its description and `add rule` line, or, for a host name netsh cannot hold,
@@ -123,28 +175,9 @@ fn push_rule(out: &mut Vec<String>, r: &WinRule, icmp: bool) {
     let Remote::Dns(host) = &r.remote else {
         return;
     };
-    let (dir, way) = if r.direction == Direction::Inbound {
-        ("inbound", "from")
-    } else {
-        ("outbound", "to")
-    };
-    let ports = text::ports(&PortSet::from_ranges(r.ports.clone()), "-", ",");
-    let proto = proto(r.protocol).to_ascii_lowercase();
-    out.push(rem(&text::comment_text(&format!(
-        "NOT ADDED: {dir} {proto} {} {way} {host}: a DNS name, and Windows Firewall holds only addresses.",
-        windows::short_ports(&ports)
-    ))));
-    out.push(rem(
-        "Pin its addresses as an external host in the topology and export again, or use the powershell export (it resolves the name when applied).",
-    ));
-    let what = text::comment_text(&format!(
-        "{dir} {proto} {} {way} {host}",
-        windows::short_ports(&ports)
-    ));
-    out.push(guarded(&format!(
-        "echo fwtopo: WARNING: no rule for {}",
-        what.replace(['(', ')'], "")
-    )));
+    let (comment, warning) = not_added(r, host);
+    out.extend(comment.iter().map(|l| rem(l)));
+    out.push(guarded(&format!("echo {warning}")));
 }
 
 /// Runs `command` only while no earlier command failed: the whole .cmd's control flow, which
@@ -163,7 +196,13 @@ pub fn render(x: &Export) -> String {
     let node = &x.node().name;
     let p = windows::plan(x);
     let strict = x.options.egress == Egress::Strict;
-    let mut out: Vec<String> = vec!["@echo off".into()];
+    let mut out: Vec<String> = vec![
+        "@echo off".into(),
+        // Which console, first: this file is cmd.exe's; the copy runs in PowerShell too.
+        rem(&format!(
+            "for an elevated cmd.exe only. For PowerShell or cmd.exe: the netsh copy, fwtopo export --target netsh --node {node} without --out, or y in the designer."
+        )),
+    ];
 
     let apply = [
         "save as a .cmd file and run it in an elevated cmd.exe (Run as administrator), or paste it into one.",

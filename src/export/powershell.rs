@@ -82,12 +82,17 @@ fn display_names(node: &str) -> Vec<String> {
 /// block, not only its own line, and the preference does not stay set in the operator's console.
 /// A console without PSReadLine (Windows Server 2012 R2) ends a pasted block at an empty line, so
 /// the body has none: [`body_line`] writes `#` instead.
+/// The first line: a comment in PowerShell. Pasted into cmd.exe, `#` is no command (an error), the
+/// `echo` says why nothing runs, and `copy con nul` reads every line pasted after it from the
+/// console and throws it away until Ctrl+C: the script stops there instead of failing line by line.
+pub(super) const CMD_STOP: &str = "# & echo fwtopo: STOP. These are PowerShell commands and this console is cmd.exe: nothing was run. Press Ctrl+C, then paste them into an elevated PowerShell, or use the netsh commands, which run in cmd.exe. & copy con nul";
+
 pub fn render(x: &Export) -> String {
     let node = &x.node().name;
     let group = format!("fwtopo-{node}");
     let p = windows::plan(x);
     let strict = x.options.egress == Egress::Strict;
-    let mut out: Vec<String> = vec!["#Requires -RunAsAdministrator".into()];
+    let mut out: Vec<String> = vec![CMD_STOP.into(), "#Requires -RunAsAdministrator".into()];
 
     let apply: Vec<String> = vec![
         "save as a .ps1 file and run it in an elevated PowerShell (Run as administrator):".into(),

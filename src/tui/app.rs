@@ -325,7 +325,8 @@ pub struct Snapshot {
     pub label: String,
 }
 
-/// The export preview as shown: exactly `export::render` for one node and target.
+/// The export preview as shown: exactly `export::copy_text` for one node and target, the text `y`
+/// copies and `fwtopo export --node N` prints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Preview {
     pub node: usize,
@@ -627,10 +628,11 @@ impl App {
         }
     }
 
-    /// Exactly what `fwtopo export` writes for one node and target.
+    /// Exactly what `fwtopo export --node N` prints for one node and target (without `--out`) and
+    /// what `y` copies: [`export::copy_text`].
     pub fn export_text(&self, node: usize, target: Target) -> String {
         match self.plan.nodes.iter().find(|p| p.node == node) {
-            Some(p) => export::render(
+            Some(p) => export::copy_text(
                 target,
                 &Export::new(
                     &self.catalog,

@@ -997,10 +997,14 @@ fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>) {
         (t, app.export_text(n, t))
     };
     let name = app.topology.nodes[n].name.clone();
-    let what = match app.egress {
+    let mut what = match app.egress {
         Egress::Open => format!("the {target} commands of {name}"),
         Egress::Strict => format!("the {target} commands of {name} (strict outbound)"),
     };
+    // Which console a Windows copy is for, in words: pasted into the other one it would not run.
+    if let Some(console) = export::console(target) {
+        what.push_str(&format!(" (for {console})"));
+    }
     if text.trim().is_empty() {
         app.set_status(
             StatusKind::Warning,

@@ -168,6 +168,8 @@ pub type Failure = Box<dyn FnMut(&str) -> bool>;
 pub type Observer<'a> = Box<dyn FnMut(&Host, &str) + 'a>;
 
 pub struct Host {
+    /// cmd.exe's `copy con nul` runs: it reads every line pasted after it, so none of them runs.
+    pub swallowing: bool,
     pub rules: Vec<HostRule>,
     pub inbound_block: bool,
     pub outbound_block: bool,
@@ -233,6 +235,7 @@ impl Host {
             ps_vars: BTreeMap::new(),
             stop_on_error: false,
             last_exit: 0,
+            swallowing: false,
         }
     }
 
@@ -346,7 +349,13 @@ impl Host {
 
     /// Runs a .cmd export (file or pasted: alike for the lines it has) for `node`.
     pub fn run_cmd(&mut self, script: &str, node: &str, mut observe: Option<Observer>) {
+        self.swallowing = false;
         for line in script.lines() {
+            if self.swallowing {
+                // Read by `copy con nul` as its input: printed, not run.
+                self.output.push(line.to_string());
+                continue;
+            }
             self.cmd_line(line, node);
             if let Some(o) = observe.as_mut() {
                 o(self, line);
@@ -428,6 +437,11 @@ impl Host {
             }
             return;
         }
+        if let Some((first, second)) = split_top(line, " & ") {
+            self.cmd_statement(first, node);
+            self.cmd_statement(second, node);
+            return;
+        }
         if let Some((first, second)) = split_top(line, " || ") {
             self.cmd_statement(first, node);
             if self.errorlevel != 0 {
@@ -458,6 +472,17 @@ impl Host {
         if let Some(text) = c.strip_prefix("echo ") {
             self.output.push(text.to_string());
             return true;
+        }
+        if c == "copy con nul" {
+            self.swallowing = true;
+            return true;
+        }
+        if c.starts_with('#') {
+            let word = c.split(' ').next().unwrap_or(c);
+            self.output.push(format!(
+                "'{word}' is not recognized as an internal or external command, operable program or batch file."
+            ));
+            return false;
         }
         if c == "net session" {
             return self.elevated;

@@ -9,7 +9,7 @@ impl Host {
         self.stop_on_error = false;
         let lines: Vec<&str> = script.lines().collect();
         if mode == Mode::File
-            && lines.first() == Some(&"#Requires -RunAsAdministrator")
+            && lines.get(1) == Some(&"#Requires -RunAsAdministrator")
             && !self.elevated
         {
             self.output

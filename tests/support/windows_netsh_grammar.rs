@@ -206,6 +206,14 @@ pub(super) fn netsh_add(words: &[String], node: &str) -> Result<ParsedRule, Stri
         {
             return Err(format!("{k}= is badly quoted: {v}"));
         }
+        // netsh gets a value without the quotes around it (the C runtime strips them); the copy
+        // for both consoles quotes ports, addresses and protocol (issue 14). Only name= and
+        // description= must stay quoted, which the checks below look at.
+        let v = if k == "name" || k == "description" {
+            v
+        } else {
+            v.trim_matches('"')
+        };
         if kv.insert(k.clone(), v.to_string()).is_some() {
             return Err(format!("{k}= given twice"));
         }

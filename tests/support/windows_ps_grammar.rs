@@ -339,10 +339,23 @@ pub fn parse_powershell(script: &str, node: &str) -> Result<Parsed, String> {
                 c as u32
             )));
         }
+        // Line 1 is a comment to PowerShell that stops cmd.exe (tests/export_windows_consoles.rs
+        // proves both with the consoles' tokenizers); only its shape is checked here.
         if i == 0 {
+            let message = line
+                .strip_prefix("# & echo fwtopo: STOP. ")
+                .and_then(|l| l.strip_suffix(" & copy con nul"));
+            if message.is_none_or(|m| m.contains(['&', '|', '<', '>', '^', '%', '"', '(', ')'])) {
+                return Err(at(
+                    "the script must start with the line that stops cmd.exe: # & echo fwtopo: STOP. ... & copy con nul".into(),
+                ));
+            }
+            continue;
+        }
+        if i == 1 {
             if line != "#Requires -RunAsAdministrator" {
                 return Err(at(
-                    "the script must start with #Requires -RunAsAdministrator".into(),
+                    "the second line must be #Requires -RunAsAdministrator".into()
                 ));
             }
             continue;

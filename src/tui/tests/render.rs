@@ -155,6 +155,31 @@ fn export_120x40() {
     insta::assert_snapshot!(screen(Screen::Export, 120, 40));
 }
 
+/// The export screen says in words which console a Windows copy is for (issue 14); a Linux node's
+/// preview says nothing of consoles.
+#[test]
+fn the_export_preview_says_which_console_a_copy_is_for() {
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Export)]);
+    let linux = text(&render(&mut app, 80, 24));
+    assert!(!linux.contains("cmd.exe"), "{linux}");
+    // archive-mgmt, a Windows node: netsh by default, then PowerShell.
+    run(&mut app, [A::Down, A::Down, A::Down]);
+    let netsh = text(&render(&mut app, 80, 24));
+    assert!(
+        netsh.contains("◀ auto: netsh ▶ for cmd.exe or PowerShell"),
+        "{netsh}"
+    );
+    while app.preview.target != Some(fwtopo::target::Target::Powershell) {
+        run(&mut app, [A::NextTarget]);
+    }
+    let ps = text(&render(&mut app, 80, 24));
+    assert!(
+        ps.contains("◀ powershell ▶ for PowerShell, not cmd.exe"),
+        "{ps}"
+    );
+}
+
 /// Scrolled sideways: `…` on both edges, the columns shown in the bar.
 #[test]
 fn export_scrolled_right_80x24() {
@@ -316,7 +341,7 @@ fn help_has_rules_and_mouse() {
     }
 }
 
-/// The export screen shows exactly `export::render`'s text (exporters change; the rule does not).
+/// The export screen shows exactly `export::copy_text`'s text (exporters change; the rule does not).
 #[test]
 fn export_preview_is_the_exporter_output() {
     for (node, w, h) in [(0usize, 80u16, 24u16), (3, 120, 40)] {

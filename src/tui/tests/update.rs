@@ -589,12 +589,13 @@ fn copying_a_windows_node_and_the_fallback_to_a_file() {
         fx,
         vec![Effect::Copy {
             text: netsh.clone(),
-            what: "the netsh commands of archive-mgmt".into()
+            what: "the netsh commands of archive-mgmt (for cmd.exe or PowerShell)".into()
         }]
     );
     let fx = run(&mut app, [A::CopyPowershell]);
     assert!(
-        matches!(&fx[..], [Effect::Copy { what, .. }] if what == "the powershell commands of archive-mgmt")
+        matches!(&fx[..], [Effect::Copy { what, .. }] if what == "the powershell commands of archive-mgmt (for PowerShell, not cmd.exe)"),
+        "{fx:?}"
     );
 
     // Over SSH the terminal got it: the status says "sent", not "copied".
@@ -713,7 +714,7 @@ fn the_export_screens_target_stays_on_the_export_screen() {
     run(&mut app, [A::Down, A::Down, A::Down]);
     let fx = run(&mut app, [A::Copy]);
     assert!(
-        matches!(&fx[..], [Effect::Copy { what, .. }] if what == "the netsh commands of archive-mgmt"),
+        matches!(&fx[..], [Effect::Copy { what, .. }] if what == "the netsh commands of archive-mgmt (for cmd.exe or PowerShell)"),
         "{fx:?}"
     );
     // A firewall chosen for the node is its own target.

@@ -4,7 +4,7 @@
 use super::{App, cut, lines, pane_block};
 use crate::tui::app::{Pane, preview_line};
 use crate::tui::layout;
-use fwtopo::export::Egress;
+use fwtopo::export::{self, Egress};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -54,13 +54,20 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         .path
         .as_ref()
         .map_or("FILE".to_string(), |p| p.display().to_string());
+    let mut first = vec![
+        Span::styled("target ", t.muted),
+        Span::styled(format!("◀ {choice} ▶"), t.tab_active),
+    ];
+    // Which console the text is for, next to the target so a narrow pane still shows it: the
+    // netsh copy runs in both, the PowerShell one only there.
+    if let Some(console) = export::console(target) {
+        first.push(Span::styled(" for ", t.muted));
+        first.push(Span::styled(console, t.text));
+    }
+    first.push(Span::styled("   outbound ", t.muted));
+    first.push(Span::styled(egress, t.text));
     let bar = vec![
-        Line::from(vec![
-            Span::styled("target ", t.muted),
-            Span::styled(format!("◀ {choice} ▶"), t.tab_active),
-            Span::styled("   outbound ", t.muted),
-            Span::styled(egress, t.text),
-        ]),
+        Line::from(first),
         Line::styled(
             cut(
                 &format!(
