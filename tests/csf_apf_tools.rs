@@ -402,7 +402,10 @@ fn write_case(
         planned
             .probes
             .iter()
-            .map(|p| format!("{} {} {} {}\n", p.name, p.dst, p.port, p.src))
+            .map(|p| {
+                let allowed = if p.allowed { "ok" } else { "no" };
+                format!("{} {} {} {} {allowed}\n", p.name, p.dst, p.port, p.src)
+            })
             .collect(),
     );
     write("script", support::render(&cat, t, node, tool, *egress));

@@ -12,7 +12,8 @@
 # documentation ranges, routed on both ends), LAB_PORTS (listeners, the union over all cases), LAB_HOSTS (lines for
 # /etc/hosts), LAB_CASES (a directory of case directories, run in name order), each holding:
 #   script    the export          addrs    the node's addresses, one CIDR a line
-#   sources   the peer's addresses          probes   lines "NAME DESTINATION PORT SOURCE" (socat syntax)
+#   sources   the peer's addresses          probes   lines "NAME DESTINATION PORT SOURCE ok|no" (socat
+#                                           syntax; ok: the plan allows it)
 #   full      (present or not) also an unconfirmed safe apply first and a second apply last
 # Results go to LAB_OUT/CASE/, for the test to read:
 #   failures            one line per step that went wrong (absent when all went right)
@@ -56,14 +57,21 @@ done
 trap 'kill "${LISTENERS[@]}" 2>/dev/null' EXIT
 peer() { nsenter --net="$s/peer.ns" "$@"; }
 
-# probes PHASE: every probe of the case at once, each a TCP connect from the peer's namespace.
+# connect SECONDS DST PORT SRC: one TCP connect from the peer's namespace.
+connect() {
+    timeout $(($1 + 3)) nsenter --net="$s/peer.ns" socat -u OPEN:/dev/null \
+        "TCP:$2:$3,bind=$4,connect-timeout=$1" 2>/dev/null
+}
+# probes PHASE: every probe of the case at once. A drop costs the first try's second; a probe the
+# plan allows (or any, in phase open) gets a second, longer try before it counts as dropped.
 probes() {
-    local pids=() n dst port src
+    local pids=() n dst port src allowed
     mkdir -p "$o/p.$1"
-    while read -r n dst port src; do
+    while read -r n dst port src allowed; do
+        [ "$1" = open ] && allowed=ok
         (
-            if timeout 6 nsenter --net="$s/peer.ns" socat -u OPEN:/dev/null \
-                "TCP:$dst:$port,bind=$src,connect-timeout=2" 2>/dev/null; then
+            if connect 1 "$dst" "$port" "$src" ||
+                { [ "$allowed" = ok ] && connect 3 "$dst" "$port" "$src"; }; then
                 echo "$n ok"
             else
                 echo "$n no"
