@@ -3,14 +3,31 @@
 //! it out), inside a network namespace and a private mount namespace (`support/csf_apf_lab.sh`
 //! says how the machine itself is kept out of reach).
 //!
-//! Per tool and node: the node's namespace and a peer's, on one veth. The peer holds a source
-//! address in every peer network of the node's inbound rules, an outsider of each family, and its
+//! Every Linux node of every example, per tool: one install of the tool and one pair of namespaces
+//! (the node's and a peer's, on one veth) serve every Linux node (28 today) in turn; per node only the addresses,
+//! the export and a restart change. Egress is strict for the examples whose exports are reviewed
+//! strict (plesk-automation, mailstore-spe) and open for the others. The peer holds a source address
+//! in every peer network of the node's inbound rules, an outsider of each family, and its
 //! link-local address (which reaches a node over IPv6 even where the node has no global IPv6
-//! address). The tool starts with its own defaults (the operator's firewall before fwtopo); then
-//! the export is applied with `--no-confirm`, and every TCP probe from the peer must connect exactly
-//! when the plan's inbound rules allow its source and port, over IPv4 and IPv6; the roll-back
-//! script it leaves must restore the state before exactly (files, iptables and ip6tables); a safe
-//! apply that is not confirmed must do the same by itself; a second apply must load the same rules.
+//! address; IPv6 sources then probe the node's link-local address). The tool runs with its own
+//! defaults (the operator's firewall before fwtopo); then the export is applied with
+//! `--no-confirm`, and every TCP probe from the peer must connect exactly when the plan's inbound
+//! rules allow its source and port, over IPv4 and IPv6. The probes are derived from the plan: the
+//! management ports first, then the first port of every other TCP rule, and a port no rule opens,
+//! from every source. Each node must have an allowed probe per family it has (IPv6: an address or
+//! a peer of its own), a refused one per family, and, where management is restricted, an outsider
+//! refused on a management port in each family. The roll-back script the apply leaves must restore
+//! the state before exactly (files, iptables-save and ip6tables-save, normalised), for every node.
+//! On pa-mn a safe apply that is not confirmed must also roll back by itself, and a second apply
+//! must load the same rules.
+//!
+//! Wall time (`time cargo test --test csf_apf_tools`, both tools in parallel): 10 min 35 s on a
+//! 2-core machine shared with other builds (load average 10 to 47), of which 3 min 32 s CPU (user
+//! 2:04, sys 1:28, a 27 s build included); the two nodes tested before took 51 s alone and 4 min
+//! 14 s under the same kind of load, so about 2.5 min is expected on an idle CI machine. Most of
+//! it is the tools restarting (`csf -r`, `apf -r`: 3 to 40 s each under that load).
+//!
+//! `FWTOPO_LAB_NODES=pa-mn,web1` runs only the nodes named (while working on one export).
 //!
 //! Without root, a tool or a tarball this prints `SKIPPED (<reason>)`; with
 //! `FWTOPO_REQUIRE_SYSTEM_TESTS=1` (CI) that is a failure.
@@ -50,12 +67,187 @@ const OUTSIDERS: [&str; 5] = [
 /// A port no rule opens, probed as a control (the first of these that none names).
 const CLOSED: [u16; 3] = [9999, 1234, 65001];
 
-/// The nodes each tool is run on: one with IPv6 addresses and IPv6 peers under strict egress, and
-/// the one the review found open over IPv6 (no IPv6 address of its own).
-const NODES: [(&str, &str, Egress); 2] = [
-    ("plesk-automation", "pa-mn", Egress::Strict),
-    ("cpanel-whm", "cpanel-ubuntu", Egress::Open),
-];
+/// Lines of the lab's /etc/hosts: the one host name the examples' designs use, on documentation
+/// addresses (as in the export tests), so no lookup ever leaves the machine.
+const HOSTS: &str = "127.0.0.1 localhost\n::1 localhost\n198.51.100.201 my.mailstore.com\n2001:db8:ffff::201 my.mailstore.com";
+/// Examples whose exports are reviewed with strict egress (as in export_linux_tools' snapshots).
+const STRICT_EXAMPLES: [&str; 2] = ["plesk-automation", "mailstore-spe"];
+/// The node that also gets an unconfirmed safe apply and a second apply.
+const FULL_NODE: &str = "pa-mn";
+/// Sources and ports probed per node, at most (every source probes every port).
+const MAX_SOURCES: usize = 8;
+const MAX_PORTS: usize = 10;
+
+/// One TCP probe from the peer to the node.
+struct Probe {
+    name: String,
+    dst: String,
+    port: u16,
+    src: String,
+    v6: bool,
+    allowed: bool,
+    /// An outsider's probe of a management port.
+    management: bool,
+}
+
+/// An address as socat takes it: IPv6 in brackets, a link-local one with its interface.
+fn socat_addr(a: IpAddr, link_local: bool) -> String {
+    match a {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) if link_local => format!("[{v6}%eth0]"),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// A host inside a network that is not one of the node's own addresses (a mesh's peer set holds
+/// them): the fifth address when there is one, else the first.
+fn host_in(net: &IpNet, own: &[IpAddr]) -> Option<IpAddr> {
+    if net.prefix_len() == net.max_prefix_len() {
+        return Some(net.addr()).filter(|a| !own.contains(a));
+    }
+    let hosts: Vec<IpAddr> = net.hosts().take(8).collect();
+    [4, 0, 1, 2, 3, 5, 6, 7]
+        .into_iter()
+        .filter_map(|i| hosts.get(i).copied())
+        .find(|a| !own.contains(a))
+}
+
+fn allows(inbound: &[Rule], src: IpAddr, port: u16) -> bool {
+    inbound
+        .iter()
+        .any(|r| r.protocol == Protocol::Tcp && r.ports.contains(port) && r.peers.contains(src))
+}
+
+/// One node's probes and the addresses the peer needs for them.
+struct NodeProbes {
+    probes: Vec<Probe>,
+    sources: Vec<IpAddr>,
+    ports: BTreeSet<u16>,
+}
+
+/// The probes of one node: every source (one per peer network, outsiders, link-local) to every
+/// probed port (management ports first, then the first of each other TCP rule, and a closed one),
+/// over each family; IPv6 sources probe the node's link-local address where it has no global one.
+fn plan_probes(inbound: &[Rule], node: &[IpAddr], node_ll: IpAddr, peer_ll: IpAddr) -> NodeProbes {
+    let mut sources: Vec<IpAddr> = Vec::new();
+    for r in inbound {
+        let nets: Vec<IpNet> = match &r.peers {
+            Peers::V4(v) => v.iter().map(|n| IpNet::V4(*n)).collect(),
+            Peers::V6(v) => v.iter().map(|n| IpNet::V6(*n)).collect(),
+            Peers::Any | Peers::Dns(_) => Vec::new(),
+        };
+        // Only documentation addresses are ever probed from (a catalog may pin a vendor's).
+        let host = nets
+            .iter()
+            .filter(|n| is_documentation(n))
+            .find_map(|n| host_in(n, node));
+        if let Some(h) = host
+            && !sources.contains(&h)
+            && sources.len() < MAX_SOURCES
+        {
+            sources.push(h);
+        }
+    }
+    let mut outsiders = Vec::new();
+    for v6 in [false, true] {
+        let outsider = OUTSIDERS
+            .iter()
+            .filter_map(|o| o.parse::<IpAddr>().ok())
+            .filter(|a| a.is_ipv6() == v6 && !node.contains(a))
+            .find(|a| {
+                !inbound
+                    .iter()
+                    .any(|r| !r.peers.is_any() && r.peers.contains(*a))
+            });
+        if let Some(o) = outsider {
+            sources.push(o);
+            outsiders.push(o);
+        }
+    }
+    let tcp = || inbound.iter().filter(|r| r.protocol == Protocol::Tcp);
+    let first = |r: &Rule| r.ports.ranges().first().map(|p| p.start);
+    let management: BTreeSet<u16> = tcp()
+        .filter(|r| r.is_management() && !r.peers.is_any())
+        .filter_map(first)
+        .collect();
+    let mut ports = management.clone();
+    for p in tcp().filter_map(first) {
+        if ports.len() >= MAX_PORTS {
+            break;
+        }
+        ports.insert(p);
+    }
+    if let Some(closed) = CLOSED
+        .into_iter()
+        .find(|p| !inbound.iter().any(|r| r.ports.contains(*p)))
+    {
+        ports.insert(closed);
+    }
+    let mut probes = Vec::new();
+    for &port in &ports {
+        for &src in &sources {
+            let global = node.iter().find(|d| d.is_ipv6() == src.is_ipv6());
+            let (dst, ll) = match (global, src) {
+                (Some(&d), _) => (d, false),
+                (None, IpAddr::V6(_)) => (node_ll, true),
+                (None, IpAddr::V4(_)) => continue,
+            };
+            probes.push(Probe {
+                name: format!("{src}>{port}"),
+                dst: socat_addr(dst, ll),
+                port,
+                src: socat_addr(src, false),
+                v6: src.is_ipv6(),
+                allowed: allows(inbound, src, port),
+                management: outsiders.contains(&src) && management.contains(&port),
+            });
+        }
+        probes.push(Probe {
+            name: format!("link-local>{port}"),
+            dst: socat_addr(node_ll, true),
+            port,
+            src: socat_addr(peer_ll, true),
+            v6: true,
+            allowed: allows(inbound, peer_ll, port),
+            management: false,
+        });
+    }
+    NodeProbes {
+        probes,
+        sources,
+        ports,
+    }
+}
+
+/// What the probes of a node must cover; empty when they do.
+fn coverage(inbound: &[Rule], node: &[IpAddr], np: &NodeProbes) -> Vec<String> {
+    let mut missing = Vec::new();
+    let has_v6 = node.iter().any(IpAddr::is_ipv6)
+        || inbound
+            .iter()
+            .any(|r| matches!(r.peers, Peers::V6(_)) && r.protocol == Protocol::Tcp);
+    let restricted_management = inbound
+        .iter()
+        .any(|r| r.protocol == Protocol::Tcp && r.is_management() && !r.peers.is_any());
+    for (v6, family, needs_allowed) in [
+        (false, "IPv4", node.iter().any(IpAddr::is_ipv4)),
+        (true, "IPv6", has_v6),
+    ] {
+        let of = || np.probes.iter().filter(move |p| p.v6 == v6);
+        if needs_allowed && !of().any(|p| p.allowed) {
+            missing.push(format!("no allowed {family} probe"));
+        }
+        if !of().any(|p| !p.allowed) {
+            missing.push(format!("no refused {family} probe"));
+        }
+        if restricted_management && !of().any(|p| p.management && !p.allowed) {
+            missing.push(format!(
+                "no {family} probe of a management port from an outsider"
+            ));
+        }
+    }
+    missing
+}
 
 /// The upstream tarball of a tool, beside the repository; a visible skip (or a CI failure) without.
 fn tarball(name: &str) -> Option<PathBuf> {
@@ -70,112 +262,6 @@ fn tarball(name: &str) -> Option<PathBuf> {
         support::skip(&format!("{} not found", p.display()));
         None
     }
-}
-
-/// One TCP probe from the peer to the node.
-struct Probe {
-    name: String,
-    dst: String,
-    port: u16,
-    src: String,
-    allowed: bool,
-}
-
-/// An address as socat takes it: IPv6 in brackets, a link-local one with its interface.
-fn socat_addr(a: IpAddr, link_local: bool) -> String {
-    match a {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) if link_local => format!("[{v6}%eth0]"),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    }
-}
-
-/// A host inside a network: the fifth address when there is one, else the first.
-fn host_in(net: &IpNet) -> IpAddr {
-    if net.prefix_len() == net.max_prefix_len() {
-        return net.addr();
-    }
-    let mut hosts = net.hosts();
-    let first = hosts.next().unwrap_or(net.addr());
-    hosts.nth(3).unwrap_or(first)
-}
-
-fn allows(inbound: &[Rule], src: IpAddr, port: u16) -> bool {
-    inbound
-        .iter()
-        .any(|r| r.protocol == Protocol::Tcp && r.ports.contains(port) && r.peers.contains(src))
-}
-
-/// The probes of one node: every source (one per peer network, outsiders, link-local) to every
-/// probed port (the first of each TCP rule, and a closed one), over each family the node has.
-fn plan_probes(
-    inbound: &[Rule],
-    node: &[IpAddr],
-    node_ll: IpAddr,
-    peer_ll: IpAddr,
-) -> (Vec<Probe>, Vec<IpAddr>, BTreeSet<u16>) {
-    let mut sources: Vec<IpAddr> = Vec::new();
-    for r in inbound {
-        let nets: Vec<IpNet> = match &r.peers {
-            Peers::V4(v) => v.iter().map(|n| IpNet::V4(*n)).collect(),
-            Peers::V6(v) => v.iter().map(|n| IpNet::V6(*n)).collect(),
-            Peers::Any | Peers::Dns(_) => Vec::new(),
-        };
-        // Only documentation addresses are ever probed from (a catalog may pin a vendor's).
-        if let Some(n) = nets.iter().find(|n| is_documentation(n)) {
-            let h = host_in(n);
-            if !sources.contains(&h) && sources.len() < 8 {
-                sources.push(h);
-            }
-        }
-    }
-    for v6 in [false, true] {
-        let outsider = OUTSIDERS
-            .iter()
-            .map(|o| o.parse::<IpAddr>().expect("outsider address"))
-            .filter(|a| a.is_ipv6() == v6)
-            .find(|a| {
-                !inbound
-                    .iter()
-                    .any(|r| !r.peers.is_any() && r.peers.contains(*a))
-            })
-            .expect("an outsider address");
-        sources.push(outsider);
-    }
-    let mut ports: BTreeSet<u16> = inbound
-        .iter()
-        .filter(|r| r.protocol == Protocol::Tcp)
-        .filter_map(|r| r.ports.ranges().first().map(|p| p.start))
-        .take(8)
-        .collect();
-    let closed = CLOSED
-        .into_iter()
-        .find(|p| !inbound.iter().any(|r| r.ports.contains(*p)))
-        .expect("a closed port");
-    ports.insert(closed);
-    let mut probes = Vec::new();
-    for &port in &ports {
-        for &src in &sources {
-            let Some(&dst) = node.iter().find(|d| d.is_ipv6() == src.is_ipv6()) else {
-                continue;
-            };
-            probes.push(Probe {
-                name: format!("{src}>{port}"),
-                dst: socat_addr(dst, false),
-                port,
-                src: socat_addr(src, false),
-                allowed: allows(inbound, src, port),
-            });
-        }
-        probes.push(Probe {
-            name: format!("link-local>{port}"),
-            dst: socat_addr(node_ll, true),
-            port,
-            src: socat_addr(peer_ll, true),
-            allowed: allows(inbound, peer_ll, port),
-        });
-    }
-    (probes, sources, ports)
 }
 
 /// The link-local address of eth0 in a namespace.
@@ -221,7 +307,7 @@ fn rules_text(dump: &str) -> String {
 /// A `state-PHASE` file with both rule dumps made comparable.
 fn state(out: &Path, phase: &str) -> String {
     let text = std::fs::read_to_string(out.join(format!("state-{phase}")))
-        .unwrap_or_else(|e| panic!("no state {phase}: {e}"));
+        .unwrap_or_else(|e| format!("@@ missing\n{e}\n"));
     let mut sections = Vec::new();
     for sec in text.split("@@ ").filter(|s| !s.is_empty()) {
         let (head, body) = sec.split_once('\n').unwrap_or((sec, ""));
@@ -249,21 +335,209 @@ fn line_diff(a: &str, b: &str) -> String {
     s
 }
 
-/// Runs one node's export through one tool; returns what went wrong.
-fn run(tool: Target, tar: &Path, ex: &str, node: &str, egress: Egress) -> Vec<String> {
+/// One node's run through a tool.
+struct Case {
+    who: String,
+    dir: PathBuf,
+    probes: Vec<Probe>,
+    full: bool,
+}
+
+/// Whether `FWTOPO_LAB_NODES` (a comma-separated list of node names) leaves this node in.
+fn wanted(node: &str) -> bool {
+    std::env::var("FWTOPO_LAB_NODES").map_or(true, |v| v.split(',').any(|n| n.trim() == node))
+}
+
+/// Every Linux node of every example, with its egress mode, in example order.
+fn linux_nodes() -> Vec<(String, fwtopo::topology::Topology, String, Egress)> {
+    let mut out = Vec::new();
+    for (ex, t) in support::examples() {
+        let egress = if STRICT_EXAMPLES.contains(&ex.as_str()) {
+            Egress::Strict
+        } else {
+            Egress::Open
+        };
+        for n in t
+            .nodes
+            .iter()
+            .filter(|n| !n.os.is_windows() && wanted(&n.name))
+        {
+            out.push((ex.clone(), t.clone(), n.name.clone(), egress));
+        }
+    }
+    out
+}
+
+/// Writes one case directory for the lab; returns the case, or what its probes fail to cover.
+fn write_case(
+    tool: Target,
+    cases: &Path,
+    i: usize,
+    (ex, t, node, egress): &(String, fwtopo::topology::Topology, String, Egress),
+    (node_ll, peer_ll): (IpAddr, IpAddr),
+) -> Result<(Case, BTreeSet<u16>), String> {
     let who = format!("{} {ex}/{node}/{egress:?}", tool.as_str());
     let cat = Catalog::embedded().expect("embedded catalog");
-    let t = support::example(ex);
-    let plan = derive(&cat, &t);
+    let plan = derive(&cat, t);
     let np = plan.node(node).expect("node in plan");
-    let addrs = t
+    let addrs = &t
         .nodes
         .iter()
-        .find(|n| n.name == node)
+        .find(|n| &n.name == node)
         .expect("node")
-        .addresses
-        .clone();
+        .addresses;
+    let planned = plan_probes(&np.inbound, addrs, node_ll, peer_ll);
+    let missing = coverage(&np.inbound, addrs, &planned);
+    if !missing.is_empty() {
+        return Err(format!(
+            "{who}: the probes fall short: {}",
+            missing.join("; ")
+        ));
+    }
+    let dir = cases.join(format!("{i:02}"));
+    std::fs::create_dir_all(&dir).expect("mkdir case");
+    let cidrs =
+        |v: &[IpAddr]| -> String { v.iter().map(|a| format!("{}\n", IpNet::from(*a))).collect() };
+    let write = |f: &str, text: String| std::fs::write(dir.join(f), text).expect("write case");
+    write("addrs", cidrs(addrs));
+    write("sources", cidrs(&planned.sources));
+    write(
+        "probes",
+        planned
+            .probes
+            .iter()
+            .map(|p| {
+                let allowed = if p.allowed { "ok" } else { "no" };
+                format!("{} {} {} {} {allowed}\n", p.name, p.dst, p.port, p.src)
+            })
+            .collect(),
+    );
+    write("script", support::render(&cat, t, node, tool, *egress));
+    let full = node == FULL_NODE;
+    if full {
+        write("full", String::new());
+    }
+    let case = Case {
+        who,
+        dir: dir.clone(),
+        probes: planned.probes,
+        full,
+    };
+    Ok((case, planned.ports))
+}
 
+/// What went wrong in one case, from the lab's output directory of it.
+fn check_case(case: &Case, out: &Path) -> Vec<String> {
+    let who = &case.who;
+    let log = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
+    let mut errors: Vec<String> = log("failures")
+        .lines()
+        .map(|l| format!("{who}: {l}"))
+        .collect();
+    if !out.join("done").exists() {
+        errors.push(format!(
+            "{who}: the lab stopped in this case; apply.log:\n{}",
+            log("apply.log")
+        ));
+        return errors;
+    }
+    let seen = |phase: &str| -> Vec<(String, bool)> {
+        log(&format!("probes-{phase}"))
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(n, r)| (n.to_string(), r == "ok"))
+            .collect()
+    };
+    // The lab itself: with the filter tables open every probe connects.
+    let open = seen("open");
+    if open.len() != case.probes.len() || open.iter().any(|(_, ok)| !ok) {
+        errors.push(format!(
+            "{who}: the lab is broken before any firewall: {open:?}"
+        ));
+        return errors;
+    }
+    // Applied: exactly what the plan allows, both families.
+    let applied = seen("applied");
+    for p in &case.probes {
+        match applied.iter().find(|(n, _)| *n == p.name) {
+            Some((_, ok)) if *ok == p.allowed => {}
+            Some((_, ok)) => errors.push(format!(
+                "{who}: probe {} {} (the plan {} it)",
+                p.name,
+                if *ok { "connected" } else { "was dropped" },
+                if p.allowed {
+                    "allows"
+                } else {
+                    "does not allow"
+                }
+            )),
+            None => errors.push(format!("{who}: probe {} did not run", p.name)),
+        }
+    }
+    // Roll-backs restore the state their apply started from exactly.
+    let mut checks = vec![(
+        "rolled-back",
+        "before",
+        "the roll-back script",
+        "rollback.log",
+    )];
+    if case.full {
+        checks.extend([
+            (
+                "unconfirmed",
+                "before",
+                "an unconfirmed safe apply",
+                "unconfirmed.log",
+            ),
+            (
+                "rolled-back-again",
+                "before",
+                "the second roll-back",
+                "rollback-again.log",
+            ),
+        ]);
+    }
+    for (phase, start, what, log_file) in checks {
+        let (start, now) = (state(out, start), state(out, phase));
+        if now != start {
+            let printed = log(log_file);
+            let tail: Vec<&str> = printed.lines().rev().take(12).collect();
+            errors.push(format!(
+                "{who}: after {what} the state differs from before:\n{}  {log_file} ends:\n    {}",
+                line_diff(&start, &now),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
+            ));
+        }
+    }
+    let (applied, before) = (state(out, "applied"), state(out, "before"));
+    if case.full {
+        let again = state(out, "again");
+        if applied != again {
+            errors.push(format!(
+                "{who}: a second apply loaded other rules:\n{}",
+                line_diff(&applied, &again)
+            ));
+        }
+    }
+    if applied == before {
+        errors.push(format!("{who}: the export changed nothing"));
+    }
+    // Where the time goes, one line per node.
+    let mut last = None;
+    let mut steps = Vec::new();
+    for (step, at) in log("times").lines().filter_map(|l| l.split_once(' ')) {
+        let at: f64 = at.parse().unwrap_or(0.0);
+        if let Some(prev) = last {
+            steps.push(format!("{step} {:.1}s", at - prev));
+        }
+        last = Some(at);
+    }
+    eprintln!("{who}: {} probes; {}", case.probes.len(), steps.join(", "));
+    errors
+}
+
+/// Runs every Linux node's export through one tool, one install for all; returns what went wrong.
+fn run(tool: Target, tar: &Path) -> Vec<String> {
     let n = Netns::new("csfn");
     let peer = Netns::new("csfp");
     n.run(&[
@@ -286,157 +560,71 @@ fn run(tool: Target, tar: &Path, ex: &str, node: &str, egress: Egress) -> Vec<St
             ns.run(&["ip", "route", "add", r, "dev", "eth0"]);
         }
     }
-    for a in &addrs {
-        n.run(&[
-            "ip",
-            "addr",
-            "add",
-            &IpNet::from(*a).to_string(),
-            "dev",
-            "eth0",
-        ]);
-    }
-    let (probes, sources, ports) =
-        plan_probes(&np.inbound, &addrs, link_local(&n), link_local(&peer));
-    for s in &sources {
-        peer.run(&[
-            "ip",
-            "addr",
-            "add",
-            &IpNet::from(*s).to_string(),
-            "dev",
-            "eth0",
-        ]);
-    }
+    let lls = (link_local(&n), link_local(&peer));
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let (out, scratch) = (dir.path().join("out"), dir.path().join("scratch"));
-    std::fs::create_dir_all(&out).expect("mkdir out");
-    std::fs::create_dir_all(&scratch).expect("mkdir scratch");
-    let script = dir.path().join(fwtopo::export::file_name(node, tool));
-    std::fs::write(&script, support::render(&cat, &t, node, tool, egress)).expect("write export");
-    let probe_file = dir.path().join("probes");
-    let lines: String = probes
-        .iter()
-        .map(|p| format!("{} {} {} {}\n", p.name, p.dst, p.port, p.src))
-        .collect();
-    std::fs::write(&probe_file, lines).expect("write probes");
+    let (out, scratch, cases_dir) = (
+        dir.path().join("out"),
+        dir.path().join("scratch"),
+        dir.path().join("cases"),
+    );
+    for d in [&out, &scratch, &cases_dir] {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    let mut errors = Vec::new();
+    let mut cases = Vec::new();
+    let mut ports = BTreeSet::new();
+    for (i, node) in linux_nodes().iter().enumerate() {
+        match write_case(tool, &cases_dir, i, node, lls) {
+            Ok((case, p)) => {
+                ports.extend(p);
+                cases.push(case);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     let driver = dir.path().join("lab.sh");
     std::fs::write(&driver, LAB).expect("write driver");
-
     let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
     let status = n
         .command("timeout")
-        .args(["300", "unshare", "-m", "--propagation", "private", "bash"])
+        .args(["900", "unshare", "-m", "--propagation", "private", "bash"])
         .arg(&driver)
         .env("LAB_TOOL", tool.as_str())
         .env("LAB_TARBALL", tar)
-        .env("LAB_SCRIPT", &script)
         .env("LAB_SCRATCH", &scratch)
         .env("LAB_OUT", &out)
         .env("LAB_PEER_NS", format!("/run/netns/{}", peer.name()))
         .env("LAB_IFACE", "eth0")
+        .env("LAB_ROUTES", DOC_ROUTES.join(" "))
         .env("LAB_PORTS", ports.join(" "))
-        .env("LAB_PROBES", &probe_file)
+        .env("LAB_HOSTS", HOSTS)
+        .env("LAB_CASES", &cases_dir)
         .stdin(std::process::Stdio::null())
         .status()
         .expect("run the lab driver");
     let log = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
-    let mut errors: Vec<String> = log("failures")
-        .lines()
-        .map(|l| format!("{who}: {l}"))
-        .collect();
-    if !status.success() || !out.join("state-again").exists() {
-        errors.push(format!(
-            "{who}: the lab stopped ({status}); apply.log:\n{}",
-            log("apply.log")
-        ));
-        return errors;
-    }
-
-    // The lab itself: without a firewall every probe connects.
-    let seen = |phase: &str| -> Vec<(String, bool)> {
-        log(&format!("probes-{phase}"))
+    errors.extend(
+        log("failures")
             .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(n, r)| (n.to_string(), r == "ok"))
-            .collect()
-    };
-    let open = seen("open");
-    if open.len() != probes.len() || open.iter().any(|(_, ok)| !ok) {
+            .map(|l| format!("{}: {l}", tool.as_str())),
+    );
+    if !status.success() {
         errors.push(format!(
-            "{who}: the lab is broken before any firewall: {open:?}"
-        ));
-        return errors;
-    }
-    // Applied: exactly what the plan allows, both families.
-    let applied = seen("applied");
-    for p in &probes {
-        match applied.iter().find(|(n, _)| *n == p.name) {
-            Some((_, ok)) if *ok == p.allowed => {}
-            Some((_, ok)) => errors.push(format!(
-                "{who}: probe {} {} (the plan {} it)",
-                p.name,
-                if *ok { "connected" } else { "was dropped" },
-                if p.allowed {
-                    "allows"
-                } else {
-                    "does not allow"
-                }
-            )),
-            None => errors.push(format!("{who}: probe {} did not run", p.name)),
-        }
-    }
-    // Roll-backs restore the state before exactly; a second apply loads the same rules.
-    let before = state(&out, "before");
-    // Each compared with the state its apply started from: the unconfirmed apply with the
-    // tool's defaults; the apply --no-confirm starts from what the unconfirmed one left.
-    for (phase, start, what, log_file) in [
-        (
-            "unconfirmed",
-            "before",
-            "an unconfirmed safe apply",
-            "unconfirmed.log",
-        ),
-        (
-            "rolled-back",
-            "unconfirmed",
-            "the roll-back script",
-            "rollback.log",
-        ),
-    ] {
-        let (start, now) = (state(&out, start), state(&out, phase));
-        if now != start {
-            let printed = log(log_file);
-            let tail: Vec<&str> = printed.lines().rev().take(12).collect();
-            errors.push(format!(
-                "{who}: after {what} the state differs from before:\n{}  {log_file} ends:\n    {}",
-                line_diff(&start, &now),
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
-            ));
-        }
-    }
-    let (applied, again) = (state(&out, "applied"), state(&out, "again"));
-    if applied != again {
-        errors.push(format!(
-            "{who}: a second apply loaded other rules:\n{}",
-            line_diff(&applied, &again)
+            "{}: the lab stopped ({status}); install.log ends:\n{}",
+            tool.as_str(),
+            log("install.log")
+                .lines()
+                .rev()
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n")
         ));
     }
-    if applied == before {
-        errors.push(format!("{who}: the export changed nothing"));
+    for case in &cases {
+        let name = case.dir.file_name().expect("case name");
+        errors.extend(check_case(case, &out.join(name)));
     }
-    // Where the time goes, one line per node.
-    let mut last = None;
-    let mut steps = Vec::new();
-    for (step, at) in log("times").lines().filter_map(|l| l.split_once(' ')) {
-        let at: f64 = at.parse().unwrap_or(0.0);
-        if let Some(prev) = last {
-            steps.push(format!("{step} {:.1}s", at - prev));
-        }
-        last = Some(at);
-    }
-    eprintln!("{who}: {}", steps.join(", "));
     errors
 }
 
@@ -447,16 +635,17 @@ fn tool_test(tool: Target, tarball_name: &str, tools: &[&str]) {
     let Some(tar) = tarball(tarball_name) else {
         return;
     };
+    assert!(
+        !linux_nodes().is_empty(),
+        "no Linux node to run (FWTOPO_LAB_NODES names none?)"
+    );
     let started = Instant::now();
-    let mut errors = Vec::new();
-    for (ex, node, egress) in NODES {
-        errors.extend(run(tool, &tar, ex, node, egress));
-    }
+    let errors = run(tool, &tar);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     eprintln!(
-        "{}: {} nodes in the real tool in {:.1?}",
+        "{}: {} Linux nodes in the real tool in {:.1?}",
         tool.as_str(),
-        NODES.len(),
+        linux_nodes().len(),
         started.elapsed()
     );
 }

@@ -9,6 +9,7 @@
 //! host-name rules we can rely on, so host-name peers are resolved when the script runs, with a
 //! warning, and refreshed only by running it again.
 
+use super::conf_firewall::ConfFirewall;
 use super::firewalld::shell::{self, addr, nets, rule_comment};
 use super::{Egress, Export, text};
 use crate::engine::{Direction, Rule};
@@ -16,6 +17,14 @@ use crate::net::Peers;
 use crate::ports::Protocol;
 use crate::target::Target;
 use ipnet::IpNet;
+
+const APF: ConfFirewall = ConfFirewall {
+    target: Target::Apf,
+    product: "APF",
+    dir_var: "APF_DIR",
+    conf: "conf.apf",
+    ipv6_off: "USE_IPV6=\"0\"",
+};
 
 /// An address in APF's advanced syntax: IPv6 in brackets.
 fn apf_addr(n: &IpNet) -> String {
@@ -137,14 +146,9 @@ pub fn render(x: &Export) -> String {
     o.push(format!("V6_RULES={}", u8::from(shell::needs_v6(x))));
     o.extend(shell::resolve_fn());
     o.extend(shell::replace_block_fn());
+    o.extend(APF.locate());
     o.extend(
         [
-            "# --- apf ---",
-            "ROOT=\"${FWTOPO_ROOT:-}\"",
-            "APF_DIR=\"$ROOT/etc/apf\"",
-            "CONF=\"$APF_DIR/conf.apf\"",
-            "[ -f \"$CONF\" ] || die \"$CONF not found: install APF first (and remove firewalld: they cannot coexist)\"",
-            "if [ -n \"$ROOT\" ]; then LIVE=0; else command -v apf >/dev/null || die \"apf not found in PATH\"; fi",
             "# APF before 2.0.1 knows no IPv6: port lists and trust lines go to iptables only, and it does",
             "# not understand [2001:db8::1]. Its version, from its own files (9.x: the 0.9 series' name).",
             "APF_VERSION=$( { sed -n 's/^version: *//p' \"$APF_DIR/VERSION\"; sed -n 's/^VER=\"\\([^\"]*\\)\".*/\\1/p' \"$APF_DIR/internals/internals.conf\" \"$APF_DIR/apf\"; } 2>/dev/null | head -n 1 | tr -cd '0-9A-Za-z._-' || true)",
@@ -165,21 +169,7 @@ pub fn render(x: &Export) -> String {
         ]
         .map(String::from),
     );
-    o.extend(shell::netfilter_state(Target::Apf));
-    o.extend(
-        [
-            "# The roll-back: the files as saved, then the kernel's rules as saved (no apf -r: with the",
-            "# old USE_IPV6=\"0\" it would leave the IPv6 rules of this export in place).",
-            "rollback_body() {",
-            "  save_netfilter",
-            "  echo 'tar -xPf \"$BACKUP\"'",
-            "  netfilter_rollback",
-            "}",
-            "safe_begin",
-            "",
-        ]
-        .map(String::from),
-    );
+    o.extend(APF.backup(&[]));
 
     o.push("say \"setting the port lists in conf.apf (ports open to every address)\"".into());
     o.push("# Peer-restricted ports are NOT here (that would open them to all): see the trust lines below.".into());
@@ -236,18 +226,10 @@ pub fn render(x: &Export) -> String {
     o.push("trust_block | replace_block \"$APF_DIR/allow_hosts.rules\"".into());
     o.push(String::new());
     o.extend(shell::outbound_as_comments(x));
-    o.extend(
-        [
-            "if grep -qE '^DEVEL_MODE=\"1\"' \"$CONF\"; then",
-            "  say \"note: DEVEL_MODE=1: APF flushes this firewall every 5 minutes; set DEVEL_MODE=0 and apf -r once you are happy\"",
-            "fi",
-            "if [ -n \"$ROOT\" ]; then say \"done: files written below $ROOT\"; exit 0; fi",
-            "say \"apf -r\"",
-            "apf -r >/dev/null",
-            "safe_end",
-            "say \"done\"",
-        ]
-        .map(String::from),
-    );
+    o.extend(APF.finish(&[
+        "if grep -qE '^DEVEL_MODE=\"1\"' \"$CONF\"; then",
+        "  say \"note: DEVEL_MODE=1: APF flushes this firewall every 5 minutes; set DEVEL_MODE=0 and apf -r once you are happy\"",
+        "fi",
+    ]));
     shell::finish(o)
 }

@@ -10,12 +10,21 @@
 //! ports and writes `|out|` filters for the rest. Host-name peers go to `fwtopo.dyndns`, which lfd
 //! re-resolves every `DYNDNS` seconds, so CSF is the one Linux target that tracks them honestly.
 
+use super::conf_firewall::ConfFirewall;
 use super::firewalld::shell::{self, addr, nets, rule_comment};
 use super::{Egress, Export};
 use crate::engine::{Direction, Rule};
 use crate::net::Peers;
 use crate::ports::Protocol;
 use crate::target::Target;
+
+const CSF: ConfFirewall = ConfFirewall {
+    target: Target::Csf,
+    product: "CSF",
+    dir_var: "CSF_DIR",
+    conf: "csf.conf",
+    ipv6_off: "IPV6 = \"0\"",
+};
 
 /// Lines of `fwtopo.allow` (addresses) and `csf.dyndns` (host names) for one rule.
 fn filter_lines(x: &Export, r: &Rule, allow: &mut Vec<String>, dyndns: &mut Vec<String>) {
@@ -84,14 +93,9 @@ pub fn render(x: &Export) -> String {
 
     let mut o = shell::preamble(x, &spec);
     o.extend(shell::safe_apply(Target::Csf));
+    o.extend(CSF.locate());
     o.extend(
         [
-            "# --- csf ---",
-            "ROOT=\"${FWTOPO_ROOT:-}\"",
-            "CSF_DIR=\"$ROOT/etc/csf\"",
-            "CONF=\"$CSF_DIR/csf.conf\"",
-            "[ -f \"$CONF\" ] || die \"$CONF not found: install CSF first (and remove firewalld: they cannot coexist)\"",
-            "if [ -n \"$ROOT\" ]; then LIVE=0; else command -v csf >/dev/null || die \"csf not found in PATH\"; fi",
             "# set_conf KEY VALUE: the KEY = \"VALUE\" line of csf.conf (values are ports and digits only).",
             "set_conf() {",
             "  if grep -qE \"^$1[[:space:]]*=\" \"$CONF\"; then sed -i -E \"s/^$1[[:space:]]*=.*/$1 = \\\"$2\\\"/\" \"$CONF\"",
@@ -101,21 +105,10 @@ pub fn render(x: &Export) -> String {
         ]
         .map(String::from),
     );
-    o.extend(shell::netfilter_state(Target::Csf));
     o.extend(
-        [
-            "# The roll-back: the files as saved, then the kernel's rules as saved (no csf -r: with the",
-            "# old IPV6 = \"0\" it would leave the IPv6 rules of this export in place).",
-            "rollback_body() {",
-            "  save_netfilter",
-            "  printf 'rm -f %q %q\\n' \"$CSF_DIR/fwtopo.allow\" \"$CSF_DIR/fwtopo.dyndns\"",
-            "  echo 'tar -xPf \"$BACKUP\"'",
-            "  netfilter_rollback",
-            "}",
-            "safe_begin",
-            "",
-        ]
-        .map(String::from),
+        CSF.backup(&[
+            "printf 'rm -f %q %q\\n' \"$CSF_DIR/fwtopo.allow\" \"$CSF_DIR/fwtopo.dyndns\"",
+        ]),
     );
 
     // Ports open to everyone.
@@ -192,18 +185,10 @@ pub fn render(x: &Export) -> String {
     o.push("# Note: lfd may still block an address allowed here; list trusted peers in csf.ignore if needed.".into());
     o.push(String::new());
     o.extend(shell::outbound_as_comments(x));
-    o.extend(
-        [
-            "if grep -qE '^TESTING[[:space:]]*=[[:space:]]*\"1\"' \"$CONF\"; then",
-            "  say \"note: TESTING = 1: cron flushes this firewall every TESTING_INTERVAL minutes; set TESTING = 0 and csf -r once you are happy\"",
-            "fi",
-            "if [ -n \"$ROOT\" ]; then say \"done: files written below $ROOT\"; exit 0; fi",
-            "say \"csf -r\"",
-            "csf -r >/dev/null",
-            "safe_end",
-            "say \"done\"",
-        ]
-        .map(String::from),
-    );
+    o.extend(CSF.finish(&[
+        "if grep -qE '^TESTING[[:space:]]*=[[:space:]]*\"1\"' \"$CONF\"; then",
+        "  say \"note: TESTING = 1: cron flushes this firewall every TESTING_INTERVAL minutes; set TESTING = 0 and csf -r once you are happy\"",
+        "fi",
+    ]));
     shell::finish(o)
 }

@@ -5,6 +5,7 @@
 
 pub mod addresses;
 pub mod apf;
+mod conf_firewall;
 pub mod csf;
 pub mod firewalld;
 pub mod iptables;

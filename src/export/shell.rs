@@ -177,11 +177,18 @@ pub fn netfilter_state(target: Target) -> Vec<String> {
     let mut out = vec![
         "# The kernel's rules before the apply, both families, for the roll-back to load back.".to_string(),
         format!("NF_SAVED=\"$STATE_DIR/{t}-netfilter\""),
+        "# A kernel booted with ipv6.disable=1 has no IPv6 rules to keep, and its ip6tables-save fails:".into(),
+        "# then the IPv4 rules alone are kept and restored. Where IPv6 exists, a failed save refuses.".into(),
+        "NF_V6=1".into(),
         "save_netfilter() {".into(),
         "  iptables-save > \"$NF_SAVED.v4\" || die \"iptables-save failed: nothing was changed\"".into(),
-        "  if command -v ip6tables-save >/dev/null; then".into(),
+        "  if ! command -v ip6tables-save >/dev/null; then : > \"$NF_SAVED.v6\"".into(),
+        format!("  elif ! {HAS_IPV6}; then"),
+        "    NF_V6=0; rm -f \"$NF_SAVED.v6\"".into(),
+        "    say \"note: this kernel has no IPv6 (booted with ipv6.disable=1?): the backup keeps the IPv4 rules only\"".into(),
+        "  else".into(),
         "    ip6tables-save > \"$NF_SAVED.v6\" || die \"ip6tables-save failed: nothing was changed\"".into(),
-        "  else : > \"$NF_SAVED.v6\"; fi".into(),
+        "  fi".into(),
         "}".into(),
         "netfilter_rollback() {".into(),
         "  printf 'NF_SAVED=%q\\n' \"$NF_SAVED\"".into(),
@@ -199,8 +206,12 @@ pub fn netfilter_state(target: Target) -> Vec<String> {
             "  { \"$save\" | awk -v keep=\"$keep\" '/^\\*/ {skip = index(keep, \" \" substr($0, 2) \" \") > 0} skip {next} /^\\*/ || /^COMMIT/ {print; next} /^:/ && $2 != \"-\" {print $1, \"ACCEPT\"}'; cat \"$file\"; } | \"$restore\"",
             "}",
             "restore_family iptables-save iptables-restore \"$NF_SAVED.v4\"",
-            "restore_family ip6tables-save ip6tables-restore \"$NF_SAVED.v6\"",
             "FWTOPO_EOF",
+            "  if [ \"$NF_V6\" = 1 ]; then",
+            "    echo 'restore_family ip6tables-save ip6tables-restore \"$NF_SAVED.v6\"'",
+            "  else",
+            "    echo '# IPv6: this kernel had none when the rules were saved; only IPv4 is restored.'",
+            "  fi",
             "}",
             "",
         ]
@@ -301,11 +312,15 @@ pub fn needs_v6(x: &Export) -> bool {
 /// tools ship with it off, which leaves every IPv6 port open, and a link-local address makes a node
 /// reachable over IPv6 from its segment even where it has no global IPv6 address. Only a live
 /// kernel without IPv6 (booted with `ipv6.disable=1`) gets `0`, since the tool would fail there.
+/// The shell test for a kernel with IPv6: one booted with `ipv6.disable=1` has no
+/// `/proc/sys/net/ipv6` (nor `/proc/net/if_inet6`).
+const HAS_IPV6: &str = "[ -d /proc/sys/net/ipv6 ]";
+
 pub fn ipv6_filtering_on(key: &str) -> Vec<String> {
     vec![
         "# IPv6 filtering on, always: the tool ships with it off, which leaves every IPv6 port open, and".into(),
         "# a link-local address makes this node reachable over IPv6 even without a global address.".into(),
-        "if [ -z \"$ROOT\" ] && [ ! -e /proc/net/if_inet6 ]; then".into(),
+        format!("if [ -z \"$ROOT\" ] && ! {HAS_IPV6}; then"),
         format!("  say \"note: this kernel has no IPv6: {key} = 0\""),
         format!("  set_conf {key} 0"),
         "else".into(),
