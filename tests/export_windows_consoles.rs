@@ -383,6 +383,11 @@ fn export_prints_the_copy_and_out_writes_the_full_script() {
         let written =
             std::fs::read_to_string(dir.path().join(export::file_name("pa-web-iis", target)))
                 .unwrap();
-        assert_eq!(written, export::render(target, &x), "{target}");
+        // Files meant for cmd.exe and PowerShell are written with CRLF line ends (--lf opts out).
+        assert_eq!(
+            written,
+            export::text::to_crlf(&export::render(target, &x)),
+            "{target}"
+        );
     }
 }
