@@ -252,8 +252,8 @@ fn line_diff(a: &str, b: &str) -> String {
 /// Runs one node's export through one tool; returns what went wrong.
 fn run(tool: Target, tar: &Path, ex: &str, node: &str, egress: Egress) -> Vec<String> {
     let who = format!("{} {ex}/{node}/{egress:?}", tool.as_str());
-    let cat = Catalog::embedded().expect("embedded catalog");
     let t = support::example(ex);
+    let cat = fwtopo::topology::site_catalog(&Catalog::embedded().expect("embedded catalog"), &t);
     let plan = derive(&cat, &t);
     let np = plan.node(node).expect("node in plan");
     let addrs = t

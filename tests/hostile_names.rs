@@ -259,6 +259,7 @@ fn render_all(
     target: Target,
     options: Options,
 ) -> String {
+    let catalog = &fwtopo::topology::site_catalog(catalog, t);
     let plan = engine::derive(catalog, t);
     let np = plan.node(node).unwrap();
     export::render(target, &Export::new(catalog, t, &plan, np, options))
@@ -273,6 +274,7 @@ fn hostile_text_stays_in_comments_in_every_target() {
     for (stem, example) in examples() {
         let hostile_t = with_text(&example, &bad);
         let benign_t = with_text(&example, &good);
+        let catalog = fwtopo::topology::site_catalog(&catalog, &example);
         let hostile_plan = engine::derive(&catalog, &hostile_t);
         let benign_plan = engine::derive(&catalog, &benign_t);
         assert_eq!(

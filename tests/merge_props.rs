@@ -184,6 +184,7 @@ fn build(site: &GenSite) -> Topology {
         zones,
         nodes,
         external_hosts,
+        ..Topology::default()
     }
 }
 

@@ -197,6 +197,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Rules { file, node, json } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            // The topology's own roles and flows join the catalog as one more product.
+            let catalog = topology::site_catalog(&catalog, &topology);
             if let Some(n) = &node
                 && topology.node(n).is_none()
             {
@@ -204,16 +206,35 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             let plan = engine::derive(&catalog, &topology);
             if json {
-                let report = fwtopo::report::rules(&catalog, &topology, &plan, node.as_deref());
+                let shown_file = shown(&file);
+                let report = fwtopo::report::rules(&catalog, &topology, &plan, node.as_deref())
+                    .from_file(&shown_file);
                 write_json(&mut out, &report)?;
             } else {
                 out.write_all(text::rules(&catalog, &topology, &plan, node.as_deref()).as_bytes())?;
+                if !topology.custom.is_empty() {
+                    let services: Vec<&str> = topology
+                        .custom
+                        .flows
+                        .iter()
+                        .map(|f| f.service.as_str())
+                        .collect();
+                    writeln!(
+                        out,
+                        "custom flows ({}/...), from the custom section of {}: {}",
+                        topology::custom::PRODUCT,
+                        shown(&file),
+                        services.join(", ")
+                    )?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { file } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            // The topology's own roles and flows join the catalog as one more product.
+            let catalog = topology::site_catalog(&catalog, &topology);
             let plan = engine::derive(&catalog, &topology);
             // Line by line through a buffer: a 10,000-node site has tens of thousands of findings,
             // and one string of them all would be the largest thing in memory.
@@ -250,6 +271,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            // The topology's own roles and flows join the catalog as one more product.
+            let catalog = topology::site_catalog(&catalog, &topology);
             let plan = engine::derive(&catalog, &topology);
             let options = Options { egress, crlf };
             let nodes: Vec<_> = match &node {

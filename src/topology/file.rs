@@ -63,6 +63,9 @@ struct TopologyFile<'a> {
     nodes: Vec<NodeFile<'a>>,
     #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
     external_hosts: Vec<ExternalHostFile<'a>>,
+    /// Roles and flows of the site's own, checked in [`super::custom`].
+    #[serde(default, skip_serializing_if = "super::Custom::is_empty")]
+    custom: super::Custom,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -283,6 +286,7 @@ pub fn to_ron(t: &Topology) -> String {
                 note: h.note.clone(),
             })
             .collect(),
+        custom: t.custom.clone(),
     };
     let config = ron::ser::PrettyConfig::new()
         .indentor("    ")
@@ -511,6 +515,8 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         });
     }
 
+    super::custom::check_section(&file.custom, &zones, &external_hosts, &mut push);
+
     if problems.is_empty() {
         Ok(Topology {
             name: file.name,
@@ -518,6 +524,7 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
             zones,
             nodes,
             external_hosts,
+            custom: file.custom,
         })
     } else {
         Err(LoadError::Invalid(problems))

@@ -5,11 +5,13 @@
 
 mod check;
 pub mod comments;
+pub mod custom;
 pub mod file;
 mod os;
 mod parts;
 
 pub use check::{ParamValue, check};
+pub use custom::{Custom, CustomEndpoint, CustomFlow, CustomRole, site_catalog};
 pub use file::{FORMAT_VERSION, LoadError, Problem, from_ron, from_ron_in_parts, to_ron};
 pub use os::{Os, OsFamily};
 
@@ -25,6 +27,8 @@ pub struct Topology {
     pub zones: Vec<Zone>,
     pub nodes: Vec<Node>,
     pub external_hosts: Vec<ExternalHost>,
+    /// Roles and flows of the site's own ([`custom`]).
+    pub custom: Custom,
 }
 
 /// A named network: `admin` (where operators come from), `trusted`, or one the operator defines.

@@ -316,7 +316,11 @@ pub fn derived(catalog: &Catalog, topology: &Topology) -> (Plan, Vec<Problem>) {
 
 #[derive(Debug)]
 pub struct App {
+    /// The catalog with the topology's own product ([`topology::site_catalog`]); every view
+    /// reads provenance from it. Rebuilt from `base_catalog` whenever the plan is.
     pub catalog: Catalog,
+    /// The embedded and user catalog, without the topology's own roles.
+    pub base_catalog: Catalog,
     pub topology: Topology,
     pub plan: Plan,
     /// The plan and findings are being derived on another thread while the first frame is drawn
@@ -408,7 +412,8 @@ impl App {
             themes
         };
         App {
-            catalog,
+            catalog: topology::site_catalog(&catalog, &topology),
+            base_catalog: catalog,
             topology,
             plan: Plan::default(),
             deriving: true,
@@ -476,6 +481,7 @@ impl App {
     /// Recomputes everything derived from the topology: the plan, the check problems, the findings
     /// list, node marks and the export preview; the overview is rebuilt when shown.
     pub fn rederive(&mut self) {
+        self.catalog = topology::site_catalog(&self.base_catalog, &self.topology);
         let (plan, problems) = derived(&self.catalog, &self.topology);
         self.install(plan, problems);
     }
@@ -740,7 +746,8 @@ impl App {
             .min(self.pane_len(Pane::Preview).saturating_sub(1));
     }
 
-    /// Catalog roles an operator can assign (the built-in `host` product is implied by `management`).
+    /// Catalog roles an operator can assign, the topology's own among them (the built-in `host`
+    /// product is implied by `management`).
     pub fn assignable_roles(&self, query: &str) -> Vec<(usize, usize)> {
         let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
         let mut out = Vec::new();
@@ -748,7 +755,11 @@ impl App {
             if p.id == HOST_PRODUCT {
                 continue;
             }
+            // Stand-in roles of the site's own product are endpoints, not roles to assign.
             for (ri, r) in p.roles.iter().enumerate() {
+                if r.stands_for.is_some() {
+                    continue;
+                }
                 let hay = format!("{} {} {} {} {}", p.id, p.name, r.id, r.name, r.description)
                     .to_lowercase();
                 if words.iter().all(|w| hay.contains(w.as_str())) {
