@@ -84,6 +84,15 @@ fn with_text(t: &Topology, text: &[String; 5]) -> Topology {
         addresses: vec![],
         note: text[4].clone(),
     });
+    // The site's own roles and flows: their names and services are lines, their notes free text.
+    for r in &mut t.custom.roles {
+        r.name = text[0].clone();
+        r.description = text[1].clone();
+    }
+    for f in &mut t.custom.flows {
+        f.service = text[0].clone();
+        f.note = text[2].clone();
+    }
     t
 }
 
