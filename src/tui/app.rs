@@ -49,7 +49,7 @@ impl Screen {
         match self {
             Screen::Design => &[Pane::Nodes, Pane::Roles, Pane::Rules],
             Screen::Findings => &[Pane::Findings],
-            Screen::Zones => &[Pane::Zones, Pane::Hosts],
+            Screen::Zones => &[Pane::Zones, Pane::Hosts, Pane::Custom],
             Screen::Overview => &[Pane::Overview],
             Screen::Export => &[Pane::Nodes, Pane::Preview],
         }
@@ -65,6 +65,8 @@ pub enum Pane {
     Findings,
     Zones,
     Hosts,
+    /// The topology's own roles and flows ([`super::custom_role`]).
+    Custom,
     Overview,
     Preview,
 }
@@ -199,6 +201,12 @@ pub enum Purpose {
     AddHost,
     RenameHost(usize),
     HostAddresses(usize),
+    /// A custom role: `id` and, after a space, its name.
+    AddCustomRole,
+    CustomRoleName(usize),
+    /// A new custom flow, or the one at this index, in the one-line form of
+    /// [`super::custom_role::flow_text`].
+    CustomFlow(Option<usize>),
     SaveAs,
     Open,
     /// Where to write text the clipboard would not take.
@@ -219,6 +227,13 @@ impl Purpose {
             Purpose::AddHost => "New external host: DNS name",
             Purpose::RenameHost(_) => "Rename external host",
             Purpose::HostAddresses(_) => "Pinned addresses (empty: resolve by name)",
+            Purpose::AddCustomRole => {
+                "New custom role: id, then its name (monitoring Zabbix server)"
+            }
+            Purpose::CustomRoleName(_) => "Custom role's name",
+            Purpose::CustomFlow(_) => {
+                "Flow: id tcp|udp|tcp+udp ports from A,B to C,D: service (endpoints: role, product/role, *, any, zone=, host=, dns=)"
+            }
             Purpose::SaveAs => "Save as (path)",
             Purpose::Open => "Open topology (path)",
             Purpose::WriteFile(_) => "Write the text to (path)",
@@ -355,6 +370,8 @@ pub struct App {
     pub finding_cursor: Cursor,
     pub zones: Cursor,
     pub hosts: Cursor,
+    /// The custom pane: roles, then flows.
+    pub custom: Cursor,
     pub grid: Grid,
     pub preview_scroll: usize,
     /// The first column of the preview shown, for lines wider than the pane.
@@ -437,6 +454,7 @@ impl App {
             finding_cursor: Cursor::default(),
             zones: Cursor::default(),
             hosts: Cursor::default(),
+            custom: Cursor::default(),
             grid: Grid::default(),
             preview_scroll: 0,
             preview_hscroll: 0,
@@ -727,6 +745,7 @@ impl App {
             Pane::Findings => self.findings.len(),
             Pane::Zones => self.topology.zones.len(),
             Pane::Hosts => self.topology.external_hosts.len(),
+            Pane::Custom => self.topology.custom.roles.len() + self.topology.custom.flows.len(),
             Pane::Overview => self.topology.nodes.len() + 1,
             Pane::Preview => self.preview.text.lines().count(),
         }
@@ -739,6 +758,7 @@ impl App {
         self.finding_cursor.clamp(self.findings.len());
         self.zones.clamp(self.topology.zones.len());
         self.hosts.clamp(self.topology.external_hosts.len());
+        self.custom.clamp(self.pane_len(Pane::Custom));
         self.grid.row.clamp(self.topology.nodes.len() + 1);
         self.grid.col.clamp(self.topology.nodes.len());
         self.preview_scroll = self

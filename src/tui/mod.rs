@@ -15,6 +15,7 @@
 pub mod action;
 pub mod app;
 pub mod clipboard;
+pub mod custom_role;
 pub mod effect;
 pub mod input;
 pub mod keymap;

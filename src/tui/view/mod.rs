@@ -2,6 +2,7 @@
 //! plan or changes state; rectangles come from [`super::layout`], shared with mouse handling.
 
 mod bars;
+mod custom;
 mod dialog;
 mod export;
 mod findings;
@@ -58,6 +59,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Pane::Findings => findings::draw(f, app, *rect),
             Pane::Zones => zones::draw_zones(f, app, *rect),
             Pane::Hosts => zones::draw_hosts(f, app, *rect),
+            Pane::Custom => custom::draw(f, app, *rect),
             Pane::Overview => overview::draw(f, app, *rect),
             Pane::Preview => export::draw(f, app, *rect),
         }
