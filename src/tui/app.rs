@@ -170,9 +170,13 @@ pub struct Overview {
 pub enum Modal {
     Input(InputState),
     Picker(PickerState),
+    /// Endpoints to put into a custom flow's prompt, which waits behind it.
+    Endpoints(EndpointsState),
     Os(Cursor),
     Confirm(ConfirmKind),
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
 }
 
 /// A one-line text prompt; `error` stays under the field until the text is valid.
@@ -251,6 +255,14 @@ pub struct PickerState {
     pub cursor: Cursor,
     /// Why the last Enter did not assign (already assigned), shown in the picker.
     pub error: Option<String>,
+}
+
+/// The endpoint picker of a custom flow's prompt: (token as typed, what it is).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointsState {
+    pub input: InputState,
+    pub choices: Vec<(String, String)>,
+    pub cursor: Cursor,
 }
 
 /// A yes/no question.

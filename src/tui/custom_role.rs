@@ -288,3 +288,89 @@ pub fn submit(app: &mut App, purpose: &Purpose, text: &str) -> Result<(), String
     app.focus = Pane::Custom;
     Ok(())
 }
+
+/// What a flow's endpoint may be, as typed: the custom roles, every node, any address, the zones,
+/// the external hosts, then the catalog's roles (not the built-in host product's).
+pub fn endpoint_choices(app: &App) -> Vec<(String, String)> {
+    let t = &app.topology;
+    let mut out: Vec<(String, String)> = t
+        .custom
+        .roles
+        .iter()
+        .map(|r| (r.id.clone(), format!("custom role: {}", r.name)))
+        .collect();
+    out.push(("*".into(), "every node".into()));
+    out.push(("any".into(), "any address".into()));
+    out.extend(
+        t.zones
+            .iter()
+            .map(|z| (format!("zone={}", z.name), "zone".to_string())),
+    );
+    out.extend(
+        t.external_hosts
+            .iter()
+            .map(|h| (format!("host={}", h.name), "external host".to_string())),
+    );
+    for p in app.base_catalog.products() {
+        if p.id == fwtopo::catalog::HOST_PRODUCT || p.id == topology::custom::PRODUCT {
+            continue;
+        }
+        out.extend(p.roles.iter().map(|r| {
+            (
+                format!("{}/{}", p.id, r.id),
+                format!("{}: {}", p.name, r.name),
+            )
+        }));
+    }
+    out
+}
+
+/// Tab in a flow's prompt: the endpoint picker, with the prompt waiting behind it.
+pub fn open_endpoints(app: &mut App, input: super::app::InputState) {
+    let choices = endpoint_choices(app);
+    app.modal = Some(super::app::Modal::Endpoints(super::app::EndpointsState {
+        input,
+        choices,
+        cursor: super::app::Cursor::default(),
+    }));
+}
+
+/// A key in the endpoint picker: move, put the chosen token at the prompt's cursor, or go back.
+pub fn endpoints(app: &mut App, mut e: super::app::EndpointsState, action: super::action::Action) {
+    use super::action::Action;
+    let len = e.choices.len();
+    match action {
+        Action::Close => {}
+        Action::Activate => {
+            if let Some((token, _)) = e.choices.get(e.cursor.sel) {
+                for c in token.chars() {
+                    e.input.field.insert(c);
+                }
+                e.input.error = None;
+            }
+        }
+        Action::Up
+        | Action::Down
+        | Action::Top
+        | Action::Bottom
+        | Action::PageUp
+        | Action::PageDown => {
+            let d = match action {
+                Action::Up => -1,
+                Action::Down => 1,
+                Action::PageUp => -10,
+                Action::PageDown => 10,
+                Action::Top => isize::MIN / 2,
+                _ => isize::MAX / 2,
+            };
+            e.cursor.step(d, len);
+            app.modal = Some(super::app::Modal::Endpoints(e));
+            return;
+        }
+        _ => {
+            app.modal = Some(super::app::Modal::Endpoints(e));
+            return;
+        }
+    }
+    app.modal = Some(super::app::Modal::Input(e.input));
+}

@@ -19,6 +19,7 @@ pub enum Ctx {
     Overview,
     Export,
     Picker,
+    Endpoints,
     Os,
     Input,
     Confirm,
@@ -39,6 +40,7 @@ impl Ctx {
             Ctx::Overview => "Overview",
             Ctx::Export => "Export preview",
             Ctx::Picker => "Catalog picker",
+            Ctx::Endpoints => "Flow endpoints",
             Ctx::Os => "Operating system",
             Ctx::Input => "Text entry",
             Ctx::Confirm => "Questions",
@@ -50,7 +52,7 @@ impl Ctx {
     pub fn falls_back(self) -> bool {
         !matches!(
             self,
-            Ctx::Picker | Ctx::Os | Ctx::Input | Ctx::Confirm | Ctx::Help
+            Ctx::Picker | Ctx::Endpoints | Ctx::Os | Ctx::Input | Ctx::Confirm | Ctx::Help
         )
     }
 
@@ -401,6 +403,26 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Picker, &["esc"], A::Close, "close", true),
+    b(C::Endpoints, &["j", "down"], A::Down, "down", false),
+    b(C::Endpoints, &["k", "up"], A::Up, "up", false),
+    b(C::Endpoints, &["g", "home"], A::Top, "first", false),
+    b(C::Endpoints, &["G", "end"], A::Bottom, "last", false),
+    b(C::Endpoints, &["pageup"], A::PageUp, "page up", false),
+    b(C::Endpoints, &["pagedown"], A::PageDown, "page down", false),
+    b(
+        C::Endpoints,
+        &["enter"],
+        A::Activate,
+        "put it in the flow",
+        true,
+    ),
+    b(
+        C::Endpoints,
+        &["esc", "q"],
+        A::Close,
+        "back to the flow",
+        true,
+    ),
     b(C::Os, &["j", "down"], A::Down, "down", false),
     b(C::Os, &["k", "up"], A::Up, "up", false),
     b(C::Os, &["g", "home"], A::Top, "first", false),
@@ -436,6 +458,13 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Input, &["ctrl-u"], A::ClearLine, "clear", false),
+    b(
+        C::Input,
+        &["tab"],
+        A::FocusNext,
+        "a custom flow: choose an endpoint",
+        false,
+    ),
     b(C::Confirm, &["y", "enter"], A::Yes, "yes", true),
     b(C::Confirm, &["n"], A::No, "no", true),
     b(
@@ -523,6 +552,7 @@ pub fn context(app: &App) -> Ctx {
     match &app.modal {
         Some(Modal::Input(_)) => return Ctx::Input,
         Some(Modal::Picker(_)) => return Ctx::Picker,
+        Some(Modal::Endpoints(_)) => return Ctx::Endpoints,
         Some(Modal::Os(_)) => return Ctx::Os,
         Some(Modal::Confirm(_)) => return Ctx::Confirm,
         Some(Modal::Help { .. }) => return Ctx::Help,
@@ -636,6 +666,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         Ctx::Overview,
         Ctx::Export,
         Ctx::Picker,
+        Ctx::Endpoints,
         Ctx::Os,
         Ctx::Input,
         Ctx::Confirm,

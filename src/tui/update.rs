@@ -930,6 +930,7 @@ fn loaded(app: &mut App, path: PathBuf, result: Result<(Topology, OnDisk), Strin
 
 fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Vec<Effect>) {
     match m {
+        Modal::Endpoints(e) => custom_role::endpoints(app, e, action),
         Modal::Help { scroll } => {
             let step = (app.height as usize).saturating_sub(6).max(1);
             let scroll = match action {
@@ -1190,6 +1191,11 @@ fn input(app: &mut App, mut s: InputState, action: Action, fx: &mut Vec<Effect>)
         Action::ClearLine => {
             s.field.clear();
             s.error = None;
+        }
+        // Tab in a custom flow's prompt: pick an endpoint instead of typing it.
+        Action::FocusNext if matches!(s.purpose, Purpose::CustomFlow(_)) => {
+            custom_role::open_endpoints(app, s);
+            return;
         }
         Action::Left => s.field.left(),
         Action::Right => s.field.right(),

@@ -234,3 +234,75 @@ fn the_custom_pane_lists_roles_and_flows_in_the_words_the_prompt_reads() {
         "{keys:?}"
     );
 }
+
+/// Chooses an endpoint in the open endpoint picker by its token, with the keys an operator uses.
+fn choose(app: &mut App, token: &str) {
+    let Some(Modal::Endpoints(e)) = &app.modal else {
+        panic!("no endpoint picker: {:?}", app.modal)
+    };
+    let i = e
+        .choices
+        .iter()
+        .position(|(t, _)| t == token)
+        .unwrap_or_else(|| panic!("{token} not offered: {:?}", e.choices));
+    run(app, [A::Top]);
+    run(app, std::iter::repeat_n(A::Down, i));
+    run(app, [A::Activate]);
+}
+
+#[test]
+fn flow_endpoints_are_chosen_from_roles_zones_and_external_hosts() {
+    let mut app = custom_pane();
+    with_monitoring(&mut app);
+    run(&mut app, [A::AddFlow, A::ClearLine]);
+    run(&mut app, typed("to-web tcp 443 from "));
+    run(&mut app, [A::FocusNext]);
+    let Some(Modal::Endpoints(e)) = &app.modal else {
+        panic!("tab did not open the endpoint picker: {:?}", app.modal)
+    };
+    // Custom roles, every node, any, the zones, the external hosts and the catalog's roles.
+    for token in [
+        "monitoring",
+        "*",
+        "any",
+        "zone=admin",
+        "host=my.mailstore.com",
+        "cpanel-whm/server",
+    ] {
+        assert!(
+            e.choices.iter().any(|(t, _)| t == token),
+            "{token}: {:?}",
+            e.choices
+        );
+    }
+    assert!(
+        !e.choices
+            .iter()
+            .any(|(t, _)| t.starts_with("host/") || t.starts_with("site/"))
+    );
+    choose(&mut app, "zone=admin");
+    run(&mut app, typed(",monitoring to "));
+    run(&mut app, [A::FocusNext]);
+    choose(&mut app, "cpanel-whm/server");
+    // Esc in the picker goes back to the prompt, unchanged.
+    run(&mut app, [A::FocusNext, A::Close]);
+    let Some(Modal::Input(s)) = &app.modal else {
+        panic!("{:?}", app.modal)
+    };
+    assert_eq!(
+        s.field.text,
+        "to-web tcp 443 from zone=admin,monitoring to cpanel-whm/server"
+    );
+    run(&mut app, typed(": HTTPS"));
+    run(&mut app, [A::Activate]);
+    assert!(app.modal.is_none(), "{:?}", input_error(&app));
+    let f = &app.topology.custom.flows[1];
+    assert_eq!(
+        f.from,
+        vec![
+            CustomEndpoint::Zone("admin".into()),
+            CustomEndpoint::Role("monitoring".into())
+        ]
+    );
+    assert_eq!(f.to, vec![CustomEndpoint::Role("cpanel-whm/server".into())]);
+}

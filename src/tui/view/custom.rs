@@ -1,12 +1,13 @@
 //! The topology's own roles and flows, in the one-line form the prompt reads.
 
 use super::{App, cut, fit, lines, pane_block, row_line};
-use crate::tui::app::Pane;
+use crate::tui::app::{EndpointsState, Pane};
 use crate::tui::custom_role::{CustomRow, flow_text, row};
 use crate::tui::layout;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Clear;
 
 pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     let t = app.theme();
@@ -80,4 +81,48 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         })
         .collect();
     lines(f, area, out);
+}
+
+/// The endpoint picker of a custom flow's prompt.
+pub fn draw_endpoints(f: &mut Frame, app: &App, area: Rect, e: &EndpointsState) {
+    let t = app.theme();
+    let outer = layout::centered(
+        area,
+        area.width.saturating_sub(8).clamp(20, 90),
+        area.height.saturating_sub(4).max(6),
+    );
+    f.render_widget(Clear, outer);
+    f.render_widget(
+        super::modal_block(app, " Choose an endpoint (enter puts it in the flow) "),
+        outer,
+    );
+    let list = layout::inner(outer);
+    let w = list.width as usize;
+    let tok_w = e
+        .choices
+        .iter()
+        .map(|(tok, _)| tok.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    let off = e.cursor.offset_for(list.height as usize);
+    let out = e
+        .choices
+        .iter()
+        .enumerate()
+        .skip(off)
+        .take(list.height as usize)
+        .map(|(i, (tok, what))| {
+            row_line(
+                vec![
+                    Span::styled(format!("{} ", fit(tok, tok_w)), t.text),
+                    Span::styled(cut(what, w.saturating_sub(tok_w + 1)), t.muted),
+                ],
+                i == e.cursor.sel,
+                t.selected,
+                list.width,
+            )
+        })
+        .collect();
+    lines(f, list, out);
 }

@@ -69,6 +69,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         None => {}
         Some(Modal::Help { scroll }) => help::draw(f, app, area, *scroll),
         Some(Modal::Picker(p)) => picker::draw(f, app, area, p),
+        Some(Modal::Endpoints(e)) => custom::draw_endpoints(f, app, area, e),
         Some(Modal::Input(s)) => dialog::input(f, app, area, s),
         Some(Modal::Confirm(k)) => dialog::confirm(f, app, area, k),
         Some(Modal::Os(c)) => dialog::os(f, app, area, c),
