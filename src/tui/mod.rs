@@ -20,6 +20,7 @@ pub mod effect;
 pub mod input;
 pub mod keymap;
 pub mod layout;
+pub mod modal;
 pub mod theme;
 pub mod update;
 pub mod view;
