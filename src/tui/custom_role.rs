@@ -186,6 +186,50 @@ pub fn edit(app: &mut App) {
     }
 }
 
+/// `r` on a role: a new id.
+pub fn rename(app: &mut App) {
+    if let Some(CustomRow::Role(i)) = row(&app.topology, app.custom.sel) {
+        let id = app.topology.custom.roles[i].id.clone();
+        open_input(app, Purpose::RenameCustomRole(i), id);
+    }
+}
+
+/// `n`: a role's description or a flow's note.
+pub fn edit_note(app: &mut App) {
+    match row(&app.topology, app.custom.sel) {
+        Some(CustomRow::Role(i)) => {
+            let text = app.topology.custom.roles[i].description.clone();
+            open_input(app, Purpose::CustomRoleDescription(i), text);
+        }
+        Some(CustomRow::Flow(i)) => {
+            let text = app.topology.custom.flows[i].note.clone();
+            open_input(app, Purpose::CustomFlowNote(i), text);
+        }
+        None => {}
+    }
+}
+
+/// A custom role's new id everywhere it is named: its flows' endpoints and nodes' assignments.
+fn rename_role(t: &mut Topology, old: &str, new: &str) {
+    for r in t.custom.roles.iter_mut().filter(|r| r.id == old) {
+        r.id = new.to_string();
+    }
+    for f in &mut t.custom.flows {
+        for e in f.from.iter_mut().chain(f.to.iter_mut()) {
+            if *e == CustomEndpoint::Role(old.to_string()) {
+                *e = CustomEndpoint::Role(new.to_string());
+            }
+        }
+    }
+    for n in &mut t.nodes {
+        for r in &mut n.roles {
+            if r.product == topology::custom::PRODUCT && r.role == old {
+                r.role = new.to_string();
+            }
+        }
+    }
+}
+
 /// `d`: a flow at once; a role only when no flow and no node names it (undo brings either back).
 pub fn delete(app: &mut App) {
     match row(&app.topology, app.custom.sel) {
@@ -267,6 +311,45 @@ pub fn submit(app: &mut App, purpose: &Purpose, text: &str) -> Result<(), String
             let id = role.id.clone();
             let t = verdict(app, candidate)?;
             commit(app, format!("rename custom role {id}"), |old| *old = t);
+        }
+        Purpose::RenameCustomRole(i) => {
+            let old = app
+                .topology
+                .custom
+                .roles
+                .get(i)
+                .map(|r| r.id.clone())
+                .ok_or("the role is gone")?;
+            let new = text.trim();
+            if new != old {
+                rename_role(&mut candidate, &old, new);
+                let t = verdict(app, candidate)?;
+                commit(app, format!("rename custom role {old} to {new}"), |o| {
+                    *o = t
+                });
+            }
+        }
+        Purpose::CustomRoleDescription(i) => {
+            let role = candidate
+                .custom
+                .roles
+                .get_mut(i)
+                .ok_or("the role is gone")?;
+            role.description = text.to_string();
+            let id = role.id.clone();
+            let t = verdict(app, candidate)?;
+            commit(app, format!("describe custom role {id}"), |o| *o = t);
+        }
+        Purpose::CustomFlowNote(i) => {
+            let flow = candidate
+                .custom
+                .flows
+                .get_mut(i)
+                .ok_or("the flow is gone")?;
+            flow.note = text.to_string();
+            let id = flow.id.clone();
+            let t = verdict(app, candidate)?;
+            commit(app, format!("note on custom flow {id}"), |o| *o = t);
         }
         Purpose::CustomFlow(at) => {
             let keep = at.and_then(|i| app.topology.custom.flows.get(i));

@@ -216,6 +216,20 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Hosts, &["d", "delete"], A::Delete, "delete", true),
     b(C::Custom, &["a"], A::Add, "add a custom role", true),
     b(C::Custom, &["f"], A::AddFlow, "add a custom flow", true),
+    b(
+        C::Custom,
+        &["r"],
+        A::Rename,
+        "new id for the role (its flows and nodes follow)",
+        false,
+    ),
+    b(
+        C::Custom,
+        &["n"],
+        A::EditNote,
+        "the role's description or the flow's note",
+        false,
+    ),
     h(
         C::Custom,
         &["e", "enter"],

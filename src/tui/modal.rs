@@ -48,6 +48,10 @@ pub enum Purpose {
     /// A custom role: `id` and, after a space, its name.
     AddCustomRole,
     CustomRoleName(usize),
+    /// A new id for a custom role; its flows and the nodes that play it follow.
+    RenameCustomRole(usize),
+    CustomRoleDescription(usize),
+    CustomFlowNote(usize),
     /// A new custom flow, or the one at this index, in the one-line form of
     /// [`super::custom_role::flow_text`].
     CustomFlow(Option<usize>),
@@ -75,6 +79,9 @@ impl Purpose {
                 "New custom role: id, then its name (monitoring Zabbix server)"
             }
             Purpose::CustomRoleName(_) => "Custom role's name",
+            Purpose::RenameCustomRole(_) => "Custom role's id (its flows and nodes follow)",
+            Purpose::CustomRoleDescription(_) => "Custom role's description",
+            Purpose::CustomFlowNote(_) => "Flow's note",
             Purpose::CustomFlow(_) => {
                 "Flow: id tcp|udp|tcp+udp ports from A,B to C,D: service (endpoints: role, product/role, *, any, zone=, host=, dns=)"
             }

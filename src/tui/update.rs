@@ -419,6 +419,7 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
                 );
             }
         }
+        Action::EditNote if app.focus == Pane::Custom => custom_role::edit_note(app),
         Action::EditNote => {
             if let Some(n) = app.selected_node() {
                 let note = app.topology.nodes[n].note.clone();
@@ -649,6 +650,7 @@ fn rename(app: &mut App) {
                 open_input(app, Purpose::RenameHost(app.hosts.sel), name);
             }
         }
+        Pane::Custom => custom_role::rename(app),
         _ => {}
     }
 }
@@ -1209,7 +1211,12 @@ fn input(app: &mut App, mut s: InputState, action: Action, fx: &mut Vec<Effect>)
 /// Accepts a prompt's text, or says what is wrong with it (the prompt stays open).
 fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> Result<(), String> {
     match purpose {
-        Purpose::AddCustomRole | Purpose::CustomRoleName(_) | Purpose::CustomFlow(_) => {
+        Purpose::AddCustomRole
+        | Purpose::CustomRoleName(_)
+        | Purpose::RenameCustomRole(_)
+        | Purpose::CustomRoleDescription(_)
+        | Purpose::CustomFlowNote(_)
+        | Purpose::CustomFlow(_) => {
             custom_role::submit(app, &purpose, text)?;
         }
         Purpose::AddNode => {

@@ -306,3 +306,52 @@ fn flow_endpoints_are_chosen_from_roles_zones_and_external_hosts() {
     );
     assert_eq!(f.to, vec![CustomEndpoint::Role("cpanel-whm/server".into())]);
 }
+
+#[test]
+fn a_role_is_renamed_with_its_flows_and_nodes_and_notes_are_edited() {
+    let mut app = custom_pane();
+    with_monitoring(&mut app);
+    app.topology.nodes[0]
+        .roles
+        .push(fwtopo::topology::RoleAssignment::new("site", "monitoring"));
+    app.rederive();
+    // The flow's note, then the role's description.
+    run(&mut app, [A::Bottom, A::EditNote]);
+    assert_eq!(purpose(&app), Some(Purpose::CustomFlowNote(0)));
+    run(&mut app, typed("passive checks"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(app.topology.custom.flows[0].note, "passive checks");
+    run(&mut app, [A::Top, A::EditNote]);
+    assert_eq!(purpose(&app), Some(Purpose::CustomRoleDescription(0)));
+    run(&mut app, typed("the Zabbix server"));
+    run(&mut app, [A::Activate]);
+    assert_eq!(
+        app.topology.custom.roles[0].description,
+        "the Zabbix server"
+    );
+    // A new id: the flows that name the role and the nodes that play it follow.
+    run(&mut app, [A::Rename]);
+    assert_eq!(purpose(&app), Some(Purpose::RenameCustomRole(0)));
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("Zabbix"));
+    run(&mut app, [A::Activate]);
+    assert!(input_error(&app).is_some_and(|e| e.contains("lowercase")));
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("zabbix"));
+    run(&mut app, [A::Activate]);
+    assert!(app.modal.is_none(), "{:?}", input_error(&app));
+    assert_eq!(app.topology.custom.roles[0].id, "zabbix");
+    assert_eq!(
+        app.topology.custom.flows[0].from,
+        vec![CustomEndpoint::Role("zabbix".into())]
+    );
+    assert!(
+        app.topology.nodes[0]
+            .roles
+            .iter()
+            .any(|r| r.product == "site" && r.role == "zabbix")
+    );
+    assert!(app.problems.is_empty(), "{:?}", app.problems);
+    run(&mut app, [A::Undo]);
+    assert_eq!(app.topology.custom.roles[0].id, "monitoring");
+}
