@@ -185,3 +185,31 @@ fn a_catalog_role_a_custom_flow_names_must_exist() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_catalog_product_named_site_is_not_silently_replaced_by_the_custom_roles() {
+    let t = from_ron(SITE).expect("loads");
+    let user = r#"(id: "site", name: "A user product", vendor: "v", document: (id: "d", title: "t"),
+        roles: [(id: "monitoring", name: "M")], flows: [])"#;
+    let base = Catalog::from_sources(
+        fwtopo::catalog::EMBEDDED
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .chain([("site.ron".to_string(), user.to_string())]),
+    )
+    .expect("the catalog loads");
+    let problems: Vec<String> = check(&t, &base).iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("custom: the catalog has a product 'site' of its own (site.ron)"),
+        "{problems:?}"
+    );
+    // Not with the site catalog the command line derives with, nor without that product.
+    assert!(
+        check(
+            &t,
+            &site_catalog(&Catalog::embedded().expect("catalog"), &t)
+        )
+        .is_empty()
+    );
+}

@@ -45,6 +45,22 @@ impl ParamValue {
 /// `catalog` is the base catalog or the [`super::site_catalog`]: the topology's own product is
 /// added either way.
 pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    // The topology's own product takes the id `site`: a catalog product of that id would be
+    // replaced without a word.
+    if !topology.custom.is_empty()
+        && let Some(i) = catalog.product_index(super::custom::PRODUCT)
+        && catalog.origin(i) != super::custom::ORIGIN
+    {
+        problems.push(Problem {
+            path: "custom".into(),
+            message: format!(
+                "the catalog has a product '{}' of its own ({}); the topology's custom roles take that id: give the catalog product another",
+                super::custom::PRODUCT,
+                escaped(catalog.origin(i))
+            ),
+        });
+    }
     let site;
     let catalog = if topology.custom.is_empty() {
         catalog
@@ -52,7 +68,6 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
         site = super::site_catalog(catalog, topology);
         &site
     };
-    let mut problems = Vec::new();
     super::custom::check_catalog_roles(topology, catalog, &mut problems);
     for (i, node) in topology.nodes.iter().enumerate() {
         let at = format!("nodes[{i}] {}", double_quoted(&node.name));
