@@ -275,11 +275,11 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
         );
     }
     // Provenance of the site's own flows: the topology file, not a vendor document.
-    let custom = x
-        .node_plan
-        .rules()
-        .flat_map(|r| r.provenance.iter())
-        .any(|f| f.flow(x.catalog).source.origin == crate::catalog::Origin::Topology);
+    let custom = !x.topology.custom.is_empty()
+        && x.node_plan
+            .rules()
+            .flat_map(|r| r.provenance.iter())
+            .any(|f| f.flow(x.catalog).source.origin == crate::catalog::Origin::Topology);
     if custom {
         h.push(format!(
             "custom flows ({}/...): from the custom section of the topology file, not a vendor document",
