@@ -205,14 +205,35 @@ pub struct RulesReport<'a> {
     topology: &'a Topology,
     plan: &'a Plan,
     only: Option<&'a str>,
+    /// The topology file as the user named it, for the source of custom flows.
+    file: Option<&'a str>,
+}
+
+impl<'a> RulesReport<'a> {
+    /// Names the topology file the report's custom flows come from.
+    pub fn from_file(mut self, file: &'a str) -> Self {
+        self.file = Some(file);
+        self
+    }
 }
 
 impl Serialize for RulesReport<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let only = self.only;
-        let mut st = serializer.serialize_struct("RulesReport", 3)?;
+        let mut st = serializer.serialize_struct("RulesReport", 4)?;
         st.serialize_field("topology", &self.topology.name)?;
+        // Rules labelled `site/...` come from the topology's own custom section.
+        if !self.topology.custom.is_empty() {
+            st.serialize_field(
+                "custom_source",
+                &format!(
+                    "{}/...: the custom section of {}",
+                    crate::topology::custom::PRODUCT,
+                    self.file.unwrap_or("the topology file")
+                ),
+            )?;
+        }
         st.serialize_field(
             "nodes",
             &Lazy(|| {
@@ -310,6 +331,7 @@ pub fn rules<'a>(
         topology,
         plan,
         only,
+        file: None,
     }
 }
 

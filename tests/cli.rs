@@ -590,3 +590,159 @@ fn catalog_notes_print_every_note_and_parameter_help_in_full() {
     let bad = fwtopo().args(["catalog", "--notes"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// Every file under a directory, by name, with its bytes.
+fn files_in(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn custom_roles_check_rules_and_export_naming_the_topology_as_their_source() {
+    let out = fwtopo()
+        .args(["check", "examples/real-site.ron"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("4 nodes, 0 errors"), "{text}");
+
+    let report = json(fwtopo().args(["rules", "examples/real-site.ron", "--json"]));
+    assert_eq!(
+        report["custom_source"],
+        "site/...: the custom section of examples/real-site.ron"
+    );
+    let backup = report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "backup")
+        .unwrap();
+    let ssh = backup["inbound"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["provenance"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == "site/backup/backup-ssh")
+        })
+        .unwrap_or_else(|| panic!("no custom rule on backup: {backup}"));
+    // Every other node of the site sends its backups there.
+    for peer in ["203.0.113.10", "203.0.113.20", "203.0.113.30"] {
+        assert!(ssh["peers"].to_string().contains(peer), "{ssh}");
+    }
+
+    let text = stdout(fwtopo().args(["rules", "examples/real-site.ron", "--node", "lb"]));
+    assert!(text.contains("Zabbix agent (passive checks)"), "{text}");
+    assert!(
+        text.contains("custom flows (site/...), from the custom section of examples/real-site.ron"),
+        "{text}"
+    );
+
+    let script = stdout(fwtopo().args([
+        "export",
+        "examples/real-site.ron",
+        "--node",
+        "cpanel",
+        "--target",
+        "nftables",
+    ]));
+    assert!(
+        script.contains("site/cpanel-whm/server/web-backend"),
+        "{script}"
+    );
+    assert!(
+        script.contains("custom flows (site/...): from the custom section of the topology file"),
+        "{script}"
+    );
+}
+
+#[test]
+fn a_saved_site_with_custom_roles_re_exports_identically_without_a_config_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("home");
+    fs::create_dir(&empty).unwrap();
+    let export = |file: &std::path::Path, out: &std::path::Path| {
+        let mut c = Command::cargo_bin("fwtopo").unwrap();
+        c.env_remove("FWTOPO_CONFIG_DIR")
+            .env("HOME", &empty)
+            .env("XDG_CONFIG_HOME", &empty)
+            .arg("export")
+            .arg(file)
+            .args(["--target", "auto", "--out"])
+            .arg(out);
+        stdout(&mut c);
+        files_in(out)
+    };
+    let first = export(
+        std::path::Path::new("examples/real-site.ron"),
+        &dir.path().join("a"),
+    );
+    // Saved as the designer saves it: the custom section is written back.
+    let t = fwtopo::files::load_topology(std::path::Path::new("examples/real-site.ron")).unwrap();
+    let saved = dir.path().join("saved.ron");
+    fwtopo::files::save_topology(&saved, &t).unwrap();
+    assert!(fs::read_to_string(&saved).unwrap().contains("EveryNode"));
+    let again = export(&saved, &dir.path().join("b"));
+    assert_eq!(first.len(), 5, "{:?}", first.keys());
+    assert_eq!(first, again);
+}
+
+#[test]
+fn errors_in_custom_flows_name_the_flow_and_the_field_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = fs::read_to_string("examples/real-site.ron").unwrap();
+    for (from, to, needles) in [
+        (
+            "to: [Role(\"backup\")]",
+            "to: [Role(\"backups\")]",
+            &["custom.flows[2] \"backup-ssh\": to[0]: unknown role 'backups'"][..],
+        ),
+        (
+            "ports: [Port(10050)]",
+            "ports: [Port(0)]",
+            &["custom.flows[0] \"zabbix-agent\": ports[0]: port 0"][..],
+        ),
+        (
+            "Role(\"cpanel-whm/server\")",
+            "Role(\"cpanel-whm/web\")",
+            &["custom.flows[4] \"web-backend\": to[0]: 'cpanel-whm/web': unknown role 'web'"][..],
+        ),
+        (
+            "(id: \"backup\", name",
+            "(id: \"monitoring\", name",
+            &["custom.roles[1] \"monitoring\": id: duplicate role 'monitoring'"][..],
+        ),
+        (
+            "service: \"Zabbix web interface\"",
+            "service: \"Zabbix\\u{1b}]0;x\\u{7}\"",
+            &["custom.flows[1] \"zabbix-web\": service:"][..],
+        ),
+        ("Port(10050)", "Prot(10050)", &["bad.ron:63:25: "][..]),
+    ] {
+        assert!(site.contains(from), "{from}");
+        let path = dir.path().join("bad.ron");
+        fs::write(&path, site.replacen(from, to, 1)).unwrap();
+        for cmd in [&["check"][..], &["rules"], &["export", "--target", "auto"]] {
+            let out = fwtopo().args(cmd).arg(&path).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{cmd:?} {to}: {err}");
+            assert!(
+                !err.contains("panicked") && !err.contains('\u{1b}'),
+                "{err}"
+            );
+            for n in needles {
+                assert!(err.contains(n), "{cmd:?}: '{n}' not in {err}");
+            }
+        }
+    }
+}

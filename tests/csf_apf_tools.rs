@@ -377,7 +377,7 @@ fn write_case(
     (node_ll, peer_ll): (IpAddr, IpAddr),
 ) -> Result<(Case, BTreeSet<u16>), String> {
     let who = format!("{} {ex}/{node}/{egress:?}", tool.as_str());
-    let cat = Catalog::embedded().expect("embedded catalog");
+    let cat = fwtopo::topology::site_catalog(&Catalog::embedded().expect("embedded catalog"), t);
     let plan = derive(&cat, t);
     let np = plan.node(node).expect("node in plan");
     let addrs = &t

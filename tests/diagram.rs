@@ -13,6 +13,7 @@ const EXAMPLES: &[&str] = &[
     "cpanel-whm",
     "virtuozzo",
     "mixed-site",
+    "real-site",
 ];
 
 fn example(name: &str) -> PathBuf {

@@ -4,7 +4,7 @@
 use fwtopo::catalog::Catalog;
 use fwtopo::engine::{Severity, derive};
 use fwtopo::files::{load_topology, save_topology};
-use fwtopo::topology::{Topology, check, from_ron, to_ron};
+use fwtopo::topology::{Topology, check, from_ron, site_catalog, to_ron};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -44,6 +44,7 @@ fn products_of(file: &str) -> &'static [&'static str] {
         "cpanel-whm.ron" => &["cpanel-whm"],
         "virtuozzo.ron" => &["virtuozzo-hybrid-server"],
         "mixed-site.ron" => &["cpanel-whm", "virtuozzo-hybrid-server"],
+        "real-site.ron" => &["cpanel-whm", "site"],
         other => panic!("examples/{other} has no product mapping in tests/examples.rs; add one"),
     }
 }
@@ -69,8 +70,9 @@ fn every_product_has_an_example() {
 
 #[test]
 fn examples_check_and_derive_without_errors() {
-    let catalog = catalog();
+    let base = catalog();
     for (file, t) in examples() {
+        let catalog = site_catalog(&base, &t);
         let problems = check(&t, &catalog);
         assert!(problems.is_empty(), "{file}: {problems:?}");
         assert!(
@@ -118,8 +120,9 @@ fn examples_check_and_derive_without_errors() {
 
 #[test]
 fn examples_use_every_role_of_their_product() {
-    let catalog = catalog();
+    let base = catalog();
     for (file, t) in examples() {
+        let catalog = site_catalog(&base, &t);
         let used: BTreeSet<(&str, &str)> = t
             .nodes
             .iter()
@@ -130,7 +133,7 @@ fn examples_use_every_role_of_their_product() {
             let product = catalog
                 .product(id)
                 .unwrap_or_else(|| panic!("{file}: unknown product {id}"));
-            for role in &product.roles {
+            for role in product.roles.iter().filter(|r| r.stands_for.is_none()) {
                 assert!(
                     used.contains(&(id, role.id.as_str())),
                     "{file}: no node plays {id}/{}",
@@ -199,9 +202,10 @@ fn examples_round_trip_through_save_and_load() {
 /// the same order, for every node of every example (and for a name no node has).
 #[test]
 fn findings_for_a_node_are_what_a_scan_finds() {
-    let catalog = Catalog::embedded().expect("embedded catalog");
+    let base = Catalog::embedded().expect("embedded catalog");
     let mut checked = 0;
     for (name, t) in examples() {
+        let catalog = site_catalog(&base, &t);
         let plan = derive(&catalog, &t);
         let names = t
             .nodes
@@ -231,9 +235,10 @@ fn findings_for_a_node_are_what_a_scan_finds() {
 fn site_exports_write_what_a_single_node_export_writes() {
     use fwtopo::export::{self, AddressIndex, Egress, Export, Options, SiteTexts};
     use fwtopo::target::Target;
-    let cat = catalog();
+    let base = catalog();
     let mut shared_in_grown = 0;
     for (file, t) in examples() {
+        let cat = site_catalog(&base, &t);
         let mut grown = t.clone();
         for copy in 1..=10u16 {
             for (i, n) in t.nodes.iter().enumerate() {

@@ -61,9 +61,10 @@ fn examples() -> Vec<(String, Topology)> {
 
 #[test]
 fn every_line_of_every_example_parses() {
-    let catalog = catalog();
+    let base = catalog();
     let mut nodes = 0;
     for (_, t) in examples() {
+        let catalog = fwtopo::topology::site_catalog(&base, &t);
         let plan = engine::derive(&catalog, &t);
         for n in &t.nodes {
             for egress in [Egress::Open, Egress::Strict] {
@@ -77,8 +78,9 @@ fn every_line_of_every_example_parses() {
 
 #[test]
 fn snapshots_of_windows_nodes() {
-    let catalog = catalog();
+    let base = catalog();
     for (stem, t) in examples() {
+        let catalog = fwtopo::topology::site_catalog(&base, &t);
         let plan = engine::derive(&catalog, &t);
         let mut nodes: Vec<&Node> = t.nodes.iter().filter(|n| n.os.is_windows()).collect();
         // An example without Windows nodes: its first node, forced to the Windows targets.

@@ -833,7 +833,7 @@ struct Tally {
 fn run_world(name: &str, t: &Topology) -> String {
     let started = Instant::now();
     refuse_foreign_addresses(t);
-    let cat = Catalog::embedded().expect("catalog");
+    let cat = fwtopo::topology::site_catalog(&Catalog::embedded().expect("catalog"), t);
     let plan = engine::derive(&cat, t);
     let w = build(t, &plan);
     let all = probes(&w);

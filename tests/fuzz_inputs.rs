@@ -414,7 +414,7 @@ fn load_text(text: &str, counts: &Counts) -> Result<(), TestCaseError> {
 
 /// Derives and renders every node for every target and egress; checks the output's shape.
 fn exercise(t: &Topology) -> Result<(), TestCaseError> {
-    let cat = catalog();
+    let cat = &fwtopo::topology::site_catalog(catalog(), t);
     let plan = derive(cat, t);
     for node in &t.nodes {
         let Some(np) = plan.node(&node.name) else {
@@ -1203,7 +1203,8 @@ fn windows_remote_addresses_are_ones_windows_accepts() {
         if !check(&t, catalog()).is_empty() {
             return Ok(());
         }
-        let plan = derive(catalog(), &t);
+        let site = fwtopo::topology::site_catalog(catalog(), &t);
+        let plan = derive(&site, &t);
         for node in &t.nodes {
             let np = plan.node(&node.name).expect("a plan per node");
             for target in [Target::Netsh, Target::Powershell] {
@@ -1212,8 +1213,7 @@ fn windows_remote_addresses_are_ones_windows_accepts() {
                         egress,
                         crlf: false,
                     };
-                    let out =
-                        export::render(target, &Export::new(catalog(), &t, &plan, np, options));
+                    let out = export::render(target, &Export::new(&site, &t, &plan, np, options));
                     let bad = refused_windows_addresses(target, &out);
                     if !bad.is_empty() {
                         return Err(format!(

@@ -87,6 +87,15 @@ fn with_text(t: &Topology, text: &[String; 5]) -> Topology {
         addresses: vec![],
         note: text[4].clone(),
     });
+    // The site's own roles and flows: their names and services are lines, their notes free text.
+    for r in &mut t.custom.roles {
+        r.name = text[0].clone();
+        r.description = text[1].clone();
+    }
+    for f in &mut t.custom.flows {
+        f.service = text[0].clone();
+        f.note = text[2].clone();
+    }
     t
 }
 
@@ -262,6 +271,7 @@ fn render_all(
     target: Target,
     options: Options,
 ) -> String {
+    let catalog = &fwtopo::topology::site_catalog(catalog, t);
     let plan = engine::derive(catalog, t);
     let np = plan.node(node).unwrap();
     export::render(target, &Export::new(catalog, t, &plan, np, options))
@@ -276,6 +286,7 @@ fn hostile_text_stays_in_comments_in_every_target() {
     for (stem, example) in examples() {
         let hostile_t = with_text(&example, &bad);
         let benign_t = with_text(&example, &good);
+        let catalog = fwtopo::topology::site_catalog(&catalog, &example);
         let hostile_plan = engine::derive(&catalog, &hostile_t);
         let benign_plan = engine::derive(&catalog, &benign_t);
         assert_eq!(

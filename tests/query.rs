@@ -18,6 +18,7 @@ const EXAMPLES: &[&str] = &[
     "cpanel-whm",
     "virtuozzo",
     "mixed-site",
+    "real-site",
 ];
 
 fn example(name: &str) -> String {
@@ -39,10 +40,11 @@ fn fwtopo() -> Command {
 
 #[test]
 fn every_restricted_rule_answers_allowed_for_its_peers_and_closed_ports_do_not() {
-    let catalog = Catalog::embedded().unwrap();
+    let base = Catalog::embedded().unwrap();
     let mut asked = 0;
     for name in EXAMPLES {
         let t = from_ron(&example(name)).unwrap();
+        let catalog = fwtopo::topology::site_catalog(&base, &t);
         let plan = engine::derive(&catalog, &t);
         for p in &plan.nodes {
             for r in p.inbound.iter().filter(|r| !r.peers.is_any()) {

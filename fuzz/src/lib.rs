@@ -74,7 +74,7 @@ pub fn load(data: &[u8]) {
                 assert!(!p.path.is_empty() && !p.message.is_empty(), "{p:?}");
             }
             round_trip(&t);
-            plan_of(&t);
+            plan_of(&fwtopo::topology::site_catalog(catalog(), &t), &t);
         }
     }
 }
@@ -95,9 +95,10 @@ fn round_trip(t: &Topology) {
     );
 }
 
-/// Derives, and checks that every node has a plan (duplicate names cannot load).
-fn plan_of(t: &Topology) -> Plan {
-    let plan = derive(catalog(), t);
+/// Derives with the topology's own roles, and checks that every node has a plan (duplicate names
+/// cannot load).
+fn plan_of(cat: &fwtopo::catalog::Catalog, t: &Topology) -> Plan {
+    let plan = derive(cat, t);
     for n in &t.nodes {
         assert!(plan.node(&n.name).is_some(), "no plan for node {}", n.name);
     }
@@ -128,8 +129,8 @@ pub fn export(data: &[u8]) {
 /// whole topology (`Plan::errors_for`). The others (previews in the designer, `--force`) get the
 /// structural checks only.
 pub fn exercise(t: &Topology, valid: bool) {
-    let cat = catalog();
-    let plan = plan_of(t);
+    let cat = &fwtopo::topology::site_catalog(catalog(), t);
+    let plan = plan_of(cat, t);
     for node in &t.nodes {
         let np = plan.node(&node.name).expect("a plan per node");
         let exportable = valid && plan.errors_for(&[node.name.as_str()]).is_empty();

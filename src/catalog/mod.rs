@@ -254,6 +254,11 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
                 "protocols, ports, from and to must not be empty".into(),
             ));
         }
+        if f.source.origin == Origin::Topology {
+            return Err(ferr(
+                "origin 'topology' is for a topology's own flows, not a catalog file".into(),
+            ));
+        }
         if f.source.section.trim().is_empty() {
             return Err(ferr(
                 "source section is empty: every flow must be traceable".into(),

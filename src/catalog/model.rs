@@ -55,7 +55,7 @@ pub enum Platform {
 }
 
 /// What a node does for a product.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
     pub id: String,
@@ -70,10 +70,25 @@ pub struct Role {
     /// Values the operator may set on this role (altered ports, passive ranges, switches).
     #[serde(default)]
     pub parameters: Vec<Parameter>,
+    /// Set only on the stand-in roles of a topology's own product (never read from a catalog
+    /// file): the nodes the engine counts as playing this role.
+    #[serde(skip)]
+    pub stands_for: Option<StandIn>,
+}
+
+/// Whom a stand-in role of a topology's own product names: its custom flows reach catalog roles
+/// (`plesk-automation/sn-apache`) and every node through roles of their own product, so the
+/// engine, findings and provenance need no second kind of endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StandIn {
+    /// Every node that plays a role (or a role of a group) of a catalog product.
+    Role { product: String, role: String },
+    /// Every node of the topology.
+    EveryNode,
 }
 
 /// A value an operator may set on a role. Flows refer to parameters by id instead of hard-coding.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Parameter {
     pub id: String,
@@ -83,7 +98,7 @@ pub struct Parameter {
     pub kind: ParamKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParamKind {
     /// A single port with a vendor default ("default ports which may have been altered").
     Port { default: u16 },
@@ -155,6 +170,8 @@ pub enum Origin {
     Vendor,
     /// Reconstructed from protocol semantics; an operator should review it.
     Inferred,
+    /// The topology file's own custom flows (the operator's words, no vendor document).
+    Topology,
 }
 
 impl Origin {
@@ -164,6 +181,7 @@ impl Origin {
             Origin::Seed => "seed",
             Origin::Vendor => "vendor",
             Origin::Inferred => "inferred",
+            Origin::Topology => "topology",
         }
     }
 }

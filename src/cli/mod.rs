@@ -273,6 +273,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Rules { file, node, json } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            // The topology's own roles and flows join the catalog as one more product.
+            let catalog = topology::site_catalog(&catalog, &topology);
             if let Some(n) = &node
                 && topology.node(n).is_none()
             {
@@ -280,10 +282,27 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
             let plan = engine::derive(&catalog, &topology);
             if json {
-                let report = fwtopo::report::rules(&catalog, &topology, &plan, node.as_deref());
+                let shown_file = shown(&file);
+                let report = fwtopo::report::rules(&catalog, &topology, &plan, node.as_deref())
+                    .from_file(&shown_file);
                 write_json(&mut out, &report)?;
             } else {
                 out.write_all(text::rules(&catalog, &topology, &plan, node.as_deref()).as_bytes())?;
+                if !topology.custom.is_empty() {
+                    let services: Vec<&str> = topology
+                        .custom
+                        .flows
+                        .iter()
+                        .map(|f| f.service.as_str())
+                        .collect();
+                    writeln!(
+                        out,
+                        "custom flows ({}/...), from the custom section of {}: {}",
+                        topology::custom::PRODUCT,
+                        shown(&file),
+                        services.join(", ")
+                    )?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -295,6 +314,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            let catalog = topology::site_catalog(&catalog, &topology);
             if let Some(n) = node.iter().find(|n| topology.node(n).is_none()) {
                 bail!("{}: no node named {}", shown(&file), quoted(n));
             }
@@ -324,9 +344,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let catalog = load_catalog()?;
             let before = load_checked(&old, &catalog)?;
             let after = load_checked(&new, &catalog)?;
+            // Each side with its own custom roles.
             let d = fwtopo::diff::diff(
-                &engine::derive(&catalog, &before),
-                &engine::derive(&catalog, &after),
+                &engine::derive(&topology::site_catalog(&catalog, &before), &before),
+                &engine::derive(&topology::site_catalog(&catalog, &after), &after),
             );
             if json {
                 write_json(&mut out, &d)?;
@@ -354,6 +375,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            let catalog = topology::site_catalog(&catalog, &topology);
             let end = |text: &str, flag: &str| {
                 fwtopo::query::End::parse(&topology, text)
                     .map_err(|e| anyhow::anyhow!("{}: --{flag}: {e}", shown(&file)))
@@ -385,6 +407,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Check { file } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            // The topology's own roles and flows join the catalog as one more product.
+            let catalog = topology::site_catalog(&catalog, &topology);
             let plan = engine::derive(&catalog, &topology);
             // Line by line through a buffer: a 10,000-node site has tens of thousands of findings,
             // and one string of them all would be the largest thing in memory.
@@ -423,6 +447,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
+            // The topology's own roles and flows join the catalog as one more product.
+            let catalog = topology::site_catalog(&catalog, &topology);
             let plan = engine::derive(&catalog, &topology);
             // Files meant for cmd.exe get CRLF unless --lf; standard output stays LF unless
             // --crlf (it is piped or pasted, where LF is what the reader expects).

@@ -4,7 +4,7 @@
 //! in words.
 
 use super::{Direction, Entry, FlowRef, Member, NodePlan};
-use crate::catalog::{Catalog, HOST_PRODUCT, ParamKind, Platform, Tag};
+use crate::catalog::{Catalog, HOST_PRODUCT, ParamKind, Platform, StandIn, Tag};
 use crate::net::Peers;
 use crate::target::Target;
 use crate::topology::{OsFamily, Topology};
@@ -654,6 +654,14 @@ impl Collector {
             .iter()
             .filter(|e| {
                 e.direction == Direction::Inbound && !e.fallback && Some(e.flow.product) != host
+            })
+            // A custom flow to a catalog role (`site/cpanel-whm/server`) brings that role's
+            // daemon more clients, not a second daemon.
+            .filter(|e| {
+                !matches!(
+                    products[e.flow.product].roles[e.flow.role].stands_for,
+                    Some(StandIn::Role { .. })
+                )
             })
             .collect();
         claims.sort_by_key(|e| (e.flow.product, e.flow.flow, e.protocol));

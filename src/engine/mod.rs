@@ -13,7 +13,9 @@ pub use findings::{Code, Finding, Severity};
 
 use merge::merge;
 
-use crate::catalog::{Catalog, Endpoint, Flow, HOST_PRODUCT, ParamKind, PortItem, Product, Tag};
+use crate::catalog::{
+    Catalog, Endpoint, Flow, HOST_PRODUCT, ParamKind, PortItem, Product, StandIn, Tag,
+};
 use crate::net::{AddrSetBuilder, Peers};
 use crate::ports::{PortRange, PortSet, Protocol};
 use crate::topology::{OsFamily, ParamValue, Topology};
@@ -280,6 +282,38 @@ struct Deriver<'c, 't> {
     findings: findings::Collector,
 }
 
+/// Gives every node the stand-in roles of a topology's own product that name it: a custom flow
+/// to `plesk-automation/sn-apache` or to every node reaches them as members of those roles.
+fn stand_ins(catalog: &Catalog, roles_of: &mut [Vec<Member<'_>>]) {
+    for (p, product) in catalog.products().iter().enumerate() {
+        for (r, role) in product.roles.iter().enumerate() {
+            let Some(stand_in) = &role.stands_for else {
+                continue;
+            };
+            for (node, node_roles) in roles_of.iter_mut().enumerate() {
+                let plays = match stand_in {
+                    StandIn::EveryNode => true,
+                    StandIn::Role {
+                        product: pid,
+                        role: rid,
+                    } => node_roles.iter().any(|m| {
+                        let other = &catalog.products()[m.product];
+                        other.id == *pid && other.role_matches(&other.roles[m.role], rid)
+                    }),
+                };
+                if plays {
+                    node_roles.push(Member {
+                        node,
+                        product: p,
+                        role: r,
+                        params: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Derives every node's rules and the findings. Pure; unknown products, roles or invalid parameter
 /// values (which [`crate::topology::check`] reports) are skipped or take their defaults.
 pub fn derive(catalog: &Catalog, topology: &Topology) -> Plan {
@@ -310,7 +344,7 @@ impl<'c, 't> Deriver<'c, 't> {
                 let Some(r) = catalog.products()[p]
                     .roles
                     .iter()
-                    .position(|r| r.id == ra.role)
+                    .position(|r| r.id == ra.role && r.stands_for.is_none())
                 else {
                     continue;
                 };
@@ -339,7 +373,10 @@ impl<'c, 't> Deriver<'c, 't> {
                     });
                 }
             }
-            for m in &roles_of[ni] {
+        }
+        stand_ins(catalog, &mut roles_of);
+        for node_roles in &roles_of {
+            for m in node_roles {
                 members.entry((m.product, m.role)).or_default().push(*m);
             }
         }

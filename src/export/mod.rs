@@ -304,6 +304,18 @@ pub fn header(x: &Export, target: Target, apply: &[&str], rollback: &[&str]) -> 
                 .map(|(i, l)| if i == 0 { l } else { format!("    {l}") }),
         );
     }
+    // Provenance of the site's own flows: the topology file, not a vendor document.
+    let custom = !x.topology.custom.is_empty()
+        && x.node_plan
+            .rules()
+            .flat_map(|r| r.provenance.iter())
+            .any(|f| f.flow(x.catalog).source.origin == crate::catalog::Origin::Topology);
+    if custom {
+        h.push(format!(
+            "custom flows ({}/...): from the custom section of the topology file, not a vendor document",
+            crate::topology::custom::PRODUCT
+        ));
+    }
     h.extend([format!(
         "policy: inbound default drop; outbound {}",
         match x.options.egress {

@@ -41,8 +41,34 @@ impl ParamValue {
 }
 
 /// Every problem of the topology against the catalog; empty when it is ready for the engine.
+///
+/// `catalog` is the base catalog or the [`super::site_catalog`]: the topology's own product is
+/// added either way.
 pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
     let mut problems = Vec::new();
+    // The topology's own product takes the id `site`: a catalog product of that id would be
+    // replaced without a word.
+    if !topology.custom.is_empty()
+        && let Some(i) = catalog.product_index(super::custom::PRODUCT)
+        && catalog.origin(i) != super::custom::ORIGIN
+    {
+        problems.push(Problem {
+            path: "custom".into(),
+            message: format!(
+                "the catalog has a product '{}' of its own ({}); the topology's custom roles take that id: give the catalog product another",
+                super::custom::PRODUCT,
+                escaped(catalog.origin(i))
+            ),
+        });
+    }
+    let site;
+    let catalog = if topology.custom.is_empty() {
+        catalog
+    } else {
+        site = super::site_catalog(catalog, topology);
+        &site
+    };
+    super::custom::check_catalog_roles(topology, catalog, &mut problems);
     for (i, node) in topology.nodes.iter().enumerate() {
         let at = format!("nodes[{i}] {}", double_quoted(&node.name));
         let mut seen = Vec::new();
@@ -64,8 +90,14 @@ pub fn check(topology: &Topology, catalog: &Catalog) -> Vec<Problem> {
                 });
                 continue;
             };
-            let Some(role) = product.role(&ra.role) else {
-                let known: Vec<&str> = product.roles.iter().map(|r| r.id.as_str()).collect();
+            // A stand-in role of the site's own product is no role a node can be given.
+            let Some(role) = product.role(&ra.role).filter(|r| r.stands_for.is_none()) else {
+                let known: Vec<&str> = product
+                    .roles
+                    .iter()
+                    .filter(|r| r.stands_for.is_none())
+                    .map(|r| r.id.as_str())
+                    .collect();
                 problems.push(Problem {
                     path: format!("{at}: roles[{j}].role"),
                     message: format!(

@@ -63,6 +63,9 @@ struct TopologyFile<'a> {
     nodes: Vec<NodeFile<'a>>,
     #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
     external_hosts: Vec<ExternalHostFile<'a>>,
+    /// Roles and flows of the site's own, checked in [`super::custom`].
+    #[serde(default, skip_serializing_if = "super::Custom::is_empty")]
+    custom: super::Custom,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tests: Vec<super::flow_tests::FlowTestFile>,
 }
@@ -285,6 +288,7 @@ pub fn to_ron(t: &Topology) -> String {
                 note: h.note.clone(),
             })
             .collect(),
+        custom: t.custom.clone(),
         tests: t.tests.iter().map(|x| x.to_file()).collect(),
     };
     let config = ron::ser::PrettyConfig::new()
@@ -514,12 +518,15 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         });
     }
 
+    super::custom::check_section(&file.custom, &zones, &external_hosts, &mut push);
+
     let mut topology = Topology {
         name: file.name,
         description: file.description,
         zones,
         nodes,
         external_hosts,
+        custom: file.custom,
         tests: Vec::new(),
     };
     topology.tests = super::flow_tests::convert(&topology, file.tests, &mut push);

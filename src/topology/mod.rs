@@ -5,12 +5,14 @@
 
 mod check;
 pub mod comments;
+pub mod custom;
 pub mod file;
 pub mod flow_tests;
 mod os;
 mod parts;
 
 pub use check::{ParamValue, check};
+pub use custom::{Custom, CustomEndpoint, CustomFlow, CustomRole, site_catalog};
 pub use file::{FORMAT_VERSION, LoadError, Problem, from_ron, from_ron_in_parts, to_ron};
 pub use os::{Os, OsFamily};
 
@@ -26,6 +28,8 @@ pub struct Topology {
     pub zones: Vec<Zone>,
     pub nodes: Vec<Node>,
     pub external_hosts: Vec<ExternalHost>,
+    /// Roles and flows of the site's own ([`custom`]).
+    pub custom: Custom,
     /// What the design promises ([`flow_tests`]): checked on every derive.
     pub tests: Vec<flow_tests::FlowTest>,
 }

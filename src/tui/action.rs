@@ -40,6 +40,8 @@ pub enum Action {
 
     // Edits of whatever the focused pane lists (nodes, roles, zones, external hosts).
     Add,
+    /// A new custom flow (the custom pane).
+    AddFlow,
     Rename,
     Edit,
     Delete,

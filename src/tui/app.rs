@@ -1,7 +1,6 @@
 //! The designer's state. The topology is the document; the plan, findings and preview are caches
 //! recomputed by [`App::rederive`] whenever the topology changes, so views only read.
 
-use super::input::TextField;
 use super::theme::Theme;
 use fwtopo::catalog::{Catalog, HOST_PRODUCT};
 use fwtopo::engine::{self, Plan, Severity};
@@ -49,7 +48,7 @@ impl Screen {
         match self {
             Screen::Design => &[Pane::Nodes, Pane::Roles, Pane::Rules],
             Screen::Findings => &[Pane::Findings],
-            Screen::Zones => &[Pane::Zones, Pane::Hosts],
+            Screen::Zones => &[Pane::Zones, Pane::Hosts, Pane::Custom],
             Screen::Overview => &[Pane::Overview],
             Screen::Export => &[Pane::Nodes, Pane::Preview],
         }
@@ -65,6 +64,8 @@ pub enum Pane {
     Findings,
     Zones,
     Hosts,
+    /// The topology's own roles and flows ([`super::custom_role`]).
+    Custom,
     Overview,
     Preview,
 }
@@ -177,127 +178,7 @@ pub struct Overview {
     pub cells: HashMap<(Source, usize), Cell>,
 }
 
-/// A dialog in front of the screens.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Modal {
-    Input(InputState),
-    Picker(PickerState),
-    Os(Cursor),
-    Confirm(ConfirmKind),
-    Help {
-        scroll: usize,
-    },
-    /// The message log; `scroll` counts lines from the newest at the bottom.
-    Messages {
-        scroll: usize,
-    },
-    /// A row in full; `scroll` counts lines from the top.
-    Detail {
-        detail: super::detail::Detail,
-        scroll: usize,
-    },
-}
-
-/// A one-line text prompt; `error` stays under the field until the text is valid.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputState {
-    pub purpose: Purpose,
-    pub field: TextField,
-    pub error: Option<String>,
-}
-
-/// What a text prompt is for, and what it edits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Purpose {
-    AddNode,
-    RenameNode(usize),
-    Addresses(usize),
-    Note(usize),
-    ZoneNote(usize),
-    HostNote(usize),
-    /// The topology's own name (the export headers and index say it).
-    TopologyName,
-    Param {
-        node: usize,
-        role: usize,
-        param: String,
-    },
-    AddZone,
-    RenameZone(usize),
-    ZoneCidrs(usize),
-    AddHost,
-    RenameHost(usize),
-    HostAddresses(usize),
-    SaveAs,
-    Open,
-    /// Where to write text the clipboard would not take.
-    WriteFile(String),
-}
-
-impl Purpose {
-    pub fn title(&self) -> &'static str {
-        match self {
-            Purpose::AddNode => "New node: name",
-            Purpose::RenameNode(_) => "Rename node",
-            Purpose::Addresses(_) => "Addresses (IPv4/IPv6, separated by commas or spaces)",
-            Purpose::Note(_) => "Note",
-            Purpose::ZoneNote(_) => "Zone note (who connects from it)",
-            Purpose::HostNote(_) => "External host note",
-            Purpose::TopologyName => "Topology name",
-            Purpose::Param { .. } => "Parameter value (empty: the catalog default)",
-            Purpose::AddZone => "New zone: name",
-            Purpose::RenameZone(_) => "Rename zone",
-            Purpose::ZoneCidrs(_) => "Networks (CIDRs or addresses, separated by commas or spaces)",
-            Purpose::AddHost => "New external host: DNS name",
-            Purpose::RenameHost(_) => "Rename external host",
-            Purpose::HostAddresses(_) => "Pinned addresses (empty: resolve by name)",
-            Purpose::SaveAs => "Save as (path)",
-            Purpose::Open => "Open topology (path)",
-            Purpose::WriteFile(_) => "Write the text to (path)",
-        }
-    }
-}
-
-/// The searchable catalog picker: every product role, filtered by the query.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PickerState {
-    pub node: usize,
-    pub query: TextField,
-    /// (product index, role index) pairs matching the query, in catalog order.
-    pub matches: Vec<(usize, usize)>,
-    pub cursor: Cursor,
-    /// Why the last Enter did not assign (already assigned), shown in the picker.
-    pub error: Option<String>,
-}
-
-/// A yes/no question.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfirmKind {
-    Quit,
-    DeleteNode(usize),
-    DeleteZone(usize),
-    DeleteHost(usize),
-    OpenDiscard,
-    Overwrite(PathBuf),
-    /// The designer's file changed on disk since it was read or written here: overwrite, reload,
-    /// or save elsewhere.
-    ChangedOnDisk(PathBuf),
-    /// The file has comments the save would drop (the topology holds none).
-    DropComments {
-        path: PathBuf,
-        count: usize,
-    },
-    /// A crash left a recovery copy; `original` is the file it was a copy of.
-    Recovery {
-        original: Option<PathBuf>,
-    },
-    /// The clipboard failed; offer to write the text to a file.
-    WriteInstead {
-        text: String,
-        suggested: String,
-        error: String,
-    },
-}
+pub use super::modal::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusKind {
@@ -352,7 +233,11 @@ pub fn derived(catalog: &Catalog, topology: &Topology) -> (Plan, Vec<Problem>) {
 
 #[derive(Debug)]
 pub struct App {
+    /// The catalog with the topology's own product ([`topology::site_catalog`]); every view
+    /// reads provenance from it. Rebuilt from `base_catalog` whenever the plan is.
     pub catalog: Catalog,
+    /// The embedded and user catalog, without the topology's own roles.
+    pub base_catalog: Catalog,
     pub topology: Topology,
     pub plan: Plan,
     /// The plan and findings are being derived on another thread while the first frame is drawn
@@ -387,6 +272,8 @@ pub struct App {
     pub finding_cursor: Cursor,
     pub zones: Cursor,
     pub hosts: Cursor,
+    /// The custom pane: roles, then flows.
+    pub custom: Cursor,
     pub grid: Grid,
     pub preview_scroll: usize,
     /// The first column of the preview shown, for lines wider than the pane.
@@ -447,7 +334,8 @@ impl App {
             themes
         };
         App {
-            catalog,
+            catalog: topology::site_catalog(&catalog, &topology),
+            base_catalog: catalog,
             topology,
             plan: Plan::default(),
             deriving: true,
@@ -471,6 +359,7 @@ impl App {
             finding_cursor: Cursor::default(),
             zones: Cursor::default(),
             hosts: Cursor::default(),
+            custom: Cursor::default(),
             grid: Grid::default(),
             preview_scroll: 0,
             preview_hscroll: 0,
@@ -521,6 +410,7 @@ impl App {
     /// Recomputes everything derived from the topology: the plan, the check problems, the findings
     /// list, node marks and the export preview; the overview is rebuilt when shown.
     pub fn rederive(&mut self) {
+        self.catalog = topology::site_catalog(&self.base_catalog, &self.topology);
         let (plan, problems) = derived(&self.catalog, &self.topology);
         self.install(plan, problems);
     }
@@ -817,6 +707,7 @@ impl App {
             Pane::Findings => self.findings.len(),
             Pane::Zones => self.topology.zones.len(),
             Pane::Hosts => self.topology.external_hosts.len(),
+            Pane::Custom => self.topology.custom.roles.len() + self.topology.custom.flows.len(),
             Pane::Overview => self.overview_rows(),
             Pane::Preview => self.preview.text.lines().count(),
         }
@@ -829,6 +720,7 @@ impl App {
         self.finding_cursor.clamp(self.findings.len());
         self.zones.clamp(self.topology.zones.len());
         self.hosts.clamp(self.topology.external_hosts.len());
+        self.custom.clamp(self.pane_len(Pane::Custom));
         self.grid.row.clamp(self.overview_rows());
         self.grid.col.clamp(self.topology.nodes.len());
         self.preview_scroll = self
@@ -836,7 +728,8 @@ impl App {
             .min(self.pane_len(Pane::Preview).saturating_sub(1));
     }
 
-    /// Catalog roles an operator can assign (the built-in `host` product is implied by `management`).
+    /// Catalog roles an operator can assign, the topology's own among them (the built-in `host`
+    /// product is implied by `management`).
     pub fn assignable_roles(&self, query: &str) -> Vec<(usize, usize)> {
         let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
         let mut out = Vec::new();
@@ -844,7 +737,11 @@ impl App {
             if p.id == HOST_PRODUCT {
                 continue;
             }
+            // Stand-in roles of the site's own product are endpoints, not roles to assign.
             for (ri, r) in p.roles.iter().enumerate() {
+                if r.stands_for.is_some() {
+                    continue;
+                }
                 let hay = format!("{} {} {} {} {}", p.id, p.name, r.id, r.name, r.description)
                     .to_lowercase();
                 if words.iter().all(|w| hay.contains(w.as_str())) {

@@ -24,6 +24,7 @@ pub fn of(app: &App) -> Option<Detail> {
         Pane::Zones => zone(app),
         Pane::Hosts => host(app),
         Pane::Overview => cell(app),
+        Pane::Custom => custom(app),
         Pane::Preview => None,
     }
 }
@@ -261,5 +262,42 @@ fn cell(app: &App) -> Option<Detail> {
             Some(c) => vec![c.ports.join("; "), c.services.join(", ")],
             None => vec!["nothing allowed".into()],
         },
+    })
+}
+
+/// A custom role (with the nodes that play it) or a custom flow, in the prompt's own words.
+fn custom(app: &App) -> Option<Detail> {
+    let c = &app.topology.custom;
+    let i = app.custom.sel;
+    if let Some(r) = c.roles.get(i) {
+        let nodes: Vec<&str> = app
+            .topology
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.roles
+                    .iter()
+                    .any(|a| a.product == fwtopo::topology::custom::PRODUCT && a.role == r.id)
+            })
+            .map(|n| n.name.as_str())
+            .collect();
+        let mut lines = vec![format!("{}: {}", r.id, r.name)];
+        if !r.description.is_empty() {
+            lines.push(r.description.clone());
+        }
+        lines.push(format!("played by: {}", nodes.join(", ")));
+        return Some(Detail {
+            title: format!("Custom role {}", r.id),
+            lines,
+        });
+    }
+    let f = c.flows.get(i - c.roles.len())?;
+    let mut lines = vec![super::custom_role::flow_text(f)];
+    if !f.note.is_empty() {
+        lines.push(format!("note: {}", f.note));
+    }
+    Some(Detail {
+        title: format!("Custom flow {}", f.id),
+        lines,
     })
 }

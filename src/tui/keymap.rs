@@ -15,9 +15,11 @@ pub enum Ctx {
     Findings,
     Zones,
     Hosts,
+    Custom,
     Overview,
     Export,
     Picker,
+    Endpoints,
     Os,
     Input,
     Confirm,
@@ -34,9 +36,11 @@ impl Ctx {
             Ctx::Findings => "Findings",
             Ctx::Zones => "Zones",
             Ctx::Hosts => "External hosts",
+            Ctx::Custom => "Custom roles and flows",
             Ctx::Overview => "Overview",
             Ctx::Export => "Export preview",
             Ctx::Picker => "Catalog picker",
+            Ctx::Endpoints => "Flow endpoints",
             Ctx::Os => "Operating system",
             Ctx::Input => "Text entry",
             Ctx::Confirm => "Questions",
@@ -48,7 +52,7 @@ impl Ctx {
     pub fn falls_back(self) -> bool {
         !matches!(
             self,
-            Ctx::Picker | Ctx::Os | Ctx::Input | Ctx::Confirm | Ctx::Help
+            Ctx::Picker | Ctx::Endpoints | Ctx::Os | Ctx::Input | Ctx::Confirm | Ctx::Help
         )
     }
 
@@ -234,6 +238,37 @@ pub const KEYMAP: &[Binding] = &[
     ),
     b(C::Hosts, &["r"], A::Rename, "rename", false),
     b(C::Hosts, &["d", "delete"], A::Delete, "delete", true),
+    b(C::Custom, &["a"], A::Add, "add a custom role", true),
+    b(C::Custom, &["f"], A::AddFlow, "add a custom flow", true),
+    b(
+        C::Custom,
+        &["r"],
+        A::Rename,
+        "new id for the role (its flows and nodes follow)",
+        false,
+    ),
+    b(
+        C::Custom,
+        &["n"],
+        A::EditNote,
+        "the role's description or the flow's note",
+        false,
+    ),
+    h(
+        C::Custom,
+        &["e", "enter"],
+        A::Edit,
+        "edit the role's name or the flow",
+        "edit",
+        1,
+    ),
+    b(
+        C::Custom,
+        &["d", "delete"],
+        A::Delete,
+        "delete (a role no flow or node uses)",
+        true,
+    ),
     b(
         C::Overview,
         &["enter"],
@@ -427,6 +462,26 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Picker, &["esc"], A::Close, "close", true),
+    b(C::Endpoints, &["j", "down"], A::Down, "down", false),
+    b(C::Endpoints, &["k", "up"], A::Up, "up", false),
+    b(C::Endpoints, &["g", "home"], A::Top, "first", false),
+    b(C::Endpoints, &["G", "end"], A::Bottom, "last", false),
+    b(C::Endpoints, &["pageup"], A::PageUp, "page up", false),
+    b(C::Endpoints, &["pagedown"], A::PageDown, "page down", false),
+    b(
+        C::Endpoints,
+        &["enter"],
+        A::Activate,
+        "put it in the flow",
+        true,
+    ),
+    b(
+        C::Endpoints,
+        &["esc", "q"],
+        A::Close,
+        "back to the flow",
+        true,
+    ),
     b(C::Os, &["j", "down"], A::Down, "down", false),
     b(C::Os, &["k", "up"], A::Up, "up", false),
     b(C::Os, &["g", "home"], A::Top, "first", false),
@@ -469,6 +524,13 @@ pub const KEYMAP: &[Binding] = &[
         false,
     ),
     b(C::Input, &["ctrl-u"], A::ClearLine, "clear", false),
+    b(
+        C::Input,
+        &["tab"],
+        A::FocusNext,
+        "a custom flow: choose an endpoint",
+        false,
+    ),
     b(C::Confirm, &["y", "enter"], A::Yes, "yes", true),
     b(C::Confirm, &["n"], A::No, "no", true),
     b(
@@ -564,6 +626,7 @@ pub fn context(app: &App) -> Ctx {
     match &app.modal {
         Some(Modal::Input(_)) => return Ctx::Input,
         Some(Modal::Picker(_)) => return Ctx::Picker,
+        Some(Modal::Endpoints(_)) => return Ctx::Endpoints,
         Some(Modal::Os(_)) => return Ctx::Os,
         Some(Modal::Confirm(_)) => return Ctx::Confirm,
         Some(Modal::Help { .. } | Modal::Messages { .. } | Modal::Detail { .. }) => {
@@ -581,6 +644,7 @@ pub fn context(app: &App) -> Ctx {
         Pane::Findings => Ctx::Findings,
         Pane::Zones => Ctx::Zones,
         Pane::Hosts => Ctx::Hosts,
+        Pane::Custom => Ctx::Custom,
         Pane::Overview => Ctx::Overview,
         Pane::Preview => Ctx::Export,
     }
@@ -675,9 +739,11 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         Ctx::Findings,
         Ctx::Zones,
         Ctx::Hosts,
+        Ctx::Custom,
         Ctx::Overview,
         Ctx::Export,
         Ctx::Picker,
+        Ctx::Endpoints,
         Ctx::Os,
         Ctx::Input,
         Ctx::Confirm,
@@ -707,140 +773,5 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(code: KeyCode, m: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, m)
-    }
-
-    #[test]
-    fn no_key_is_bound_twice_in_one_context() {
-        for (i, a) in KEYMAP.iter().enumerate() {
-            for bnd in &KEYMAP[i + 1..] {
-                if a.ctx == bnd.ctx {
-                    for k in a.keys {
-                        assert!(!bnd.keys.contains(k), "{k} twice in {:?}", a.ctx);
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn arrows_and_vim_keys() {
-        let none = KeyModifiers::NONE;
-        assert_eq!(
-            lookup(Ctx::Nodes, &key(KeyCode::Char('j'), none)),
-            Some(Action::Down)
-        );
-        assert_eq!(
-            lookup(Ctx::Nodes, &key(KeyCode::Down, none)),
-            Some(Action::Down)
-        );
-        assert_eq!(
-            lookup(Ctx::Nodes, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
-            Some(Action::Bottom)
-        );
-        assert_eq!(
-            lookup(Ctx::Nodes, &key(KeyCode::Char('s'), KeyModifiers::CONTROL)),
-            Some(Action::Save)
-        );
-        assert_eq!(
-            lookup(Ctx::Nodes, &key(KeyCode::BackTab, KeyModifiers::SHIFT)),
-            Some(Action::FocusPrev)
-        );
-    }
-
-    #[test]
-    fn dialogs_type_text_instead_of_running_commands() {
-        let none = KeyModifiers::NONE;
-        assert_eq!(
-            lookup(Ctx::Input, &key(KeyCode::Char('q'), none)),
-            Some(Action::Char('q'))
-        );
-        assert_eq!(
-            lookup(Ctx::Picker, &key(KeyCode::Char('j'), none)),
-            Some(Action::Char('j'))
-        );
-        assert_eq!(
-            lookup(Ctx::Picker, &key(KeyCode::Down, none)),
-            Some(Action::Down)
-        );
-        assert_eq!(lookup(Ctx::Confirm, &key(KeyCode::Char('q'), none)), None);
-        assert_eq!(
-            lookup(Ctx::Input, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Close)
-        );
-    }
-
-    #[test]
-    fn what_dialogs_and_panes_handle_is_bound() {
-        let none = KeyModifiers::NONE;
-        for (code, want) in [
-            (KeyCode::Home, Action::Top),
-            (KeyCode::End, Action::Bottom),
-            (KeyCode::Char('g'), Action::Top),
-            (KeyCode::PageUp, Action::PageUp),
-            (KeyCode::PageDown, Action::PageDown),
-        ] {
-            assert_eq!(lookup(Ctx::Os, &key(code, none)), Some(want));
-        }
-        assert_eq!(
-            lookup(Ctx::Os, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
-            Some(Action::Bottom)
-        );
-        assert_eq!(
-            lookup(Ctx::Rules, &key(KeyCode::Char('a'), none)),
-            Some(Action::Add)
-        );
-        // The export preview scrolls sideways; targets are on [ and ].
-        assert_eq!(
-            lookup(Ctx::Export, &key(KeyCode::Right, none)),
-            Some(Action::ScrollRight)
-        );
-        assert_eq!(
-            lookup(Ctx::Export, &key(KeyCode::Char('h'), none)),
-            Some(Action::ScrollLeft)
-        );
-        assert_eq!(
-            lookup(Ctx::Export, &key(KeyCode::Char(']'), none)),
-            Some(Action::NextTarget)
-        );
-        // Issue 15.6: the help (and the message log) scroll like the panes.
-        let ctrl = KeyModifiers::CONTROL;
-        for (k, m, want) in [
-            (KeyCode::Char('d'), ctrl, Action::PageDown),
-            (KeyCode::Char('u'), ctrl, Action::PageUp),
-            (KeyCode::Char('G'), KeyModifiers::SHIFT, Action::Bottom),
-            (KeyCode::Char('g'), none, Action::Top),
-            (KeyCode::Char('M'), KeyModifiers::SHIFT, Action::Close),
-        ] {
-            assert_eq!(lookup(Ctx::Help, &key(k, m)), Some(want), "{k:?}");
-        }
-        assert_eq!(
-            lookup(Ctx::Nodes, &key(KeyCode::Char('M'), KeyModifiers::SHIFT)),
-            Some(Action::Messages)
-        );
-    }
-
-    #[test]
-    fn hints_and_help_come_from_the_table() {
-        let h = hints(Ctx::Nodes);
-        assert!(h.iter().any(|x| x.key == "a" && x.label == "add a node"));
-        assert!(h.iter().any(|x| x.key == "?" && x.label == "help"));
-        let e = hints(Ctx::Export);
-        assert_eq!(
-            e.iter().filter(|x| x.key == "y").count(),
-            1,
-            "the export screen's own y wins: {e:?}"
-        );
-        let sections = help_sections();
-        let total: usize = sections.iter().map(|(_, l)| l.len()).sum();
-        assert_eq!(total, KEYMAP.len());
-        assert!(
-            sections.iter().any(|(t, _)| *t == "Rules"),
-            "every pane has its section"
-        );
-    }
-}
+#[path = "keymap_tests.rs"]
+mod tests;

@@ -59,10 +59,13 @@ pub fn areas(screen: Screen, area: Rect) -> Areas {
         }
         Screen::Findings => vec![(Pane::Findings, body)],
         Screen::Zones => {
+            let [top, bottom] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(body);
             let [l, r] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                    .areas(body);
-            vec![(Pane::Zones, l), (Pane::Hosts, r)]
+                    .areas(top);
+            vec![(Pane::Zones, l), (Pane::Hosts, r), (Pane::Custom, bottom)]
         }
         Screen::Overview => vec![(Pane::Overview, body)],
         Screen::Export => {
@@ -261,7 +264,7 @@ pub fn rows_area(app: &App, pane: Pane, rect: Rect) -> Rect {
             trim(rules_parts(rect, n, app.pane_len(Pane::Rules)).table, 1, 0)
         }
         Pane::Findings => trim(findings_parts(app, rect).list, 1, 0),
-        Pane::Zones | Pane::Hosts => trim(inner(rect), 1, 0),
+        Pane::Zones | Pane::Hosts | Pane::Custom => trim(inner(rect), 1, 0),
         Pane::Overview => grid_parts(app, rect).rows,
         Pane::Preview => trim(inner(rect), 2, 0),
     }

@@ -15,11 +15,13 @@
 pub mod action;
 pub mod app;
 pub mod clipboard;
+pub mod custom_role;
 pub mod detail;
 pub mod effect;
 pub mod input;
 pub mod keymap;
 pub mod layout;
+pub mod modal;
 pub mod theme;
 pub mod tmux_buffer;
 pub mod update;

@@ -8,6 +8,7 @@ use super::app::{
     Snapshot, StatusKind, UNDO_DEPTH,
 };
 use super::clipboard::{self, CopyOutcome};
+use super::custom_role;
 use super::effect::{Effect, Replace};
 use super::input::TextField;
 use super::layout;
@@ -219,7 +220,7 @@ fn cycle_firewall(app: &mut App) {
 
 /// Applies an edit as one undo step; the status line confirms it in the undo step's words (a
 /// caller with more to say sets its own status after).
-fn commit(app: &mut App, label: impl Into<String>, edit: impl FnOnce(&mut Topology)) {
+pub(super) fn commit(app: &mut App, label: impl Into<String>, edit: impl FnOnce(&mut Topology)) {
     let label = label.into();
     app.set_status(StatusKind::Ok, format!("{label} (u undoes it)"));
     app.undo.push(Snapshot {
@@ -286,6 +287,7 @@ fn replace_topology(app: &mut App, t: Topology, path: Option<PathBuf>) {
     app.rules = Cursor::default();
     app.zones = Cursor::default();
     app.hosts = Cursor::default();
+    app.custom = Cursor::default();
     app.finding_cursor = Cursor::default();
     app.rederive();
 }
@@ -318,7 +320,7 @@ fn split_list(text: &str) -> impl Iterator<Item = &str> {
 /// The file loader's verdict on a candidate: it is written the way Save writes and read back the way
 /// Open reads, so the designer refuses exactly what a saved file could not hold, and follows the
 /// loader's rules when they change.
-fn loader_verdict(candidate: Topology) -> Result<(), String> {
+pub(super) fn loader_verdict(candidate: Topology) -> Result<(), String> {
     match from_ron(&to_ron(&candidate)) {
         Ok(_) => Ok(()),
         Err(LoadError::Invalid(problems)) => Err(problems
@@ -502,6 +504,7 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
         },
         Action::Activate => activate(app),
         Action::Add => add(app),
+        Action::AddFlow if app.focus == Pane::Custom => custom_role::add_flow(app),
         Action::Rename => rename(app),
         Action::Edit => edit(app),
         Action::Delete => delete(app),
@@ -536,6 +539,7 @@ fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
                 );
             }
         }
+        Action::EditNote if app.focus == Pane::Custom => custom_role::edit_note(app),
         Action::EditNote => match app.focus {
             Pane::Zones => {
                 if let Some(z) = app.topology.zones.get(app.zones.sel) {
@@ -641,6 +645,7 @@ fn move_by(app: &mut App, pane: Pane, delta: isize) {
         Pane::Findings => app.finding_cursor.step(delta, len),
         Pane::Zones => app.zones.step(delta, len),
         Pane::Hosts => app.hosts.step(delta, len),
+        Pane::Custom => app.custom.step(delta, len),
         Pane::Overview => app.grid.row.step(delta, len),
         Pane::Preview => {
             app.preview_scroll = app
@@ -660,7 +665,13 @@ fn sideways(app: &mut App, right: bool) {
                 (p, true) => p,
             }
         }
-        Screen::Zones => app.focus = if right { Pane::Hosts } else { Pane::Zones },
+        Screen::Zones => {
+            app.focus = match (app.focus, right) {
+                (Pane::Custom, _) => Pane::Custom,
+                (_, true) => Pane::Hosts,
+                (_, false) => Pane::Zones,
+            }
+        }
         Screen::Overview => {
             let n = app.topology.nodes.len();
             app.grid.col.step(if right { 1 } else { -1 }, n);
@@ -735,7 +746,7 @@ fn activate(app: &mut App) {
     }
 }
 
-fn open_input(app: &mut App, purpose: Purpose, text: impl Into<String>) {
+pub(super) fn open_input(app: &mut App, purpose: Purpose, text: impl Into<String>) {
     app.modal = Some(Modal::Input(InputState {
         purpose,
         field: TextField::new(text),
@@ -779,6 +790,7 @@ fn add(app: &mut App) {
         }
         Pane::Zones => open_input(app, Purpose::AddZone, ""),
         Pane::Hosts => open_input(app, Purpose::AddHost, ""),
+        Pane::Custom => custom_role::add(app),
         _ => {}
     }
 }
@@ -803,6 +815,7 @@ fn rename(app: &mut App) {
                 open_input(app, Purpose::RenameHost(app.hosts.sel), name);
             }
         }
+        Pane::Custom => custom_role::rename(app),
         _ => {}
     }
 }
@@ -869,6 +882,7 @@ fn edit(app: &mut App) {
                 open_input(app, Purpose::HostAddresses(app.hosts.sel), text);
             }
         }
+        Pane::Custom => custom_role::edit(app),
         _ => {}
     }
 }
@@ -902,6 +916,7 @@ fn delete(app: &mut App) {
         Pane::Hosts if app.hosts.sel < app.topology.external_hosts.len() => {
             app.modal = Some(Modal::Confirm(ConfirmKind::DeleteHost(app.hosts.sel)));
         }
+        Pane::Custom => custom_role::delete(app),
         _ => {}
     }
 }
@@ -1086,6 +1101,7 @@ fn loaded(app: &mut App, path: PathBuf, result: Result<(Topology, OnDisk), Strin
 
 fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Vec<Effect>) {
     match m {
+        Modal::Endpoints(e) => custom_role::endpoints(app, e, action),
         Modal::Help { scroll } => {
             let step = (app.height as usize).saturating_sub(6).max(1);
             // The view clamps a scroll past the end to the last page.
@@ -1408,6 +1424,11 @@ fn input(app: &mut App, mut s: InputState, action: Action, fx: &mut Vec<Effect>)
             s.field.clear();
             s.error = None;
         }
+        // Tab in a custom flow's prompt: pick an endpoint instead of typing it.
+        Action::FocusNext if matches!(s.purpose, Purpose::CustomFlow(_)) => {
+            custom_role::open_endpoints(app, s);
+            return;
+        }
         Action::Left => s.field.left(),
         Action::Right => s.field.right(),
         Action::Top => s.field.home(),
@@ -1420,6 +1441,14 @@ fn input(app: &mut App, mut s: InputState, action: Action, fx: &mut Vec<Effect>)
 /// Accepts a prompt's text, or says what is wrong with it (the prompt stays open).
 fn submit(app: &mut App, purpose: Purpose, text: &str, fx: &mut Vec<Effect>) -> Result<(), String> {
     match purpose {
+        Purpose::AddCustomRole
+        | Purpose::CustomRoleName(_)
+        | Purpose::RenameCustomRole(_)
+        | Purpose::CustomRoleDescription(_)
+        | Purpose::CustomFlowNote(_)
+        | Purpose::CustomFlow(_) => {
+            custom_role::submit(app, &purpose, text)?;
+        }
         Purpose::AddNode => {
             let name = node_name(app, text, None)?;
             let at = app
@@ -1751,6 +1780,7 @@ fn cursor_of(app: &App, pane: Pane) -> Cursor {
         Pane::Findings => app.finding_cursor,
         Pane::Zones => app.zones,
         Pane::Hosts => app.hosts,
+        Pane::Custom => app.custom,
         Pane::Overview => app.grid.row,
         Pane::Preview => Cursor {
             sel: app.preview_scroll,
@@ -1805,6 +1835,7 @@ fn fix_scroll(app: &mut App) {
             Pane::Findings => app.finding_cursor.offset = app.finding_cursor.offset_for(h),
             Pane::Zones => app.zones.offset = app.zones.offset_for(h),
             Pane::Hosts => app.hosts.offset = app.hosts.offset_for(h),
+            Pane::Custom => app.custom.offset = app.custom.offset_for(h),
             Pane::Overview => {
                 app.grid.row.offset = app.grid.row.offset_for(h);
                 let cols = layout::grid_parts(app, rect).visible_cols();

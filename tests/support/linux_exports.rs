@@ -63,6 +63,7 @@ pub fn dir_word(r: &Rule) -> &'static str {
 
 /// The rules an export enforces: inbound always, outbound with strict egress.
 pub fn enforced(cat: &Catalog, t: &Topology, node: &str, egress: Egress) -> Vec<Rule> {
+    let cat = &fwtopo::topology::site_catalog(cat, t);
     let plan = derive(cat, t);
     let np = plan.node(node).expect("node in plan");
     let mut v = np.inbound.to_vec();

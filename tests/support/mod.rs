@@ -110,6 +110,8 @@ pub fn render(
     egress: fwtopo::export::Egress,
 ) -> String {
     use fwtopo::export::{Export, Options};
+    // With the topology's own roles, as `fwtopo export` derives it.
+    let catalog = &fwtopo::topology::site_catalog(catalog, topology);
     let plan = fwtopo::engine::derive(catalog, topology);
     let np = plan.node(node).unwrap_or_else(|| panic!("no node {node}"));
     let options = Options {

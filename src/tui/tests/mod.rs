@@ -1,5 +1,6 @@
 //! Designer tests without a terminal: action sequences through `update`, and rendered buffers.
 
+mod custom;
 pub(super) mod render;
 mod save;
 mod update;

@@ -2,6 +2,7 @@
 //! plan or changes state; rectangles come from [`super::layout`], shared with mouse handling.
 
 mod bars;
+mod custom;
 mod detail;
 pub use rules::rule_codes;
 mod dialog;
@@ -61,6 +62,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Pane::Findings => findings::draw(f, app, *rect),
             Pane::Zones => zones::draw_zones(f, app, *rect),
             Pane::Hosts => zones::draw_hosts(f, app, *rect),
+            Pane::Custom => custom::draw(f, app, *rect),
             Pane::Overview => overview::draw(f, app, *rect),
             Pane::Preview => export::draw(f, app, *rect),
         }
@@ -72,6 +74,7 @@ pub fn draw(f: &mut Frame, app: &App) {
         Some(Modal::Messages { scroll }) => messages::draw(f, app, area, *scroll),
         Some(Modal::Detail { detail, scroll }) => detail::draw(f, app, area, detail, *scroll),
         Some(Modal::Picker(p)) => picker::draw(f, app, area, p),
+        Some(Modal::Endpoints(e)) => custom::draw_endpoints(f, app, area, e),
         Some(Modal::Input(s)) => dialog::input(f, app, area, s),
         Some(Modal::Confirm(k)) => dialog::confirm(f, app, area, k),
         Some(Modal::Os(c)) => dialog::os(f, app, area, c),
