@@ -1,6 +1,7 @@
 //! Designer tests without a terminal: action sequences through `update`, and rendered buffers.
 
 mod custom;
+mod newcomer;
 pub(super) mod render;
 mod save;
 mod update;
