@@ -44,6 +44,7 @@ fn products_of(file: &str) -> &'static [&'static str] {
         "cpanel-whm.ron" => &["cpanel-whm"],
         "virtuozzo.ron" => &["virtuozzo-hybrid-server"],
         "mixed-site.ron" => &["cpanel-whm", "virtuozzo-hybrid-server"],
+        "common-services.ron" => &["common-services"],
         other => panic!("examples/{other} has no product mapping in tests/examples.rs; add one"),
     }
 }

@@ -1092,6 +1092,7 @@ fn build(site: &GenSite) -> Topology {
         zones,
         nodes,
         external_hosts,
+        ..Topology::default()
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod addresses;
+mod egress;
 mod families;
 mod guarded;
 mod zones;
@@ -66,10 +67,15 @@ pub enum Code {
     AddressOnTwoNodes,
     /// An external host pinned to a node's address.
     ExternalHostIsNode,
+    /// An outbound need of the node's roles that `--egress strict` drops (a switch is off, or
+    /// package updates are).
+    StrictEgressBlocks,
+    /// Package updates go to any address on 80/443 (repositories cannot be pinned).
+    UpdatesToAnyAddress,
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 23] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -91,6 +97,8 @@ impl Code {
         Code::NoCommonFamily,
         Code::AddressOnTwoNodes,
         Code::ExternalHostIsNode,
+        Code::StrictEgressBlocks,
+        Code::UpdatesToAnyAddress,
     ];
 
     /// The stable code, `FW001` …; never renumbered.
@@ -117,6 +125,8 @@ impl Code {
             Code::NoCommonFamily => "FW019",
             Code::AddressOnTwoNodes => "FW020",
             Code::ExternalHostIsNode => "FW021",
+            Code::StrictEgressBlocks => "FW022",
+            Code::UpdatesToAnyAddress => "FW023",
         }
     }
 
@@ -143,6 +153,8 @@ impl Code {
             Code::NoCommonFamily => "no-common-address-family",
             Code::AddressOnTwoNodes => "address-on-two-nodes",
             Code::ExternalHostIsNode => "external-host-is-node",
+            Code::StrictEgressBlocks => "strict-egress-blocks",
+            Code::UpdatesToAnyAddress => "updates-to-any-address",
         }
     }
 }
@@ -314,6 +326,7 @@ impl Collector {
                 );
             }
         }
+        self.strict_egress(catalog, topology, node, entries, roles);
         // Dynamic ports left at their fallback range, reported where a rule really opens that range:
         // on the listener (inbound) or on the node that declares the parameter. Reporting every
         // unset Dynamic parameter of the node's roles instead warned about ranges a switched-off
@@ -743,6 +756,7 @@ impl Collector {
         }
         self.wide_zone_findings(catalog);
         self.shared_addresses(topology);
+        self.updates_to_any(catalog, topology);
         self.out.sort();
         self.out.dedup();
         self.out

@@ -57,6 +57,9 @@ struct TopologyFile<'a> {
     name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     description: String,
+    /// `false` turns off the package-update flows every node otherwise gets by its OS.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    os_updates: bool,
     #[serde(default, borrow)]
     zones: Vec<ZoneFile<'a>>,
     #[serde(default, borrow)]
@@ -244,6 +247,7 @@ pub fn to_ron(t: &Topology) -> String {
         version: FORMAT_VERSION,
         name: t.name.clone(),
         description: t.description.clone(),
+        os_updates: t.os_updates,
         zones: t
             .zones
             .iter()
@@ -518,6 +522,7 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
             zones,
             nodes,
             external_hosts,
+            os_updates: file.os_updates,
         })
     } else {
         Err(LoadError::Invalid(problems))
