@@ -18,7 +18,10 @@ fn ip(s: &str) -> IpAddr {
     s.parse().expect("valid address")
 }
 
-fn node(name: &str, os: Os, addr: &str, roles: &[(&str, &str, &[(&str, &str)])]) -> Node {
+/// A role of a node: product, role id and the parameters set on it.
+type Assigned<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+fn node(name: &str, os: Os, addr: &str, roles: &[Assigned<'_>]) -> Node {
     let mut n = Node::new(name, os);
     n.addresses = vec![ip(addr)];
     n.roles = roles
