@@ -66,8 +66,10 @@ impl Collector {
                 })
                 .collect();
             let because = match flows[0].when {
-                Some(_) => format!("its switch '{key}' is off"),
-                None => "no rule is derived for it".into(),
+                Some(_) => {
+                    format!("while its switch '{key}' is off; switch it on if the node needs it")
+                }
+                None => "as no rule is derived for it".into(),
             };
             let why = flows[0].note.lines().next().unwrap_or_default();
             self.add(
@@ -75,7 +77,7 @@ impl Collector {
                 Severity::Info,
                 name,
                 format!(
-                    "with --egress strict, {} {} blocked because {because}. {why}",
+                    "with --egress strict, {} {} blocked {because}. {why}",
                     what.join(" and "),
                     if what.len() > 1 { "are" } else { "is" }
                 ),
