@@ -51,6 +51,7 @@ fn catalog_lists_every_product() {
         "cpanel-whm",
         "virtuozzo-hybrid-server",
         "host",
+        "common-services",
     ] {
         assert!(text.contains(p), "{p} missing from:\n{text}");
     }
@@ -109,6 +110,14 @@ fn catalog_of_one_product_and_an_unknown_one() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown product 'no-such-product'"));
+}
+
+/// The common-services product as `fwtopo catalog` lists it: every role, flow, port and source
+/// (issue 13, item 2). A snapshot, so a change to the product is reviewed line by line.
+#[test]
+fn catalog_lists_the_common_services_product() {
+    let text = stdout(fwtopo().args(["catalog", "common-services"]));
+    insta::assert_snapshot!("catalog_common_services", text);
 }
 
 #[test]

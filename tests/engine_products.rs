@@ -920,6 +920,8 @@ fn ms_altered_default_port_changes_both_ends() {
 #[test]
 fn ms_my_mailstore_is_a_dns_peer_until_pinned() {
     let mut t = ms_site();
+    // Windows Update would allow 443 to any address: this test is about the MailStore flow alone.
+    t.os_updates = false;
     let plan = derive_checked(&t);
     let mgmt = plan_node(&plan, "mgmt");
     let dns: Vec<&Rule> = mgmt
@@ -1224,6 +1226,8 @@ fn cgp_open_egress_off_keeps_only_explicit_outbound() {
         &[(CGP, "server")],
     )]);
     set(&mut t.nodes[0], "server", "open_egress", "off");
+    // Only the product's own outbound: package updates (80/443 to any) are tested on their own.
+    t.os_updates = false;
     let plan = derive_checked(&t);
     let out = &plan_node(&plan, "cgp").outbound;
     assert!(!allows(out, Tcp, 12345, ip(STRANGER)));
@@ -2201,4 +2205,39 @@ fn a_family_held_by_the_node_alone_gives_no_rule() {
         7000,
         ip("2001:db8:60::1")
     ));
+}
+
+// ------------------------------------------------------------------------------------------------
+// Common services (issue 13, item 2): the invariants hold for every role and switch of the product.
+
+#[test]
+fn common_services_keep_the_invariants() {
+    const CS: &str = "common-services";
+    let cat = catalog();
+    let product = cat.product(CS).expect("common-services is built in");
+    // Every role on a server and on a client node, every switch on.
+    let roles: Vec<(&str, &str)> = product.roles.iter().map(|r| (CS, r.id.as_str())).collect();
+    let mut a = node("a", Os::Almalinux, &["203.0.113.2", "2001:db8::2"], &[]);
+    let mut b = node("b", Os::Almalinux, &["203.0.113.3", "2001:db8::3"], &[]);
+    for n in [&mut a, &mut b] {
+        n.roles = roles
+            .iter()
+            .filter(|(_, r)| *r != "updates-windows")
+            .map(|(p, r)| RoleAssignment::new(*p, *r))
+            .collect();
+    }
+    for role in &product.roles {
+        for prm in &role.parameters {
+            if matches!(prm.kind, fwtopo::catalog::ParamKind::Switch { .. })
+                && let Some(ra) = a.roles.iter_mut().find(|ra| ra.role == role.id)
+            {
+                ra.params.insert(prm.id.clone(), "on".into());
+            }
+        }
+    }
+    let plan = derive_checked(&site(vec![a, b]));
+    assert!(tcp_in(&plan, "b", 22, "203.0.113.2"), "rsync_ssh is on");
+    assert!(tcp_in(&plan, "b", 10050, "203.0.113.2"));
+    assert!(tcp_in(&plan, "a", 10051, "2001:db8::3"));
+    assert!(!tcp_in(&plan, "b", 10050, STRANGER));
 }

@@ -45,6 +45,7 @@ fn products_of(file: &str) -> &'static [&'static str] {
         "virtuozzo.ron" => &["virtuozzo-hybrid-server"],
         "mixed-site.ron" => &["cpanel-whm", "virtuozzo-hybrid-server"],
         "real-site.ron" => &["cpanel-whm", "site"],
+        "common-services.ron" => &["common-services"],
         other => panic!("examples/{other} has no product mapping in tests/examples.rs; add one"),
     }
 }

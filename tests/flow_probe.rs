@@ -31,7 +31,7 @@ use fwtopo::export::{Egress, Export, Options};
 use fwtopo::net::{Peers, is_documentation};
 use fwtopo::ports::Protocol;
 use fwtopo::target::Target;
-use fwtopo::topology::Topology;
+use fwtopo::topology::{RoleAssignment, Topology};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -92,6 +92,7 @@ fn main() {
     let examples: Vec<(String, Topology)> = support::examples()
         .into_iter()
         .filter(|(name, _)| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())))
+        .map(|(name, t)| (name, with_common_services(t)))
         .collect();
     // Two at a time: the machine has two cores, and each world waits mostly on timeouts.
     let queue = Mutex::new(examples.into_iter());
@@ -126,6 +127,27 @@ fn main() {
     if failed > 0 || (results.is_empty() && filter.is_empty()) {
         std::process::exit(1);
     }
+}
+
+/// A real site also runs common services (issue 13): every node is a monitored node (Zabbix agent)
+/// and keeps its OS updates (the common-services `updates-*` role the engine gives it), and the
+/// first Linux node is the monitoring server, so strict egress is probed with them in place.
+fn with_common_services(mut t: Topology) -> Topology {
+    const CS: &str = "common-services";
+    assert!(t.os_updates, "the examples keep their nodes' OS updates on");
+    let server = t.nodes.iter().position(|n| !n.os.is_windows());
+    for (i, n) in t.nodes.iter_mut().enumerate() {
+        let mut add = |role: &str| {
+            if !n.roles.iter().any(|r| r.product == CS && r.role == role) {
+                n.roles.push(RoleAssignment::new(CS, role));
+            }
+        };
+        add("monitored-node");
+        if Some(i) == server {
+            add("monitoring-server");
+        }
+    }
+    t
 }
 
 fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
@@ -1055,6 +1077,37 @@ const NAMED: &[(&str, &str, &str, Protocol, u16, bool, bool)] = &[
     ("cpanel-whm", "cpanel-ubuntu", "cpanel-alma", Protocol::Tcp, 783, false, false),
     ("cpanel-whm", "outsider", "cpanel-alma", Protocol::Tcp, 783, false, false),
     ("cpanel-whm", "outsider", "cpanel-alma", Protocol::Tcp, 2087, true, true),
+    // Strict egress keeps hosts alive (issue 13): package updates to any address, and nothing next
+    // to them; the flows probing PA with strict egress found missing; the apt keyserver of the
+    // Ubuntu cPanel server (apt_11371 on in the example).
+    ("plesk-automation", "pa-web-apache", "outsider", Protocol::Tcp, 443, true, true),
+    ("plesk-automation", "pa-web-apache", "outsider", Protocol::Tcp, 80, true, true),
+    ("plesk-automation", "pa-web-apache", "outsider", Protocol::Tcp, 444, true, false),
+    ("plesk-automation", "pa-web-iis", "outsider", Protocol::Tcp, 443, true, true),
+    ("plesk-automation", "pa-webmail", "pa-mail-postfix", Protocol::Tcp, 143, true, true),
+    ("plesk-automation", "pa-webmail", "pa-mail-postfix", Protocol::Tcp, 993, true, true),
+    ("plesk-automation", "pa-webmail", "pa-mail-smartermail", Protocol::Tcp, 587, true, true),
+    ("plesk-automation", "pa-mn", "outsider", Protocol::Tcp, 5224, true, true),
+    ("plesk-automation", "pa-web-apache", "outsider", Protocol::Tcp, 5224, true, false),
+    ("cpanel-whm", "cpanel-ubuntu", "outsider", Protocol::Tcp, 11371, true, true),
+    ("virtuozzo", "vz-client1", "outsider", Protocol::Tcp, 443, true, true),
+    // Common services assigned by the harness: the first Linux node monitors every node.
+    ("plesk-automation", "pa-mn", "pa-web-apache", Protocol::Tcp, 10050, true, true),
+    ("plesk-automation", "pa-web-iis", "pa-mn", Protocol::Tcp, 10051, true, true),
+    ("plesk-automation", "pa-web-apache", "pa-web-iis", Protocol::Tcp, 10050, false, false),
+    ("plesk-automation", "outsider", "pa-web-apache", Protocol::Tcp, 10050, false, false),
+    ("mixed-site", "archive", "web1", Protocol::Tcp, 10051, true, true),
+    // The common-services example: relay, load balancer, backup.
+    ("common-services", "web1", "relay", Protocol::Tcp, 587, true, true),
+    ("common-services", "outsider", "relay", Protocol::Tcp, 587, false, false),
+    ("common-services", "lb", "web1", Protocol::Tcp, 8081, true, true),
+    ("common-services", "lb", "web2", Protocol::Tcp, 8080, true, true),
+    ("common-services", "outsider", "web1", Protocol::Tcp, 8080, false, false),
+    ("common-services", "mon", "web2", Protocol::Tcp, 9102, true, true),
+    ("common-services", "web2", "mon", Protocol::Tcp, 9103, true, true),
+    ("common-services", "zone-admin-0", "mon", Protocol::Tcp, 9101, true, true),
+    ("common-services", "relay", "outsider", Protocol::Tcp, 25, true, true),
+    ("common-services", "win", "outsider", Protocol::Tcp, 443, true, true),
 ];
 
 fn check_named(

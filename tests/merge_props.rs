@@ -218,8 +218,9 @@ struct Allow {
     peer: OPeer,
 }
 
-/// The (product, role id) pairs a node plays, including the implicit host management role.
-fn played(cat: &Catalog, n: &Node) -> Vec<(String, String)> {
+/// The (product, role id) pairs a node plays, including the implicit host management role and
+/// the package-update role of its OS (unless the topology turns updates off).
+fn played(cat: &Catalog, t: &Topology, n: &Node) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = n
         .roles
         .iter()
@@ -237,6 +238,18 @@ fn played(cat: &Catalog, n: &Node) -> Vec<(String, String)> {
             .into(),
         ));
     }
+    let lists_updates = n
+        .roles
+        .iter()
+        .any(|r| r.product == "common-services" && r.role.starts_with("updates-"));
+    if t.os_updates && !lists_updates {
+        let role = match n.os {
+            Os::Debian | Os::Ubuntu => "updates-deb",
+            os if os.is_windows() => "updates-windows",
+            _ => "updates-rpm",
+        };
+        out.push(("common-services".into(), role.into()));
+    }
     out
 }
 
@@ -246,7 +259,7 @@ fn members(cat: &Catalog, t: &Topology, product: &Product, id: &str) -> Vec<usiz
         .iter()
         .enumerate()
         .filter(|(_, n)| {
-            played(cat, n).iter().any(|(p, r)| {
+            played(cat, t, n).iter().any(|(p, r)| {
                 *p == product.id
                     && product
                         .role(r)

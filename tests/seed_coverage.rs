@@ -148,6 +148,40 @@ const SEEDS: &[Seed] = &[
     Seed { file: "004_71fee41d8d9a3a87.txt", product: "virtuozzo-hybrid-server", rows: VZ, not_ports: VZ_NOT_PORTS },
 ];
 
+/// The built-in common-services product (issue 13, item 2): no seed document, but the same checks,
+/// row by row from the ports the issue names, each with the page the flow's note must cite (`hint`).
+/// `line` numbers the row; `doc` is the fact as the issue and the page state it.
+#[rustfmt::skip]
+const COMMON: Seed = Seed { file: "common-services", product: "common-services", rows: CS, not_ports: &[] };
+
+const CS_MON: &[&str] = &["role:monitoring-server"];
+const CS_NODE: &[&str] = &["role:monitored-node"];
+const CS_BACKUP: &[&str] = &["role:backup-server"];
+const CS_CLIENT: &[&str] = &["role:backup-client"];
+
+#[rustfmt::skip]
+const CS: &[Row] = &[
+    row(1, "Zabbix agent 10050 (server or proxy connects)", "10050", TCP, CS_MON, CS_NODE).hint("zabbix.com/documentation"),
+    row(2, "Zabbix server/proxy 10051 (active agents connect)", "10051", TCP, CS_NODE, CS_MON).hint("zabbix.com/documentation"),
+    row(3, "Prometheus scrapes node_exporter 9100", "9100", TCP, CS_MON, CS_NODE).hint("Default-port-allocations"),
+    row(4, "SNMP 161 (agent)", "161", UDP, CS_MON, CS_NODE).hint("RFC 3417").tags(&["insecure"]),
+    row(5, "SNMP traps 162 (manager)", "162", UDP, CS_NODE, CS_MON).hint("RFC 3417").tags(&["insecure"]),
+    row(6, "syslog 514 udp", "514", UDP, CS_NODE, CS_MON).hint("RFC 5426").tags(&["insecure"]),
+    row(7, "syslog 514 tcp", "514", TCP, CS_NODE, CS_MON).hint("RFC 6587").tags(&["insecure"]),
+    row(8, "syslog over TLS 6514", "6514", TCP, CS_NODE, CS_MON).hint("RFC 5425"),
+    row(9, "Bacula Console -> DIR:9101", "9101", TCP, &["zone:admin"], CS_BACKUP).hint("Dealing_with_Firewalls"),
+    row(10, "Bacula DIR -> FD:9102", "9102", TCP, CS_BACKUP, CS_CLIENT).hint("Dealing_with_Firewalls"),
+    row(11, "Bacula FD -> SD:9103", "9103", TCP, CS_CLIENT, CS_BACKUP).hint("Dealing_with_Firewalls"),
+    row(12, "rsync over SSH 22 from the backup server", "22", TCP, CS_BACKUP, CS_CLIENT).hint("rsync(1)"),
+    row(13, "mail relay 25/587 out to a relay", "25,587", TCP, &["role:relay-client"], &["role:mail-relay"]).hint("RFC 6409"),
+    row(14, "the relay delivers on 25", "25", TCP, &["role:mail-relay"], &["any"]).hint("RFC 5321"),
+    row(15, "NTP server 123/udp", "123", UDP, &["role:ntp-client"], &["role:ntp-server"]).hint("RFC 5905"),
+    row(16, "Debian/Ubuntu repositories over 80/443", "80,443", TCP, &["role:updates-deb"], &["any"]).hint("deb.debian.org"),
+    row(17, "RHEL-family repositories over 80/443", "80,443", TCP, &["role:updates-rpm"], &["any"]).hint("mirrorlist"),
+    row(18, "Windows Update over 80/443", "80,443", TCP, &["role:updates-windows"], &["any"]).hint("Windows Update"),
+    row(19, "load-balancer health checks (default port 80)", "80", TCP, &["role:load-balancer"], &["role:lb-target"]).hint("health check"),
+];
+
 // ------------------------------------------------------------------------------------------------
 // 000: Plesk (Parallels) Automation. The document names no protocol for the PA ports; its netsh
 // examples all use TCP (reference 1.1: all PA ports TCP).
@@ -969,6 +1003,11 @@ fn virtuozzo_seed_is_in_the_catalog() {
     check_seed(&SEEDS[4]);
 }
 
+#[test]
+fn common_services_are_in_the_catalog() {
+    check_seed(&COMMON);
+}
+
 /// The checks above can fail: a catalog without one flow, or with a flow stripped of its errata
 /// tag, loses rows.
 #[test]
@@ -1296,6 +1335,7 @@ fn fwtopo_catalog_json_carries_every_product() {
         .collect();
     let mut expected: BTreeSet<&str> = SEEDS.iter().map(|s| s.product).collect();
     expected.insert("host");
+    expected.insert("common-services");
     assert_eq!(ids, expected);
     for seed in SEEDS {
         let p = printed["products"]

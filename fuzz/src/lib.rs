@@ -512,12 +512,15 @@ pub fn gen_topology(u: &mut Unstructured) -> Result<Topology> {
             note,
         });
     }
+    // Mostly on, as in real files; off exercises the nodes left without update flows.
+    let os_updates = u.ratio(7, 8)?;
     Ok(Topology {
         name,
         description,
         zones,
         nodes,
         external_hosts,
+        os_updates,
         ..Topology::default()
     })
 }

@@ -36,10 +36,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "virtuozzo-hybrid-server.ron",
         include_str!("../../assets/catalog/virtuozzo-hybrid-server.ron"),
     ),
+    (
+        "common-services.ron",
+        include_str!("../../assets/catalog/common-services.ron"),
+    ),
 ];
 
 /// The id of the built-in management-access product.
 pub const HOST_PRODUCT: &str = "host";
+
+/// The id of the built-in common-services product, whose `updates-*` roles every node gets by
+/// its OS unless the topology turns OS updates off.
+pub const COMMON_PRODUCT: &str = "common-services";
 
 /// A catalog file that does not parse or does not check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -452,6 +460,7 @@ mod tests {
             "communigate-pro",
             "cpanel-whm",
             "virtuozzo-hybrid-server",
+            "common-services",
         ] {
             assert!(cat.product(id).is_some(), "missing product {id}");
         }

@@ -218,6 +218,9 @@ pub enum Tag {
     Management,
     /// WinRM with Basic authentication over plain HTTP.
     WinrmBasicHttp,
+    /// An outbound flow a role may need: while its switch is off, `check` says that strict egress
+    /// blocks it.
+    EgressNeed,
 }
 
 impl Tag {
@@ -232,6 +235,7 @@ impl Tag {
             Tag::Temporary => "temporary",
             Tag::Management => "management",
             Tag::WinrmBasicHttp => "winrm-basic-http",
+            Tag::EgressNeed => "egress-need",
         }
     }
 }

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod addresses;
+mod egress;
 mod families;
 pub(super) mod flow_tests;
 mod guarded;
@@ -67,6 +68,11 @@ pub enum Code {
     AddressOnTwoNodes,
     /// An external host pinned to a node's address.
     ExternalHostIsNode,
+    /// An outbound need of the node's roles that `--egress strict` drops (a switch is off, or
+    /// package updates are).
+    StrictEgressBlocks,
+    /// Package updates go to any address on 80/443 (repositories cannot be pinned).
+    UpdatesToAnyAddress,
     /// A zone still holding the starter's placeholder network.
     PlaceholderZone,
     /// A flow test of the topology the design breaks.
@@ -76,7 +82,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 26] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -98,6 +104,8 @@ impl Code {
         Code::NoCommonFamily,
         Code::AddressOnTwoNodes,
         Code::ExternalHostIsNode,
+        Code::StrictEgressBlocks,
+        Code::UpdatesToAnyAddress,
         Code::PlaceholderZone,
         Code::FlowTestFailed,
         Code::FlowTestPassed,
@@ -127,9 +135,11 @@ impl Code {
             Code::NoCommonFamily => "FW019",
             Code::AddressOnTwoNodes => "FW020",
             Code::ExternalHostIsNode => "FW021",
-            Code::PlaceholderZone => "FW022",
-            Code::FlowTestFailed => "FW023",
-            Code::FlowTestPassed => "FW024",
+            Code::StrictEgressBlocks => "FW022",
+            Code::UpdatesToAnyAddress => "FW023",
+            Code::PlaceholderZone => "FW024",
+            Code::FlowTestFailed => "FW025",
+            Code::FlowTestPassed => "FW026",
         }
     }
 
@@ -156,6 +166,8 @@ impl Code {
             Code::NoCommonFamily => "no-common-address-family",
             Code::AddressOnTwoNodes => "address-on-two-nodes",
             Code::ExternalHostIsNode => "external-host-is-node",
+            Code::StrictEgressBlocks => "strict-egress-blocks",
+            Code::UpdatesToAnyAddress => "updates-to-any-address",
             Code::PlaceholderZone => "placeholder-zone",
             Code::FlowTestFailed => "flow-test-failed",
             Code::FlowTestPassed => "flow-test-passed",
@@ -330,6 +342,7 @@ impl Collector {
                 );
             }
         }
+        self.strict_egress(catalog, topology, node, entries, roles);
         // Dynamic ports left at their fallback range, reported where a rule really opens that range:
         // on the listener (inbound) or on the node that declares the parameter. Reporting every
         // unset Dynamic parameter of the node's roles instead warned about ranges a switched-off
@@ -768,6 +781,7 @@ impl Collector {
         self.wide_zone_findings(catalog);
         self.placeholder_zones(topology);
         self.shared_addresses(topology);
+        self.updates_to_any(catalog, topology);
         self.out.sort();
         self.out.dedup();
         self.out

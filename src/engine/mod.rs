@@ -14,11 +14,12 @@ pub use findings::{Code, Finding, Severity};
 use merge::merge;
 
 use crate::catalog::{
-    Catalog, Endpoint, Flow, HOST_PRODUCT, ParamKind, PortItem, Product, StandIn, Tag,
+    COMMON_PRODUCT, Catalog, Endpoint, Flow, HOST_PRODUCT, ParamKind, PortItem, Product, StandIn,
+    Tag,
 };
 use crate::net::{AddrSetBuilder, Peers};
 use crate::ports::{PortRange, PortSet, Protocol};
-use crate::topology::{OsFamily, ParamValue, Topology};
+use crate::topology::{Os, OsFamily, ParamValue, Topology};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -314,6 +315,19 @@ fn stand_ins(catalog: &Catalog, roles_of: &mut [Vec<Member<'_>>]) {
     }
 }
 
+/// The common-services roles that carry package updates start with this.
+pub const UPDATES_PREFIX: &str = "updates-";
+
+/// The common-services role that keeps a node of this OS updatable: apt for Debian and Ubuntu,
+/// Windows Update for Windows, dnf / yum for the RHEL family (Virtuozzo included).
+pub fn updates_role(os: Os) -> &'static str {
+    match os {
+        Os::Debian | Os::Ubuntu => "updates-deb",
+        _ if os.is_windows() => "updates-windows",
+        _ => "updates-rpm",
+    }
+}
+
 /// Derives every node's rules and the findings. Pure; unknown products, roles or invalid parameter
 /// values (which [`crate::topology::check`] reports) are skipped or take their defaults.
 pub fn derive(catalog: &Catalog, topology: &Topology) -> Plan {
@@ -336,6 +350,7 @@ impl<'c, 't> Deriver<'c, 't> {
         let mut roles_of: Vec<Vec<Member<'t>>> = vec![Vec::new(); n];
         let mut members: HashMap<(usize, usize), Vec<Member<'t>>> = HashMap::new();
         let host = catalog.product_index(HOST_PRODUCT);
+        let common = catalog.product_index(COMMON_PRODUCT);
         for (ni, node) in topology.nodes.iter().enumerate() {
             for ra in &node.roles {
                 let Some(p) = catalog.product_index(&ra.product) else {
@@ -368,6 +383,21 @@ impl<'c, 't> Deriver<'c, 't> {
                     roles_of[ni].push(Member {
                         node: ni,
                         product: h,
+                        role: r,
+                        params: None,
+                    });
+                }
+            }
+            let lists_updates = node
+                .roles
+                .iter()
+                .any(|ra| ra.product == COMMON_PRODUCT && ra.role.starts_with(UPDATES_PREFIX));
+            if let (Some(c), true, false) = (common, topology.os_updates, lists_updates) {
+                let id = updates_role(node.os);
+                if let Some(r) = catalog.products()[c].roles.iter().position(|r| r.id == id) {
+                    roles_of[ni].push(Member {
+                        node: ni,
+                        product: c,
                         role: r,
                         params: None,
                     });

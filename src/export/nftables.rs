@@ -310,11 +310,12 @@ fn dport(protocol: Protocol, ports: &PortSet) -> Option<String> {
     }
 }
 
-/// Tags worth a line in the file (management rules are obvious from their place).
+/// Tags worth a line in the file (management rules are obvious from their place; `egress-need`
+/// only tells `check` to name the flow while it is switched off).
 pub(super) fn notable_tags(r: &Rule) -> Vec<&'static str> {
     r.tags
         .iter()
-        .filter(|t| **t != Tag::Management)
+        .filter(|t| !matches!(t, Tag::Management | Tag::EgressNeed))
         .map(|t| t.as_str())
         .collect()
 }

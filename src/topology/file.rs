@@ -57,6 +57,9 @@ struct TopologyFile<'a> {
     name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     description: String,
+    /// `false` turns off the package-update flows every node otherwise gets by its OS.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    os_updates: bool,
     #[serde(default, borrow)]
     zones: Vec<ZoneFile<'a>>,
     #[serde(default, borrow)]
@@ -249,6 +252,7 @@ pub fn to_ron(t: &Topology) -> String {
         version: FORMAT_VERSION,
         name: t.name.clone(),
         description: t.description.clone(),
+        os_updates: t.os_updates,
         zones: t
             .zones
             .iter()
@@ -528,6 +532,7 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         external_hosts,
         custom: file.custom,
         tests: Vec::new(),
+        os_updates: file.os_updates,
     };
     topology.tests = super::flow_tests::convert(&topology, file.tests, &mut push);
     if problems.is_empty() {

@@ -21,7 +21,7 @@ use ipnet::IpNet;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
     pub name: String,
     pub description: String,
@@ -32,6 +32,25 @@ pub struct Topology {
     pub custom: Custom,
     /// What the design promises ([`flow_tests`]): checked on every derive.
     pub tests: Vec<flow_tests::FlowTest>,
+    /// Whether every node gets its OS family's package-update role (common-services
+    /// `updates-*`) without listing it: under `--egress strict` a node must still reach its
+    /// repositories. On unless the file says `os_updates: false`.
+    pub os_updates: bool,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology {
+            name: String::new(),
+            description: String::new(),
+            zones: Vec::new(),
+            nodes: Vec::new(),
+            external_hosts: Vec::new(),
+            custom: Custom::default(),
+            tests: Vec::new(),
+            os_updates: true,
+        }
+    }
 }
 
 /// A named network: `admin` (where operators come from), `trusted`, or one the operator defines.
