@@ -169,6 +169,8 @@ pub enum Tag {
     Management,
     /// WinRM with Basic authentication over plain HTTP.
     WinrmBasicHttp,
+    /// A server administration interface (cPanel's WHM): meant for the admin zone.
+    Administration,
 }
 
 impl Tag {
@@ -183,6 +185,7 @@ impl Tag {
             Tag::Temporary => "temporary",
             Tag::Management => "management",
             Tag::WinrmBasicHttp => "winrm-basic-http",
+            Tag::Administration => "administration",
         }
     }
 }

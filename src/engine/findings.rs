@@ -14,6 +14,7 @@ use std::fmt;
 mod addresses;
 mod families;
 mod guarded;
+mod open_to_any;
 mod zones;
 
 pub(super) use families::Families;
@@ -66,10 +67,16 @@ pub enum Code {
     AddressOnTwoNodes,
     /// An external host pinned to a node's address.
     ExternalHostIsNode,
+    /// A server administration interface (cPanel's WHM) open to any address while a switch could
+    /// keep it to the admin zone.
+    AdministrationOpenToAny,
+    /// A product flow opens the node's management access (SSH) to any address, beyond the admin
+    /// zone the built-in host product allows.
+    ManagementOpenToAny,
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 23] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -91,6 +98,8 @@ impl Code {
         Code::NoCommonFamily,
         Code::AddressOnTwoNodes,
         Code::ExternalHostIsNode,
+        Code::AdministrationOpenToAny,
+        Code::ManagementOpenToAny,
     ];
 
     /// The stable code, `FW001` …; never renumbered.
@@ -117,6 +126,9 @@ impl Code {
             Code::NoCommonFamily => "FW019",
             Code::AddressOnTwoNodes => "FW020",
             Code::ExternalHostIsNode => "FW021",
+            // FW030-FW039: catalog corrections of issue 13 (FW022-FW029 left to its other parts).
+            Code::AdministrationOpenToAny => "FW030",
+            Code::ManagementOpenToAny => "FW031",
         }
     }
 
@@ -143,6 +155,8 @@ impl Code {
             Code::NoCommonFamily => "no-common-address-family",
             Code::AddressOnTwoNodes => "address-on-two-nodes",
             Code::ExternalHostIsNode => "external-host-is-node",
+            Code::AdministrationOpenToAny => "administration-open-to-any",
+            Code::ManagementOpenToAny => "management-open-to-any",
         }
     }
 }
@@ -398,6 +412,7 @@ impl Collector {
         self.lost_to_family(catalog, node, plan);
         self.guarded_ports(catalog, node, entries, roles, guarded::Guard::Management);
         self.guarded_ports(catalog, node, entries, roles, guarded::Guard::TrustedOnly);
+        self.open_to_any(catalog, node, entries);
 
         for r in plan.inbound.iter() {
             if r.peers.is_any() && r.has_tag(Tag::Insecure) {
@@ -616,13 +631,24 @@ impl Collector {
             );
         }
         if !temporary.is_empty() {
+            // Say how to close them: the switch that opened them, where there is one.
+            let with_switch = temporary
+                .iter()
+                .map(|&(p, f)| {
+                    let flow = &products[p].flows[f];
+                    match &flow.when {
+                        Some(w) => format!("{}/{} (switch {w} off)", products[p].id, flow.id),
+                        None => format!("{}/{}", products[p].id, flow.id),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             self.add(
                 Code::TemporaryPort,
                 Severity::Info,
                 name,
                 format!(
-                    "ports only needed during setup or testing; close them afterwards: {}",
-                    labels(&temporary)
+                    "ports only needed during setup or testing; close them once the test has passed: {with_switch}"
                 ),
             );
         }
