@@ -5,7 +5,7 @@
 //! what the document says and checks it with `allows()` or by looking at the rules directly, so it
 //! fails when the engine opens too much, too little, or on the wrong node.
 
-use fwtopo::catalog::Catalog;
+use fwtopo::catalog::{Catalog, Tag};
 use fwtopo::engine::{Code, Direction, NodePlan, Plan, Rule, Severity, allows, derive};
 use fwtopo::net::Peers;
 use fwtopo::ports::Protocol::{self, Tcp, Udp};
@@ -1358,7 +1358,7 @@ fn cgp_non_default_listeners_have_switches_that_remove_their_ports() {
     let product = cat.product(CGP).unwrap();
     for id in ["ftp-21", "http-80", "https-443", "cluster-ftp-21"] {
         let f = product.flows.iter().find(|f| f.id == id).expect(id);
-        assert!(f.has_tag(fwtopo::catalog::Tag::Errata), "{id} errata");
+        assert!(f.has_tag(Tag::Errata), "{id} errata");
         assert!(
             f.note
                 .contains("Folgende Ports sind mit dem Default-Setup von CommuniGate Pro aktiv."),
@@ -2130,8 +2130,16 @@ fn rules_are_merged_one_per_direction_protocol_and_peers() {
     for np in &plan.nodes {
         let mut seen = BTreeSet::new();
         for r in np.rules() {
+            // Temporary and insecure ports keep rules of their own (issue 13 item 6).
+            let apart = (r.has_tag(Tag::Temporary), r.has_tag(Tag::Insecure));
             assert!(
-                seen.insert((r.direction, r.protocol, r.peers.clone(), r.is_management())),
+                seen.insert((
+                    r.direction,
+                    r.protocol,
+                    r.peers.clone(),
+                    r.is_management(),
+                    apart
+                )),
                 "{}: two rules for {:?} {} {}",
                 np.name,
                 r.direction,
