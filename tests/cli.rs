@@ -540,7 +540,7 @@ fn a_starters_placeholder_admin_zone_blocks_export_until_replaced() {
     assert_eq!(check.status.code(), Some(1));
     let text = String::from_utf8_lossy(&check.stdout).to_string()
         + &String::from_utf8_lossy(&check.stderr);
-    assert!(text.contains("FW022 placeholder-zone"), "{text}");
+    assert!(text.contains("FW026 placeholder-zone"), "{text}");
     let export = || {
         let mut c = fwtopo();
         c.args(["export", "--target", "nftables", "--node", "server-1"])

@@ -36,8 +36,8 @@ fn a_duplicated_key_is_refused_naming_file_line_column_and_key() {
     let mut cases: Vec<(&str, String, &str, usize)> = Vec::new();
     // The issue's case: "off" then "on"; the later value must not silently win.
     let text = cpanel.replacen(
-        r#""ssh_public": "off"}"#,
-        r#""ssh_public": "off", "mysql_remote": "off", "ssh_public": "on"}"#,
+        r#""ssh_public": "off","#,
+        r#""ssh_public": "off", "mysql_remote": "off", "ssh_public": "on","#,
         1,
     );
     let at = nth(&text, "\"ssh_public\"", 1);

@@ -8,8 +8,11 @@ use fwtopo::ports::Protocol::Tcp;
 use fwtopo::topology::{check, from_ron, site_catalog};
 use std::net::IpAddr;
 
+// Without the OS update roles, which would let every node reach any address on 80 and 443 and
+// hide whether the load balancer's flow reaches only the web role.
 const SITE: &str = r#"(
     version: 1,
+    os_updates: false,
     zones: [(name: "admin", cidrs: ["198.51.100.0/28"])],
     nodes: [
         (name: "mon", os: "debian", addresses: ["203.0.113.30"], roles: [(product: "site", role: "monitoring")]),

@@ -151,7 +151,7 @@ fn nodes_and_findings_that_come_and_go_are_listed_in_text_and_markdown() {
     let (code, out) = diff(&example("cpanel-whm"), &zone, &[]);
     assert_eq!(code, 0, "the firewalls are the same: {out}");
     assert!(
-        out.contains("Findings introduced\n  + error FW022 placeholder-zone"),
+        out.contains("Findings introduced\n  + error FW026 placeholder-zone"),
         "{out}"
     );
 }

@@ -5,7 +5,7 @@
 //! what the document says and checks it with `allows()` or by looking at the rules directly, so it
 //! fails when the engine opens too much, too little, or on the wrong node.
 
-use fwtopo::catalog::Catalog;
+use fwtopo::catalog::{Catalog, Tag};
 use fwtopo::engine::{Code, Direction, NodePlan, Plan, Rule, Severity, allows, derive};
 use fwtopo::net::Peers;
 use fwtopo::ports::Protocol::{self, Tcp, Udp};
@@ -457,6 +457,8 @@ fn pa_database_node_is_never_open_to_any() {
 #[test]
 fn pa_sn_test_ports_follow_the_switch_on_the_management_node() {
     let mut t = pa_site();
+    // Off by default (tests/catalog_corrections.rs); switched on for the test.
+    set(&mut t.nodes[0], "mn", "sn_test", "on");
     let plan = derive_checked(&t);
     assert!(tcp_in(&plan, "mn", 51618, PA_SN1));
     assert!(tcp_in(&plan, "sn1", 51619, PA_MN));
@@ -600,6 +602,7 @@ fn cgp_passive_range_over_a_trusted_only_port_is_fw008() {
         &[(CGP, "server")],
     )]);
     t.zones.push(zone("trusted", &[TRUSTED]));
+    set(&mut t.nodes[0], "server", "ftp", "on");
     set(&mut t.nodes[0], "server", "ftp_passive", "40000-40100");
     assert!(findings_of(&derive_checked(&t), Code::TrustedOnlyOpenToAny).is_empty());
     set(&mut t.nodes[0], "server", "ftp_passive", "380-400");
@@ -1042,7 +1045,14 @@ fn cgp_cluster() -> Topology {
 
 #[test]
 fn cgp_backends_take_the_inter_cluster_ports_from_other_members_only() {
-    let plan = derive_checked(&cgp_cluster());
+    // FTP (21, 8021) is off by default and the frontends take the list too
+    // (tests/catalog_corrections.rs): on, and the per-pair hardening, to see the pairing alone.
+    let mut t = cgp_cluster();
+    for (i, role) in [(0, "backend"), (1, "backend"), (2, "frontend")] {
+        set(&mut t.nodes[i], role, "ftp", "on");
+    }
+    set(&mut t.nodes[2], "frontend", "cluster_both_ways", "off");
+    let plan = derive_checked(&t);
     for (b, other) in [("b1", CGP_B2), ("b2", CGP_B1)] {
         let rules = &plan_node(&plan, b).inbound;
         for port in INTER_CLUSTER_TCP {
@@ -1106,7 +1116,10 @@ fn cgp_backends_take_the_inter_cluster_ports_from_other_members_only() {
 
 #[test]
 fn cgp_frontend_public_ports_follow_the_seed_errata() {
-    let plan = derive_checked(&cgp_cluster());
+    let mut t = cgp_cluster();
+    // FTP is off by default (tests/catalog_corrections.rs); on here for its passive range.
+    set(&mut t.nodes[2], "frontend", "ftp", "on");
+    let plan = derive_checked(&t);
     let f1 = &plan_node(&plan, "f1").inbound;
     // Public list.
     for port in [
@@ -1244,6 +1257,8 @@ fn cgp_pinning_the_ftp_passive_range_replaces_the_fallback() {
         &[CGP_B1],
         &[(CGP, "server")],
     )]);
+    // FTP is off by default (tests/catalog_corrections.rs).
+    set(&mut t.nodes[0], "server", "ftp", "on");
     let plan = derive_checked(&t);
     // Unset: the fallback 1024-65535 is open and reported.
     assert!(tcp_in(&plan, "cgp", 40000, STRANGER));
@@ -1307,6 +1322,10 @@ fn cgp_non_default_listeners_have_switches_that_remove_their_ports() {
             .expect("node");
         // Pinned, so the FTP passive fallback 1024-65535 does not cover 5223 and 11025.
         set(&mut topology.nodes[i], role, "ftp_passive", "40000-40999");
+        // The frontend's inter-cluster listeners (80 among them) are not what is switched here.
+        if role == "frontend" {
+            set(&mut topology.nodes[i], role, "cluster_both_ways", "off");
+        }
         let plan = derive_checked(&topology);
         for (_, proto, port, from) in switches {
             assert!(
@@ -1343,7 +1362,7 @@ fn cgp_non_default_listeners_have_switches_that_remove_their_ports() {
     let product = cat.product(CGP).unwrap();
     for id in ["ftp-21", "http-80", "https-443", "cluster-ftp-21"] {
         let f = product.flows.iter().find(|f| f.id == id).expect(id);
-        assert!(f.has_tag(fwtopo::catalog::Tag::Errata), "{id} errata");
+        assert!(f.has_tag(Tag::Errata), "{id} errata");
         assert!(
             f.note
                 .contains("Folgende Ports sind mit dem Default-Setup von CommuniGate Pro aktiv."),
@@ -2115,8 +2134,16 @@ fn rules_are_merged_one_per_direction_protocol_and_peers() {
     for np in &plan.nodes {
         let mut seen = BTreeSet::new();
         for r in np.rules() {
+            // Temporary and insecure ports keep rules of their own (issue 13 item 6).
+            let apart = (r.has_tag(Tag::Temporary), r.has_tag(Tag::Insecure));
             assert!(
-                seen.insert((r.direction, r.protocol, r.peers.clone(), r.is_management())),
+                seen.insert((
+                    r.direction,
+                    r.protocol,
+                    r.peers.clone(),
+                    r.is_management(),
+                    apart
+                )),
                 "{}: two rules for {:?} {} {}",
                 np.name,
                 r.direction,

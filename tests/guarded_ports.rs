@@ -143,7 +143,7 @@ fn a_trusted_only_port_under_a_parameter_range_names_the_flow_and_the_parameter(
     let text = r#"(version: 1,
         zones: [(name: "admin", cidrs: ["198.51.100.0/28"]), (name: "trusted", cidrs: ["198.51.100.64/26"])],
         nodes: [(name: "cgp", os: "almalinux", addresses: ["203.0.113.30"],
-                 roles: [(product: "communigate-pro", role: "server", params: {"ftp_passive": "380-400"})])])"#;
+                 roles: [(product: "communigate-pro", role: "server", params: {"ftp": "on", "ftp_passive": "380-400"})])])"#;
     let p = plan(text);
     let f = of(&p, "FW008");
     assert!(

@@ -14,7 +14,7 @@
 //! - `Dns` endpoints are kept: pinned external hosts become their addresses, unpinned names allow no
 //!   address at all (a host name never matches an address).
 
-use fwtopo::catalog::{Catalog, Endpoint, HOST_PRODUCT, ParamKind, PortItem, Product};
+use fwtopo::catalog::{Catalog, Endpoint, HOST_PRODUCT, ParamKind, PortItem, Product, Tag};
 use fwtopo::engine::{Direction, Plan, Rule, allows, derive};
 use fwtopo::net::{AddrSetBuilder, Peers};
 use fwtopo::ports::{PortRange, PortSet, Protocol};
@@ -452,11 +452,19 @@ fn compare(t: &Topology, plan: &Plan, expected: &[Vec<Allow>]) -> Result<(), Tes
                 .iter()
                 .all(|r| r.direction == Direction::Outbound)
         );
-        // Merging leaves one rule per (direction, protocol, peers, management).
+        // Merging leaves one rule per (direction, protocol, peers, management, temporary,
+        // insecure): temporary and insecure ports stay in rules of their own.
         let mut keys = BTreeSet::new();
         for r in np.rules() {
+            let apart = (r.has_tag(Tag::Temporary), r.has_tag(Tag::Insecure));
             prop_assert!(
-                keys.insert((r.direction, r.protocol, r.peers.clone(), r.is_management())),
+                keys.insert((
+                    r.direction,
+                    r.protocol,
+                    r.peers.clone(),
+                    r.is_management(),
+                    apart
+                )),
                 "{}: duplicate rule key {:?}",
                 np.name,
                 r
@@ -568,6 +576,72 @@ proptest! {
         compare(&t, &plan, &expected)?;
         // Deterministic.
         prop_assert_eq!(&plan, &derive(cat, &t));
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// tags an operator acts on port by port
+
+/// Every switch each node's roles take, on: the flows only a switch opens (PA's temporary
+/// PA.sn_test ports, CGP's FTP, cPanel's remote MySQL, ...) take part too.
+fn all_switches_on(t: &mut Topology) {
+    let cat = catalog();
+    for n in &mut t.nodes {
+        for ra in &mut n.roles {
+            let Some(p) = cat.product(&ra.product) else {
+                continue;
+            };
+            let Some(role) = p.role(&ra.role) else {
+                continue;
+            };
+            for prm in p.roles.iter().flat_map(|r| &r.parameters) {
+                if matches!(prm.kind, ParamKind::Switch { .. }) && p.accepts(role, &prm.id) {
+                    ra.params.insert(prm.id.clone(), "on".into());
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// An operator told to close the temporary ports, or the plaintext ones, deletes a rule: no
+    /// rule may hold a temporary or insecure port beside one without that tag (issue 13 item 6).
+    #[test]
+    fn no_rule_mixes_temporary_or_insecure_ports_with_others(site in gen_site()) {
+        let cat = catalog();
+        for switches_on in [false, true] {
+            let mut t = build(&site);
+            if switches_on {
+                all_switches_on(&mut t);
+            }
+            let plan = derive(cat, &t);
+            for np in &plan.nodes {
+                for r in np.rules() {
+                    for tag in [Tag::Temporary, Tag::Insecure] {
+                        let tagged: BTreeSet<bool> = r
+                            .provenance
+                            .iter()
+                            .map(|f| f.flow(cat).has_tag(tag))
+                            .collect();
+                        let flows: Vec<String> =
+                            r.provenance.iter().map(|f| f.label(cat)).collect();
+                        prop_assert!(
+                            tagged.len() <= 1,
+                            "{}: {} rule {}/{} mixes {} flows with others: {:?}",
+                            np.name,
+                            r.direction.as_str(),
+                            r.protocol.as_str(),
+                            r.ports,
+                            tag.as_str(),
+                            flows
+                        );
+                        prop_assert_eq!(r.has_tag(tag), tagged.contains(&true));
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -139,15 +139,16 @@ fn the_admin_zone_reaches_ssh_with_the_flow_and_section_behind_it() {
     assert!(out.contains("only from zone:admin"), "{out}");
 }
 
-/// Issue 13 found it in real kernels: under strict egress the webmail node cannot reach the mail
-/// node's IMAPS. The query says so, and that the source's outbound side is what drops it.
+/// Under strict egress the source's outbound rules decide too: the Apache node has no flow to
+/// the mail node's IMAPS (open to any inbound), so only its outbound side drops it. (The webmail
+/// node, which issue 13 found cut off, now has its flow: see `webmail_reaches_the_mail_node`.)
 #[test]
 fn strict_egress_is_checked_on_the_source() {
     let args = |egress: &str| {
         vec![
             pa(),
             "--from".into(),
-            "pa-webmail".into(),
+            "pa-web-apache".into(),
             "--to".into(),
             "pa-mail-postfix".into(),
             "--port".into(),
@@ -179,6 +180,27 @@ fn strict_egress_is_checked_on_the_source() {
         strict["missing"][0].as_str().unwrap().contains("outbound"),
         "{strict}"
     );
+}
+
+/// Issue 13 found in real kernels that under strict egress the webmail node could not reach the
+/// mail node's IMAP and SMTP; the PA flow `webmail_mail` now lets it, and the query says by which.
+#[test]
+fn webmail_reaches_the_mail_node_under_strict_egress() {
+    for port in ["143", "993", "25", "587"] {
+        let (code, out, err) = run(&[
+            &pa(),
+            "--from",
+            "pa-webmail",
+            "--to",
+            "pa-mail-postfix",
+            "--port",
+            port,
+            "--egress",
+            "strict",
+        ]);
+        assert_eq!(code, 0, "{port}: {out}{err}");
+        assert!(out.contains("outbound: allowed on pa-webmail"), "{out}");
+    }
 }
 
 #[test]
@@ -246,20 +268,20 @@ fn flow_tests_in_the_topology_fail_check_and_block_export_when_broken() {
     );
     let check = fwtopo().arg("check").arg(&path).output().unwrap();
     let out = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(out.matches("FW024 flow-test-passed").count(), 3, "{out}");
-    assert!(!out.contains("FW023"), "{out}");
+    assert_eq!(out.matches("FW028 flow-test-passed").count(), 3, "{out}");
+    assert!(!out.contains("FW027"), "{out}");
 
-    // Broken: strict egress keeps the webmail node from the mail node, and pa-db's MySQL from
-    // the web node is promised closed but is open.
+    // Broken: strict egress keeps the Apache node from the mail node's IMAPS, and pa-db's MySQL
+    // from the web node is promised closed but is open.
     with(
-        r#"(from: "pa-webmail", to: "pa-mail-postfix", port: 993, expect: allow, strict: true),
+        r#"(from: "pa-web-apache", to: "pa-mail-postfix", port: 993, expect: allow, strict: true),
            (from: "pa-web-apache", to: "pa-db", port: 3306, expect: deny)"#,
     );
     let check = fwtopo().arg("check").arg(&path).output().unwrap();
     assert_eq!(check.status.code(), Some(1));
     let out = String::from_utf8_lossy(&check.stdout);
-    assert_eq!(out.matches("FW023 flow-test-failed").count(), 2, "{out}");
-    assert!(out.contains("tests[0] pa-webmail -> pa-mail-postfix tcp/993 expect allow (egress strict): not allowed; what would allow it:"), "{out}");
+    assert_eq!(out.matches("FW027 flow-test-failed").count(), 2, "{out}");
+    assert!(out.contains("tests[0] pa-web-apache -> pa-mail-postfix tcp/993 expect allow (egress strict): not allowed; what would allow it:"), "{out}");
     assert!(
         out.contains("tests[1] pa-web-apache -> pa-db tcp/3306 expect deny: allowed over IPv4"),
         "{out}"

@@ -616,7 +616,13 @@ fn a_copy_inside_tmux_reaches_its_paste_buffer_and_a_kept_file() {
     // The whole status message, in the message log.
     t.keys(&["M"]);
     let log = t.wait_for("Messages");
-    let flat: String = log.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The log's column only: between the modal's double borders.
+    let inside: Vec<&str> = log.lines().filter_map(|l| l.split('║').nth(1)).collect();
+    let flat: String = inside
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(flat.contains("in tmux's paste buffer"), "{log}");
     assert!(flat.contains("iis1.netsh.cmd"), "{log}");
 }

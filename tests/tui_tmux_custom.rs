@@ -52,7 +52,7 @@ fn a_custom_role_and_flow_made_in_the_designer_are_saved_and_derived() {
     // Assigned to the first node from the role picker, beside the catalog's roles.
     t.keys(&["1", "Tab", "a"]);
     t.wait_for("Assign a role to web1");
-    t.text("zabbix");
+    t.text("site zabbix");
     t.wait_for("1 roles");
     t.keys(&["Enter"]);
     t.wait_for("assigned site/monitoring to web1");

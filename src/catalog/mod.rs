@@ -345,15 +345,13 @@ fn check_product(file: &str, p: &Product) -> Result<(), CatalogError> {
                 _ => {}
             }
         }
+        // A switch may be product-wide: CommuniGate's `ftp`, declared once on `server`, also
+        // closes FTP between cluster members, whose roles ([`Product::accepts`]) take it too.
         if let Some(w) = &f.when {
             match p.parameter(w) {
-                Some((_, prm))
-                    if matches!(prm.kind, ParamKind::Switch { .. }) && declared_on_endpoint(w) => {}
+                Some((_, prm)) if matches!(prm.kind, ParamKind::Switch { .. }) => {}
                 Some(_) => {
-                    return Err(ferr(format!(
-                        "'when: {}' must be a switch declared by an endpoint role",
-                        escaped(w)
-                    )));
+                    return Err(ferr(format!("'when: {}' must be a switch", escaped(w))));
                 }
                 None => return Err(ferr(format!("unknown switch {}", quoted(w)))),
             }

@@ -221,6 +221,8 @@ pub enum Tag {
     /// An outbound flow a role may need: while its switch is off, `check` says that strict egress
     /// blocks it.
     EgressNeed,
+    /// A server administration interface (cPanel's WHM): meant for the admin zone.
+    Administration,
 }
 
 impl Tag {
@@ -236,6 +238,7 @@ impl Tag {
             Tag::Management => "management",
             Tag::WinrmBasicHttp => "winrm-basic-http",
             Tag::EgressNeed => "egress-need",
+            Tag::Administration => "administration",
         }
     }
 }

@@ -16,6 +16,7 @@ mod egress;
 mod families;
 pub(super) mod flow_tests;
 mod guarded;
+mod open_to_any;
 mod zones;
 
 pub(super) use families::Families;
@@ -73,6 +74,12 @@ pub enum Code {
     StrictEgressBlocks,
     /// Package updates go to any address on 80/443 (repositories cannot be pinned).
     UpdatesToAnyAddress,
+    /// A server administration interface (cPanel's WHM) open to any address while a switch could
+    /// keep it to the admin zone.
+    AdministrationOpenToAny,
+    /// A product flow opens the node's management access (SSH) to any address, beyond the admin
+    /// zone the built-in host product allows.
+    ManagementOpenToAny,
     /// A zone still holding the starter's placeholder network.
     PlaceholderZone,
     /// A flow test of the topology the design breaks.
@@ -82,7 +89,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 26] = [
+    pub const ALL: [Code; 28] = [
         Code::PlaintextOpenToAny,
         Code::LocalhostPortExposed,
         Code::PeerRoleMissing,
@@ -106,6 +113,8 @@ impl Code {
         Code::ExternalHostIsNode,
         Code::StrictEgressBlocks,
         Code::UpdatesToAnyAddress,
+        Code::AdministrationOpenToAny,
+        Code::ManagementOpenToAny,
         Code::PlaceholderZone,
         Code::FlowTestFailed,
         Code::FlowTestPassed,
@@ -137,9 +146,11 @@ impl Code {
             Code::ExternalHostIsNode => "FW021",
             Code::StrictEgressBlocks => "FW022",
             Code::UpdatesToAnyAddress => "FW023",
-            Code::PlaceholderZone => "FW024",
-            Code::FlowTestFailed => "FW025",
-            Code::FlowTestPassed => "FW026",
+            Code::AdministrationOpenToAny => "FW024",
+            Code::ManagementOpenToAny => "FW025",
+            Code::PlaceholderZone => "FW026",
+            Code::FlowTestFailed => "FW027",
+            Code::FlowTestPassed => "FW028",
         }
     }
 
@@ -171,6 +182,8 @@ impl Code {
             Code::PlaceholderZone => "placeholder-zone",
             Code::FlowTestFailed => "flow-test-failed",
             Code::FlowTestPassed => "flow-test-passed",
+            Code::AdministrationOpenToAny => "administration-open-to-any",
+            Code::ManagementOpenToAny => "management-open-to-any",
         }
     }
 }
@@ -427,6 +440,7 @@ impl Collector {
         self.lost_to_family(catalog, node, plan);
         self.guarded_ports(catalog, node, entries, roles, guarded::Guard::Management);
         self.guarded_ports(catalog, node, entries, roles, guarded::Guard::TrustedOnly);
+        self.open_to_any(catalog, node, entries);
 
         for r in plan.inbound.iter() {
             if r.peers.is_any() && r.has_tag(Tag::Insecure) {
@@ -645,13 +659,24 @@ impl Collector {
             );
         }
         if !temporary.is_empty() {
+            // Say how to close them: the switch that opened them, where there is one.
+            let with_switch = temporary
+                .iter()
+                .map(|&(p, f)| {
+                    let flow = &products[p].flows[f];
+                    match &flow.when {
+                        Some(w) => format!("{}/{} (switch {w} off)", products[p].id, flow.id),
+                        None => format!("{}/{}", products[p].id, flow.id),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             self.add(
                 Code::TemporaryPort,
                 Severity::Info,
                 name,
                 format!(
-                    "ports only needed during setup or testing; close them afterwards: {}",
-                    labels(&temporary)
+                    "ports only needed during setup or testing; close them once the test has passed: {with_switch}"
                 ),
             );
         }

@@ -8,6 +8,13 @@
 
 pub mod findings;
 mod merge;
+mod params;
+mod peers;
+mod roles;
+
+use params::{FlowParams, Resolution, Resolved};
+use peers::peers_by_ports;
+pub use roles::{UPDATES_PREFIX, updates_role};
 
 pub use findings::{Code, Finding, Severity};
 
@@ -236,34 +243,6 @@ enum Outside {
     Missing(String),
 }
 
-/// What the engine needs to know about a flow's parameters, for one pair of sides.
-struct FlowParams<'c> {
-    /// Parameter id, index of the declaring role, kind.
-    refs: Vec<(&'c str, usize, &'c ParamKind)>,
-    /// Per reference, per role of the product: whether the role accepts the parameter.
-    accepting: Vec<Vec<bool>>,
-}
-
-/// What a node gives one parameter of a flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Setting<'t> {
-    /// The node does not play the role that declares the parameter.
-    Absent,
-    /// The node plays the declaring role and leaves the parameter at its default.
-    Default,
-    /// The value the operator typed.
-    Set(&'t str),
-}
-
-/// A pair of groups' ports (shared) and whether they are a dynamic fallback; `None` when off.
-type Resolution = Option<(Rc<PortSet>, bool)>;
-
-/// Resolved ports of a flow instance, or why it yields nothing.
-enum Resolved {
-    Ports { ports: PortSet, fallback: bool },
-    Off,
-}
-
 /// Per-topology state of one derivation.
 struct Deriver<'c, 't> {
     catalog: &'c Catalog,
@@ -283,51 +262,6 @@ struct Deriver<'c, 't> {
     findings: findings::Collector,
 }
 
-/// Gives every node the stand-in roles of a topology's own product that name it: a custom flow
-/// to `plesk-automation/sn-apache` or to every node reaches them as members of those roles.
-fn stand_ins(catalog: &Catalog, roles_of: &mut [Vec<Member<'_>>]) {
-    for (p, product) in catalog.products().iter().enumerate() {
-        for (r, role) in product.roles.iter().enumerate() {
-            let Some(stand_in) = &role.stands_for else {
-                continue;
-            };
-            for (node, node_roles) in roles_of.iter_mut().enumerate() {
-                let plays = match stand_in {
-                    StandIn::EveryNode => true,
-                    StandIn::Role {
-                        product: pid,
-                        role: rid,
-                    } => node_roles.iter().any(|m| {
-                        let other = &catalog.products()[m.product];
-                        other.id == *pid && other.role_matches(&other.roles[m.role], rid)
-                    }),
-                };
-                if plays {
-                    node_roles.push(Member {
-                        node,
-                        product: p,
-                        role: r,
-                        params: None,
-                    });
-                }
-            }
-        }
-    }
-}
-
-/// The common-services roles that carry package updates start with this.
-pub const UPDATES_PREFIX: &str = "updates-";
-
-/// The common-services role that keeps a node of this OS updatable: apt for Debian and Ubuntu,
-/// Windows Update for Windows, dnf / yum for the RHEL family (Virtuozzo included).
-pub fn updates_role(os: Os) -> &'static str {
-    match os {
-        Os::Debian | Os::Ubuntu => "updates-deb",
-        _ if os.is_windows() => "updates-windows",
-        _ => "updates-rpm",
-    }
-}
-
 /// Derives every node's rules and the findings. Pure; unknown products, roles or invalid parameter
 /// values (which [`crate::topology::check`] reports) are skipped or take their defaults.
 pub fn derive(catalog: &Catalog, topology: &Topology) -> Plan {
@@ -345,148 +279,6 @@ pub fn derive(catalog: &Catalog, topology: &Topology) -> Plan {
 }
 
 impl<'c, 't> Deriver<'c, 't> {
-    fn new(catalog: &'c Catalog, topology: &'t Topology) -> Self {
-        let n = topology.nodes.len();
-        let mut roles_of: Vec<Vec<Member<'t>>> = vec![Vec::new(); n];
-        let mut members: HashMap<(usize, usize), Vec<Member<'t>>> = HashMap::new();
-        let host = catalog.product_index(HOST_PRODUCT);
-        let common = catalog.product_index(COMMON_PRODUCT);
-        for (ni, node) in topology.nodes.iter().enumerate() {
-            for ra in &node.roles {
-                let Some(p) = catalog.product_index(&ra.product) else {
-                    continue;
-                };
-                let Some(r) = catalog.products()[p]
-                    .roles
-                    .iter()
-                    .position(|r| r.id == ra.role && r.stands_for.is_none())
-                else {
-                    continue;
-                };
-                if roles_of[ni].iter().any(|m| m.product == p && m.role == r) {
-                    continue;
-                }
-                roles_of[ni].push(Member {
-                    node: ni,
-                    product: p,
-                    role: r,
-                    params: Some(&ra.params),
-                });
-            }
-            let lists_host = node.roles.iter().any(|ra| ra.product == HOST_PRODUCT);
-            if let (Some(h), true, false) = (host, node.management, lists_host) {
-                let id = match node.os.family() {
-                    OsFamily::Windows => "windows",
-                    OsFamily::Linux => "linux",
-                };
-                if let Some(r) = catalog.products()[h].roles.iter().position(|r| r.id == id) {
-                    roles_of[ni].push(Member {
-                        node: ni,
-                        product: h,
-                        role: r,
-                        params: None,
-                    });
-                }
-            }
-            let lists_updates = node
-                .roles
-                .iter()
-                .any(|ra| ra.product == COMMON_PRODUCT && ra.role.starts_with(UPDATES_PREFIX));
-            if let (Some(c), true, false) = (common, topology.os_updates, lists_updates) {
-                let id = updates_role(node.os);
-                if let Some(r) = catalog.products()[c].roles.iter().position(|r| r.id == id) {
-                    roles_of[ni].push(Member {
-                        node: ni,
-                        product: c,
-                        role: r,
-                        params: None,
-                    });
-                }
-            }
-        }
-        stand_ins(catalog, &mut roles_of);
-        for node_roles in &roles_of {
-            for m in node_roles {
-                members.entry((m.product, m.role)).or_default().push(*m);
-            }
-        }
-        Deriver {
-            catalog,
-            topology,
-            roles_of,
-            members,
-            contributions: Vec::new(),
-            entries: (0..n).map(|_| Vec::with_capacity(32)).collect(),
-            local_only: vec![Vec::new(); n],
-            shared_cache: FastMap::default(),
-            findings: findings::Collector::default(),
-        }
-    }
-
-    /// Every member playing a role named by an endpoint id (the role itself or a group).
-    fn members_of(&self, p: usize, id: &str) -> Vec<Member<'t>> {
-        let product = &self.catalog.products()[p];
-        let mut out = Vec::new();
-        for (ri, role) in product.roles.iter().enumerate() {
-            if product.role_matches(role, id)
-                && let Some(ms) = self.members.get(&(p, ri))
-            {
-                out.extend_from_slice(ms);
-            }
-        }
-        out
-    }
-
-    /// [`Self::members_of`] for several endpoint ids, each (node, role) once.
-    fn members_of_all(&self, p: usize, ids: &[&str]) -> Vec<Member<'t>> {
-        let mut out: Vec<Member<'t>> = Vec::new();
-        for id in ids {
-            out.extend(self.members_of(p, id));
-        }
-        if ids.len() > 1 {
-            out.sort_by_key(|m| (m.node, m.role));
-            out.dedup_by_key(|m| (m.node, m.role));
-        }
-        out
-    }
-
-    fn outside(&self, e: &Endpoint) -> Outside {
-        match e {
-            Endpoint::Any => Outside::Peers(PeerSrc::Any),
-            Endpoint::Localhost => Outside::Localhost,
-            Endpoint::Zone(z) => match self.topology.zone(z) {
-                Some(zone) if !zone.cidrs.is_empty() => {
-                    Outside::Peers(PeerSrc::Nets(zone.cidrs.as_slice().into()))
-                }
-                _ => Outside::Missing(z.clone()),
-            },
-            Endpoint::Cidrs(v) => Outside::Peers(PeerSrc::Nets(
-                v.iter()
-                    .filter_map(|s| s.parse().ok())
-                    .collect::<Vec<IpNet>>()
-                    .into(),
-            )),
-            Endpoint::Dns(name) => {
-                match self
-                    .topology
-                    .external_hosts
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(name))
-                {
-                    Some(h) if !h.addresses.is_empty() => Outside::Peers(PeerSrc::Nets(
-                        h.addresses
-                            .iter()
-                            .map(|a| IpNet::from(*a))
-                            .collect::<Vec<IpNet>>()
-                            .into(),
-                    )),
-                    _ => Outside::Peers(PeerSrc::Dns(name.clone())),
-                }
-            }
-            Endpoint::Role(_) => Outside::Missing(String::new()),
-        }
-    }
-
     fn flow(&mut self, p: usize, fi: usize, flow: &'c Flow) {
         let product = &self.catalog.products()[p];
         let mut refs = Vec::new();
@@ -564,191 +356,6 @@ impl<'c, 't> Deriver<'c, 't> {
                 }
             }
         }
-    }
-
-    /// The setting a node gives a parameter: the value typed on any of its roles of the product that
-    /// accepts the parameter ([`Product::accepts`]); `Default` when such a role leaves it unset.
-    fn raw(&self, node: usize, p: usize, accepting: &[bool], id: &str) -> Setting<'t> {
-        let mut plays = false;
-        for m in self.roles_of[node]
-            .iter()
-            .filter(|m| m.product == p && accepting.get(m.role).copied().unwrap_or(false))
-        {
-            plays = true;
-            if let Some(v) = m.params.and_then(|ps| ps.get(id)) {
-                return Setting::Set(v.as_str());
-            }
-        }
-        if plays {
-            Setting::Default
-        } else {
-            Setting::Absent
-        }
-    }
-
-    /// Groups members by the parameter values they give a flow, so every group resolves once.
-    fn group(
-        &self,
-        ms: &[Member<'t>],
-        params: &FlowParams<'c>,
-    ) -> Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> {
-        // Most flows name no parameter: every member resolves alike.
-        if params.refs.is_empty() {
-            return if ms.is_empty() {
-                Vec::new()
-            } else {
-                vec![(Vec::new(), ms.to_vec())]
-            };
-        }
-        let mut groups: Vec<(Vec<Setting<'t>>, Vec<Member<'t>>)> = Vec::new();
-        let mut index: FastMap<Vec<Setting<'t>>, usize> = FastMap::default();
-        // One signature buffer for every member: a new one is kept only for a new group.
-        let mut sig: Vec<Setting<'t>> = Vec::with_capacity(params.refs.len());
-        for m in ms {
-            sig.clear();
-            sig.extend(
-                params
-                    .refs
-                    .iter()
-                    .zip(&params.accepting)
-                    .map(|((id, _, _), acc)| self.raw(m.node, m.product, acc, id)),
-            );
-            match index.get(sig.as_slice()) {
-                Some(&i) => groups[i].1.push(*m),
-                None => {
-                    index.insert(sig.clone(), groups.len());
-                    groups.push((sig.clone(), vec![*m]));
-                }
-            }
-        }
-        groups
-    }
-
-    /// The flow's ports for a pair of sides: the listener's (target's) setting wins, then the
-    /// source's, then the catalog default. A port belongs to the node that listens on it: when the
-    /// target plays the role declaring a port parameter but leaves it unset, it listens on the
-    /// default (or the dynamic fallback), whatever the source set for its own listener.
-    fn resolve(
-        flow: &Flow,
-        params: &FlowParams<'c>,
-        target: &[Setting<'_>],
-        source: &[Setting<'_>],
-    ) -> Resolved {
-        let value = |id: &str| -> Option<(Option<ParamValue>, &ParamKind)> {
-            let i = params.refs.iter().position(|(r, _, _)| *r == id)?;
-            let kind = params.refs[i].2;
-            let is_port = !matches!(kind, ParamKind::Switch { .. });
-            let raw = match (target.get(i).copied(), source.get(i).copied()) {
-                (Some(Setting::Set(v)), _) => Some(v),
-                // Without this, chunk server A pinned to 7000 made the unpinned chunk server B
-                // accept (and A send) only 7000, while B listens on a run-time port.
-                (Some(Setting::Default), _) if is_port => None,
-                (_, Some(Setting::Set(v))) => Some(v),
-                _ => None,
-            };
-            Some((raw.and_then(|t| ParamValue::parse(kind, t).ok()), kind))
-        };
-        if let Some(w) = &flow.when {
-            let on = match value(w) {
-                Some((Some(ParamValue::Switch(b)), _)) => b,
-                Some((None, ParamKind::Switch { default })) => *default,
-                _ => true,
-            };
-            if !on {
-                return Resolved::Off;
-            }
-        }
-        let mut ranges = Vec::new();
-        let mut fallback = false;
-        for item in &flow.ports {
-            let r = match item {
-                PortItem::Port(n) => PortRange::single(*n),
-                PortItem::Range(a, b) => PortRange::new(*a, *b),
-                PortItem::Param(id) => match value(id) {
-                    Some((Some(ParamValue::Ports(r)), _)) => Some(r),
-                    Some((_, ParamKind::Port { default })) => PortRange::single(*default),
-                    Some((_, ParamKind::PortRange { default })) => {
-                        PortRange::new(default.0, default.1)
-                    }
-                    Some((_, ParamKind::Dynamic { fallback: fb })) => {
-                        fallback = true;
-                        PortRange::new(fb.0, fb.1)
-                    }
-                    // A required value that is not set: the topology check reports it.
-                    _ => return Resolved::Off,
-                },
-            };
-            ranges.extend(r);
-        }
-        if ranges.is_empty() {
-            return Resolved::Off;
-        }
-        Resolved::Ports {
-            ports: PortSet::from_ranges(ranges),
-            fallback,
-        }
-    }
-
-    /// The aggregated addresses of a group of members, computed once per distinct group: many
-    /// flows name the same roles.
-    fn shared(&mut self, ms: &[Member<'t>]) -> Rc<Shared> {
-        let mut nodes: Vec<usize> = ms.iter().map(|m| m.node).collect();
-        nodes.sort_unstable();
-        nodes.dedup();
-        if let Some(s) = self.shared_cache.get(&nodes) {
-            return Rc::clone(s);
-        }
-        let mut b = AddrSetBuilder::default();
-        for &n in &nodes {
-            for a in &self.topology.nodes[n].addresses {
-                b.push_addr(*a);
-            }
-        }
-        let (v4, v6) = b.finish();
-        let shared = Rc::new(Shared {
-            nodes: nodes.clone(),
-            v4,
-            v6,
-        });
-        self.shared_cache.insert(nodes, Rc::clone(&shared));
-        shared
-    }
-
-    /// Which families of a shared set hold nothing but the node's own addresses: (IPv4, IPv6).
-    /// Such a family would give the node a rule to itself alone, which is left out. Cheap: a
-    /// family with more networks than the node has addresses cannot be all its own.
-    fn own_only(&self, shared: &Shared, node: usize) -> (bool, bool) {
-        let (mut own_v4, mut own_v6) = (Vec::new(), Vec::new());
-        for a in &self.topology.nodes[node].addresses {
-            match a {
-                IpAddr::V4(a) => own_v4.push(u128::from(u32::from(*a))),
-                IpAddr::V6(a) => own_v6.push(u128::from(*a)),
-            }
-        }
-        let v4 = match &shared.v4 {
-            Some(Peers::V4(nets)) => only_these(nets.iter().map(|n| (n.prefix_len(), 32)), own_v4),
-            _ => false,
-        };
-        let v6 = match &shared.v6 {
-            Some(Peers::V6(nets)) => only_these(nets.iter().map(|n| (n.prefix_len(), 128)), own_v6),
-            _ => false,
-        };
-        (v4, v6)
-    }
-
-    /// A shared set without the families that are the node's own addresses alone; `None` when
-    /// nothing is left.
-    fn without_own(&self, shared: &Shared, node: usize) -> Option<Rc<Shared>> {
-        let (v4, v6) = self.own_only(shared, node);
-        let rest = Shared {
-            nodes: Vec::new(),
-            v4: if v4 { None } else { shared.v4.clone() },
-            v6: if v6 { None } else { shared.v6.clone() },
-        };
-        if rest.v4.is_none() && rest.v6.is_none() {
-            return None;
-        }
-        Some(Rc::new(rest))
     }
 
     /// Stores a flow's contribution to the members of one group that play one role (an entry per
@@ -1064,43 +671,6 @@ impl<'c, 't> Deriver<'c, 't> {
         let findings = self.findings.finish(self.catalog, self.topology);
         Plan { nodes, findings }
     }
-}
-
-/// Whether aggregated networks (as (prefix length, family bits)) hold exactly the given addresses,
-/// all of which they are known to contain: they do when they hold no more addresses than that.
-fn only_these(nets: impl ExactSizeIterator<Item = (u8, u8)>, mut own: Vec<u128>) -> bool {
-    own.sort_unstable();
-    own.dedup();
-    if own.is_empty() || nets.len() > own.len() {
-        return false;
-    }
-    let mut size: u128 = 0;
-    for (prefix, bits) in nets {
-        let host_bits = u32::from(bits.saturating_sub(prefix));
-        if host_bits >= 64 {
-            return false;
-        }
-        size = size.saturating_add(1u128 << host_bits);
-    }
-    size == own.len() as u128
-}
-
-/// The members of the other side's groups, gathered per (port set, fallback): the peers of one
-/// entry each.
-fn peers_by_ports<'a, 't: 'a>(
-    groups: impl Iterator<Item = (&'a (Rc<PortSet>, bool), &'a [Member<'t>])>,
-) -> Vec<(Rc<PortSet>, bool, Vec<Member<'t>>)> {
-    let mut out: Vec<(Rc<PortSet>, bool, Vec<Member<'t>>)> = Vec::new();
-    for ((ports, fallback), members) in groups {
-        match out
-            .iter_mut()
-            .find(|(p, f, _)| Rc::ptr_eq(p, ports) && f == fallback)
-        {
-            Some((_, _, ms)) => ms.extend_from_slice(members),
-            None => out.push((Rc::clone(ports), *fallback, members.to_vec())),
-        }
-    }
-    out
 }
 
 /// A hasher for the engine's internal maps, whose keys are indices and pointers: SipHash's

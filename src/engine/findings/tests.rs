@@ -146,6 +146,7 @@ fn the_errors_that_block_an_export_are_the_nodes_own_and_the_topology_wide_ones(
     );
 }
 
+/// Codes are numbered one after another, from FW001, so none is ever used twice.
 #[test]
 fn codes_are_unique_and_in_order() {
     let ids: Vec<&str> = Code::ALL.iter().map(|c| c.id()).collect();

@@ -72,7 +72,7 @@ fn a_custom_role_and_flow_are_made_assigned_derived_undone_and_saved() {
     run(&mut app, [A::Show(Screen::Design), A::Top]);
     app.focus = Pane::Roles;
     run(&mut app, [A::Add]);
-    run(&mut app, typed("zabbix"));
+    run(&mut app, typed("site zabbix"));
     let Some(Modal::Picker(p)) = &app.modal else {
         panic!("no picker: {:?}", app.modal)
     };

@@ -24,6 +24,12 @@ pub fn rule_codes(r: &Rule) -> Vec<Code> {
     if r.has_tag(Tag::TrustedOnly) && any {
         v.push(Code::TrustedOnlyOpenToAny);
     }
+    if r.has_tag(Tag::Administration) && any {
+        v.push(Code::AdministrationOpenToAny);
+    }
+    if r.has_tag(Tag::Management) && any {
+        v.push(Code::ManagementOpenToAny);
+    }
     if r.has_tag(Tag::WinrmBasicHttp) {
         v.push(Code::WinrmBasicHttp);
     }
