@@ -100,7 +100,6 @@ impl FileError {
 /// device (`/dev/zero`), a FIFO or pipe, a socket or a directory is refused at once, before any
 /// read: such a file may never end, or never begin.
 pub fn read_text(path: &Path) -> Result<String, FileError> {
-    use std::io::Read;
     let file = open_to_read(path).map_err(|e| FileError::io(path, e))?;
     let meta = file.metadata().map_err(|e| FileError::io(path, e))?;
     if !meta.is_file() {
@@ -115,8 +114,18 @@ pub fn read_text(path: &Path) -> Result<String, FileError> {
         });
     }
     // The file may grow while it is read: the cap holds whatever its size said.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1)
+    read_capped(file, path, meta.len() as usize)
+}
+
+/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 text; `expected` sizes the buffer.
+fn read_capped(
+    from: impl std::io::Read,
+    path: &Path,
+    expected: usize,
+) -> Result<String, FileError> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(expected);
+    from.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| FileError::io(path, e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
@@ -172,22 +181,7 @@ pub const STDIN_NAME: &str = "(standard input)";
 
 /// Standard input as text, with the same cap as a file: `git show REV:site.ron | fwtopo diff - …`.
 pub fn read_stdin_text() -> Result<String, FileError> {
-    use std::io::Read;
-    let path = Path::new(STDIN_NAME);
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| FileError::io(path, e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(FileError::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
-    String::from_utf8(bytes).map_err(|_| FileError::Encoding {
-        path: path.to_path_buf(),
-    })
+    read_capped(std::io::stdin().lock(), Path::new(STDIN_NAME), 0)
 }
 
 /// Loads a topology file, or standard input for `-`; errors carry the file name and, for syntax

@@ -251,17 +251,7 @@ pub fn delete(app: &mut App) {
                 .filter(|f| f.from.contains(&named) || f.to.contains(&named))
                 .map(|f| f.id.as_str())
                 .collect();
-            let nodes: Vec<&str> = app
-                .topology
-                .nodes
-                .iter()
-                .filter(|n| {
-                    n.roles
-                        .iter()
-                        .any(|r| r.product == topology::custom::PRODUCT && r.role == id)
-                })
-                .map(|n| n.name.as_str())
-                .collect();
+            let nodes = players(app, &id);
             if !flows.is_empty() || !nodes.is_empty() {
                 let mut users: Vec<String> = flows.iter().map(|f| format!("flow {f}")).collect();
                 users.extend(nodes.iter().map(|n| format!("node {n}")));
@@ -456,4 +446,18 @@ pub fn endpoints(app: &mut App, mut e: super::app::EndpointsState, action: super
         }
     }
     app.modal = Some(super::app::Modal::Input(e.input));
+}
+
+/// The nodes that play a custom role, by name.
+pub fn players<'a>(app: &'a App, id: &str) -> Vec<&'a str> {
+    app.topology
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.roles
+                .iter()
+                .any(|r| r.product == topology::custom::PRODUCT && r.role == id)
+        })
+        .map(|n| n.name.as_str())
+        .collect()
 }

@@ -270,17 +270,7 @@ fn custom(app: &App) -> Option<Detail> {
     let c = &app.topology.custom;
     let i = app.custom.sel;
     if let Some(r) = c.roles.get(i) {
-        let nodes: Vec<&str> = app
-            .topology
-            .nodes
-            .iter()
-            .filter(|n| {
-                n.roles
-                    .iter()
-                    .any(|a| a.product == fwtopo::topology::custom::PRODUCT && a.role == r.id)
-            })
-            .map(|n| n.name.as_str())
-            .collect();
+        let nodes = super::custom_role::players(app, &r.id);
         let mut lines = vec![format!("{}: {}", r.id, r.name)];
         if !r.description.is_empty() {
             lines.push(r.description.clone());

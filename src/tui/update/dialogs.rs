@@ -6,56 +6,30 @@ pub(in crate::tui) fn modal(app: &mut App, m: Modal, action: Action, fx: &mut Ve
     match m {
         Modal::Endpoints(e) => custom_role::endpoints(app, e, action),
         Modal::Help { scroll } => {
-            let step = (app.height as usize).saturating_sub(6).max(1);
-            // The view clamps a scroll past the end to the last page.
-            let scroll = match action {
-                Action::Close | Action::Help => return,
-                Action::Up => scroll.saturating_sub(1),
-                Action::Down => scroll.saturating_add(1),
-                Action::PageUp => scroll.saturating_sub(step),
-                Action::PageDown => scroll.saturating_add(step),
-                Action::Top => 0,
-                Action::Bottom => usize::MAX,
-                _ => scroll,
-            };
-            app.modal = Some(Modal::Help {
-                scroll: scroll.min(crate::tui::view::help_max_scroll(app)),
-            });
+            if let Some(scroll) = scrolled(app, scroll, &action, false, Action::Help) {
+                let max = crate::tui::view::help_max_scroll(app);
+                app.modal = Some(Modal::Help {
+                    scroll: scroll.min(max),
+                });
+            }
         }
         Modal::Detail { detail, scroll } => {
-            let step = (app.height as usize).saturating_sub(6).max(1);
-            let scroll = match action {
-                Action::Close | Action::Detail => return,
-                Action::Up => scroll.saturating_sub(1),
-                Action::Down => scroll.saturating_add(1),
-                Action::PageUp => scroll.saturating_sub(step),
-                Action::PageDown => scroll.saturating_add(step),
-                Action::Top => 0,
-                Action::Bottom => usize::MAX,
-                _ => scroll,
-            };
-            let max = crate::tui::view::detail_max_scroll(app, &detail);
-            app.modal = Some(Modal::Detail {
-                detail,
-                scroll: scroll.min(max),
-            });
+            if let Some(scroll) = scrolled(app, scroll, &action, false, Action::Detail) {
+                let max = crate::tui::view::detail_max_scroll(app, &detail);
+                app.modal = Some(Modal::Detail {
+                    detail,
+                    scroll: scroll.min(max),
+                });
+            }
         }
         // Scrolled from the newest message at the bottom, back into older ones.
         Modal::Messages { scroll } => {
-            let step = (app.height as usize).saturating_sub(6).max(1);
-            let scroll = match action {
-                Action::Close | Action::Messages => return,
-                Action::Up => scroll.saturating_add(1),
-                Action::Down => scroll.saturating_sub(1),
-                Action::PageUp => scroll.saturating_add(step),
-                Action::PageDown => scroll.saturating_sub(step),
-                Action::Top => usize::MAX,
-                Action::Bottom => 0,
-                _ => scroll,
-            };
-            app.modal = Some(Modal::Messages {
-                scroll: scroll.min(crate::tui::view::messages_max_scroll(app)),
-            });
+            if let Some(scroll) = scrolled(app, scroll, &action, true, Action::Messages) {
+                let max = crate::tui::view::messages_max_scroll(app);
+                app.modal = Some(Modal::Messages {
+                    scroll: scroll.min(max),
+                });
+            }
         }
         Modal::Os(mut c) => match action {
             Action::Close => {}
@@ -349,4 +323,33 @@ pub(in crate::tui) fn input(
         _ => {}
     }
     app.modal = Some(Modal::Input(s));
+}
+
+/// A scrolling text dialog's new offset for a key, before the caller clamps it to the text;
+/// `None` when the key (esc, or the key that opened it) closes it. `from_bottom` counts the offset
+/// up from the end (the message log), so up moves it away from 0.
+fn scrolled(
+    app: &App,
+    scroll: usize,
+    action: &Action,
+    from_bottom: bool,
+    opener: Action,
+) -> Option<usize> {
+    let step = (app.height as usize).saturating_sub(6).max(1) as isize;
+    // Down the text is towards the end: away from 0, or towards it when counted from the end.
+    let sign = if from_bottom { -1 } else { 1 };
+    let by = |d: isize| Some(scroll.saturating_add_signed(sign * d));
+    match action {
+        Action::Close => None,
+        a if *a == opener => None,
+        Action::Up => by(-1),
+        Action::Down => by(1),
+        Action::PageUp => by(-step),
+        Action::PageDown => by(step),
+        Action::Top if from_bottom => Some(usize::MAX),
+        Action::Bottom if from_bottom => Some(0),
+        Action::Top => Some(0),
+        Action::Bottom => Some(usize::MAX),
+        _ => Some(scroll),
+    }
 }
