@@ -710,6 +710,13 @@ fn a_saved_site_with_custom_roles_re_exports_identically_without_a_config_direct
 fn errors_in_custom_flows_name_the_flow_and_the_field_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let site = fs::read_to_string("examples/real-site.ron").unwrap();
+    // Where the misspelt variant is: line and column (1-based) of `Port(10050)` in the file.
+    let prot_at = {
+        let at = site.find("Port(10050)").unwrap();
+        let line = site[..at].matches('\n').count() + 1;
+        let col = at - site[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+        format!("bad.ron:{line}:{col}: ")
+    };
     for (from, to, needles) in [
         (
             "to: [Role(\"backup\")]",
@@ -736,7 +743,7 @@ fn errors_in_custom_flows_name_the_flow_and_the_field_and_exit_2() {
             "service: \"Zabbix\\u{1b}]0;x\\u{7}\"",
             &["custom.flows[1] \"zabbix-web\": service:"][..],
         ),
-        ("Port(10050)", "Prot(10050)", &["bad.ron:63:25: "][..]),
+        ("Port(10050)", "Prot(10050)", &[prot_at.as_str()][..]),
     ] {
         assert!(site.contains(from), "{from}");
         let path = dir.path().join("bad.ron");

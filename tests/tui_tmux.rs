@@ -626,3 +626,79 @@ fn a_copy_inside_tmux_reaches_its_paste_buffer_and_a_kept_file() {
     assert!(flat.contains("in tmux's paste buffer"), "{log}");
     assert!(flat.contains("iis1.netsh.cmd"), "{log}");
 }
+
+/// Issue 15: the newcomer's whole session, from a file that does not exist yet to an exported
+/// site: the starter's placeholder admin zone is a finding until replaced, a role is assigned, the
+/// zone gets the operators' network, the work is saved, and the command line checks and exports it.
+#[test]
+fn from_an_empty_file_to_an_exported_site() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.ron");
+    let t = Tmux::start("newcomer", dir.path(), &["design", "site.ron"], &[]);
+    t.wait_for("Nodes (1)");
+
+    // The placeholder admin zone is reported as an error before anything else.
+    t.keys(&["2"]);
+    t.wait_for("placeholder-zone");
+
+    // A role from the catalog on the starter's node.
+    t.keys(&["1", "Tab", "a"]);
+    t.wait_for("Assign a role to server-1");
+    t.text("plesk-automation sn-apache");
+    t.wait_for("1 roles");
+    t.keys(&["Enter"]);
+    t.wait_for("assigned plesk-automation/sn-apache to server-1");
+
+    // The admin zone gets the operators' network; the edit is confirmed in the status line.
+    t.keys(&["3"]);
+    t.wait_for("Zones");
+    t.keys(&["e"]);
+    t.wait_for("Networks (CIDRs");
+    t.keys(&["C-u"]);
+    t.text("192.0.2.0/26");
+    t.keys(&["Enter"]);
+    t.wait_for("networks of zone admin (u undoes it)");
+    t.keys(&["2"]);
+    let findings = t.wait_for("Findings");
+    assert!(!findings.contains("placeholder-zone"), "{findings}");
+
+    t.keys(&["s"]);
+    t.wait_for("saved site.ron");
+    t.keys(&["q"]);
+    t.wait_dead();
+
+    let fwtopo = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_fwtopo"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("FWTOPO_CONFIG_DIR", dir.path().join("config"))
+            .output()
+            .unwrap()
+    };
+    let check = fwtopo(&["check", "site.ron"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let export = fwtopo(&["export", "site.ron", "--target", "auto", "--out", "exports"]);
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let script = std::fs::read_to_string(dir.path().join("exports/server-1.nftables.nft")).unwrap();
+    assert!(
+        script.contains("192.0.2.0/26"),
+        "the operators' network: {script}"
+    );
+    assert!(
+        !script.contains("198.51.100.0/28"),
+        "no placeholder left: {script}"
+    );
+    assert!(path.exists());
+}
