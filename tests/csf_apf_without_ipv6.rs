@@ -35,6 +35,9 @@ enum Kernel {
     Ipv6SaveFails,
     /// IPv6 present and working.
     Ipv6,
+    /// A first apply kept with IPv6 working, then a second refused by a failing ip6tables-save:
+    /// the first apply's roll-back must still restore the rules from before it.
+    KeptThenIpv6SaveFails,
 }
 
 /// What one run left: the apply's exit status and stderr, the configuration, the recorded calls.
@@ -69,10 +72,14 @@ fn apply(tool: Target, kernel: Kernel) -> Run {
         &bin.join("iptables-save"),
         &format!("cat '{}'", d.join("v4").display()),
     );
-    let v6_save = if kernel == Kernel::Ipv6 {
-        String::new()
-    } else {
-        "echo 'ip6tables-save v1.8.9 (nf_tables): Failed to initialize nft: Protocol not supported' >&2; exit 1".into()
+    let fail = "echo 'ip6tables-save v1.8.9 (nf_tables): Failed to initialize nft: Protocol not supported' >&2; exit 1";
+    let v6_save = match kernel {
+        Kernel::Ipv6 => String::new(),
+        // Works until the driver creates the flag file, between the two applies.
+        Kernel::KeptThenIpv6SaveFails => {
+            format!("[ ! -e '{}' ] || {{ {fail}; }}", d.join("v6fail").display())
+        }
+        _ => fail.into(),
     };
     write_exec(&bin.join("ip6tables-save"), &v6_save);
     for restore in ["iptables-restore", "ip6tables-restore"] {
@@ -105,7 +112,7 @@ printf '# operator\n' > /etc/{dir_name}/{allow}
 echo 'version: 2.0.2' > /etc/{dir_name}/VERSION
 {no_ipv6} || exit 91
 export PATH="$d/bin:$PATH"
-bash "$d/export.sh" --no-confirm
+{second}bash "$d/export.sh" --no-confirm
 echo "apply=$?" > "$d/status"
 cp /etc/{dir_name}/{conf_name} "$d/conf"
 if [ -f "$FWTOPO_STATE_DIR/{tool}-rollback.sh" ]; then
@@ -114,6 +121,12 @@ if [ -f "$FWTOPO_STATE_DIR/{tool}-rollback.sh" ]; then
 fi
 "#,
         d = d.display(),
+        // The first apply, kept; then the rules it made are what iptables-save prints.
+        second = if kernel == Kernel::KeptThenIpv6SaveFails {
+            "bash \"$d/export.sh\" --no-confirm > \"$d/first.log\" 2>&1 || exit 92\ntouch \"$d/v6fail\"\nprintf '*filter\\n:INPUT DROP [0:0]\\nCOMMIT\\n' > \"$d/v4\"\n"
+        } else {
+            ""
+        },
         allow = if tool == Target::Csf {
             "csf.allow"
         } else {
@@ -197,6 +210,16 @@ fn csf_and_apf_apply_on_a_kernel_without_ipv6() {
             "{who}: refused, but changed something: {}\n{}",
             r.calls,
             r.conf
+        );
+
+        // A refused run changes nothing, not even the previous apply's backup and roll-back.
+        let r = apply(tool, Kernel::KeptThenIpv6SaveFails);
+        let who = format!("{tool:?} kept, then refused by a failing ip6tables-save");
+        assert!(!r.ok, "{who}: the second apply went through");
+        assert!(
+            r.rollback_ok,
+            "{who}: the first apply's roll-back no longer restores the rules from before it: {}",
+            r.calls
         );
 
         let r = apply(tool, Kernel::Ipv6);
