@@ -25,7 +25,7 @@ pub fn of(app: &App) -> Option<Detail> {
         Pane::Hosts => host(app),
         Pane::Overview => cell(app),
         Pane::Custom => custom(app),
-        Pane::Preview => None,
+        Pane::Preview => preview(app),
     }
 }
 
@@ -288,6 +288,40 @@ fn custom(app: &App) -> Option<Detail> {
     }
     Some(Detail {
         title: format!("Custom flow {}", f.id),
+        lines,
+    })
+}
+
+/// The export preview's title, console and command, and its first visible line whole (the pane
+/// cuts all of them to its width).
+fn preview(app: &App) -> Option<Detail> {
+    let n = app.selected_node()?;
+    let name = &app.topology.nodes[n].name;
+    let target = app.preview.target.unwrap_or_else(|| app.preview_target(n));
+    let mut lines = vec![format!(
+        "{} export of {name}, {} lines{}",
+        target,
+        app.preview.text.lines().count(),
+        fwtopo::export::console(target).map_or(String::new(), |c| format!(", for {c}"))
+    )];
+    let file = app
+        .path
+        .as_ref()
+        .map_or("FILE".to_string(), |p| p.display().to_string());
+    lines.push(format!(
+        "fwtopo export {file} --node {name} --target {target}{}",
+        if app.egress == fwtopo::export::Egress::Strict {
+            " --egress strict"
+        } else {
+            ""
+        }
+    ));
+    if let Some(top) = app.preview.text.lines().nth(app.preview_scroll) {
+        lines.push(String::new());
+        lines.push(format!("line {}: {top}", app.preview_scroll + 1));
+    }
+    Some(Detail {
+        title: format!("Export of {name}"),
         lines,
     })
 }

@@ -485,3 +485,29 @@ fn flow_tests_pass_and_fail_live_in_the_designer() {
     run(&mut app, [A::Undo]);
     assert_eq!(count(&app, Code::FlowTestFailed), 0);
 }
+
+/// Issue 15.5: the export preview's title and lines are cut to the pane; `v` shows them whole.
+#[test]
+fn the_export_preview_in_full() {
+    use crate::tui::app::Screen;
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Export)]);
+    app.focus = Pane::Preview;
+    app.preview_scroll = 1;
+    run(&mut app, [A::Detail]);
+    let Some(Modal::Detail { detail, .. }) = app.modal.clone() else {
+        panic!("the preview opens in full: {:?}", app.modal)
+    };
+    let second = app.preview.text.lines().nth(1).unwrap().to_string();
+    assert!(
+        detail
+            .lines
+            .iter()
+            .any(|l| l == &format!("line 2: {second}")),
+        "{detail:?}"
+    );
+    assert!(
+        detail.lines.iter().any(|l| l.starts_with("fwtopo export ")),
+        "{detail:?}"
+    );
+}
