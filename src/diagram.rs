@@ -44,9 +44,46 @@ pub struct Drawing {
     edges: Vec<(usize, usize, String, bool)>,
 }
 
+/// Every node address, sorted, with its node: a rule's peer networks find the nodes inside them
+/// by range, so attributing a rule costs its peers and the nodes it reaches, not the whole site.
+type AddressIndex = BTreeMap<std::net::IpAddr, Vec<usize>>;
+
+fn address_index(topology: &Topology) -> AddressIndex {
+    let mut index: AddressIndex = BTreeMap::new();
+    for (i, n) in topology.nodes.iter().enumerate() {
+        for a in &n.addresses {
+            index.entry(*a).or_default().push(i);
+        }
+    }
+    index
+}
+
+/// The nodes with an address inside the peers, in node order, each once.
+fn nodes_in(index: &AddressIndex, peers: &Peers) -> Vec<(usize, std::net::IpAddr)> {
+    use std::net::IpAddr;
+    let ranges: Vec<(IpAddr, IpAddr)> = match peers {
+        Peers::V4(v) => v
+            .iter()
+            .map(|n| (IpAddr::V4(n.network()), IpAddr::V4(n.broadcast())))
+            .collect(),
+        Peers::V6(v) => v
+            .iter()
+            .map(|n| (IpAddr::V6(n.network()), IpAddr::V6(n.broadcast())))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut out: Vec<(usize, IpAddr)> = ranges
+        .into_iter()
+        .flat_map(|(lo, hi)| index.range(lo..=hi))
+        .flat_map(|(a, nodes)| nodes.iter().map(move |&i| (i, *a)))
+        .collect();
+    out.sort();
+    out
+}
+
 /// The ends a rule's peers hold, but the destination node itself (a node reaching itself goes
 /// over loopback).
-fn sources(topology: &Topology, r: &Rule) -> Vec<End> {
+fn sources(topology: &Topology, index: &AddressIndex, r: &Rule) -> Vec<End> {
     let mut out = Vec::new();
     match &r.peers {
         Peers::Any => out.push(End::Any),
@@ -82,14 +119,11 @@ fn sources(topology: &Topology, r: &Rule) -> Vec<End> {
                 })
                 .flatten()
                 .collect();
-            for (i, n) in topology.nodes.iter().enumerate() {
-                let reached = n
-                    .addresses
-                    .iter()
-                    .filter(|a| peers.contains(**a))
-                    .any(|a| !zoned.iter().any(|z| z.contains(a)));
-                if reached {
+            let mut last = None;
+            for (i, a) in nodes_in(index, peers) {
+                if last != Some(i) && !zoned.iter().any(|z| z.contains(&a)) {
                     out.push(End::Node(i));
+                    last = Some(i);
                     held = true;
                 }
             }
@@ -122,26 +156,49 @@ pub fn build(catalog: &Catalog, topology: &Topology, plan: &Plan, filter: &Filte
     // Attribution depends only on the rule list: lists shared by many nodes are attributed once.
     let mut attributed: HashMap<*const Rule, Vec<Vec<End>>> = HashMap::new();
     let named: BTreeSet<&str> = filter.nodes.iter().map(String::as_str).collect();
+    let index = address_index(topology);
+    // The nodes --node names, by index: their own connections out are drawn too.
+    let named_nodes: Vec<usize> = topology
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| named.contains(n.name.as_str()))
+        .map(|(i, _)| i)
+        .collect();
     for p in &plan.nodes {
-        let dest_wanted = wanted(catalog, topology, filter, p.node);
-        let per_rule = attributed
-            .entry(p.inbound.as_ptr())
-            .or_insert_with(|| p.inbound.iter().map(|r| sources(topology, r)).collect());
+        let mut add = |e: End, r: &Rule| {
+            let slot = edges.entry((e, p.node)).or_default();
+            let set = slot.0.entry(r.protocol.as_str()).or_default();
+            *set = set.union(&r.ports);
+            slot.1 |= r.is_management();
+        };
+        if !wanted(catalog, topology, filter, p.node) {
+            // Only what a named node sends here: looked up directly, so a part of a large site
+            // costs the nodes drawn, not every node's sources.
+            // A rule open to any address is the `any` box's edge, not the named node's.
+            for r in p.inbound.iter().filter(|r| !r.peers.is_any()) {
+                for &s in &named_nodes {
+                    let reaches = s != p.node
+                        && topology.nodes[s]
+                            .addresses
+                            .iter()
+                            .any(|a| r.peers.contains(*a));
+                    if reaches {
+                        add(End::Node(s), r);
+                    }
+                }
+            }
+            continue;
+        }
+        let per_rule = attributed.entry(p.inbound.as_ptr()).or_insert_with(|| {
+            p.inbound
+                .iter()
+                .map(|r| sources(topology, &index, r))
+                .collect()
+        });
         for (r, ends) in p.inbound.iter().zip(per_rule.iter()) {
-            for e in ends {
-                if *e == End::Node(p.node) {
-                    continue;
-                }
-                // With --node, a named node's own connections out count too.
-                let source_named =
-                    matches!(e, End::Node(s) if named.contains(topology.nodes[*s].name.as_str()));
-                if !dest_wanted && !source_named {
-                    continue;
-                }
-                let slot = edges.entry((e.clone(), p.node)).or_default();
-                let set = slot.0.entry(r.protocol.as_str()).or_default();
-                *set = set.union(&r.ports);
-                slot.1 |= r.is_management();
+            for e in ends.iter().filter(|e| **e != End::Node(p.node)) {
+                add(e.clone(), r);
             }
         }
     }
