@@ -224,7 +224,7 @@ fn a_crash_restores_the_terminal_and_keeps_unsaved_work() {
         !screen.contains("Nodes (6)"),
         "the alternate screen was left:\n{screen}"
     );
-    let copy = recovery_with(dir.path(), "management: false", Duration::from_secs(1));
+    let copy = recovery_with(dir.path(), "management: false", Duration::from_secs(10));
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         original,
@@ -259,8 +259,9 @@ fn sigkill_keeps_the_last_edit_and_a_save_removes_the_copy() {
     t.wait_for("Nodes (6)");
     assert!(recovery_files(dir.path()).is_empty(), "nothing unsaved yet");
     add_web2(&t);
-    // Written on the loop tick after the edit (at most one interval later): well inside 2 s.
-    let copy = recovery_with(dir.path(), "203.0.113.150", Duration::from_secs(2));
+    // Written on the loop tick after the edit (at most one interval later). The wait is long so a
+    // loaded machine does not fail it: what is tested is that the copy appears, not how fast.
+    let copy = recovery_with(dir.path(), "203.0.113.150", Duration::from_secs(10));
     let text = std::fs::read_to_string(&copy).unwrap();
     let head = text.lines().next().unwrap_or_default();
     assert!(
@@ -288,12 +289,12 @@ fn sigkill_keeps_the_last_edit_and_a_save_removes_the_copy() {
     );
     // Taken over by this designer (renamed, never absent), until the save.
     assert!(!copy.exists());
-    let own = recovery_with(dir.path(), "203.0.113.150", Duration::from_secs(2));
+    let own = recovery_with(dir.path(), "203.0.113.150", Duration::from_secs(10));
     save_example(&t);
     t.wait_for("saved ");
     wait_until(
         "the save to remove the copy",
-        Duration::from_secs(3),
+        Duration::from_secs(10),
         || recovery_files(dir.path()).is_empty().then_some(()),
     );
     assert!(!own.exists());
@@ -317,7 +318,7 @@ fn quitting_discards_the_copy_and_sigterm_keeps_it() {
     t.wait_for("Nodes (6)");
     t.keys(&["m"]);
     t.wait_for("management access off on web1");
-    recovery_with(dir.path(), "management: false", Duration::from_secs(2));
+    recovery_with(dir.path(), "management: false", Duration::from_secs(10));
     t.keys(&["q"]);
     t.wait_for("Unsaved changes");
     t.keys(&["y"]);
@@ -332,11 +333,11 @@ fn quitting_discards_the_copy_and_sigterm_keeps_it() {
     t.wait_for("Nodes (6)");
     t.keys(&["m"]);
     t.wait_for("management access off on web1");
-    recovery_with(dir.path(), "management: false", Duration::from_secs(2));
+    recovery_with(dir.path(), "management: false", Duration::from_secs(10));
     t.keys(&["u"]);
     let screen = t.wait_for("undid");
     assert!(!screen.contains("● unsaved"), "{screen}");
-    wait_until("undo to remove the copy", Duration::from_secs(3), || {
+    wait_until("undo to remove the copy", Duration::from_secs(10), || {
         recovery_files(dir.path()).is_empty().then_some(())
     });
     kill("-TERM", &t.pid());
@@ -389,7 +390,7 @@ fn quitting_discards_the_copy_and_sigterm_keeps_it() {
     drop(t);
     wait_until(
         "the designer to exit on SIGHUP",
-        Duration::from_millis(1500),
+        Duration::from_secs(10),
         || {
             let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             let state = stat.rsplit_once(')').map(|(_, s)| s.trim_start());
@@ -414,7 +415,7 @@ fn a_running_designers_copy_is_not_offered_to_another() {
     first.wait_for("Nodes (6)");
     first.keys(&["m"]);
     first.wait_for("management access off on web1");
-    let copy = recovery_with(dir.path(), "management: false", Duration::from_secs(2));
+    let copy = recovery_with(dir.path(), "management: false", Duration::from_secs(10));
 
     let second = Tmux::start("second", dir.path(), &["design", "site.ron"], &[]);
     let screen = second.wait_for("Nodes (6)");
