@@ -279,10 +279,27 @@ fn sigkill_during_saves_leaves_old_or_new_file() {
             .unwrap()
             .success()
     );
+    let after = others(&dir);
+    // Who holds the ids of the leftovers' writers now, to tell a sweep that missed a dead writer
+    // from one that rightly left a live one.
+    let holders: Vec<String> = after
+        .iter()
+        .filter_map(|p| temporary_pid(&p.file_name()?.to_string_lossy()))
+        .map(|pid| {
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let tgid = fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .lines()
+                .find(|l| l.starts_with("Tgid:"))
+                .unwrap_or_default()
+                .to_string();
+            format!("{pid}: {tgid} {}", stat.trim())
+        })
+        .collect();
     assert_eq!(
-        others(&dir),
+        after,
         vec![running.clone()],
-        "seed {seed}: after a complete save"
+        "seed {seed}: after a complete save; the writers' ids now: {holders:#?}"
     );
     tally.cleaned += left;
 

@@ -276,11 +276,16 @@ fn sigkill_keeps_the_last_edit_and_a_save_removes_the_copy() {
     drop(t);
 
     let t = Tmux::start("kill-again", dir.path(), &["design", "site.ron"], &[]);
-    let offer = t.wait_for("Recovered work");
+    // The offer's title is drawn before its text: wait for both (a capture can be torn).
+    let offer = t.wait_for_screen("the recovery offer naming the file", |s| {
+        s.contains("Recovered work") && s.contains("site.ron")
+    });
     assert!(offer.contains("site.ron"), "{offer}");
     t.keys(&["y"]);
     t.wait_for("recovered the unsaved work");
-    let screen = t.wait_for("Nodes (7)");
+    let screen = t.wait_for_screen("seven nodes, web2 among them", |s| {
+        s.contains("Nodes (7)") && s.contains("web2")
+    });
     assert!(screen.contains("web2"), "{screen}");
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
@@ -469,7 +474,9 @@ fn a_file_the_catalog_check_rejects_opens_and_can_be_fixed() {
     let screen = t.wait_for("the catalog check found 1 problem");
     assert!(screen.contains("Nodes (6)"), "{screen}");
     t.keys(&["2"]);
-    let screen = t.wait_for(" 1 errors");
+    let screen = t.wait_for_screen("one error, the bad switch value", |s| {
+        s.contains(" 1 errors") && s.contains("'maybe' is not on or off")
+    });
     assert!(screen.contains("'maybe' is not on or off"), "{screen}");
     // web1 is the first node; its first role row, then the ftp parameter under it.
     t.keys(&["1"]);
@@ -616,14 +623,21 @@ fn a_copy_inside_tmux_reaches_its_paste_buffer_and_a_kept_file() {
     assert_eq!(String::from_utf8_lossy(&buffer.stdout), text);
     // The whole status message, in the message log.
     t.keys(&["M"]);
-    let log = t.wait_for("Messages");
     // The log's column only: between the modal's double borders.
-    let inside: Vec<&str> = log.lines().filter_map(|l| l.split('║').nth(1)).collect();
-    let flat: String = inside
-        .join(" ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let log_text = |screen: &str| -> String {
+        let inside: Vec<&str> = screen.lines().filter_map(|l| l.split('║').nth(1)).collect();
+        inside
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // Waits for the whole message (the modal is drawn at once, but a capture may catch it half
+    // drawn), then checks it: a message that never says both fails here with the screen.
+    let log = t.wait_for_screen("the message log with the whole copy message", |s| {
+        s.contains("Messages") && log_text(s).contains("iis1.netsh.cmd")
+    });
+    let flat = log_text(&log);
     assert!(flat.contains("in tmux's paste buffer"), "{log}");
     assert!(flat.contains("iis1.netsh.cmd"), "{log}");
 }

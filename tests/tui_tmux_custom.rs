@@ -43,11 +43,11 @@ fn a_custom_role_and_flow_made_in_the_designer_are_saved_and_derived() {
     t.wait_for("to *");
     t.text(": Zabbix agent");
     t.keys(&["Enter"]);
-    let screen = t.wait_for("Custom roles (1) and flows (1)");
-    assert!(
-        screen.contains("zabbix-agent tcp 10050 from monitoring to *: Zabbix agent"),
-        "{screen}"
-    );
+    let flow_row = "zabbix-agent tcp 10050 from monitoring to *: Zabbix agent";
+    let screen = t.wait_for_screen("the pane with the new flow", |s| {
+        s.contains("Custom roles (1) and flows (1)") && s.contains(flow_row)
+    });
+    assert!(screen.contains(flow_row), "{screen}");
 
     // Assigned to the first node from the role picker, beside the catalog's roles.
     t.keys(&["1", "Tab", "a"]);

@@ -1,7 +1,8 @@
 //! [`AtomicBatch`]: files of one directory replaced all together or not at all, each through a
 //! temporary of its own; [`super::write_atomic`] is a batch of one.
 
-use super::{FileError, process_alive};
+use super::FileError;
+use super::writer::writer_alive;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -161,7 +162,18 @@ impl AtomicBatch {
                 let _ = fs::remove_file(old);
             }
         }
-        let names: Vec<&str> = pending.iter().map(|(_, n)| n.as_str()).collect();
+        // Unchanged targets too: a save that had nothing to write still clears what killed
+        // writers of the same file left.
+        let unchanged: Vec<String> = self
+            .unchanged
+            .iter()
+            .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+            .collect();
+        let names: Vec<&str> = pending
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .chain(unchanged.iter().map(String::as_str))
+            .collect();
         remove_stale_temporaries(&self.dir, &names);
         Ok(())
     }
@@ -403,10 +415,11 @@ fn remove_stale_temporaries(dir: &Path, names: &[&str]) -> usize {
         .filter(|e| {
             let file = e.file_name();
             let file = file.to_string_lossy();
+            let written = || e.metadata().ok().and_then(|m| m.modified().ok());
             temporary_target(&file)
                 .filter(|name| names.contains(name))
                 .and_then(|name| temporary_pid(&file, name))
-                .is_some_and(|pid| pid != own && process_alive(pid) == Some(false))
+                .is_some_and(|pid| pid != own && writer_alive(pid, written()) == Some(false))
         })
         .filter(|e| fs::remove_file(e.path()).is_ok())
         .count()

@@ -164,15 +164,21 @@ fn proc_stat(pid: &str) -> Option<(String, char)> {
     Some((name, tail.trim_start().chars().next()?))
 }
 
-/// Whether `pid` is another designer still running: its recovery copy is its own safety net, not
-/// work to offer. Running means not a zombie, with this program's name (a process id reused by
-/// another program after a reboot does not hide a copy). Without `/proc` nothing counts as running.
-fn other_designer_running(pid: u32) -> bool {
+/// Whether `pid` is another designer still running the copy last written at `written`: its
+/// recovery copy is its own safety net, not work to offer. Running means not a zombie, with this
+/// program's name, a process and not a thread, started before the copy was written (a process id
+/// reused by another program, or by a later designer, does not hide a copy). Without `/proc`
+/// nothing counts as running.
+fn other_designer_running(pid: u32, written: Option<SystemTime>) -> bool {
     if pid == std::process::id() {
         return false;
     }
     match (proc_stat("self"), proc_stat(&pid.to_string())) {
-        (Some((own, _)), Some((name, state))) => name == own && !matches!(state, 'Z' | 'X'),
+        (Some((own, _)), Some((name, state))) => {
+            name == own
+                && !matches!(state, 'Z' | 'X')
+                && files::writer_alive(pid, written) == Some(true)
+        }
         _ => false,
     }
 }
@@ -186,8 +192,9 @@ fn recovery_to_offer(dir: &Path, file: Option<&Path>) -> Option<(PathBuf, Option
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter(|e| {
+            let written = e.metadata().and_then(|m| m.modified()).ok();
             recovery_owner(&e.file_name().to_string_lossy())
-                .is_some_and(|pid| pid.is_none_or(|p| !other_designer_running(p)))
+                .is_some_and(|pid| pid.is_none_or(|p| !other_designer_running(p, written)))
         })
         .filter_map(|e| {
             let path = e.path();
@@ -916,8 +923,8 @@ mod recovery_tests {
         let mut child = std::process::Command::new("true").spawn().unwrap();
         child.wait().unwrap();
         let dead = child.id();
-        assert!(!other_designer_running(dead));
-        assert!(!other_designer_running(std::process::id()));
+        assert!(!other_designer_running(dead, None));
+        assert!(!other_designer_running(std::process::id(), None));
         let copy_a = dir.path().join(format!("recovery-{dead}.ron"));
         let copy_b = dir.path().join("recovery-99999999.ron");
         write_recovery(&copy_a, Some(&a), &t).unwrap();

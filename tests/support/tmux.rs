@@ -158,14 +158,22 @@ impl Tmux {
 
     /// Waits until the screen contains `what`; fails with the screen if it never does.
     pub fn wait_for(&self, what: &str) -> String {
+        self.wait_for_screen(&format!("{what:?}"), |s| s.contains(what))
+    }
+
+    /// Waits until `done` holds for one whole capture of the screen; fails with the last screen if
+    /// it never does. A capture can be taken while the designer is still drawing (seen in CI: the
+    /// first word of a popup present, its last lines not yet), so a test that reads more than the
+    /// word it waited for must wait for all of it.
+    pub fn wait_for_screen(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
-            if s.contains(what) {
+            if done(&s) {
                 return s;
             }
             if start.elapsed() > Duration::from_secs(20) {
-                panic!("waited 20 s for {what:?}; the screen:\n{s}");
+                panic!("waited 20 s for {what}; the screen:\n{s}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
