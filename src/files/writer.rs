@@ -26,10 +26,8 @@ pub fn writer_alive(pid: u32, written: Option<SystemTime>) -> Option<bool> {
         Err(_) => return Some(true),
     };
     // A thread's id answers under /proc too (it is not listed, but it opens).
-    if let Some(tgid) = thread_group(pid) {
-        if tgid != pid {
-            return Some(false);
-        }
+    if thread_group(pid).is_some_and(|tgid| tgid != pid) {
+        return Some(false);
     }
     match (written, started(&stat)) {
         (Some(written), Some(started)) if started > written + CLOCK_LEEWAY => Some(false),
