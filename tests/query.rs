@@ -339,3 +339,48 @@ fn a_flow_test_naming_nothing_is_a_load_error_at_its_field() {
         assert!(err.contains(says), "{test}: {err}");
     }
 }
+
+/// Issue 16's own example, `(from: "any", to: "db", port: 3306, expect: deny)`: `any` is every
+/// address, so only a rule open to anyone lets it in. On the PA example MySQL on pa-db is open to
+/// the site's nodes only, and the mail node's SMTP to anyone.
+#[test]
+fn any_is_every_address_for_query_and_flow_tests() {
+    let (code, out, err) = run(&[&pa(), "--from", "any", "--to", "pa-db", "--port", "3306"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with("any address -> node pa-db tcp/3306 (egress open): NOT ALLOWED"),
+        "{out}"
+    );
+    assert!(out.contains("0.0.0.0/0"), "{out}");
+    let (code, out, err) = run(&[
+        &pa(),
+        "--from",
+        "any",
+        "--to",
+        "pa-mail-postfix",
+        "--port",
+        "25",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("IPv4 0.0.0.0/0 ->"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.ron");
+    let text = example("plesk-automation");
+    let text = text.trim_end().strip_suffix(')').unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{text}\n    tests: [(from: \"any\", to: \"pa-db\", port: 3306, expect: deny),\n             (from: \"any\", to: \"pa-mail-postfix\", port: 25, expect: allow)],\n)\n"
+        ),
+    )
+    .unwrap();
+    let check = fwtopo().arg("check").arg(&path).output().unwrap();
+    let out = String::from_utf8_lossy(&check.stdout);
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(
+        out.matches("FW028 flow-test-passed").count(),
+        2,
+        "{out}{err}"
+    );
+}

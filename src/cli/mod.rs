@@ -396,7 +396,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             if json {
                 write_json(&mut out, &answer)?;
             } else {
-                out.write_all(text::answer(&answer).as_bytes())?;
+                out.write_all(fwtopo::query::text::answer(&answer).as_bytes())?;
             }
             Ok(if answer.allowed {
                 ExitCode::SUCCESS

@@ -94,9 +94,11 @@ impl FlowTest {
     }
 }
 
-/// Whether `text` names an end of the topology: a node, zone or external host, or an address.
+/// Whether `text` names an end of the topology: a node, zone or external host, an address, or
+/// `any` (every address).
 fn names_an_end(t: &Topology, text: &str) -> bool {
-    text.parse::<IpAddr>().is_ok()
+    text == "any"
+        || text.parse::<IpAddr>().is_ok()
         || t.nodes.iter().any(|n| n.name == text)
         || t.zones.iter().any(|z| z.name == text)
         || t.external_hosts.iter().any(|h| h.name == text)
@@ -126,7 +128,7 @@ pub(super) fn convert(
                 push(
                     format!("{at}: {field}"),
                     format!(
-                        "{} is no node, zone, external host or address of the topology{hint}",
+                        "{} is no node, zone, external host or address of the topology, nor any{hint}",
                         quoted(value)
                     ),
                 );

@@ -29,6 +29,8 @@ pub enum Action {
     Detail,
     /// The node's firewall: chosen from its OS, then each firewall that runs on it, in turn.
     CycleFirewall,
+    /// Ask the overview's cell about one port: allowed or not, which rule, what is missing.
+    Query,
     /// Rename the topology itself.
     RenameTopology,
     /// Flip the selected on/off parameter.

@@ -631,7 +631,7 @@ impl App {
 
     /// What node `to` accepts from a source. Zones, hosts and nodes count only rules restricted
     /// to peers that hold them (a rule open to any is the `any` row's).
-    fn cell(&self, from: Source, to: usize) -> Option<Cell> {
+    pub fn cell(&self, from: Source, to: usize) -> Option<Cell> {
         use std::collections::BTreeMap;
         let np = self.plan.nodes.get(to)?;
         let mut ports: BTreeMap<&'static str, fwtopo::ports::PortSet> = BTreeMap::new();

@@ -261,7 +261,14 @@ fn cell(app: &App) -> Option<Detail> {
         lines: match cell {
             Some(c) => vec![c.ports.join("; "), c.services.join(", ")],
             None => vec!["nothing allowed".into()],
-        },
+        }
+        .into_iter()
+        .chain([
+            String::new(),
+            "w asks about one port: allowed or not, the rules on both ends, what would allow it"
+                .into(),
+        ])
+        .collect(),
     })
 }
 

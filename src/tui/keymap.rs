@@ -276,6 +276,14 @@ pub const KEYMAP: &[Binding] = &[
         "go to the destination node",
         true,
     ),
+    h(
+        C::Overview,
+        &["w"],
+        A::Query,
+        "why or why not: can the row reach the column on a port (the rules on both ends)",
+        "why",
+        0,
+    ),
     b(C::Export, &["]"], A::NextTarget, "next target", true),
     b(C::Export, &["["], A::PrevTarget, "previous target", false),
     h(

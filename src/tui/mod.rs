@@ -26,6 +26,7 @@ pub mod theme;
 pub mod tmux_buffer;
 pub mod update;
 pub mod view;
+pub mod why;
 
 #[cfg(test)]
 mod tests;

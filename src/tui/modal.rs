@@ -45,6 +45,11 @@ pub enum Purpose {
     Note(usize),
     ZoneNote(usize),
     HostNote(usize),
+    /// A port to ask the overview's cell about (`fwtopo query` in the designer).
+    Query {
+        from: super::app::Source,
+        to: usize,
+    },
     /// The topology's own name (the export headers and index say it).
     TopologyName,
     Param {
@@ -83,6 +88,7 @@ impl Purpose {
             Purpose::Note(_) => "Note",
             Purpose::ZoneNote(_) => "Zone note (who connects from it)",
             Purpose::HostNote(_) => "External host note",
+            Purpose::Query { .. } => "Can the row reach the column? Port (443, udp/53)",
             Purpose::TopologyName => "Topology name",
             Purpose::Param { .. } => "Parameter value (empty: the catalog default)",
             Purpose::AddZone => "New zone: name",

@@ -566,3 +566,88 @@ fn the_overview_shows_zones_hosts_and_protocols() {
     };
     assert_eq!(dns.short(), "t53 u53");
 }
+
+/// Issue 16.1 in the designer: `w` on an overview cell asks for a port and shows `fwtopo query`'s
+/// answer: the admin zone reaches a Linux node's SSH through the host role's flow, an address-less
+/// outsider (`any`) does not, and the answer says what would allow it.
+#[test]
+fn w_on_an_overview_cell_answers_why_or_why_not() {
+    use crate::tui::app::{Modal, Source};
+    let mut app = example_app();
+    run(&mut app, [A::Show(Screen::Overview)]);
+    let admin = app
+        .topology
+        .zones
+        .iter()
+        .position(|z| z.name == "admin")
+        .unwrap();
+    // A Linux node whose SSH only the admin zone reaches (the cell lists it).
+    let linux = (0..app.topology.nodes.len())
+        .find(|&n| {
+            !app.topology.nodes[n].os.is_windows()
+                && app
+                    .cell(Source::Zone(admin), n)
+                    .is_some_and(|c| c.ports.iter().any(|p| p.starts_with("tcp 22")))
+        })
+        .unwrap();
+    app.grid.row.sel = 1 + admin;
+    app.grid.col.sel = linux;
+    assert_eq!(
+        app.overview_source(app.grid.row.sel),
+        Some(Source::Zone(admin))
+    );
+    run(&mut app, [A::Query]);
+    let Some(Modal::Input(s)) = &app.modal else {
+        panic!("w opens the port prompt: {:?}", app.modal)
+    };
+    // Filled with the cell's first allowed port.
+    assert!(s.field.text.starts_with("tcp/"), "{}", s.field.text);
+    run(&mut app, [A::ClearLine]);
+    run(&mut app, typed("22"));
+    run(&mut app, [A::Activate]);
+    let Some(Modal::Detail { detail, .. }) = &app.modal else {
+        panic!("the answer opens: {:?}", app.modal)
+    };
+    assert!(
+        detail.title.ends_with("tcp/22: allowed"),
+        "{}",
+        detail.title
+    );
+    let all = detail.lines.join("\n");
+    assert!(all.contains("host/linux/ssh"), "{all}");
+    assert!(all.contains("source: fwtopo-host"), "{all}");
+    let screen = text(&render(&mut app, 160, 50));
+    assert!(screen.contains("host/linux/ssh"), "{screen}");
+
+    // From any address: not allowed, with what would allow it.
+    run(&mut app, [A::Close]);
+    app.grid.row.sel = 0;
+    run(&mut app, [A::Query, A::ClearLine]);
+    run(&mut app, typed("tcp 22"));
+    run(&mut app, [A::Activate]);
+    let Some(Modal::Detail { detail, .. }) = &app.modal else {
+        panic!("the answer opens: {:?}", app.modal)
+    };
+    assert!(
+        detail.title.ends_with("tcp/22: NOT allowed"),
+        "{}",
+        detail.title
+    );
+    let all = detail.lines.join("\n");
+    assert!(all.contains("inbound: DROPPED"), "{all}");
+    assert!(all.contains("what would allow it"), "{all}");
+    assert!(all.contains("--from any"), "{all}");
+
+    // A bad port keeps the prompt open with the reason.
+    run(&mut app, [A::Close, A::Query, A::ClearLine]);
+    run(&mut app, typed("icmp/8"));
+    run(&mut app, [A::Activate]);
+    let Some(Modal::Input(s)) = &app.modal else {
+        panic!("the prompt stays: {:?}", app.modal)
+    };
+    assert!(
+        s.error.as_deref().is_some_and(|e| e.contains("443")),
+        "{:?}",
+        s.error
+    );
+}

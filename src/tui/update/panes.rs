@@ -86,6 +86,11 @@ pub(in crate::tui) fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) 
                 }
             }
         },
+        Action::Query => {
+            if let Err(e) = crate::tui::why::open(app) {
+                app.set_status(StatusKind::Info, e);
+            }
+        }
         Action::RenameTopology => {
             let name = app.topology.name.clone();
             open_input(app, Purpose::TopologyName, name);

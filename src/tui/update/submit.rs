@@ -96,6 +96,9 @@ pub(in crate::tui) fn submit(
                 });
             }
         }
+        Purpose::Query { from, to } => {
+            super::super::why::submit(app, from, to, text)?;
+        }
         Purpose::TopologyName => {
             let name = text.trim().to_string();
             if name.is_empty() {
