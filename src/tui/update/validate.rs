@@ -9,18 +9,39 @@ pub(in crate::tui) fn node_name(
 ) -> Result<String, String> {
     let name = text.trim();
     check_name(name).map_err(|e| format!("name {e}"))?;
-    if app
-        .topology
-        .nodes
-        .iter()
-        .enumerate()
-        .any(|(i, n)| n.name.eq_ignore_ascii_case(name) && Some(i) != except)
-    {
-        return Err(format!(
-            "there is already a node named '{name}' (names may not differ only in case)"
-        ));
+    let names = app.topology.nodes.iter().map(|n| n.name.as_str());
+    unused(names, name, except).map_err(|()| {
+        format!("there is already a node named '{name}' (names may not differ only in case)")
+    })
+}
+
+/// `name` unless one of `names` (other than the one at `except`, being renamed) has it, in any
+/// case.
+fn unused<'a>(
+    names: impl Iterator<Item = &'a str>,
+    name: &str,
+    except: Option<usize>,
+) -> Result<String, ()> {
+    let mut names = names.enumerate();
+    match names.any(|(i, n)| n.eq_ignore_ascii_case(name) && Some(i) != except) {
+        true => Err(()),
+        false => Ok(name.to_string()),
     }
-    Ok(name.to_string())
+}
+
+/// Addresses typed in a prompt: each must parse and appear once.
+fn address_list(text: &str) -> Result<Vec<IpAddr>, String> {
+    let mut out: Vec<IpAddr> = Vec::new();
+    for s in split_list(text) {
+        let ip: IpAddr = s
+            .parse()
+            .map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
+        if out.contains(&ip) {
+            return Err(format!("'{s}' is listed twice"));
+        }
+        out.push(ip);
+    }
+    Ok(out)
 }
 
 pub(in crate::tui) fn split_list(text: &str) -> impl Iterator<Item = &str> {
@@ -49,27 +70,20 @@ pub(in crate::tui) fn node_addresses(
     text: &str,
     node: usize,
 ) -> Result<Vec<IpAddr>, String> {
-    let mut out: Vec<IpAddr> = Vec::new();
-    for s in split_list(text) {
-        let ip: IpAddr = s
-            .parse()
-            .map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
-        if out.contains(&ip) {
-            return Err(format!("'{s}' is listed twice"));
-        }
+    let out = address_list(text)?;
+    for ip in &out {
         if let Some(other) = app
             .topology
             .nodes
             .iter()
             .enumerate()
-            .find(|(i, n)| *i != node && n.addresses.contains(&ip))
+            .find(|(i, n)| *i != node && n.addresses.contains(ip))
         {
             return Err(format!(
                 "{ip} is already an address of node '{}'",
                 other.1.name
             ));
         }
-        out.push(ip);
     }
     let mut candidate = app
         .topology
@@ -116,18 +130,10 @@ pub(in crate::tui) fn zone_name(
 ) -> Result<String, String> {
     let name = text.trim();
     check_name(name).map_err(|e| format!("name {e}"))?;
-    if app
-        .topology
-        .zones
-        .iter()
-        .enumerate()
-        .any(|(i, z)| z.name.eq_ignore_ascii_case(name) && Some(i) != except)
-    {
-        return Err(format!(
-            "there is already a zone named '{name}' (names may not differ only in case)"
-        ));
-    }
-    Ok(name.to_string())
+    let names = app.topology.zones.iter().map(|z| z.name.as_str());
+    unused(names, name, except).map_err(|()| {
+        format!("there is already a zone named '{name}' (names may not differ only in case)")
+    })
 }
 
 pub(in crate::tui) fn host_name(
@@ -139,16 +145,8 @@ pub(in crate::tui) fn host_name(
     if !is_dns_name(name) {
         return Err(format!("'{}' is not a DNS name", name.escape_debug()));
     }
-    if app
-        .topology
-        .external_hosts
-        .iter()
-        .enumerate()
-        .any(|(i, h)| h.name.eq_ignore_ascii_case(name) && Some(i) != except)
-    {
-        return Err(format!("'{name}' is already listed"));
-    }
-    Ok(name.to_string())
+    let names = app.topology.external_hosts.iter().map(|h| h.name.as_str());
+    unused(names, name, except).map_err(|()| format!("'{name}' is already listed"))
 }
 
 /// An external host's pinned addresses: each must parse, appear once, and be what the file loader
@@ -158,16 +156,7 @@ pub(in crate::tui) fn host_addresses(
     text: &str,
     host: usize,
 ) -> Result<Vec<IpAddr>, String> {
-    let mut out: Vec<IpAddr> = Vec::new();
-    for s in split_list(text) {
-        let ip: IpAddr = s
-            .parse()
-            .map_err(|_| format!("'{}' is not an IPv4 or IPv6 address", s.escape_debug()))?;
-        if out.contains(&ip) {
-            return Err(format!("'{s}' is listed twice"));
-        }
-        out.push(ip);
-    }
+    let out = address_list(text)?;
     let mut candidate = app
         .topology
         .external_hosts
