@@ -163,5 +163,29 @@ fn start(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, start);
+/// One edit (management access on or off, which re-derives the whole site) answered by the
+/// redrawn design screen, at 1,000 and 10,000 nodes (10,000 left out when run as a test): what
+/// the designer's caches of derived state cost per key press as the site grows.
+fn edit(c: &mut Criterion) {
+    let mut g = c.benchmark_group("designer_edit");
+    g.sample_size(10);
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+    for n in fixtures::sizes()
+        .into_iter()
+        .filter(|&n| n >= 1_000 && n <= 10_000)
+    {
+        let mut a = app(n);
+        g.bench_function(format!("{n}_nodes"), |b| {
+            b.iter(|| {
+                update(&mut a, Action::ToggleManagement);
+                term.draw(|f| tui::view::draw(f, &a))
+                    .map(|_| ())
+                    .expect("draw")
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, start, edit);
 criterion_main!(benches);
