@@ -18,6 +18,7 @@ pub enum Ctx {
     Custom,
     Overview,
     Export,
+    Changes,
     Picker,
     Endpoints,
     Os,
@@ -39,6 +40,7 @@ impl Ctx {
             Ctx::Custom => "Custom roles and flows",
             Ctx::Overview => "Overview",
             Ctx::Export => "Export preview",
+            Ctx::Changes => "Changes since opened or saved",
             Ctx::Picker => "Catalog picker",
             Ctx::Endpoints => "Flow endpoints",
             Ctx::Os => "Operating system",
@@ -276,6 +278,13 @@ pub const KEYMAP: &[Binding] = &[
         "go to the destination node",
         true,
     ),
+    b(
+        C::Changes,
+        &["enter"],
+        A::Activate,
+        "go to the node (and the rule)",
+        true,
+    ),
     b(C::Export, &["]"], A::NextTarget, "next target", true),
     b(C::Export, &["["], A::PrevTarget, "previous target", false),
     h(
@@ -383,6 +392,13 @@ pub const KEYMAP: &[Binding] = &[
         &["5"],
         A::Show(Screen::Export),
         "export preview",
+        false,
+    ),
+    b(
+        C::Global,
+        &["6", "D"],
+        A::Show(Screen::Changes),
+        "changes since the file was opened or saved",
         false,
     ),
     h(
@@ -647,6 +663,7 @@ pub fn context(app: &App) -> Ctx {
         Pane::Custom => Ctx::Custom,
         Pane::Overview => Ctx::Overview,
         Pane::Preview => Ctx::Export,
+        Pane::Changes => Ctx::Changes,
     }
 }
 
@@ -742,6 +759,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         Ctx::Custom,
         Ctx::Overview,
         Ctx::Export,
+        Ctx::Changes,
         Ctx::Picker,
         Ctx::Endpoints,
         Ctx::Os,

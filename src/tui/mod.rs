@@ -15,6 +15,7 @@
 
 pub mod action;
 pub mod app;
+pub mod changes;
 pub mod clipboard;
 pub mod custom_role;
 pub mod detail;
@@ -205,6 +206,11 @@ fn start(opts: &Options, catalog: Catalog) -> Result<App> {
     app.disk = disk;
     if new {
         app.mark_unsaved();
+        // Nothing on disk yet: every rule is new.
+        app.set_baseline_other(
+            None,
+            "against nothing: the file is not saved yet".to_string(),
+        );
     }
     if let Some((kind, s)) = status {
         app.set_status(kind, s);
@@ -345,6 +351,7 @@ impl Performer {
                         original: None,
                         result: Err(format!("{}: gone", file.display())),
                         disk: None,
+                        baseline: None,
                     });
                 };
                 if result.is_ok() {
@@ -362,10 +369,16 @@ impl Performer {
                 let disk = original
                     .as_deref()
                     .and_then(|p| files::on_disk(p).ok().flatten());
+                let baseline = original
+                    .as_deref()
+                    .filter(|p| p.exists())
+                    .and_then(|p| files::open_topology(p).ok())
+                    .map(|(t, _)| Box::new(t));
                 Some(Action::Recovered {
                     original,
                     result,
                     disk,
+                    baseline,
                 })
             }
             Effect::DiscardRecovery => {
