@@ -174,15 +174,20 @@ fn edit(c: &mut Criterion) {
         .into_iter()
         .filter(|&n| n >= 1_000 && n <= 10_000)
     {
-        let mut a = app(n);
-        g.bench_function(format!("{n}_nodes"), |b| {
-            b.iter(|| {
-                update(&mut a, Action::ToggleManagement);
-                term.draw(|f| tui::view::draw(f, &a))
-                    .map(|_| ())
-                    .expect("draw")
-            })
-        });
+        // On the design screen (the selected node's change marks), and with the changes screen
+        // shown (the whole site's diff against the file as opened, after every edit).
+        for (name, screen) in [("", Screen::Design), ("_changes_screen", Screen::Changes)] {
+            let mut a = app(n);
+            update(&mut a, Action::Show(screen));
+            g.bench_function(format!("{n}_nodes{name}"), |b| {
+                b.iter(|| {
+                    update(&mut a, Action::ToggleManagement);
+                    term.draw(|f| tui::view::draw(f, &a))
+                        .map(|_| ())
+                        .expect("draw")
+                })
+            });
+        }
     }
     g.finish();
 }

@@ -241,3 +241,11 @@ fn opening_a_file_makes_it_the_baseline() {
     assert!(app.node_marks().expect("marks").is_empty());
     assert_eq!(app.baseline.since, "since other.ron was opened");
 }
+
+#[test]
+fn the_help_explains_the_marks() {
+    let mut app = example_app();
+    run(&mut app, [A::Help, A::Bottom]);
+    let shown = text(&render(&mut app, 120, 40));
+    assert!(shown.contains("+ added  ~ changed  - removed"), "{shown}");
+}
