@@ -207,10 +207,10 @@ fn start(opts: &Options, catalog: Catalog) -> Result<App> {
     if new {
         app.mark_unsaved();
         // Nothing on disk yet: every rule is new.
-        app.set_baseline_other(
-            None,
-            "against nothing: the file is not saved yet".to_string(),
-        );
+        if let Some(p) = &app.path {
+            let since = format!("against nothing: {} is not saved yet", p.display());
+            app.set_baseline_other(None, since);
+        }
     }
     if let Some((kind, s)) = status {
         app.set_status(kind, s);
