@@ -346,17 +346,7 @@ impl App {
         } else {
             themes
         };
-        let baseline = Baseline {
-            version: Some(0),
-            since: format!(
-                "since {} was opened",
-                path.as_deref()
-                    .map_or("the built-in example".to_string(), |p| p
-                        .display()
-                        .to_string())
-            ),
-            ..Baseline::default()
-        };
+        let baseline = Baseline::opened(path.as_deref());
         App {
             catalog: topology::site_catalog(&catalog, &topology),
             base_catalog: catalog,

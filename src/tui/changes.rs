@@ -54,6 +54,17 @@ pub struct NodeMarks {
     pub rules: RuleChanges,
 }
 
+impl Baseline {
+    /// The start's: the topology being opened, its plan to come from the first derivation.
+    pub fn opened(path: Option<&Path>) -> Baseline {
+        Baseline {
+            version: Some(0),
+            since: format!("since {} was opened", named(path)),
+            ..Baseline::default()
+        }
+    }
+}
+
 fn named(path: Option<&Path>) -> String {
     path.map_or("the built-in example".to_string(), |p| {
         p.display().to_string()

@@ -106,6 +106,10 @@ fn removing_a_role_lists_what_it_allowed_as_removed_rows() {
     let shown = rules_text(&mut app);
     assert!(has_row(&shown, '-'), "{shown}");
     assert!(
+        shown.contains(&format!("outbound, {} removed", marks.removed.len())),
+        "{shown}"
+    );
+    assert!(
         shown
             .lines()
             .any(|l| l.contains("- in ") && l.contains("443") && l.contains("removed")),

@@ -86,14 +86,18 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         .iter()
         .filter(|x| matches!(x.source, FindingSource::Check(_)) && x.node == Some(n))
         .collect();
-    let title = format!(
-        " Rules of {name}: {} inbound, {} outbound ",
-        plan.inbound.len(),
-        plan.outbound.len()
-    );
-    f.render_widget(pane_block(app, Pane::Rules, title), rect);
     let marks = app.node_marks();
     let removed: &[Removed] = marks.map_or(&[], |m| &m.removed);
+    let title = format!(
+        " Rules of {name}: {} inbound, {} outbound{} ",
+        plan.inbound.len(),
+        plan.outbound.len(),
+        match removed.len() {
+            0 => String::new(),
+            n => format!(", {n} removed"),
+        }
+    );
+    f.render_widget(pane_block(app, Pane::Rules, title), rect);
     let rules: Vec<&Rule> = plan.inbound.iter().chain(plan.outbound.iter()).collect();
     let parts = layout::rules_parts(
         rect,
