@@ -172,7 +172,7 @@ fn edit(c: &mut Criterion) {
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
     for n in fixtures::sizes()
         .into_iter()
-        .filter(|&n| n >= 1_000 && n <= 10_000)
+        .filter(|n| (1_000..=10_000).contains(n))
     {
         // On the design screen (the selected node's change marks), and with the changes screen
         // shown (the whole site's diff against the file as opened, after every edit).
