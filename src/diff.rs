@@ -463,3 +463,88 @@ pub fn rule_changes(old: Option<&NodePlan>, new: &NodePlan) -> RuleChanges {
     }
     RuleChanges { marks, removed }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Peers;
+    use crate::ports::Protocol;
+
+    fn rule(dir: Direction, proto: Protocol, ports: &[u16], peers: Peers) -> Rule {
+        Rule {
+            direction: dir,
+            protocol: proto,
+            ports: PortSet::from_ranges(
+                ports.iter().filter_map(|p| PortRange::single(*p)).collect(),
+            ),
+            peers,
+            provenance: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    fn node(rules: Vec<Rule>) -> NodePlan {
+        let (inbound, outbound): (Vec<Rule>, Vec<Rule>) = rules
+            .into_iter()
+            .partition(|r| r.direction == Direction::Inbound);
+        NodePlan {
+            node: 0,
+            name: "web".into(),
+            inbound: inbound.into(),
+            outbound: outbound.into(),
+            local_only: Vec::new(),
+        }
+    }
+
+    fn v4(net: &str) -> Peers {
+        Peers::V4(vec![net.parse().unwrap()])
+    }
+
+    /// A rule narrowed to fewer ports reads as changed, with the ports it lost as a removed part;
+    /// a rule to a new peer as added; a rule that went as removed whole.
+    #[test]
+    fn rules_are_marked_on_their_grants_and_what_went_is_listed() {
+        use Direction::{Inbound, Outbound};
+        use Protocol::{Tcp, Udp};
+        let old = node(vec![
+            rule(Inbound, Tcp, &[80, 443], v4("192.0.2.0/24")),
+            rule(Inbound, Tcp, &[25], Peers::Any),
+            rule(Outbound, Udp, &[53], Peers::Any),
+        ]);
+        let new = node(vec![
+            rule(Inbound, Tcp, &[443], v4("192.0.2.0/24")),
+            rule(Inbound, Tcp, &[22], v4("198.51.100.0/24")),
+            rule(Inbound, Tcp, &[25], Peers::Any),
+        ]);
+        let c = rule_changes(Some(&old), &new);
+        assert_eq!(
+            c.marks,
+            [RuleMark::Changed, RuleMark::Added, RuleMark::Same],
+            "in the order of the new plan: inbound, then outbound"
+        );
+        assert_eq!(
+            c.removed,
+            [
+                Removed {
+                    direction: Inbound,
+                    protocol: "tcp",
+                    ports: PortSet::from_ranges(PortRange::single(80).into_iter().collect()),
+                    peers: vec!["192.0.2.0/24".into()],
+                    whole: false,
+                },
+                Removed {
+                    direction: Outbound,
+                    protocol: "udp",
+                    ports: PortSet::from_ranges(PortRange::single(53).into_iter().collect()),
+                    peers: vec!["any".into()],
+                    whole: true,
+                },
+            ]
+        );
+        // The same plan: nothing; a new node: all added.
+        assert!(rule_changes(Some(&new), &new).is_empty());
+        let added = rule_changes(None, &new);
+        assert!(added.marks.iter().all(|m| *m == RuleMark::Added));
+        assert!(added.removed.is_empty());
+    }
+}
