@@ -163,5 +163,34 @@ fn start(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, start);
+/// One edit (management access on or off, which re-derives the whole site) answered by the
+/// redrawn design screen, at 1,000 and 10,000 nodes (10,000 left out when run as a test): what
+/// the designer's caches of derived state cost per key press as the site grows.
+fn edit(c: &mut Criterion) {
+    let mut g = c.benchmark_group("designer_edit");
+    g.sample_size(10);
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+    for n in fixtures::sizes()
+        .into_iter()
+        .filter(|n| (1_000..=10_000).contains(n))
+    {
+        // On the design screen (the selected node's change marks), and with the changes screen
+        // shown (the whole site's diff against the file as opened, after every edit).
+        for (name, screen) in [("", Screen::Design), ("_changes_screen", Screen::Changes)] {
+            let mut a = app(n);
+            update(&mut a, Action::Show(screen));
+            g.bench_function(format!("{n}_nodes{name}"), |b| {
+                b.iter(|| {
+                    update(&mut a, Action::ToggleManagement);
+                    term.draw(|f| tui::view::draw(f, &a))
+                        .map(|_| ())
+                        .expect("draw")
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, start, edit);
 criterion_main!(benches);

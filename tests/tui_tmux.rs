@@ -20,7 +20,8 @@ fn inbound_rows(screen: &str) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for line in screen.lines() {
         for seg in line.split(['│', '┃']) {
-            let s = seg.trim_start_matches([' ', '▲', '✖', '•']);
+            // Severity, then the change mark (+ added, ~ changed since the file was opened).
+            let s = seg.trim_start_matches([' ', '▲', '✖', '•', '+', '~']);
             let Some(rest) = s.strip_prefix("in ") else {
                 continue;
             };

@@ -128,3 +128,48 @@ fn saving_a_file_with_comments_asks_once_and_points_to_note_fields() {
     t.keys(&["q"]);
     t.wait_dead();
 }
+
+/// Issue 17: an edit shows on the changes screen (D) in `fwtopo diff`'s words, enter goes to the
+/// rule it removed, and a save makes the saved file the new baseline: the marks go.
+#[test]
+fn the_changes_screen_follows_edits_and_a_save_clears_it() {
+    if !tmux_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.ron");
+    starter(dir.path(), "cpanel-whm", &path);
+    let t = Tmux::start("changes", dir.path(), &["design", "site.ron"], &[]);
+    t.wait_for("Nodes (1)");
+    t.keys(&["D"]);
+    t.wait_for_all(&[" 6 Changes ", "no changes since site.ron was opened"]);
+    t.keys(&["1"]);
+    t.wait_for_all(&["Rules of ", " roles ("]);
+    edit(&t);
+    t.keys(&["D"]);
+    let screen = t.wait_for_all(&[
+        "Changes since site.ron was opened: nodes 1 changed",
+        "(closed)",
+        "⏎ go to the node",
+    ]);
+    let line = screen.lines().position(|l| l.contains("(closed)")).unwrap();
+    let first = screen
+        .lines()
+        .position(|l| l.contains("┃Node "))
+        .expect("the node's heading");
+    for _ in first..line {
+        t.keys(&["j"]);
+    }
+    t.keys(&["Enter"]);
+    // The removed row is selected and shown in full below the table.
+    let screen = t.wait_for_all(&["Rules of ", " - out ", "no rule allows it now"]);
+    assert!(screen.contains("removed"), "{screen}");
+    t.keys(&["s"]);
+    t.wait_for("saved site.ron");
+    let screen = t.wait_gone(" - out ");
+    assert!(!screen.contains("● unsaved"), "{screen}");
+    t.keys(&["D"]);
+    t.wait_for("no changes since site.ron was saved");
+    t.keys(&["q"]);
+    t.wait_dead();
+}

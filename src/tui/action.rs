@@ -129,6 +129,9 @@ pub enum Action {
         result: Result<Topology, String>,
         /// The original file as it is now, if there is one.
         disk: Option<OnDisk>,
+        /// The original's topology as it is now (`None`: no file, or one that does not open):
+        /// the baseline changes are counted from.
+        baseline: Option<Box<Topology>>,
     },
 }
 

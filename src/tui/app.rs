@@ -1,6 +1,7 @@
 //! The designer's state. The topology is the document; the plan, findings and preview are caches
 //! recomputed by [`App::rederive`] whenever the topology changes, so views only read.
 
+use super::changes::{Baseline, NodeMarks, SiteChanges};
 use super::theme::Theme;
 use fwtopo::catalog::{Catalog, HOST_PRODUCT};
 use fwtopo::engine::{self, Plan, Severity};
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 /// How many snapshots undo keeps: enough for a session, bounded for 1,000-node topologies.
 pub const UNDO_DEPTH: usize = 100;
 
-/// The top-level screens, switched with 1–5.
+/// The top-level screens, switched with 1–6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Design,
@@ -22,15 +23,18 @@ pub enum Screen {
     Zones,
     Overview,
     Export,
+    /// What changed since the file was opened or saved, as `fwtopo diff` says it.
+    Changes,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 5] = [
+    pub const ALL: [Screen; 6] = [
         Screen::Design,
         Screen::Findings,
         Screen::Zones,
         Screen::Overview,
         Screen::Export,
+        Screen::Changes,
     ];
 
     pub fn title(self) -> &'static str {
@@ -40,6 +44,7 @@ impl Screen {
             Screen::Zones => "Zones",
             Screen::Overview => "Overview",
             Screen::Export => "Export",
+            Screen::Changes => "Changes",
         }
     }
 
@@ -51,6 +56,7 @@ impl Screen {
             Screen::Zones => &[Pane::Zones, Pane::Hosts, Pane::Custom],
             Screen::Overview => &[Pane::Overview],
             Screen::Export => &[Pane::Nodes, Pane::Preview],
+            Screen::Changes => &[Pane::Changes],
         }
     }
 }
@@ -68,6 +74,7 @@ pub enum Pane {
     Custom,
     Overview,
     Preview,
+    Changes,
 }
 
 /// A selection in a list and the first visible row. The offset is kept by `update` (so scrolling is
@@ -250,6 +257,11 @@ pub struct App {
     pub node_marks: Vec<Option<Severity>>,
     pub overview: Option<Overview>,
     pub preview: Preview,
+    /// The topology as last opened or saved, which the rule marks and the changes screen compare
+    /// with ([`super::changes`]).
+    pub baseline: Baseline,
+    pub node_marks_cache: Option<NodeMarks>,
+    pub site_changes: Option<SiteChanges>,
 
     pub path: Option<PathBuf>,
     /// The file at `path` as this designer last read or wrote it (`None`: there was none), to
@@ -276,6 +288,7 @@ pub struct App {
     pub custom: Cursor,
     pub grid: Grid,
     pub preview_scroll: usize,
+    pub changes_cursor: Cursor,
     /// The first column of the preview shown, for lines wider than the pane.
     pub preview_hscroll: usize,
     /// The export screen's target; `None` is the node's own (its firewall, else the OS default).
@@ -333,6 +346,7 @@ impl App {
         } else {
             themes
         };
+        let baseline = Baseline::opened(path.as_deref());
         App {
             catalog: topology::site_catalog(&catalog, &topology),
             base_catalog: catalog,
@@ -344,6 +358,9 @@ impl App {
             node_marks: Vec::new(),
             overview: None,
             preview: Preview::default(),
+            baseline,
+            node_marks_cache: None,
+            site_changes: None,
             path,
             disk: None,
             version: 0,
@@ -362,6 +379,7 @@ impl App {
             custom: Cursor::default(),
             grid: Grid::default(),
             preview_scroll: 0,
+            changes_cursor: Cursor::default(),
             preview_hscroll: 0,
             target: None,
             egress: Egress::Open,
@@ -470,6 +488,7 @@ impl App {
         self.node_marks = marks;
         self.overview = None;
         self.refresh_preview();
+        self.refresh_changes();
         self.clamp_cursors();
     }
 
@@ -700,16 +719,20 @@ impl App {
         match pane {
             Pane::Nodes => self.topology.nodes.len(),
             Pane::Roles => self.role_rows().len(),
-            Pane::Rules => self
-                .selected_node()
-                .and_then(|n| self.plan.nodes.get(n))
-                .map_or(0, |p| p.inbound.len() + p.outbound.len()),
+            // The live rules, then what was removed since the baseline.
+            Pane::Rules => {
+                self.selected_node()
+                    .and_then(|n| self.plan.nodes.get(n))
+                    .map_or(0, |p| p.inbound.len() + p.outbound.len())
+                    + self.node_marks().map_or(0, |m| m.removed.len())
+            }
             Pane::Findings => self.findings.len(),
             Pane::Zones => self.topology.zones.len(),
             Pane::Hosts => self.topology.external_hosts.len(),
             Pane::Custom => self.topology.custom.roles.len() + self.topology.custom.flows.len(),
             Pane::Overview => self.overview_rows(),
             Pane::Preview => self.preview.text.lines().count(),
+            Pane::Changes => self.change_rows().len(),
         }
     }
 
@@ -721,6 +744,7 @@ impl App {
         self.zones.clamp(self.topology.zones.len());
         self.hosts.clamp(self.topology.external_hosts.len());
         self.custom.clamp(self.pane_len(Pane::Custom));
+        self.changes_cursor.clamp(self.pane_len(Pane::Changes));
         self.grid.row.clamp(self.overview_rows());
         self.grid.col.clamp(self.topology.nodes.len());
         self.preview_scroll = self

@@ -26,12 +26,53 @@ pub fn of(app: &App) -> Option<Detail> {
         Pane::Overview => cell(app),
         Pane::Custom => custom(app),
         Pane::Preview => preview(app),
+        Pane::Changes => change(app),
     }
+}
+
+/// A line of the changes screen, whole.
+fn change(app: &App) -> Option<Detail> {
+    let row = app.change_rows().get(app.changes_cursor.sel)?;
+    Some(Detail {
+        title: format!("Change {}", app.baseline.since),
+        lines: vec![row.text.trim().to_string()],
+    })
+}
+
+/// A rule row below the live ones: what the baseline allowed that is gone.
+fn removed(app: &App, n: usize, i: usize) -> Option<Detail> {
+    let r = app.node_marks()?.removed.get(i)?;
+    let dir = match r.direction {
+        fwtopo::engine::Direction::Inbound => "inbound from",
+        fwtopo::engine::Direction::Outbound => "outbound to",
+    };
+    Some(Detail {
+        title: format!(
+            "Removed from {}: {} {}",
+            app.topology.nodes[n].name, r.protocol, r.ports
+        ),
+        lines: vec![
+            format!("{} {} {dir} {}", r.protocol, r.ports, r.peers.join(", ")),
+            format!(
+                "allowed {}; {} allows it now",
+                app.baseline.since,
+                if r.whole {
+                    "no rule"
+                } else {
+                    "no rule (the rest of that rule stays)"
+                }
+            ),
+        ],
+    })
 }
 
 fn rule(app: &App) -> Option<Detail> {
     let n = app.selected_node()?;
     let plan = app.plan.nodes.get(n)?;
+    let live = plan.inbound.len() + plan.outbound.len();
+    if app.rules.sel >= live {
+        return removed(app, n, app.rules.sel - live);
+    }
     let r: &Rule = plan
         .inbound
         .iter()

@@ -18,6 +18,7 @@ pub enum Ctx {
     Custom,
     Overview,
     Export,
+    Changes,
     Picker,
     Endpoints,
     Os,
@@ -39,6 +40,7 @@ impl Ctx {
             Ctx::Custom => "Custom roles and flows",
             Ctx::Overview => "Overview",
             Ctx::Export => "Export preview",
+            Ctx::Changes => "Changes since opened or saved",
             Ctx::Picker => "Catalog picker",
             Ctx::Endpoints => "Flow endpoints",
             Ctx::Os => "Operating system",
@@ -284,6 +286,13 @@ pub const KEYMAP: &[Binding] = &[
         "why",
         0,
     ),
+    b(
+        C::Changes,
+        &["enter"],
+        A::Activate,
+        "go to the node (and the rule)",
+        true,
+    ),
     b(C::Export, &["]"], A::NextTarget, "next target", true),
     b(C::Export, &["["], A::PrevTarget, "previous target", false),
     h(
@@ -391,6 +400,13 @@ pub const KEYMAP: &[Binding] = &[
         &["5"],
         A::Show(Screen::Export),
         "export preview",
+        false,
+    ),
+    b(
+        C::Global,
+        &["6", "D"],
+        A::Show(Screen::Changes),
+        "changes since the file was opened or saved",
         false,
     ),
     h(
@@ -655,6 +671,7 @@ pub fn context(app: &App) -> Ctx {
         Pane::Custom => Ctx::Custom,
         Pane::Overview => Ctx::Overview,
         Pane::Preview => Ctx::Export,
+        Pane::Changes => Ctx::Changes,
     }
 }
 
@@ -750,6 +767,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
         Ctx::Custom,
         Ctx::Overview,
         Ctx::Export,
+        Ctx::Changes,
         Ctx::Picker,
         Ctx::Endpoints,
         Ctx::Os,

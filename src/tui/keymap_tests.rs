@@ -141,3 +141,29 @@ fn the_help_scrolls_with_page_and_end_keys() {
         Some(Action::Messages)
     );
 }
+
+/// Issue 17: the changes screen is on 6 and D everywhere; enter there goes to the change.
+#[test]
+fn the_changes_screen_has_its_keys() {
+    for (k, m) in [
+        (KeyCode::Char('6'), KeyModifiers::NONE),
+        (KeyCode::Char('D'), KeyModifiers::SHIFT),
+    ] {
+        for ctx in [Ctx::Nodes, Ctx::Rules, Ctx::Findings, Ctx::Export] {
+            assert_eq!(
+                lookup(ctx, &key(k, m)),
+                Some(Action::Show(Screen::Changes)),
+                "{k:?} in {ctx:?}"
+            );
+        }
+    }
+    assert_eq!(
+        lookup(Ctx::Changes, &key(KeyCode::Enter, KeyModifiers::NONE)),
+        Some(Action::Activate)
+    );
+    // d still deletes in the lists.
+    assert_eq!(
+        lookup(Ctx::Nodes, &key(KeyCode::Char('d'), KeyModifiers::NONE)),
+        Some(Action::Delete)
+    );
+}

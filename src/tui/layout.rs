@@ -68,6 +68,7 @@ pub fn areas(screen: Screen, area: Rect) -> Areas {
             vec![(Pane::Zones, l), (Pane::Hosts, r), (Pane::Custom, bottom)]
         }
         Screen::Overview => vec![(Pane::Overview, body)],
+        Screen::Changes => vec![(Pane::Changes, body)],
         Screen::Export => {
             let [left, right] =
                 Layout::horizontal([Constraint::Length(side_width(body)), Constraint::Min(10)])
@@ -267,6 +268,7 @@ pub fn rows_area(app: &App, pane: Pane, rect: Rect) -> Rect {
         Pane::Zones | Pane::Hosts | Pane::Custom => trim(inner(rect), 1, 0),
         Pane::Overview => grid_parts(app, rect).rows,
         Pane::Preview => trim(inner(rect), 2, 0),
+        Pane::Changes => inner(rect),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Designer tests without a terminal: action sequences through `update`, and rendered buffers.
 
+mod changes;
 mod custom;
 mod newcomer;
 pub(super) mod render;

@@ -205,6 +205,7 @@ fn recovered_work_is_compared_with_its_file_as_it_is_now() {
             original: Some(site()),
             result: Ok(t),
             disk: Some(now),
+            baseline: None,
         }],
     );
     assert!(app.dirty());

@@ -905,6 +905,7 @@ fn recovery_is_offered_loaded_or_discarded() {
             original: Some(PathBuf::from("site.ron")),
             result: Ok(t),
             disk: None,
+            baseline: None,
         }],
     );
     assert_eq!(app.topology.nodes.len(), 2);

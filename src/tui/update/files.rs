@@ -149,6 +149,7 @@ pub(in crate::tui) fn saved(
                 );
             }
             app.path = Some(path);
+            app.set_baseline_here("saved");
             if app.quit_after_save {
                 fx.push(Effect::Quit);
             }
@@ -170,6 +171,7 @@ pub(in crate::tui) fn loaded(
             let n = t.nodes.len();
             replace_topology(app, t, Some(path.clone()));
             app.disk = Some(disk);
+            app.set_baseline_here("opened");
             app.set_status(
                 StatusKind::Ok,
                 format!("opened {} ({n} nodes)", path.display()),

@@ -85,11 +85,19 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             original,
             result,
             disk,
+            baseline,
         } => match result {
             Ok(t) => {
                 replace_topology(app, t, original.clone());
                 app.disk = disk;
                 app.mark_unsaved();
+                // Changes are counted from the file on disk, which the recovered work replaces.
+                let since = match (&original, &baseline) {
+                    (Some(p), Some(_)) => format!("since {} was saved", p.display()),
+                    (Some(p), None) => format!("against nothing: {} is not there", p.display()),
+                    (None, _) => "against nothing: the work was never saved".to_string(),
+                };
+                app.set_baseline_other(baseline.map(|b| *b), since);
                 let to = original.map_or("a new file".to_string(), |p| p.display().to_string());
                 app.set_status(
                     StatusKind::Warning,
@@ -109,6 +117,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             None => pane(app, other, &mut fx),
         },
     }
+    app.refresh_changes();
     fix_scroll(app);
     fx
 }

@@ -90,6 +90,7 @@ pub(in crate::tui) fn cursor_of(app: &App, pane: Pane) -> Cursor {
         Pane::Hosts => app.hosts,
         Pane::Custom => app.custom,
         Pane::Overview => app.grid.row,
+        Pane::Changes => app.changes_cursor,
         Pane::Preview => Cursor {
             sel: app.preview_scroll,
             offset: app.preview_scroll,
@@ -144,6 +145,7 @@ pub(in crate::tui) fn fix_scroll(app: &mut App) {
             Pane::Zones => app.zones.offset = app.zones.offset_for(h),
             Pane::Hosts => app.hosts.offset = app.hosts.offset_for(h),
             Pane::Custom => app.custom.offset = app.custom.offset_for(h),
+            Pane::Changes => app.changes_cursor.offset = app.changes_cursor.offset_for(h),
             Pane::Overview => {
                 app.grid.row.offset = app.grid.row.offset_for(h);
                 let cols = layout::grid_parts(app, rect).visible_cols();

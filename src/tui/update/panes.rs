@@ -177,6 +177,7 @@ pub(in crate::tui) fn move_by(app: &mut App, pane: Pane, delta: isize) {
         Pane::Zones => app.zones.step(delta, len),
         Pane::Hosts => app.hosts.step(delta, len),
         Pane::Custom => app.custom.step(delta, len),
+        Pane::Changes => app.changes_cursor.step(delta, len),
         Pane::Overview => app.grid.row.step(delta, len),
         Pane::Preview => {
             app.preview_scroll = app
@@ -207,7 +208,7 @@ pub(in crate::tui) fn sideways(app: &mut App, right: bool) {
             let n = app.topology.nodes.len();
             app.grid.col.step(if right { 1 } else { -1 }, n);
         }
-        Screen::Findings | Screen::Export => {}
+        Screen::Findings | Screen::Export | Screen::Changes => {}
     }
 }
 
@@ -277,6 +278,7 @@ pub(in crate::tui) fn activate(app: &mut App) {
                 jump_to_node(app, app.grid.col.sel);
             }
         }
+        Pane::Changes => go_to_change(app),
         _ => edit(app),
     }
 }
@@ -472,4 +474,55 @@ pub(in crate::tui) fn duplicate(app: &mut App) {
         StatusKind::Info,
         format!("duplicated {from} as {name}; set its addresses with i"),
     );
+}
+
+/// Enter on a line of the changes screen: its node, and the rule the change is in when it can be
+/// found (ports opened: the live rule that holds them; closed: the removed row).
+pub(in crate::tui) fn go_to_change(app: &mut App) {
+    let Some(row) = app.change_rows().get(app.changes_cursor.sel).cloned() else {
+        return;
+    };
+    let Some(name) = row.node else {
+        app.set_status(StatusKind::Info, "this line is about the whole topology");
+        return;
+    };
+    let Some(n) = app.topology.nodes.iter().position(|x| x.name == name) else {
+        app.set_status(
+            StatusKind::Info,
+            format!(
+                "{name} is not in the topology any more: it was removed {}",
+                app.baseline.since
+            ),
+        );
+        return;
+    };
+    jump_to_node(app, n);
+    app.refresh_changes();
+    if let Some(i) = row.change.as_ref().and_then(|c| change_rule(app, n, c)) {
+        app.rules.sel = i;
+    }
+}
+
+/// The row of node `n`'s rules pane that shows a change `fwtopo diff` lists.
+fn change_rule(app: &App, n: usize, c: &fwtopo::diff::Change) -> Option<usize> {
+    let plan = app.plan.nodes.get(n)?;
+    let marks = app.node_marks()?;
+    let peer = c.peers.first()?;
+    let same = |d: fwtopo::engine::Direction, proto: &str| {
+        d.as_str() == c.direction && proto == c.protocol
+    };
+    if c.what == "opened" {
+        plan.rules().zip(&marks.marks).position(|(r, m)| {
+            *m != fwtopo::diff::RuleMark::Same
+                && same(r.direction, r.protocol.as_str())
+                && r.peers.to_strings().contains(peer)
+        })
+    } else {
+        let live = plan.inbound.len() + plan.outbound.len();
+        marks
+            .removed
+            .iter()
+            .position(|r| same(r.direction, r.protocol) && r.peers.contains(peer))
+            .map(|i| live + i)
+    }
 }

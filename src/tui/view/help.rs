@@ -46,6 +46,10 @@ fn lines(app: &App) -> Vec<Line<'static>> {
         "Severity: ✖ error  ▲ warning  • note",
         t.muted,
     ));
+    out.push(Line::styled(
+        "Rules since the file was opened or saved: + added  ~ changed  - removed",
+        t.muted,
+    ));
     out
 }
 

@@ -2,6 +2,7 @@
 //! plan or changes state; rectangles come from [`super::layout`], shared with mouse handling.
 
 mod bars;
+mod changes;
 mod custom;
 mod detail;
 pub use rules::rule_codes;
@@ -65,6 +66,7 @@ pub fn draw(f: &mut Frame, app: &App) {
             Pane::Custom => custom::draw(f, app, *rect),
             Pane::Overview => overview::draw(f, app, *rect),
             Pane::Preview => export::draw(f, app, *rect),
+            Pane::Changes => changes::draw(f, app, *rect),
         }
     }
     bars::status(f, app, a.status);

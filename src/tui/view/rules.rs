@@ -1,5 +1,7 @@
 //! The selected node's live rules: inbound then outbound, with protocol, ports, peers, services and
-//! (when wide enough) provenance; rules behind one of the node's findings carry its severity symbol.
+//! (when wide enough) provenance; rules behind one of the node's findings carry its severity symbol,
+//! rules added or changed since the file was opened or saved a `+` or `~`, and what was removed
+//! since follows the live rules as `-` rows (signs, so they read without colour).
 //! Below: the selected rule in full with the findings it causes (wrapped, whole), and the node's
 //! findings one per line.
 
@@ -8,10 +10,12 @@ use crate::tui::app::{FindingSource, Pane};
 use crate::tui::layout;
 use crate::tui::theme::severity_symbol;
 use fwtopo::catalog::Tag;
+use fwtopo::diff::Removed;
 use fwtopo::engine::{Code, Direction, Rule, Severity};
 use fwtopo::net::Peers;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 /// The finding codes a rule can be the cause of, from its tags and peers.
@@ -82,21 +86,26 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         .iter()
         .filter(|x| matches!(x.source, FindingSource::Check(_)) && x.node == Some(n))
         .collect();
+    let marks = app.node_marks();
+    let removed: &[Removed] = marks.map_or(&[], |m| &m.removed);
     let title = format!(
-        " Rules of {name}: {} inbound, {} outbound ",
+        " Rules of {name}: {} inbound, {} outbound{} ",
         plan.inbound.len(),
-        plan.outbound.len()
+        plan.outbound.len(),
+        match removed.len() {
+            0 => String::new(),
+            n => format!(", {n} removed"),
+        }
     );
     f.render_widget(pane_block(app, Pane::Rules, title), rect);
-    let rule_count = plan.inbound.len() + plan.outbound.len();
+    let rules: Vec<&Rule> = plan.inbound.iter().chain(plan.outbound.iter()).collect();
     let parts = layout::rules_parts(
         rect,
         app.findings.iter().filter(|x| x.node == Some(n)).count(),
-        rule_count,
+        rules.len() + removed.len(),
     );
-    let rules: Vec<&Rule> = plan.inbound.iter().chain(plan.outbound.iter()).collect();
     let w = parts.table.width as usize;
-    if rules.is_empty() {
+    if rules.is_empty() && removed.is_empty() {
         lines(
             f,
             parts.table,
@@ -109,11 +118,19 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             ],
         );
     } else {
-        let ports: Vec<String> = rules.iter().map(|r| r.ports.to_string()).collect();
-        let peers: Vec<String> = rules.iter().map(|r| r.peers.to_string()).collect();
+        let ports: Vec<String> = rules
+            .iter()
+            .map(|r| r.ports.to_string())
+            .chain(removed.iter().map(|r| r.ports.to_string()))
+            .collect();
+        let peers: Vec<String> = rules
+            .iter()
+            .map(|r| r.peers.to_string())
+            .chain(removed.iter().map(|r| r.peers.join(", ")))
+            .collect();
         // Ports and peers get what they need up to about a third of the row each; services the rest.
         let prov_w = if w >= 110 { 34 } else { 0 };
-        let avail = w.saturating_sub(2 + 4 + 4 + if prov_w > 0 { prov_w + 1 } else { 0 });
+        let avail = w.saturating_sub(3 + 4 + 4 + if prov_w > 0 { prov_w + 1 } else { 0 });
         let ports_w = ports
             .iter()
             .map(|p| p.chars().count())
@@ -128,7 +145,7 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             .clamp(5, (avail / 3).clamp(5, 30));
         let svc_w = avail.saturating_sub(ports_w + 1 + peers_w + 1).max(4);
         let mut header = format!(
-            "  {} {} {} {} {}",
+            "   {} {} {} {} {}",
             fit("dir", 3),
             fit("pro", 3),
             fit("ports", ports_w),
@@ -141,8 +158,10 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
         let mut out = vec![Line::styled(cut(&header, w), t.header)];
         let height = parts.table.height.saturating_sub(1) as usize;
         let off = app.rules.offset_for(height);
+        let selected = |i: usize| i == app.rules.sel && app.focus == Pane::Rules;
         for (i, r) in rules.iter().enumerate().skip(off).take(height) {
             let codes = rule_codes(r);
+            let mark = marks.and_then(|m| m.marks.get(i)).map_or(' ', |m| m.sign());
             let worst: Option<Severity> = node_findings
                 .iter()
                 .filter(|x| codes.contains(&x.code))
@@ -154,9 +173,10 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
             };
             let mut spans = vec![
                 match worst {
-                    Some(s) => Span::styled(format!("{} ", severity_symbol(s)), t.severity(s)),
-                    None => Span::raw("  "),
+                    Some(s) => Span::styled(severity_symbol(s).to_string(), t.severity(s)),
+                    None => Span::raw(" "),
                 },
+                Span::styled(format!("{mark} "), t.dirty),
                 Span::styled(format!("{dir} "), dir_style),
                 Span::styled(format!("{} ", fit(r.protocol.as_str(), 3)), t.text),
                 Span::styled(format!("{} ", fit(&ports[i], ports_w)), t.text),
@@ -170,15 +190,68 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
                     t.muted,
                 ));
             }
-            out.push(row_line(
-                spans,
-                i == app.rules.sel && app.focus == Pane::Rules,
-                t.selected,
-                parts.table.width,
-            ));
+            out.push(row_line(spans, selected(i), t.selected, parts.table.width));
+        }
+        let skip = off.saturating_sub(rules.len());
+        let room = height.saturating_sub(out.len() - 1);
+        for (j, r) in removed.iter().enumerate().skip(skip).take(room) {
+            let i = rules.len() + j;
+            let gone = t.muted.add_modifier(Modifier::CROSSED_OUT);
+            let dir = match r.direction {
+                Direction::Inbound => "in ",
+                Direction::Outbound => "out",
+            };
+            let what = if r.whole {
+                "removed"
+            } else {
+                "removed (the rest of the rule stays)"
+            };
+            let spans = vec![
+                Span::styled(" - ", t.dirty),
+                Span::styled(format!("{dir} "), gone),
+                Span::styled(format!("{} ", fit(r.protocol, 3)), gone),
+                Span::styled(format!("{} ", fit(&ports[i], ports_w)), gone),
+                Span::styled(format!("{} ", fit(&peers[i], peers_w)), gone),
+                Span::styled(fit(what, svc_w), t.muted),
+            ];
+            out.push(row_line(spans, selected(i), t.selected, parts.table.width));
         }
         lines(f, parts.table, out);
-        if let Some(r) = rules.get(app.rules.sel) {
+        if let Some(r) = app
+            .rules
+            .sel
+            .checked_sub(rules.len())
+            .and_then(|j| removed.get(j))
+        {
+            let word = if r.direction == Direction::Inbound {
+                "from"
+            } else {
+                "to"
+            };
+            let dw = parts.detail.width as usize;
+            let mut detail: Vec<Line> = layout::wrap(
+                &format!(
+                    "- {} {} {} {word} {}",
+                    r.direction.as_str(),
+                    r.protocol,
+                    r.ports,
+                    r.peers.join(", ")
+                ),
+                dw,
+            )
+            .into_iter()
+            .map(|l| Line::styled(l, t.text))
+            .collect();
+            detail.extend(
+                layout::wrap(
+                    &format!("allowed {}; no rule allows it now", app.baseline.since),
+                    dw,
+                )
+                .into_iter()
+                .map(|l| Line::styled(l, t.muted)),
+            );
+            lines(f, parts.detail, detail);
+        } else if let Some(r) = rules.get(app.rules.sel) {
             let word = if r.direction == Direction::Inbound {
                 "from"
             } else {
