@@ -182,32 +182,14 @@ impl Tmux {
     /// Waits until the screen holds every one of `all` at once: a capture can be torn mid-frame,
     /// so waiting for the first word of what should appear does not mean the rest is there.
     pub fn wait_for_all(&self, all: &[&str]) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if all.iter().all(|w| s.contains(w)) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("waited 20 s for all of {all:?}; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.wait_for_screen(&format!("all of {all:?}"), |s| {
+            all.iter().all(|w| s.contains(w))
+        })
     }
 
     /// Waits until the screen no longer holds `what`.
     pub fn wait_gone(&self, what: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if !s.contains(what) {
-                return s;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                panic!("waited 20 s for {what:?} to go; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.wait_for_screen(&format!("{what:?} to go"), |s| !s.contains(what))
     }
 
     /// Waits for the designer to exit; returns everything the pane shows, scrollback included.
