@@ -1,0 +1,325 @@
+//! A live firewall as chains of rules, whatever tool printed it, and what it accepts.
+//!
+//! Each parser (nftables JSON, iptables-save) turns its capture into these chains; one evaluator
+//! then asks, for a new TCP or UDP connection arriving on (or leaving by) a network interface, which
+//! peers each base chain accepts on each port, in rule order (first match wins, jumps and returns
+//! followed). Conditions that never hold for such a connection (loopback, established, ICMP) make a
+//! rule match nothing; conditions the evaluator does not know are assumed to hold, and the rule is
+//! named as not understood.
+
+use super::addrs::{AddrSet, Fam};
+use crate::engine::Direction;
+use crate::ports::{PortRange, PortSet, Protocol};
+
+/// Where a base chain hooks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    Input,
+    Output,
+}
+
+impl Hook {
+    pub fn direction(self) -> Direction {
+        match self {
+            Hook::Input => Direction::Inbound,
+            Hook::Output => Direction::Outbound,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Accept,
+    /// Drop or reject: either way the connection does not pass.
+    Drop,
+    Jump(String),
+    Goto(String),
+    Return,
+    /// No verdict (a counter, a log): the next rule decides.
+    Continue,
+}
+
+/// An address match: the family it implies and the addresses (already negated if it was `!=`).
+pub type AddrMatch = (Fam, AddrSet);
+
+/// What a rule requires of a new TCP or UDP connection.
+#[derive(Debug, Clone, Default)]
+pub struct Cond {
+    /// Never holds for such a connection (loopback, `ct state established`, ICMP only).
+    pub never: bool,
+    pub fam: Option<Fam>,
+    /// The protocols allowed: `None` is every protocol.
+    pub protos: Option<Vec<Protocol>>,
+    /// Destination ports.
+    pub ports: Option<PortSet>,
+    pub saddr: Option<AddrMatch>,
+    pub daddr: Option<AddrMatch>,
+    /// Conditions not understood, as the capture wrote them (escaped when shown).
+    pub unknown: Vec<String>,
+}
+
+impl Cond {
+    /// Narrows to one family; two different families never hold together.
+    pub fn family(&mut self, fam: Fam) {
+        match self.fam {
+            Some(f) if f != fam => self.never = true,
+            _ => self.fam = Some(fam),
+        }
+    }
+
+    /// Narrows to these protocols.
+    pub fn protocols(&mut self, protos: &[Protocol]) {
+        let next: Vec<Protocol> = match &self.protos {
+            Some(p) => p.iter().copied().filter(|x| protos.contains(x)).collect(),
+            None => protos.to_vec(),
+        };
+        if next.is_empty() {
+            self.never = true;
+        }
+        self.protos = Some(next);
+    }
+
+    pub fn dports(&mut self, ports: PortSet) {
+        let next = match &self.ports {
+            Some(p) => p.intersection(&ports),
+            None => ports,
+        };
+        if next.is_empty() {
+            self.never = true;
+        }
+        self.ports = Some(next);
+    }
+
+    /// Narrows the source (`src`) or destination addresses.
+    pub fn addresses(&mut self, src: bool, m: AddrMatch) {
+        self.family(m.0);
+        let slot = if src {
+            &mut self.saddr
+        } else {
+            &mut self.daddr
+        };
+        *slot = Some(match slot.take() {
+            Some((f, a)) if f == m.0 => (f, a.intersect(&m.1)),
+            Some(_) => {
+                self.never = true;
+                m
+            }
+            None => m,
+        });
+    }
+
+    /// Whether the rule may apply to connections of this family.
+    fn for_family(&self, fam: Fam) -> bool {
+        !self.never && self.fam.is_none_or(|f| f == fam)
+    }
+
+    /// The peers this condition matches for one family, protocol and port.
+    fn peers(&self, hook: Hook, fam: Fam, proto: Protocol, port: u16) -> AddrSet {
+        if !self.for_family(fam)
+            || self.protos.as_ref().is_some_and(|p| !p.contains(&proto))
+            || self.ports.as_ref().is_some_and(|p| !p.contains(port))
+        {
+            return AddrSet::empty();
+        }
+        let peer = match hook {
+            Hook::Input => &self.saddr,
+            Hook::Output => &self.daddr,
+        };
+        match peer {
+            Some((_, a)) => a.clone(),
+            None => AddrSet::full(fam),
+        }
+    }
+
+    /// Whether the condition is only things the evaluator understands and never holds for a
+    /// new connection: the fixed lines every export starts with (loopback, conntrack, ICMP).
+    pub fn is_housekeeping(&self) -> bool {
+        self.never && self.unknown.is_empty()
+    }
+
+    /// A short description for a report line: `tcp dport 8080 from 0.0.0.0/0`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(f) = self.fam {
+            parts.push(f.label().to_string());
+        }
+        if let Some(p) = &self.protos {
+            parts.push(p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(","));
+        }
+        if let Some(p) = &self.ports {
+            parts.push(format!("dport {}", p.join("-")));
+        }
+        for (word, m) in [("saddr", &self.saddr), ("daddr", &self.daddr)] {
+            if let Some((f, a)) = m {
+                let shown = a.describe(*f);
+                let more = if shown.len() > 4 { " ..." } else { "" };
+                parts.push(format!(
+                    "{word} {}{more}",
+                    shown.iter().take(4).cloned().collect::<Vec<_>>().join(",")
+                ));
+            }
+        }
+        parts.extend(self.unknown.iter().cloned());
+        if self.never {
+            parts.push("(never a new connection)".into());
+        }
+        parts.join(" ")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub cond: Cond,
+    pub verdict: Verdict,
+    /// Where the capture has it (a line, or a JSON path), for messages.
+    pub at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The table as the tool names it: `inet fwtopo`, `filter (IPv4)`.
+    pub table: String,
+    pub name: String,
+    /// The families the chain sees.
+    pub fams: Vec<Fam>,
+    /// Base chains: the hook and whether the policy accepts.
+    pub base: Option<(Hook, bool)>,
+    pub rules: Vec<Rule>,
+}
+
+/// Every chain of a capture.
+#[derive(Debug, Clone, Default)]
+pub struct Ruleset {
+    pub chains: Vec<Chain>,
+}
+
+/// The deepest jump chain followed (the tools refuse loops; this guards a hand-made capture).
+const MAX_DEPTH: usize = 32;
+
+impl Ruleset {
+    fn find(&self, table: &str, name: &str) -> Option<&Chain> {
+        self.chains
+            .iter()
+            .find(|c| c.table == table && c.name == name)
+    }
+
+    /// The port boundaries of every rule of one protocol's matches: between two boundaries every
+    /// rule either matches all ports or none.
+    pub fn port_bounds(&self, out: &mut Vec<u32>) {
+        for c in &self.chains {
+            for r in &c.rules {
+                if let Some(p) = &r.cond.ports {
+                    for range in p.ranges() {
+                        out.push(u32::from(range.start));
+                        out.push(u32::from(range.end) + 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The peers a new connection of this family, protocol and port may have and pass every base
+    /// chain on the hook (a packet must pass them all; with none, nothing is filtered).
+    pub fn accepted(&self, hook: Hook, fam: Fam, proto: Protocol, port: u16) -> AddrSet {
+        let mut result = AddrSet::full(fam);
+        for c in &self.chains {
+            let Some((h, policy_accepts)) = c.base else {
+                continue;
+            };
+            if h != hook || !c.fams.contains(&fam) {
+                continue;
+            }
+            let (mut accepted, fallthrough) =
+                self.walk(c, AddrSet::full(fam), hook, fam, proto, port, 0);
+            if policy_accepts {
+                accepted = accepted.union(&fallthrough);
+            }
+            result = result.intersect(&accepted);
+        }
+        result
+    }
+
+    /// Runs `input` through a chain: what it accepts, and what reaches its end or a return.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &self,
+        chain: &Chain,
+        input: AddrSet,
+        hook: Hook,
+        fam: Fam,
+        proto: Protocol,
+        port: u16,
+        depth: usize,
+    ) -> (AddrSet, AddrSet) {
+        let mut remaining = input;
+        let mut accepted = AddrSet::empty();
+        let mut returned = AddrSet::empty();
+        for r in &chain.rules {
+            if remaining.is_empty() {
+                break;
+            }
+            let m = r.cond.peers(hook, fam, proto, port).intersect(&remaining);
+            if m.is_empty() {
+                continue;
+            }
+            match &r.verdict {
+                Verdict::Continue => {}
+                Verdict::Accept => {
+                    accepted = accepted.union(&m);
+                    remaining = remaining.minus(&m);
+                }
+                Verdict::Drop => remaining = remaining.minus(&m),
+                Verdict::Return => {
+                    returned = returned.union(&m);
+                    remaining = remaining.minus(&m);
+                }
+                Verdict::Jump(target) | Verdict::Goto(target) => {
+                    let Some(next) = self.find(&chain.table, target) else {
+                        continue;
+                    };
+                    if depth >= MAX_DEPTH {
+                        continue;
+                    }
+                    let (a, back) = self.walk(next, m.clone(), hook, fam, proto, port, depth + 1);
+                    accepted = accepted.union(&a);
+                    remaining = remaining.minus(&m);
+                    if matches!(r.verdict, Verdict::Jump(_)) {
+                        remaining = remaining.union(&back);
+                    } else {
+                        returned = returned.union(&back);
+                    }
+                }
+            }
+        }
+        (accepted, returned.union(&remaining))
+    }
+}
+
+/// The ports 1-65535 cut at these boundaries: every range of ports between two of them.
+pub fn segments(mut bounds: Vec<u32>) -> Vec<PortRange> {
+    bounds.push(1);
+    bounds.push(65536);
+    bounds.retain(|b| (1..=65536).contains(b));
+    bounds.sort_unstable();
+    bounds.dedup();
+    bounds
+        .windows(2)
+        .filter_map(|w| PortRange::new(w[0] as u16, (w[1] - 1) as u16))
+        .collect()
+}
+
+/// The ports 1-65535 not in `p` (a `!=` port match).
+pub fn port_complement(p: &PortSet) -> PortSet {
+    let mut out = Vec::new();
+    let mut next: u32 = 1;
+    for r in p.ranges() {
+        if u32::from(r.start) > next {
+            out.extend(PortRange::new(next as u16, r.start - 1));
+        }
+        next = u32::from(r.end) + 1;
+    }
+    if next <= 65535 {
+        out.extend(PortRange::new(next as u16, 65535));
+    }
+    PortSet::from_ranges(out)
+}
