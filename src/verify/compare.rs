@@ -11,7 +11,7 @@
 
 use super::addrs::{AddrSet, Fam};
 use super::model::{Accepted, LiveModel, lookup, push_merged};
-use super::ruleset::segments;
+use super::ruleset::{covered, segments};
 use crate::engine::{Direction, NodePlan};
 use crate::export::Egress;
 use crate::net::Peers;
@@ -90,15 +90,16 @@ fn one(rules: &[crate::engine::Rule], fam: Fam, proto: Protocol) -> Expected {
             bounds.push(u32::from(r.end) + 1);
         }
     }
-    let mut accepted = Vec::new();
-    for seg in segments(bounds) {
-        let mut peers = AddrSet::empty();
-        for (p, a) in &items {
-            if p.contains(seg.start) {
-                peers = peers.union(a);
-            }
+    let segs = segments(bounds);
+    let mut peers = vec![AddrSet::empty(); segs.len()];
+    for (p, a) in &items {
+        for s in covered(&segs, Some(p)) {
+            peers[s] = peers[s].union(a);
         }
-        push_merged(&mut accepted, seg, peers);
+    }
+    let mut accepted = Vec::new();
+    for (seg, p) in segs.into_iter().zip(peers) {
+        push_merged(&mut accepted, seg, p);
     }
     Expected {
         accepted,

@@ -42,13 +42,14 @@ impl LiveModel {
         let mut bounds = Vec::new();
         ruleset.port_bounds(&mut bounds);
         let segs = segments(bounds);
+        let index = ruleset.index(&segs);
         let mut accepted = BTreeMap::new();
         for hook in [Hook::Input, Hook::Output] {
             for &fam in &captured {
                 for proto in [Protocol::Tcp, Protocol::Udp] {
                     let mut list: Accepted = Vec::new();
-                    for seg in &segs {
-                        let peers = ruleset.accepted(hook, fam, proto, seg.start);
+                    for (i, seg) in segs.iter().enumerate() {
+                        let peers = ruleset.accepted(&index, (i, seg.start), hook, fam, proto);
                         push_merged(&mut list, *seg, peers);
                     }
                     accepted.insert((hook.direction(), fam, proto), list);

@@ -113,12 +113,10 @@ impl Cond {
         !self.never && self.fam.is_none_or(|f| f == fam)
     }
 
-    /// The peers this condition matches for one family, protocol and port.
-    fn peers(&self, hook: Hook, fam: Fam, proto: Protocol, port: u16) -> AddrSet {
-        if !self.for_family(fam)
-            || self.protos.as_ref().is_some_and(|p| !p.contains(&proto))
-            || self.ports.as_ref().is_some_and(|p| !p.contains(port))
-        {
+    /// The peers this condition matches for one family and protocol, on ports the [`Index`]
+    /// already found it matches.
+    fn peers(&self, hook: Hook, fam: Fam, proto: Protocol) -> AddrSet {
+        if !self.for_family(fam) || self.protos.as_ref().is_some_and(|p| !p.contains(&proto)) {
             return AddrSet::empty();
         }
         let peer = match hook {
@@ -197,10 +195,10 @@ pub struct Ruleset {
 const MAX_DEPTH: usize = 32;
 
 impl Ruleset {
-    fn find(&self, table: &str, name: &str) -> Option<&Chain> {
+    fn find(&self, table: &str, name: &str) -> Option<usize> {
         self.chains
             .iter()
-            .find(|c| c.table == table && c.name == name)
+            .position(|c| c.table == table && c.name == name)
     }
 
     /// The port boundaries of every rule of one protocol's matches: between two boundaries every
@@ -218,19 +216,57 @@ impl Ruleset {
         }
     }
 
-    /// The peers a new connection of this family, protocol and port may have and pass every base
-    /// chain on the hook (a packet must pass them all; with none, nothing is filtered).
-    pub fn accepted(&self, hook: Hook, fam: Fam, proto: Protocol, port: u16) -> AddrSet {
+    /// Per chain and port range, the rules that may match there: a rule's ranges are looked up
+    /// among the (sorted) port ranges, so a ruleset of ten thousand single-port rules costs ten
+    /// thousand lookups, not ten thousand walks of every rule per range. Rules that never match a
+    /// new connection are left out.
+    pub fn index(&self, segs: &[PortRange]) -> Index {
+        let per_chain = self
+            .chains
+            .iter()
+            .map(|c| {
+                let mut lists: Vec<Vec<usize>> = vec![Vec::new(); segs.len()];
+                for (i, r) in c.rules.iter().enumerate() {
+                    if r.cond.never {
+                        continue;
+                    }
+                    for s in covered(segs, r.cond.ports.as_ref()) {
+                        lists[s].push(i);
+                    }
+                }
+                lists
+            })
+            .collect();
+        Index { per_chain }
+    }
+
+    /// The peers a new connection of this family and protocol, to the ports of range `seg`, may
+    /// have and pass every base chain on the hook (a packet must pass them all; with none,
+    /// nothing is filtered).
+    pub fn accepted(
+        &self,
+        index: &Index,
+        seg: (usize, u16),
+        hook: Hook,
+        fam: Fam,
+        proto: Protocol,
+    ) -> AddrSet {
         let mut result = AddrSet::full(fam);
-        for c in &self.chains {
+        for (ci, c) in self.chains.iter().enumerate() {
             let Some((h, policy_accepts)) = c.base else {
                 continue;
             };
             if h != hook || !c.fams.contains(&fam) {
                 continue;
             }
-            let (mut accepted, fallthrough) =
-                self.walk(c, AddrSet::full(fam), hook, fam, proto, port, 0);
+            let at = Probe {
+                index,
+                seg,
+                hook,
+                fam,
+                proto,
+            };
+            let (mut accepted, fallthrough) = self.walk(ci, AddrSet::full(fam), &at, 0);
             if policy_accepts {
                 accepted = accepted.union(&fallthrough);
             }
@@ -240,25 +276,20 @@ impl Ruleset {
     }
 
     /// Runs `input` through a chain: what it accepts, and what reaches its end or a return.
-    #[allow(clippy::too_many_arguments)]
-    fn walk(
-        &self,
-        chain: &Chain,
-        input: AddrSet,
-        hook: Hook,
-        fam: Fam,
-        proto: Protocol,
-        port: u16,
-        depth: usize,
-    ) -> (AddrSet, AddrSet) {
+    fn walk(&self, ci: usize, input: AddrSet, at: &Probe, depth: usize) -> (AddrSet, AddrSet) {
+        let chain = &self.chains[ci];
         let mut remaining = input;
         let mut accepted = AddrSet::empty();
         let mut returned = AddrSet::empty();
-        for r in &chain.rules {
+        for &ri in &at.index.per_chain[ci][at.seg.0] {
+            let r = &chain.rules[ri];
             if remaining.is_empty() {
                 break;
             }
-            let m = r.cond.peers(hook, fam, proto, port).intersect(&remaining);
+            let m = r
+                .cond
+                .peers(at.hook, at.fam, at.proto)
+                .intersect(&remaining);
             if m.is_empty() {
                 continue;
             }
@@ -280,7 +311,7 @@ impl Ruleset {
                     if depth >= MAX_DEPTH {
                         continue;
                     }
-                    let (a, back) = self.walk(next, m.clone(), hook, fam, proto, port, depth + 1);
+                    let (a, back) = self.walk(next, m.clone(), at, depth + 1);
                     accepted = accepted.union(&a);
                     remaining = remaining.minus(&m);
                     if matches!(r.verdict, Verdict::Jump(_)) {
@@ -292,6 +323,36 @@ impl Ruleset {
             }
         }
         (accepted, returned.union(&remaining))
+    }
+}
+
+/// Which rules may match in which port range, per chain (see [`Ruleset::index`]).
+pub struct Index {
+    per_chain: Vec<Vec<Vec<usize>>>,
+}
+
+/// One question to the evaluator.
+struct Probe<'a> {
+    index: &'a Index,
+    /// The range's position (and its first port, for messages to come).
+    seg: (usize, u16),
+    hook: Hook,
+    fam: Fam,
+    proto: Protocol,
+}
+
+/// The positions of the sorted, adjacent ranges `segs` that lie within `ports` (all for `None`).
+/// `segs` are cut at every boundary of `ports`, so each lies wholly inside or outside.
+pub fn covered<'a>(
+    segs: &'a [PortRange],
+    ports: Option<&'a PortSet>,
+) -> Box<dyn Iterator<Item = usize> + 'a> {
+    match ports {
+        None => Box::new(0..segs.len()),
+        Some(p) => Box::new(p.ranges().iter().flat_map(move |r| {
+            let first = segs.partition_point(|s| s.end < r.start);
+            (first..segs.len()).take_while(move |&i| segs[i].start <= r.end)
+        })),
     }
 }
 
