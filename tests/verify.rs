@@ -38,7 +38,7 @@ fn check(files: &[(&str, &str)], egress: Egress) -> Report {
     let catalog = fwtopo::topology::site_catalog(&Catalog::embedded().expect("catalog"), &topology);
     let plan = engine::derive(&catalog, &topology);
     let source = Source::detect(files[0].1).expect("a capture");
-    let live = verify::read(source, files).expect("readable capture");
+    let live = verify::read(source, NODE, files).expect("readable capture");
     verify::verify(plan.node(NODE).expect("node"), egress, &live)
 }
 

@@ -64,7 +64,7 @@ fn sweep(target: Target, apply: impl Fn(&str) -> String) {
                 );
                 let captured = apply(&script);
                 let source = Source::detect(&captured).expect("a capture");
-                let live = verify::read(source, &[("capture", captured.as_str())])
+                let live = verify::read(source, &np.name, &[("capture", captured.as_str())])
                     .expect("the kernel's capture reads");
                 let report = verify::verify(np, egress, &live);
                 checked += 1;

@@ -125,7 +125,7 @@ enum Command {
     /// blocks (missing), what the live firewall allows beyond the design (an extra port, a wider
     /// peer), and tables, chains and rules that are not fwtopo's. Exit status 0 in sync, 1 drift,
     /// 2 unusable input.
-    #[command(after_help = verify::CAPTURE_HELP)]
+    #[command(after_help = verify::capture_help())]
     Verify {
         /// A topology file (.ron).
         file: PathBuf,

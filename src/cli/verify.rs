@@ -15,13 +15,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 /// The capture commands, printed by `fwtopo verify --help`.
-pub const CAPTURE_HELP: &str = "\
-Captures (run on the node, as root), for --live:
-  nftables:  nft -j list ruleset > node.nft.json
-  iptables:  iptables-save > node.v4; ip6tables-save > node.v6   (then --live node.v4 --live node.v6)
+pub fn capture_help() -> String {
+    format!(
+        "Captures (run on the node, as root or elevated), for --live:
+  nftables:  nft -j list ruleset > N.nft.json
+  iptables:  iptables-save > N.v4; ip6tables-save > N.v6   (then --live N.v4 --live N.v6)
+  Windows, in an elevated PowerShell (one line):
+{}
 
 Only new TCP and UDP connections over a network interface are compared; loopback, established
-connections and ICMP, which every export accepts, are not.";
+connections and ICMP, which every export accepts, are not.",
+        verify::windows::CAPTURE_COMMAND
+    )
+}
 
 pub fn run(
     out: &mut impl Write,
@@ -76,7 +82,7 @@ pub fn run(
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    let model = verify::read(source, &files).map_err(anyhow::Error::msg)?;
+    let model = verify::read(source, node, &files).map_err(anyhow::Error::msg)?;
     let plan = engine::derive(&catalog, &topology);
     let Some(np) = plan.node(node) else {
         bail!("{}: no node named {}", shown(file), quoted(node));

@@ -18,6 +18,7 @@ pub mod model;
 pub mod nft;
 pub mod report;
 pub mod ruleset;
+pub mod windows;
 
 use crate::engine::NodePlan;
 use crate::export::Egress;
@@ -36,6 +37,8 @@ pub struct CaptureError {
 pub enum Source {
     Nftables,
     Iptables,
+    /// The JSON of [`windows::CAPTURE_COMMAND`].
+    Windows,
 }
 
 impl Source {
@@ -43,14 +46,25 @@ impl Source {
         match self {
             Source::Nftables => "nftables",
             Source::Iptables => "iptables",
+            Source::Windows => "windows",
         }
     }
 
-    /// Which tool printed a capture: JSON is nft's, `*table` lines are iptables-save's.
+    /// Which tool printed a capture: JSON is nft's when it begins with its `nftables` list,
+    /// else the Windows capture's; `*table` lines are iptables-save's.
     pub fn detect(text: &str) -> Option<Source> {
-        let start = text.trim_start();
-        if start.starts_with('{') {
-            return Some(Source::Nftables);
+        let start = text.trim_start_matches('\u{feff}').trim_start();
+        if start.starts_with('{') || start.starts_with('[') {
+            let head: String = start
+                .chars()
+                .take(64)
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            return Some(if head.starts_with("{\"nftables\"") {
+                Source::Nftables
+            } else {
+                Source::Windows
+            });
         }
         text.lines()
             .map(str::trim)
@@ -59,18 +73,26 @@ impl Source {
     }
 }
 
-/// Reads captures of one tool: `(file name as shown, text)`. iptables takes both tools' outputs;
-/// nftables one ruleset.
-pub fn read(source: Source, files: &[(&str, &str)]) -> Result<model::LiveModel, CaptureError> {
+/// Reads captures of one tool for a node: `(file name as shown, text)`. iptables takes both
+/// tools' outputs; nftables and Windows one capture each.
+pub fn read(
+    source: Source,
+    node: &str,
+    files: &[(&str, &str)],
+) -> Result<model::LiveModel, CaptureError> {
+    let one = || match files {
+        [(file, text)] => Ok((*file, *text)),
+        _ => Err(CaptureError {
+            at: files.get(1).map_or("", |f| f.0).to_string(),
+            message: format!(
+                "{}: one capture holds the whole firewall; give one --live file",
+                source.as_str()
+            ),
+        }),
+    };
     match source {
-        Source::Nftables => match files {
-            [(file, text)] => nft::parse(file, text),
-            _ => Err(CaptureError {
-                at: files.get(1).map_or("", |f| f.0).to_string(),
-                message: "nftables: one capture holds the whole ruleset; give one --live file"
-                    .into(),
-            }),
-        },
+        Source::Nftables => one().and_then(|(f, t)| nft::parse(f, t)),
+        Source::Windows => one().and_then(|(f, t)| windows::parse(f, t, node)),
         Source::Iptables => iptables::parse(files),
     }
 }
