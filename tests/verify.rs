@@ -519,7 +519,7 @@ fn cli_unusable_captures_exit_2_naming_where() {
         ),
         (
             "other.json",
-            "{\"rules\": []}",
+            "{\"nftables\": {}}",
             "other.json: no \"nftables\" array",
         ),
         (
@@ -625,5 +625,114 @@ fn large_rulesets_stay_linear() {
         started.elapsed() < std::time::Duration::from_secs(15),
         "{:?}",
         started.elapsed()
+    );
+}
+
+// --- ufw ---------------------------------------------------------------------------------------
+
+fn ufw(text: &str, egress: Egress) -> Report {
+    check(&[("pa-mn.ufw", text)], egress)
+}
+
+#[test]
+fn ufw_capture_of_its_own_export_is_in_sync() {
+    for e in ["strict", "open"] {
+        let egress = if e == "strict" {
+            Egress::Strict
+        } else {
+            Egress::Open
+        };
+        let r = ufw(&capture(&format!("pa-mn.{e}.ufw")), egress);
+        assert!(r.in_sync, "{e}: {}", verify::render(&r));
+        assert_eq!(r.source, "ufw");
+    }
+    // Status and rules in two files.
+    let text = capture("pa-mn.strict.ufw");
+    let (status, added) = text.split_at(text.find("Added user rules").expect("rules"));
+    let r = check(&[("status", status), ("added", added)], Egress::Strict);
+    assert!(r.in_sync, "{}", verify::render(&r));
+}
+
+#[test]
+fn ufw_drifts() {
+    let text = capture("pa-mn.strict.ufw");
+    let ssh = "ufw allow from 198.51.100.0/28 to any port 22 proto tcp comment 'fwtopo'";
+    assert!(text.contains(ssh));
+    let r = ufw(&format!("{text}ufw allow 8080/tcp\n"), Egress::Strict);
+    assert!(
+        has(&r, "extra port: in tcp 8080 from any (IPv4)"),
+        "{}",
+        verify::render(&r)
+    );
+    assert!(
+        has(&r, "not ours: rule ufw: ufw allow 8080/tcp"),
+        "{}",
+        verify::render(&r)
+    );
+    let r = ufw(&text.replace(&format!("{ssh}\n"), ""), Egress::Strict);
+    assert!(
+        has(&r, "missing: in tcp 22 from 198.51.100.0/28 (IPv4)"),
+        "{}",
+        verify::render(&r)
+    );
+    assert_eq!(r.drift.len(), 1, "{}", verify::render(&r));
+    let r = ufw(
+        &text.replace(ssh, &ssh.replace("198.51.100.0/28", "198.51.100.0/24")),
+        Egress::Strict,
+    );
+    assert!(
+        has(
+            &r,
+            "wider peer: in tcp 22 from 198.51.100.0/24 (IPv4): the design allows only 198.51.100.0/28"
+        ),
+        "{}",
+        verify::render(&r)
+    );
+    // A deny ahead of ours (ufw insert 1): first match wins.
+    let r = ufw(
+        &text.replace(
+            ssh,
+            &format!("ufw deny from 198.51.100.7 to any port 22 proto tcp\n{ssh}"),
+        ),
+        Egress::Strict,
+    );
+    assert!(
+        has(&r, "missing: in tcp 22 from 198.51.100.7 (IPv4)"),
+        "{}",
+        verify::render(&r)
+    );
+    // The default outgoing policy back to allow, and ufw disabled.
+    let r = ufw(
+        &text.replace("deny (outgoing)", "allow (outgoing)"),
+        Egress::Strict,
+    );
+    assert!(
+        r.drift
+            .iter()
+            .all(|d| d.direction == "outbound" && d.kind != "missing"),
+        "{}",
+        verify::render(&r)
+    );
+    assert!(!r.drift.is_empty());
+    let r = ufw(
+        &text.replace("Status: active", "Status: inactive"),
+        Egress::Strict,
+    );
+    assert!(
+        has(&r, "extra port: in tcp 1-21,23-79,"),
+        "{}",
+        verify::render(&r)
+    );
+    assert!(
+        r.notes.iter().any(|n| n.contains("ufw is not active")),
+        "{:?}",
+        r.notes
+    );
+    // Only the rules: the defaults are missing.
+    let added = &text[text.find("Added user rules").expect("rules")..];
+    let e = verify::read(Source::Ufw, NODE, &[("added.ufw", added)]).expect_err("no defaults");
+    assert!(
+        e.to_string().starts_with("added.ufw: no `Default:` line"),
+        "{e}"
     );
 }

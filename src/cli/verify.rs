@@ -20,6 +20,7 @@ pub fn capture_help() -> String {
         "Captures (run on the node, as root or elevated), for --live:
   nftables:  nft -j list ruleset > N.nft.json
   iptables:  iptables-save > N.v4; ip6tables-save > N.v6   (then --live N.v4 --live N.v6)
+  ufw:       {{ ufw status verbose; ufw show added; }} > N.ufw
   Windows, in an elevated PowerShell (one line):
 {}
 
@@ -106,8 +107,9 @@ fn run_tools(targets: &[Target], node: &str) -> Result<Vec<(String, String)>> {
     let commands: &[&[&str]] = match targets.first() {
         Some(Target::Nftables) => &[&["nft", "-j", "list", "ruleset"]],
         Some(Target::Iptables) => &[&["iptables-save"], &["ip6tables-save"]],
+        Some(Target::Ufw) => &[&["ufw", "status", "verbose"], &["ufw", "show", "added"]],
         Some(t) => bail!(
-            "node {}: verify reads nftables and iptables; its firewall is {t}: pass a capture with --live (see --help)",
+            "node {}: verify reads nftables, iptables and ufw on the node; its firewall is {t}: pass a capture with --live (see --help)",
             quoted(node)
         ),
         None => bail!("node {}: no firewall to read", quoted(node)),
