@@ -14,6 +14,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
+/// What verify reads of firewalld: the default zone, every zone and policy, and each ipset.
+pub const FIREWALLD_CAPTURE: &str = "firewall-cmd --get-default-zone; firewall-cmd --list-all-zones; firewall-cmd --list-all-policies; for s in $(firewall-cmd --get-ipsets); do firewall-cmd --info-ipset=\"$s\"; done";
+
 /// The capture commands, printed by `fwtopo verify --help`.
 pub fn capture_help() -> String {
     format!(
@@ -21,11 +24,14 @@ pub fn capture_help() -> String {
   nftables:  nft -j list ruleset > N.nft.json
   iptables:  iptables-save > N.v4; ip6tables-save > N.v6   (then --live N.v4 --live N.v6)
   ufw:       {{ ufw status verbose; ufw show added; }} > N.ufw
+  firewalld: sh -c '{}' > N.firewalld
+             (firewall-offline-cmd for firewall-cmd when the daemon is not running)
   Windows, in an elevated PowerShell (one line):
 {}
 
 Only new TCP and UDP connections over a network interface are compared; loopback, established
 connections and ICMP, which every export accepts, are not.",
+        FIREWALLD_CAPTURE,
         verify::windows::CAPTURE_COMMAND
     )
 }
@@ -108,8 +114,9 @@ fn run_tools(targets: &[Target], node: &str) -> Result<Vec<(String, String)>> {
         Some(Target::Nftables) => &[&["nft", "-j", "list", "ruleset"]],
         Some(Target::Iptables) => &[&["iptables-save"], &["ip6tables-save"]],
         Some(Target::Ufw) => &[&["ufw", "status", "verbose"], &["ufw", "show", "added"]],
+        Some(Target::Firewalld) => &[&["sh", "-c", FIREWALLD_CAPTURE]],
         Some(t) => bail!(
-            "node {}: verify reads nftables, iptables and ufw on the node; its firewall is {t}: pass a capture with --live (see --help)",
+            "node {}: verify reads nftables, iptables, ufw and firewalld on the node; its firewall is {t}: pass a capture with --live (see --help)",
             quoted(node)
         ),
         None => bail!("node {}: no firewall to read", quoted(node)),
