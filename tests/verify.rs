@@ -627,3 +627,45 @@ fn large_rulesets_stay_linear() {
         started.elapsed()
     );
 }
+
+#[test]
+fn hostile_jumps_neither_hang_nor_loop() {
+    // The kernel refuses loops, but a capture can hold anything: a chain that jumps to itself, and
+    // thirty levels of chains each jumping twice to the next (2^30 paths if followed blindly).
+    let mut it = vec![
+        json!({"table": {"family": "ip", "name": "evil", "handle": 1}}),
+        json!({"chain": {"family": "ip", "table": "evil", "name": "in", "handle": 2, "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}}),
+        json!({"rule": {"family": "ip", "table": "evil", "chain": "in", "handle": 3, "expr": [{"jump": {"target": "in"}}]}}),
+        json!({"rule": {"family": "ip", "table": "evil", "chain": "in", "handle": 4, "expr": [{"jump": {"target": "c0"}}]}}),
+    ];
+    for i in 0..30 {
+        it.push(json!({"chain": {"family": "ip", "table": "evil", "name": format!("c{i}"), "handle": 10 + i}}));
+        for h in 0..2 {
+            it.push(json!({"rule": {"family": "ip", "table": "evil", "chain": format!("c{i}"), "handle": 100 + 2 * i + h,
+                "expr": [{"jump": {"target": format!("c{}", i + 1)}}]}}));
+        }
+    }
+    it.push(json!({"chain": {"family": "ip", "table": "evil", "name": "c30", "handle": 99}}));
+    it.push(json!({"rule": {"family": "ip", "table": "evil", "chain": "c30", "handle": 999, "expr": [
+        {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"accept": null}]}}));
+    let started = std::time::Instant::now();
+    let r = nft(&joined(it), Egress::Open);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(has(&r, "not ours: table ip evil"), "{}", verify::render(&r));
+    assert!(
+        has(&r, "wider peer: in tcp 80 from any (IPv4)"),
+        "{}",
+        verify::render(&r)
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("more often than verify follows")),
+        "{:?}",
+        r.notes
+    );
+}

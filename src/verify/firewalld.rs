@@ -236,7 +236,7 @@ pub fn parse(files: &[(&str, &str)]) -> Result<LiveModel, CaptureError> {
     let mut model = LiveModel::from_ruleset("firewalld", &ruleset, Fam::BOTH.to_vec());
     foreign.sort();
     model.foreign = foreign;
-    model.notes = notes;
+    model.notes.extend(notes);
     Ok(model)
 }
 

@@ -2,7 +2,7 @@
 //! range; and what in the capture is not fwtopo's. Parsers build it, the comparison reads it.
 
 use super::addrs::{AddrSet, Fam};
-use super::ruleset::{Hook, Ruleset, segments};
+use super::ruleset::{Hook, Ruleset, Sweep, segments};
 use crate::engine::Direction;
 use crate::ports::{PortRange, Protocol};
 use serde::Serialize;
@@ -42,26 +42,30 @@ impl LiveModel {
         let mut bounds = Vec::new();
         ruleset.port_bounds(&mut bounds);
         let segs = segments(bounds);
-        let index = ruleset.index(&segs);
-        let mut accepted = BTreeMap::new();
-        for hook in [Hook::Input, Hook::Output] {
-            for &fam in &captured {
-                for proto in [Protocol::Tcp, Protocol::Udp] {
-                    let mut list: Accepted = Vec::new();
-                    for (i, seg) in segs.iter().enumerate() {
-                        let peers = ruleset.accepted(&index, (i, seg.start), hook, fam, proto);
-                        push_merged(&mut list, *seg, peers);
+        let mut sweep = Sweep::new(ruleset, &segs);
+        let mut accepted: BTreeMap<(Direction, Fam, Protocol), Accepted> = BTreeMap::new();
+        for (i, seg) in segs.iter().enumerate() {
+            sweep.advance(i);
+            for hook in [Hook::Input, Hook::Output] {
+                for &fam in &captured {
+                    for proto in [Protocol::Tcp, Protocol::Udp] {
+                        let peers = ruleset.accepted(&sweep, hook, fam, proto);
+                        let list = accepted.entry((hook.direction(), fam, proto)).or_default();
+                        push_merged(list, *seg, peers);
                     }
-                    accepted.insert((hook.direction(), fam, proto), list);
                 }
             }
+        }
+        let mut notes = Vec::new();
+        if sweep.cut_short.get() {
+            notes.push("the capture's chains jump to each other more often than verify follows: the result may be incomplete".to_string());
         }
         LiveModel {
             source,
             captured,
             accepted,
             foreign: Vec::new(),
-            notes: Vec::new(),
+            notes,
         }
     }
 }

@@ -191,8 +191,8 @@ pub struct Ruleset {
     pub chains: Vec<Chain>,
 }
 
-/// The deepest jump chain followed (the tools refuse loops; this guards a hand-made capture).
-const MAX_DEPTH: usize = 32;
+/// The deepest jump chain followed (the tools refuse deeper nesting; this guards a hand-made capture).
+const MAX_DEPTH: usize = 64;
 
 impl Ruleset {
     fn find(&self, table: &str, name: &str) -> Option<usize> {
@@ -216,42 +216,18 @@ impl Ruleset {
         }
     }
 
-    /// Per chain and port range, the rules that may match there: a rule's ranges are looked up
-    /// among the (sorted) port ranges, so a ruleset of ten thousand single-port rules costs ten
-    /// thousand lookups, not ten thousand walks of every rule per range. Rules that never match a
-    /// new connection are left out.
-    pub fn index(&self, segs: &[PortRange]) -> Index {
-        let per_chain = self
-            .chains
-            .iter()
-            .map(|c| {
-                let mut lists: Vec<Vec<usize>> = vec![Vec::new(); segs.len()];
-                for (i, r) in c.rules.iter().enumerate() {
-                    if r.cond.never {
-                        continue;
-                    }
-                    for s in covered(segs, r.cond.ports.as_ref()) {
-                        lists[s].push(i);
-                    }
-                }
-                lists
-            })
-            .collect();
-        Index { per_chain }
-    }
-
-    /// The peers a new connection of this family and protocol, to the ports of range `seg`, may
-    /// have and pass every base chain on the hook (a packet must pass them all; with none,
-    /// nothing is filtered).
-    pub fn accepted(
-        &self,
-        index: &Index,
-        seg: (usize, u16),
-        hook: Hook,
-        fam: Fam,
-        proto: Protocol,
-    ) -> AddrSet {
+    /// The peers a new connection of this family and protocol, to the ports of the range the
+    /// sweep stands at, may have and pass every base chain on the hook (a packet must pass them
+    /// all; with none, nothing is filtered).
+    pub fn accepted(&self, sweep: &Sweep, hook: Hook, fam: Fam, proto: Protocol) -> AddrSet {
         let mut result = AddrSet::full(fam);
+        let at = Probe {
+            sweep,
+            hook,
+            fam,
+            proto,
+            budget: std::cell::Cell::new(WALK_BUDGET),
+        };
         for (ci, c) in self.chains.iter().enumerate() {
             let Some((h, policy_accepts)) = c.base else {
                 continue;
@@ -259,29 +235,34 @@ impl Ruleset {
             if h != hook || !c.fams.contains(&fam) {
                 continue;
             }
-            let at = Probe {
-                index,
-                seg,
-                hook,
-                fam,
-                proto,
-            };
-            let (mut accepted, fallthrough) = self.walk(ci, AddrSet::full(fam), &at, 0);
+            let mut stack = vec![ci];
+            let (mut accepted, fallthrough) = self.walk(ci, AddrSet::full(fam), &at, &mut stack);
             if policy_accepts {
                 accepted = accepted.union(&fallthrough);
             }
             result = result.intersect(&accepted);
         }
+        if at.budget.get() == 0 {
+            sweep.cut_short.set(true);
+        }
         result
     }
 
     /// Runs `input` through a chain: what it accepts, and what reaches its end or a return.
-    fn walk(&self, ci: usize, input: AddrSet, at: &Probe, depth: usize) -> (AddrSet, AddrSet) {
+    /// A jump to a chain already on `stack` (a loop, which the kernel refuses) or beyond the
+    /// budget is not followed.
+    fn walk(
+        &self,
+        ci: usize,
+        input: AddrSet,
+        at: &Probe,
+        stack: &mut Vec<usize>,
+    ) -> (AddrSet, AddrSet) {
         let chain = &self.chains[ci];
         let mut remaining = input;
         let mut accepted = AddrSet::empty();
         let mut returned = AddrSet::empty();
-        for &ri in &at.index.per_chain[ci][at.seg.0] {
+        for &ri in &at.sweep.per_chain[ci].active {
             let r = &chain.rules[ri];
             if remaining.is_empty() {
                 break;
@@ -308,10 +289,16 @@ impl Ruleset {
                     let Some(next) = self.find(&chain.table, target) else {
                         continue;
                     };
-                    if depth >= MAX_DEPTH {
+                    if stack.contains(&next) || stack.len() >= MAX_DEPTH {
                         continue;
                     }
-                    let (a, back) = self.walk(next, m.clone(), at, depth + 1);
+                    if at.budget.get() == 0 {
+                        continue;
+                    }
+                    at.budget.set(at.budget.get() - 1);
+                    stack.push(next);
+                    let (a, back) = self.walk(next, m.clone(), at, stack);
+                    stack.pop();
                     accepted = accepted.union(&a);
                     remaining = remaining.minus(&m);
                     if matches!(r.verdict, Verdict::Jump(_)) {
@@ -326,19 +313,93 @@ impl Ruleset {
     }
 }
 
-/// Which rules may match in which port range, per chain (see [`Ruleset::index`]).
-pub struct Index {
-    per_chain: Vec<Vec<Vec<usize>>>,
+/// Jumps followed for one question at most: a hand-made capture of chains that each jump twice
+/// to the next would otherwise take 2^depth walks.
+const WALK_BUDGET: usize = 10_000;
+
+/// Walks the port ranges in order and knows, per chain, the rules that may match in the current
+/// one: a rule enters where its first range begins and leaves after its last, so the memory is
+/// the rules' ranges, not chains times ranges, and a ruleset of ten thousand single-port rules
+/// is not walked whole for each range. Rules that never match a new connection are left out.
+pub struct Sweep {
+    per_chain: Vec<ChainSweep>,
+    /// Set when a question ran out of budget: the answer followed fewer jumps than it could.
+    pub cut_short: std::cell::Cell<bool>,
+}
+
+struct ChainSweep {
+    /// (range position, leaves rather than enters, rule), sorted.
+    events: Vec<(usize, bool, usize)>,
+    next: usize,
+    /// The rules that may match in the current range, in chain order.
+    active: std::collections::BTreeSet<usize>,
+}
+
+impl Sweep {
+    pub fn new(ruleset: &Ruleset, segs: &[PortRange]) -> Sweep {
+        let per_chain = ruleset
+            .chains
+            .iter()
+            .map(|c| {
+                let mut events = Vec::new();
+                let mut active = std::collections::BTreeSet::new();
+                for (i, r) in c.rules.iter().enumerate() {
+                    if r.cond.never {
+                        continue;
+                    }
+                    let Some(ports) = &r.cond.ports else {
+                        active.insert(i);
+                        continue;
+                    };
+                    for range in ports.ranges() {
+                        let first = segs.partition_point(|s| s.end < range.start);
+                        let after = segs.partition_point(|s| s.start <= range.end);
+                        if first < after {
+                            events.push((first, false, i));
+                            events.push((after, true, i));
+                        }
+                    }
+                }
+                // Leaving before entering at one position: a rule's ranges never touch.
+                events.sort_unstable_by_key(|&(seg, enters_not, rule)| (seg, !enters_not, rule));
+                ChainSweep {
+                    events,
+                    next: 0,
+                    active,
+                }
+            })
+            .collect();
+        Sweep {
+            per_chain,
+            cut_short: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Moves to range position `seg` (positions only grow).
+    pub fn advance(&mut self, seg: usize) {
+        for c in &mut self.per_chain {
+            while let Some(&(at, leaves, rule)) = c.events.get(c.next) {
+                if at > seg {
+                    break;
+                }
+                if leaves {
+                    c.active.remove(&rule);
+                } else {
+                    c.active.insert(rule);
+                }
+                c.next += 1;
+            }
+        }
+    }
 }
 
 /// One question to the evaluator.
 struct Probe<'a> {
-    index: &'a Index,
-    /// The range's position (and its first port, for messages to come).
-    seg: (usize, u16),
+    sweep: &'a Sweep,
     hook: Hook,
     fam: Fam,
     proto: Protocol,
+    budget: std::cell::Cell<usize>,
 }
 
 /// The positions of the sorted, adjacent ranges `segs` that lie within `ports` (all for `None`).

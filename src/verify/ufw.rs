@@ -118,7 +118,7 @@ pub fn parse(files: &[(&str, &str)]) -> Result<LiveModel, CaptureError> {
     }
     foreign.sort();
     model.foreign = foreign;
-    model.notes = notes;
+    model.notes.extend(notes);
     Ok(model)
 }
 

@@ -215,7 +215,7 @@ pub fn parse(file: &str, text_in: &str, node: &str) -> Result<LiveModel, Capture
     }
     foreign.sort();
     model.foreign = foreign;
-    model.notes = notes;
+    model.notes.extend(notes);
     Ok(model)
 }
 
