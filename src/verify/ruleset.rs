@@ -113,7 +113,7 @@ impl Cond {
         !self.never && self.fam.is_none_or(|f| f == fam)
     }
 
-    /// The peers this condition matches for one family and protocol, on ports the [`Index`]
+    /// The peers this condition matches for one family and protocol, on ports the [`Sweep`]
     /// already found it matches.
     fn peers(&self, hook: Hook, fam: Fam, proto: Protocol) -> AddrSet {
         if !self.for_family(fam) || self.protos.as_ref().is_some_and(|p| !p.contains(&proto)) {
@@ -201,7 +201,7 @@ impl Ruleset {
             .position(|c| c.table == table && c.name == name)
     }
 
-    /// The port boundaries of every rule of one protocol's matches: between two boundaries every
+    /// The port boundaries of every rule's destination ports: between two boundaries every
     /// rule either matches all ports or none.
     pub fn port_bounds(&self, out: &mut Vec<u32>) {
         for c in &self.chains {
