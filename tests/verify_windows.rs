@@ -282,3 +282,29 @@ fn windows_capture_forms_and_errors() {
         assert!(e.to_string().starts_with(want), "{e}");
     }
 }
+
+#[test]
+fn the_capture_command_is_in_the_help_and_the_readme() {
+    let out = assert_cmd::Command::cargo_bin("fwtopo")
+        .expect("binary")
+        .args(["verify", "--help"])
+        .output()
+        .expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    for text in [&*help, &readme] {
+        assert!(
+            text.contains(verify::windows::CAPTURE_COMMAND),
+            "the Windows capture command is missing from:\n{text}"
+        );
+        for command in [
+            "nft -j list ruleset",
+            "iptables-save",
+            "ufw status verbose; ufw show added",
+            "firewall-cmd --list-all-zones",
+        ] {
+            assert!(text.contains(command), "{command} is missing");
+        }
+    }
+}
