@@ -246,10 +246,17 @@ fn windows_capture_forms_and_errors() {
         "Rules": [
             {"DisplayName": "x", "Direction": 1, "Action": 2, "Protocol": "TCP", "LocalPort": "8080", "RemoteAddress": "203.0.113.1-203.0.113.9"},
             {"DisplayName": "y", "Direction": 1, "Action": 4, "Protocol": "TCP", "LocalPort": ["8080"], "RemoteAddress": ["203.0.113.5"]},
-            {"DisplayName": "z", "Direction": 1, "Action": 2, "Protocol": "TCP", "LocalPort": ["RPC"], "RemoteAddress": ["Any"]}
+            {"DisplayName": "z", "Direction": 1, "Action": 2, "Protocol": "TCP", "LocalPort": ["RPC"], "RemoteAddress": ["Any"]},
+            {"DisplayName": "off", "Enabled": "False", "Direction": "Inbound", "Action": "Allow", "Protocol": "TCP", "LocalPort": ["9999"], "RemoteAddress": ["Any"]}
         ]})
     .to_string();
     let r = check(&text, Egress::Open);
+    // A disabled rule (a capture without `-Enabled True`) lets nothing through and is not listed.
+    assert!(
+        !has(&r, "9999") && !has(&r, "rule off"),
+        "{}",
+        verify::render(&r)
+    );
     assert!(
         has(
             &r,

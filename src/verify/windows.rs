@@ -134,6 +134,10 @@ pub fn parse(file: &str, text_in: &str, node: &str) -> Result<LiveModel, Capture
                 message: "not an object".into(),
             });
         };
+        // A capture taken without `-Enabled True` holds disabled rules too: they let nothing through.
+        if matches!(text(r, "Enabled").as_str(), "False" | "false" | "2") {
+            continue;
+        }
         let direction = text(r, "Direction");
         let hook = match direction.as_str() {
             "Inbound" | "1" => Hook::Input,
