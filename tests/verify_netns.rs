@@ -9,7 +9,7 @@
 //! named in words with exit 1; the export is loaded again between them.
 //!
 //! Runs as root (CI); elsewhere it prints `SKIPPED (<reason>)`, and with
-//! `FWTOPO_REQUIRE_SYSTEM_TESTS=1` a missing tool fails it. Time: 10-12 s for the whole file (96
+//! `FWTOPO_REQUIRE_SYSTEM_TESTS=1` a missing tool fails it. Time: 10-24 s for the whole file (96
 //! node exports per target, and the drifts) in a debug build on the 2-core development machine at
 //! load averages of 8 and of 21 (other builds running); budget in CI: 40 s.
 
