@@ -5,6 +5,7 @@
 //! DOT text) on a PA site. A whole-site diagram draws one edge per source and destination, so with
 //! many-to-many products (every PA service node reaches every other) it grows with the square of
 //! the site by nature; `--node` and `--product` draw a part, and that part must cost linearly.
+//! `verify` of a live capture of 1,000 to 100,000 rules against one node's plan.
 //! Deriving the plans is outside the timed loops.
 //! Run as a test (`cargo test --benches`), only the 1,000-node site.
 
@@ -80,6 +81,44 @@ fn bench(c: &mut Criterion) {
         );
     }
     diagram.finish();
+
+    // `verify` of a live iptables capture of N single-port rules (each from its own peer) against
+    // one node's plan: reading the capture and comparing it, which must stay linear in the rules
+    // (walking every rule per port range took 40 s at 10,000 in a debug build).
+    let mut verify = c.benchmark_group("review/verify");
+    verify.sample_size(10);
+    let t = fixtures::site(&catalog, Shape::Pa, 10);
+    let plan = derive(&catalog, &t);
+    let node = &plan.nodes[0];
+    for n in fixtures::large_sizes() {
+        let capture = iptables_capture(n);
+        verify.bench_with_input(BenchmarkId::from_parameter(n), &capture, |bench, v4| {
+            bench.iter(|| {
+                let files = [("big.v4", v4.as_str())];
+                let live =
+                    fwtopo::verify::read(fwtopo::verify::Source::Iptables, &node.name, &files)
+                        .expect("the capture reads");
+                fwtopo::verify::verify(node, Egress::Open, &live)
+            })
+        });
+    }
+    verify.finish();
+}
+
+/// An `iptables-save` of fwtopo's chain with `n` single-port accepts, each from its own peer.
+fn iptables_capture(n: usize) -> String {
+    let mut v4 =
+        String::from("*filter\n:INPUT ACCEPT [0:0]\n:FWTOPO-IN - [0:0]\n-A INPUT -j FWTOPO-IN\n");
+    for i in 0..n {
+        v4.push_str(&format!(
+            "-A FWTOPO-IN -s 198.51.{}.{}/32 -p tcp -m tcp --dport {} -m comment --comment \"x\" -j ACCEPT\n",
+            100 + (i / 256) % 3,
+            i % 256,
+            1 + i % 65_000
+        ));
+    }
+    v4.push_str("-A FWTOPO-IN -j DROP\nCOMMIT\n");
+    v4
 }
 
 criterion_group!(benches, bench);

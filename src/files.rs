@@ -119,8 +119,9 @@ pub fn read_text(path: &Path) -> Result<String, FileError> {
     read_capped(file, path, meta.len() as usize)
 }
 
-/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 text; `expected` sizes the buffer.
-fn read_capped(
+/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 text (a file, standard input, a tool's output);
+/// `expected` sizes the buffer; `path` names the input in errors.
+pub fn read_capped(
     from: impl std::io::Read,
     path: &Path,
     expected: usize,

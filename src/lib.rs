@@ -19,3 +19,4 @@ pub mod target;
 pub mod topology;
 pub mod unique_keys;
 pub mod user_text;
+pub mod verify;

@@ -4,6 +4,7 @@
 mod parallel;
 mod select;
 mod text;
+mod verify;
 
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser, Subcommand};
@@ -112,6 +113,30 @@ enum Command {
         #[arg(long, default_value = "tcp", value_parser = ["tcp", "udp"])]
         proto: String,
         /// open (default: only inbound rules decide) or strict (FROM's outbound rules too).
+        #[arg(long, default_value = "open")]
+        egress: Egress,
+        /// Print JSON for scripts and jq.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Is a node's live firewall still the design? Reads the live rules (on the node: runs `nft -j
+    /// list ruleset`, or `iptables-save` and `ip6tables-save`, as the node's firewall says; or
+    /// --live captures taken elsewhere) and reports what the design allows that the live firewall
+    /// blocks (missing), what the live firewall allows beyond the design (an extra port, a wider
+    /// peer), and tables, chains and rules that are not fwtopo's. Exit status 0 in sync, 1 drift,
+    /// 2 unusable input.
+    #[command(after_help = verify::capture_help())]
+    Verify {
+        /// A topology file (.ron).
+        file: PathBuf,
+        /// The node whose firewall is read.
+        #[arg(long)]
+        node: String,
+        /// A capture file (- for standard input) instead of running the tools; repeat it for
+        /// iptables-save and ip6tables-save in two files.
+        #[arg(long, value_name = "CAPTURE")]
+        live: Vec<PathBuf>,
+        /// The egress the export used: open (default: outbound not filtered) or strict.
         #[arg(long, default_value = "open")]
         egress: Egress,
         /// Print JSON for scripts and jq.
@@ -404,6 +429,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Verify {
+            file,
+            node,
+            live,
+            egress,
+            json,
+        } => verify::run(&mut out, &file, &node, &live, egress, json),
         Command::Check { file } => {
             let catalog = load_catalog()?;
             let topology = load_checked(&file, &catalog)?;
