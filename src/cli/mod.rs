@@ -125,7 +125,8 @@ enum Command {
         file: PathBuf,
         /// nftables, iptables, firewalld, ufw, csf, apf, netsh, powershell, or auto: each node's
         /// `firewall`, else from its OS (nftables; iptables on Ubuntu, Debian, CentOS and
-        /// Virtuozzo; both netsh and powershell for Windows).
+        /// Virtuozzo; both netsh and powershell for Windows). ansible (with --out): each node's
+        /// script as auto picks it (PowerShell on Windows), an inventory and a playbook.
         #[arg(long, short)]
         target: TargetArg,
         /// Only these nodes (repeat it, or separate names with commas).
@@ -186,6 +187,8 @@ enum Command {
 enum TargetArg {
     Auto,
     One(Target),
+    /// Every node's own script plus an Ansible inventory and playbook (needs --out).
+    Ansible,
 }
 
 impl std::str::FromStr for TargetArg {
@@ -193,6 +196,8 @@ impl std::str::FromStr for TargetArg {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "auto" {
             Ok(TargetArg::Auto)
+        } else if s == "ansible" {
+            Ok(TargetArg::Ansible)
         } else {
             s.parse().map(TargetArg::One)
         }
@@ -463,10 +468,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     let targets = match target {
                         TargetArg::One(t) => vec![t],
                         TargetArg::Auto => export::auto_targets(&topology.nodes[p.node]),
+                        TargetArg::Ansible => {
+                            vec![export::ansible::script_target(&topology.nodes[p.node])]
+                        }
                     };
                     targets.into_iter().map(move |t| (*p, t))
                 })
                 .collect();
+            if dir.is_none() && matches!(target, TargetArg::Ansible) {
+                bail!(
+                    "--target ansible writes an inventory, a playbook and every node's script: give the directory with --out DIR"
+                );
+            }
             if dir.is_none() && jobs.len() != 1 {
                 bail!(
                     "{} scripts would go to standard output ({}); choose one with --node and --target, or write them all with --out DIR",
@@ -555,6 +568,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         &leftovers.carried,
                         listed,
                     );
+                    if matches!(target, TargetArg::Ansible) {
+                        let hosts = export::ansible::hosts(&catalog, &topology, &nodes);
+                        for (name, text) in export::ansible::files(&topology, &hosts) {
+                            batch.add(name, text.as_bytes())?;
+                        }
+                    }
                     batch.add(export_index::INDEX, index.as_bytes())?;
                     batch.commit()?;
                     for w in &written {

@@ -4,6 +4,7 @@
 //! ([`text`]), then one small module per platform. Nothing here touches files or terminals.
 
 pub mod addresses;
+pub mod ansible;
 pub mod apf;
 mod conf_firewall;
 pub mod csf;
