@@ -125,7 +125,9 @@ enum Command {
         file: PathBuf,
         /// nftables, iptables, firewalld, ufw, csf, apf, netsh, powershell, or auto: each node's
         /// `firewall`, else from its OS (nftables; iptables on Ubuntu, Debian, CentOS and
-        /// Virtuozzo; both netsh and powershell for Windows).
+        /// Virtuozzo; both netsh and powershell for Windows). Or probe: per node, a script to run
+        /// on it after deploying that tries every flow it should reach (<node>.probe.sh, or
+        /// <node>.probe.ps1 for Windows; exit status 0 all reached, 1 some failed).
         #[arg(long, short)]
         target: TargetArg,
         /// Only these nodes (repeat it, or separate names with commas).
@@ -194,7 +196,9 @@ impl std::str::FromStr for TargetArg {
         if s == "auto" {
             Ok(TargetArg::Auto)
         } else {
-            s.parse().map(TargetArg::One)
+            Target::export_named(s)
+                .map(TargetArg::One)
+                .map_err(|e| format!("{e}; or probe, or auto"))
         }
     }
 }
@@ -530,7 +534,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     let texts = export::SiteTexts::new(&catalog, &topology, &plan);
                     let written: Vec<Written> = jobs
                         .iter()
-                        .map(|(p, t)| Written::new(&p.name, *t))
+                        .map(|(p, t)| Written::for_node(&topology.nodes[p.node], *t))
                         .collect();
                     parallel::render_each(
                         jobs.len(),

@@ -44,14 +44,28 @@ impl Written {
         }
     }
 
+    /// What fwtopo writes for a node: [`Written::new`], with the probe script of a Windows node
+    /// in PowerShell.
+    pub fn for_node(node: &crate::topology::Node, target: Target) -> Written {
+        Written {
+            file: export::node_file_name(node, target),
+            node: node.name.clone(),
+            target,
+        }
+    }
+
     /// An index line's fields, when they are a script fwtopo could have written: a node name the
     /// loader accepts, a target, and the very file name fwtopo gives that pair (so never a path,
     /// a hidden file or another file of the directory).
     fn parse(fields: &str) -> Option<Written> {
         let mut f = fields.trim_end_matches('\r').split('\t');
         let (file, node, target) = (f.next()?, f.next()?, f.next()?);
-        let target: Target = target.parse().ok()?;
-        let w = Written::new(node, target);
+        let target = Target::export_named(target).ok()?;
+        let mut w = Written::new(node, target);
+        // A Windows node's probe script is PowerShell.
+        if target == Target::Probe && file == format!("{node}.probe.ps1") {
+            w.file = file.to_string();
+        }
         (is_safe_name(node) && w.file == file).then_some(w)
     }
 
