@@ -546,11 +546,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         |i, script| batch.add(&written[i].file, script.as_bytes()),
                     )?;
                     // With --node or --role, only those nodes' scripts and those of nodes gone are
-                    // judged.
+                    // judged. The probe scripts live beside the firewall scripts they check: an
+                    // export of one kind leaves the other kind's scripts as they are.
                     let names: std::collections::HashSet<&str> =
                         nodes.iter().map(|p| p.name.as_str()).collect();
-                    let judged =
-                        |n: &str| !selected || names.contains(n) || topology.node(n).is_none();
+                    let probing = matches!(target, TargetArg::One(Target::Probe));
+                    let judged = |w: &Written| {
+                        let n = w.node.as_str();
+                        (w.target == Target::Probe) == probing
+                            && (!selected || names.contains(n) || topology.node(n).is_none())
+                    };
                     let leftovers = export_index::leftovers(&dir, previous, &written, judged);
                     let listed: &[Written] = if prune { &[] } else { &leftovers.stale };
                     let index = export_index::text(
