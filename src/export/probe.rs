@@ -194,22 +194,20 @@ impl Collector<'_, '_> {
             .topology
             .zones
             .iter()
-            .find(|z| z.cidrs.iter().any(|c| c.contains(&net) || net.contains(c)))
+            .find(|z| z.cidrs.iter().any(|c| net.contains(c)))
             .map(|z| format!("zone {}", z.name));
+        // A family this node has no address of: it cannot start the flow, and reaches the
+        // peer over its other family (tried there).
+        if sources.is_empty() {
+            return;
+        }
+        let peer = if host {
+            net.addr().to_string()
+        } else {
+            net.to_string()
+        };
         for range in r.ports.ranges() {
             let port = range.start;
-            let what = with_range(what, range);
-            let range_text = range.format_with("-");
-            let peer = if host {
-                net.addr().to_string()
-            } else {
-                net.to_string()
-            };
-            // A family this node has no address of: it cannot start the flow, and reaches the
-            // peer over its other family (tried there).
-            if sources.is_empty() {
-                continue;
-            }
             let mut found = false;
             let mut refused: Option<&str> = None;
             for &(a, n) in &nodes {
@@ -227,11 +225,11 @@ impl Collector<'_, '_> {
                     continue;
                 }
                 found = true;
-                self.found(r.protocol, &range_text, a, port, name, &what);
+                self.found(r, range, a, name, what);
             }
             for &(a, name) in &hosts {
                 found = true;
-                self.found(r.protocol, &range_text, a, port, name, &what);
+                self.found(r, range, a, name, what);
             }
             if found && (host || zone.is_none()) {
                 continue;
@@ -244,45 +242,32 @@ impl Collector<'_, '_> {
                 (true, _, None) if nodes.iter().any(|(_, n)| *n == me) => continue,
                 (true, z, None) => (Why::Address, z.clone().unwrap_or_default()),
             };
-            self.skip(why, r.protocol, range_text.clone(), &peer, &name, &what);
+            let ports = range.format_with("-");
+            self.skip(why, r.protocol, ports, &peer, &name, what);
         }
     }
 
-    /// A concrete peer address: tried over TCP, listed over UDP.
-    fn found(
-        &mut self,
-        protocol: Protocol,
-        range: &str,
-        a: IpAddr,
-        port: u16,
-        peer: &str,
-        what: &str,
-    ) {
-        match protocol {
-            Protocol::Udp => self.skip(
-                Why::Udp,
-                protocol,
-                range.to_string(),
-                &a.to_string(),
-                peer,
-                what,
-            ),
-            Protocol::Tcp => {
-                self.attempts
-                    .entry((a, port))
-                    .and_modify(|e| {
-                        if !e.what.contains(what) {
-                            e.what = text::comment_text(&format!("{}, {what}", e.what));
-                        }
-                    })
-                    .or_insert_with(|| Attempt {
-                        address: a,
-                        port,
-                        peer: peer.to_string(),
-                        what: what.to_string(),
-                    });
-            }
+    /// A concrete peer address: tried over TCP (a range at its first port), listed over UDP.
+    fn found(&mut self, r: &engine::Rule, range: &PortRange, a: IpAddr, peer: &str, what: &str) {
+        if r.protocol == Protocol::Udp {
+            let ports = range.format_with("-");
+            self.skip(Why::Udp, r.protocol, ports, &a.to_string(), peer, what);
+            return;
         }
+        let what = with_range(what, range);
+        self.attempts
+            .entry((a, range.start))
+            .and_modify(|e| {
+                if !e.what.contains(&what) {
+                    e.what = text::comment_text(&format!("{}, {what}", e.what));
+                }
+            })
+            .or_insert_with(|| Attempt {
+                address: a,
+                port: range.start,
+                peer: peer.to_string(),
+                what,
+            });
     }
 }
 
@@ -447,3 +432,145 @@ const BASH_END: &[&str] = &[
     "[ \"$REACHED\" -eq \"$TRIED\" ] || exit 1",
     "exit 0",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::export::{Options, render};
+    use crate::target::Target;
+    use crate::topology::{Topology, from_ron};
+
+    /// An app node reaching two database nodes (one dual-stack) over TCP and UDP, a port range, a
+    /// zone holding both databases, another zone, a pinned external host and a host name.
+    const SITE: &str = r#"(
+        version: 1,
+        name: "probe counting",
+        zones: [
+            (name: "admin", cidrs: ["198.51.100.0/28"]),
+            (name: "lab", cidrs: ["198.51.100.64/26"]),
+            (name: "dbnet", cidrs: ["192.0.2.16/28"]),
+        ],
+        nodes: [
+            (name: "app", os: "almalinux", addresses: ["192.0.2.10", "2001:db8::10"], roles: [(product: "site", role: "app")]),
+            (name: "db1", os: "almalinux", addresses: ["192.0.2.20", "2001:db8::20"], roles: [(product: "site", role: "db")]),
+            (name: "db2", os: "almalinux", addresses: ["192.0.2.21"], roles: [(product: "site", role: "db")]),
+            (name: "win", os: "windows-server-2022", addresses: ["192.0.2.30"], roles: [(product: "site", role: "app")]),
+        ],
+        external_hosts: [(name: "licence.example.net", addresses: ["203.0.113.50"])],
+        custom: (
+            roles: [(id: "app", name: "App"), (id: "db", name: "DB")],
+            flows: [
+                (id: "sql", service: "SQL", protocols: [tcp], ports: [Port(5432)], from: [Role("app")], to: [Role("db")]),
+                (id: "sql-admin", service: "SQL admin", protocols: [tcp, udp], ports: [Port(5432), Range(7000, 7010)], from: [Role("app")], to: [Role("db")]),
+                (id: "lab", service: "Lab", protocols: [tcp], ports: [Port(9000)], from: [Role("app")], to: [Zone("lab")]),
+                (id: "licence", service: "Licence", protocols: [tcp], ports: [Port(443)], from: [Role("app")], to: [Dns("licence.example.net")]),
+                (id: "dbnet", service: "Exporter", protocols: [tcp], ports: [Port(9100)], from: [Role("app")], to: [Zone("dbnet")]),
+                (id: "mirror", service: "Mirror", protocols: [tcp], ports: [Port(8080)], from: [Role("app")], to: [Dns("mirror.example.org")]),
+            ],
+        ),
+    )"#;
+
+    fn site() -> (Catalog, Topology) {
+        let t = from_ron(SITE).unwrap_or_else(|e| panic!("{e}"));
+        let catalog = Catalog::embedded().unwrap_or_else(|e| panic!("{e}"));
+        (crate::topology::site_catalog(&catalog, &t), t)
+    }
+
+    /// `f` with the export of one node of the site.
+    fn with_node<R>(node: &str, options: Options, f: impl FnOnce(&Export) -> R) -> R {
+        let (catalog, t) = site();
+        let plan = engine::derive(&catalog, &t);
+        let np = plan.node(node).unwrap_or_else(|| panic!("no node {node}"));
+        f(&Export::new(&catalog, &t, &plan, np, options))
+    }
+
+    #[test]
+    fn each_concrete_tcp_peer_is_tried_once_a_range_at_its_first_port() {
+        let p = with_node("app", Options::default(), probes);
+        let tried: Vec<String> = p
+            .attempts
+            .iter()
+            .map(|a| format!("{} {} {}", a.address, a.port, a.peer))
+            .collect();
+        // Two flows on 5432 to each database: one attempt each. Not the app's own addresses,
+        // not win (an app node too), not 9100 into the dbnet zone (no database accepts it).
+        assert_eq!(
+            tried,
+            [
+                "192.0.2.20 5432 db1",
+                "192.0.2.20 7000 db1",
+                "192.0.2.21 5432 db2",
+                "192.0.2.21 7000 db2",
+                "203.0.113.50 443 licence.example.net",
+                "2001:db8::20 5432 db1",
+                "2001:db8::20 7000 db1",
+            ]
+        );
+        assert!(
+            p.attempts[0]
+                .what
+                .contains("site/app/sql site/app/sql-admin")
+        );
+        assert!(!p.attempts[0].what.contains("first port"));
+        assert!(p.attempts[1].what.ends_with("(first port of 7000-7010)"));
+    }
+
+    #[test]
+    fn what_a_connect_cannot_prove_is_listed_with_the_reason() {
+        let p = with_node("app", Options::default(), probes);
+        let count = |why: Why| p.unprobed.iter().filter(|u| u.why == why).count();
+        // UDP to the three database addresses, on 5432 and on the range (listed whole).
+        assert_eq!(count(Why::Udp), 6, "{:#?}", p.unprobed);
+        assert!(p.unprobed.iter().any(|u| u.line()
+            == "not probed (udp) udp/7000-7010 to 192.0.2.20 (db1): SQL admin [site/app/sql-admin]"));
+        let lines: Vec<String> = p
+            .unprobed
+            .iter()
+            .filter(|u| u.why != Why::Udp && u.why != Why::Any)
+            .map(Unprobed::line)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "not probed (network) tcp/9000 to 198.51.100.64/26 (zone lab): Lab [site/app/lab]",
+                "not probed (network) tcp/9100 to 192.0.2.16/28 (zone dbnet): Exporter [site/app/dbnet]",
+                "not probed (host name) tcp/8080 to mirror.example.org: Mirror [site/app/mirror]",
+            ]
+        );
+        // DNS and updates to any, per protocol.
+        assert_eq!(count(Why::Any), 2);
+        assert!(p.unprobed.iter().all(|u| !u.line().contains("192.0.2.10")));
+    }
+
+    #[test]
+    fn the_scripts_try_and_list_exactly_the_counted_flows() {
+        let p = with_node("app", Options::default(), probes);
+        let sh = with_node("app", Options::default(), |x| render(Target::Probe, x));
+        let lines =
+            |prefix: &str, text: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
+        assert_eq!(lines("probe ", &sh), p.attempts.len());
+        assert_eq!(lines("note 'not probed (", &sh), p.unprobed.len());
+        assert!(sh.starts_with("#!/bin/bash\n# fwtopo probe export for node app\n"));
+        assert!(sh.contains("# Tries 7 TCP flows"), "{sh}");
+        assert!(sh.contains("probe 2001:db8::20 7000 'db1' 'SQL, SQL admin"));
+        assert!(sh.ends_with("echo \"flows reached $REACHED/$TRIED\"\n[ \"$REACHED\" -eq \"$TRIED\" ] || exit 1\nexit 0\n"));
+        // The Windows app node: PowerShell, CRLF when asked, the same flows but IPv6 (it has none).
+        let crlf = Options {
+            crlf: true,
+            ..Options::default()
+        };
+        let ps = with_node("win", crlf, |x| render(Target::Probe, x));
+        let w = with_node("win", crlf, probes);
+        assert_eq!(w.attempts.len(), 5, "{:#?}", w.attempts);
+        assert_eq!(ps.matches('\n').count(), ps.matches("\r\n").count());
+        assert!(ps.starts_with("# fwtopo probe export for node win\r\n"));
+        assert_eq!(lines("Test-FwtopoFlow '", &ps), 5);
+        assert_eq!(lines("Write-Output 'not probed (", &ps), w.unprobed.len());
+        assert!(ps.contains("Test-FwtopoFlow '192.0.2.21' 7000 'db2' 'SQL, SQL admin"));
+        // Never a firewall, never picked by auto.
+        assert!(!Target::ALL.contains(&Target::Probe));
+        assert!("probe".parse::<Target>().is_err());
+        assert_eq!(Target::export_named("probe"), Ok(Target::Probe));
+    }
+}
