@@ -11,11 +11,12 @@
 //! both print the same lines.
 
 use super::{AddressIndex, Export, text};
+use crate::catalog::PortItem;
 use crate::engine::{self, NodePlan};
 use crate::net::Peers;
 use crate::ports::{PortRange, Protocol};
 use ipnet::IpNet;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 /// How long one attempt may take by default, in seconds.
@@ -120,17 +121,21 @@ pub fn probes(x: &Export) -> Probes {
         index,
         attempts: BTreeMap::new(),
         unprobed: BTreeSet::new(),
+        texts: HashMap::new(),
     };
-    for r in x.outbound() {
-        let what = x.rule_comment(r);
+    for (i, r) in x.outbound().iter().enumerate() {
         match &r.peers {
-            Peers::Any => c.skip(Why::Any, r.protocol, ports_text(r), "any", "", &what),
+            Peers::Any => {
+                let what = x.rule_comment(r);
+                c.skip(Why::Any, r.protocol, ports_text(r), "any", "", &what);
+            }
             Peers::Dns(names) => {
+                let what = x.rule_comment(r);
                 let peer = text::comment_text(&names.join(" "));
                 c.skip(Why::HostName, r.protocol, ports_text(r), &peer, "", &what);
             }
-            Peers::V4(v) => v.iter().for_each(|n| c.network(r, IpNet::V4(*n), &what)),
-            Peers::V6(v) => v.iter().for_each(|n| c.network(r, IpNet::V6(*n), &what)),
+            Peers::V4(v) => v.iter().for_each(|n| c.network(i, r, IpNet::V4(*n))),
+            Peers::V6(v) => v.iter().for_each(|n| c.network(i, r, IpNet::V6(*n))),
         }
     }
     Probes {
@@ -148,6 +153,8 @@ struct Collector<'a, 'x> {
     index: &'a AddressIndex,
     attempts: BTreeMap<(IpAddr, u16), Attempt>,
     unprobed: BTreeSet<Unprobed>,
+    /// [`flows_text`] per (outbound rule index, ports): a rule reaches many peers.
+    texts: HashMap<(usize, u16, u16), String>,
 }
 
 impl Collector<'_, '_> {
@@ -171,7 +178,16 @@ impl Collector<'_, '_> {
     }
 
     /// One peer network of an outbound rule: the nodes and external hosts in it, per port range.
-    fn network(&mut self, r: &engine::Rule, net: IpNet, what: &str) {
+    /// The services of rule `i`'s flows on some of its ports, made once.
+    fn what(&mut self, i: usize, r: &engine::Rule, ports: &PortRange) -> String {
+        let x = self.x;
+        self.texts
+            .entry((i, ports.start, ports.end))
+            .or_insert_with(|| flows_text(x, r, ports))
+            .clone()
+    }
+
+    fn network(&mut self, i: usize, r: &engine::Rule, net: IpNet) {
         let x = self.x;
         let me = x.node_plan.node;
         let host = net.prefix_len() == net.max_prefix_len();
@@ -208,6 +224,9 @@ impl Collector<'_, '_> {
         };
         for range in r.ports.ranges() {
             let port = range.start;
+            let what = self.what(i, r, range);
+            let first = PortRange::single(port).map(|p| self.what(i, r, &p));
+            let tried = with_range(first.as_deref().unwrap_or(&what), range);
             let mut found = false;
             let mut refused: Option<&str> = None;
             for &(a, n) in &nodes {
@@ -225,11 +244,11 @@ impl Collector<'_, '_> {
                     continue;
                 }
                 found = true;
-                self.found(r, range, a, name, what);
+                self.found(r, range, a, name, &what, &tried);
             }
             for &(a, name) in &hosts {
                 found = true;
-                self.found(r, range, a, name, what);
+                self.found(r, range, a, name, &what, &tried);
             }
             if found && (host || zone.is_none()) {
                 continue;
@@ -243,18 +262,27 @@ impl Collector<'_, '_> {
                 (true, z, None) => (Why::Address, z.clone().unwrap_or_default()),
             };
             let ports = range.format_with("-");
-            self.skip(why, r.protocol, ports, &peer, &name, what);
+            self.skip(why, r.protocol, ports, &peer, &name, &what);
         }
     }
 
-    /// A concrete peer address: tried over TCP (a range at its first port), listed over UDP.
-    fn found(&mut self, r: &engine::Rule, range: &PortRange, a: IpAddr, peer: &str, what: &str) {
+    /// A concrete peer address: tried over TCP (a range at its first port: `tried` says so),
+    /// listed over UDP (the whole range: `what`).
+    fn found(
+        &mut self,
+        r: &engine::Rule,
+        range: &PortRange,
+        a: IpAddr,
+        peer: &str,
+        what: &str,
+        tried: &str,
+    ) {
         if r.protocol == Protocol::Udp {
             let ports = range.format_with("-");
             self.skip(Why::Udp, r.protocol, ports, &a.to_string(), peer, what);
             return;
         }
-        let what = with_range(what, range);
+        let what = tried.to_string();
         self.attempts
             .entry((a, range.start))
             .and_modify(|e| {
@@ -269,6 +297,37 @@ impl Collector<'_, '_> {
                 what,
             });
     }
+}
+
+/// `services [product/role/flow ...]` of the rule's flows that may carry one of `ports` (a
+/// merged rule names every flow; a failure should name the one it is about). A flow's port set
+/// by a parameter is per node, so it may be any; with no flow left (not for a derived rule), or
+/// all of them, the rule's own comment.
+fn flows_text(x: &Export, r: &engine::Rule, ports: &PortRange) -> String {
+    let refs: Vec<_> = r
+        .provenance
+        .iter()
+        .filter(|f| {
+            let flow = f.flow(x.catalog);
+            flow.protocols.contains(&r.protocol)
+                && flow.ports.iter().any(|p| match p {
+                    PortItem::Port(n) => ports.contains(*n),
+                    PortItem::Range(a, b) => *a <= ports.end && ports.start <= *b,
+                    PortItem::Param(_) => true,
+                })
+        })
+        .collect();
+    if refs.is_empty() || refs.len() == r.provenance.len() {
+        return x.rule_comment(r);
+    }
+    let mut services: Vec<&str> = refs
+        .iter()
+        .map(|f| f.flow(x.catalog).service.as_str())
+        .collect();
+    services.sort_unstable();
+    services.dedup();
+    let labels: Vec<String> = refs.iter().map(|f| f.label(x.catalog)).collect();
+    text::comment_text(&format!("{} [{}]", services.join(", "), labels.join(" ")))
 }
 
 /// The rule's text, saying which port of a range is tried.
@@ -513,7 +572,11 @@ mod tests {
                 .contains("site/app/sql site/app/sql-admin")
         );
         assert!(!p.attempts[0].what.contains("first port"));
-        assert!(p.attempts[1].what.ends_with("(first port of 7000-7010)"));
+        // A merged rule's attempt names the flows of its port only.
+        assert_eq!(
+            p.attempts[1].what,
+            "SQL admin [site/app/sql-admin] (first port of 7000-7010)"
+        );
     }
 
     #[test]
@@ -553,7 +616,7 @@ mod tests {
         assert_eq!(lines("note 'not probed (", &sh), p.unprobed.len());
         assert!(sh.starts_with("#!/bin/bash\n# fwtopo probe export for node app\n"));
         assert!(sh.contains("# Tries 7 TCP flows"), "{sh}");
-        assert!(sh.contains("probe 2001:db8::20 7000 'db1' 'SQL, SQL admin"));
+        assert!(sh.contains("\nprobe 2001:db8::20 7000 'db1' 'SQL admin [site/app/sql-admin] (first port of 7000-7010)'\n"));
         assert!(sh.ends_with("echo \"flows reached $REACHED/$TRIED\"\n[ \"$REACHED\" -eq \"$TRIED\" ] || exit 1\nexit 0\n"));
         // The Windows app node: PowerShell, CRLF when asked, the same flows but IPv6 (it has none).
         let crlf = Options {
@@ -567,7 +630,7 @@ mod tests {
         assert!(ps.starts_with("# fwtopo probe export for node win\r\n"));
         assert_eq!(lines("Test-FwtopoFlow '", &ps), 5);
         assert_eq!(lines("Write-Output 'not probed (", &ps), w.unprobed.len());
-        assert!(ps.contains("Test-FwtopoFlow '192.0.2.21' 7000 'db2' 'SQL, SQL admin"));
+        assert!(ps.contains("\r\nTest-FwtopoFlow '192.0.2.21' 5432 'db2' 'SQL, SQL admin [site/app/sql site/app/sql-admin]'\r\n"));
         // Never a firewall, never picked by auto.
         assert!(!Target::ALL.contains(&Target::Probe));
         assert!("probe".parse::<Target>().is_err());
