@@ -108,6 +108,12 @@ fn every_example_exports_an_inventory_naming_every_node() {
             let target = ansible::script_target(n);
             let script = fwtopo::export::file_name(&n.name, target);
             assert!(dir.path().join(&script).is_file(), "{stem}: {script}");
+            let probe = fwtopo::export::node_file_name(n, fwtopo::target::Target::Probe);
+            assert!(dir.path().join(&probe).is_file(), "{stem}: {probe}");
+            assert!(
+                inv.contains(&format!("fwtopo_probe: \"{probe}\"")),
+                "{stem}: {probe}"
+            );
             assert!(
                 inv.contains(&format!("fwtopo_script: \"{script}\"")),
                 "{stem}: {script}"

@@ -1,4 +1,5 @@
-//! User text cannot change what an export does, in any of the eight targets.
+//! User text cannot change what an export does, in any of the eight targets (and the probe
+//! scripts, in hostile_names/probe.rs).
 //!
 //! Every example topology is exported twice for every node, target and egress policy: once with
 //! benign free text and once with hostile text (quotes, `;`, `&`, `|`, `%PATH%`, `^`, backticks,
@@ -11,6 +12,10 @@
 
 #[path = "support/windows_consoles.rs"]
 mod windows_consoles;
+
+/// The probe scripts, whose flows' services are printed data rather than comments.
+#[path = "hostile_names/probe.rs"]
+mod probe;
 
 use fwtopo::catalog::Catalog;
 use fwtopo::engine;

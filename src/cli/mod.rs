@@ -125,8 +125,11 @@ enum Command {
         file: PathBuf,
         /// nftables, iptables, firewalld, ufw, csf, apf, netsh, powershell, or auto: each node's
         /// `firewall`, else from its OS (nftables; iptables on Ubuntu, Debian, CentOS and
-        /// Virtuozzo; both netsh and powershell for Windows). ansible (with --out): each node's
-        /// script as auto picks it (PowerShell on Windows), an inventory and a playbook.
+        /// Virtuozzo; both netsh and powershell for Windows). Or probe: per node, a script to run
+        /// on it after deploying that tries every flow it should reach (<node>.probe.sh, or
+        /// <node>.probe.ps1 for Windows; exit status 0 all reached, 1 some failed). Or ansible
+        /// (with --out): each node's script as auto picks it (PowerShell on Windows) and its
+        /// probe script, an inventory and a playbook.
         #[arg(long, short)]
         target: TargetArg,
         /// Only these nodes (repeat it, or separate names with commas).
@@ -199,7 +202,9 @@ impl std::str::FromStr for TargetArg {
         } else if s == "ansible" {
             Ok(TargetArg::Ansible)
         } else {
-            s.parse().map(TargetArg::One)
+            Target::export_named(s)
+                .map(TargetArg::One)
+                .map_err(|e| format!("{e}; or probe, ansible, or auto"))
         }
     }
 }
@@ -468,9 +473,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     let targets = match target {
                         TargetArg::One(t) => vec![t],
                         TargetArg::Auto => export::auto_targets(&topology.nodes[p.node]),
-                        TargetArg::Ansible => {
-                            vec![export::ansible::script_target(&topology.nodes[p.node])]
-                        }
+                        TargetArg::Ansible => vec![
+                            export::ansible::script_target(&topology.nodes[p.node]),
+                            Target::Probe,
+                        ],
                     };
                     targets.into_iter().map(move |t| (*p, t))
                 })
@@ -543,7 +549,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     let texts = export::SiteTexts::new(&catalog, &topology, &plan);
                     let written: Vec<Written> = jobs
                         .iter()
-                        .map(|(p, t)| Written::new(&p.name, *t))
+                        .map(|(p, t)| Written::for_node(&topology.nodes[p.node], *t))
                         .collect();
                     parallel::render_each(
                         jobs.len(),
@@ -555,11 +561,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         |i, script| batch.add(&written[i].file, script.as_bytes()),
                     )?;
                     // With --node or --role, only those nodes' scripts and those of nodes gone are
-                    // judged.
+                    // judged. The probe scripts live beside the firewall scripts they check: an
+                    // export of one kind leaves the other kind's scripts as they are.
                     let names: std::collections::HashSet<&str> =
                         nodes.iter().map(|p| p.name.as_str()).collect();
-                    let judged =
-                        |n: &str| !selected || names.contains(n) || topology.node(n).is_none();
+                    let probing = matches!(target, TargetArg::One(Target::Probe));
+                    let ansible = matches!(target, TargetArg::Ansible);
+                    let judged = |w: &Written| {
+                        let n = w.node.as_str();
+                        (ansible || (w.target == Target::Probe) == probing)
+                            && (!selected || names.contains(n) || topology.node(n).is_none())
+                    };
                     let leftovers = export_index::leftovers(&dir, previous, &written, judged);
                     let listed: &[Written] = if prune { &[] } else { &leftovers.stale };
                     let index = export_index::text(

@@ -92,6 +92,7 @@ pub fn render(topology: &Topology, hosts: &[Host]) -> String {
         ("fwtopo_confirm_seconds", "60"),
         ("fwtopo_reconnect_seconds", "30"),
         ("fwtopo_apply_seconds", "120"),
+        ("fwtopo_probe_seconds", "3"),
         ("fwtopo_remote_dir", "\"/var/lib/fwtopo/ansible\""),
         ("fwtopo_windows_dir", "'C:\\ProgramData\\fwtopo\\ansible'"),
     ] {
@@ -137,6 +138,7 @@ pub fn render(topology: &Topology, hosts: &[Host]) -> String {
                 quote(h.target.as_str())
             ));
             out.push(format!("              fwtopo_script: {}", quote(&h.script)));
+            out.push(format!("              fwtopo_probe: {}", quote(&h.probe)));
             if !h.node.note.is_empty() {
                 out.push(format!(
                     "              fwtopo_note: {}",

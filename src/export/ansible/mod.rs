@@ -3,7 +3,7 @@
 //! or rolled back by the script's own timer.
 //!
 //! Pure text, like every exporter: the caller renders each node's script with [`script_target`]
-//! (file names from [`super::file_name`]) and writes those and [`files`] into one directory.
+//! and its probe script (file names in [`Host`]) and writes those and [`files`] into one directory.
 
 mod helpers;
 mod inventory;
@@ -52,6 +52,8 @@ pub struct Host<'a> {
     pub target: Target,
     /// The script's file name in the export directory.
     pub script: String,
+    /// The probe script's file name (`<node>.probe.sh`, `.ps1` on Windows), run after the apply.
+    pub probe: String,
     /// `ansible_host`: the first IPv4 address, else the first IPv6 one.
     pub address: Option<IpAddr>,
     /// Serves the admin path (see [`is_management`]): rolled out first, alone.
@@ -97,6 +99,7 @@ pub fn hosts<'a>(catalog: &Catalog, topology: &'a Topology, nodes: &[&NodePlan])
                 node,
                 target,
                 script: super::file_name(&node.name, target),
+                probe: super::node_file_name(node, Target::Probe),
                 address,
                 management: is_management(catalog, p),
             }

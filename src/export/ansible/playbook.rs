@@ -45,7 +45,8 @@ pub fn site(topology: &Topology, hosts: &[Host]) -> String {
         "# changes nothing). The script applies with a rollback armed; the playbook drops its connections,".into(),
         "# connects again through the new rules and only then confirms. A node that cannot be reached".into(),
         "# again is never confirmed: its script rolls back by itself within fwtopo_confirm_seconds, and".into(),
-        "# the play fails for it. Then the node's probe script, when there is one, checks its flows.".into(),
+        "# the play fails for it. Then the node's probe script tries every flow the node should reach;".into(),
+        "# a failed flow fails the node (and stops the rollout).".into(),
         "# Order: the management nodes first, one at a time, so a broken management path stops the rollout".into(),
         "# before any other node changes; then the others in batches of fwtopo_batch (default 25%,".into(),
         "# e.g. -e fwtopo_batch=5). Any failure stops the batches that follow. Management nodes:".into(),
@@ -101,6 +102,7 @@ const LINUX: &str = r#"---
     mode: "0700"
   loop:
     - "{{ fwtopo_script }}"
+    - "{{ fwtopo_probe }}"
     - fwtopo-nft-apply.sh
     - fwtopo-state.sh
 
@@ -184,6 +186,13 @@ const LINUX: &str = r#"---
           fwtopo: {{ inventory_hostname }} was not confirmed over a fresh connection (or its apply
           failed). Unconfirmed rules roll back by themselves within {{ fwtopo_confirm_seconds }} s;
           see the script's messages and {{ fwtopo_remote_dir }} on the node.
+
+- name: Try every flow the node should reach (its probe script; a failed flow fails the node)
+  ansible.builtin.command:
+    argv: [bash, "{{ fwtopo_remote_dir }}/{{ fwtopo_probe }}"]
+  environment:
+    FWTOPO_PROBE_SECONDS: "{{ fwtopo_probe_seconds }}"
+  changed_when: false
 "#;
 
 const WINDOWS: &str = r#"---
@@ -193,10 +202,13 @@ const WINDOWS: &str = r#"---
     path: "{{ fwtopo_windows_dir }}"
     state: directory
 
-- name: Copy the node's PowerShell script
+- name: Copy the node's PowerShell script and its probe script
   ansible.windows.win_copy:
-    src: "{{ playbook_dir }}/{{ fwtopo_script }}"
-    dest: "{{ fwtopo_windows_dir }}\\{{ fwtopo_script }}"
+    src: "{{ playbook_dir }}/{{ item }}"
+    dest: "{{ fwtopo_windows_dir }}\\{{ item }}"
+  loop:
+    - "{{ fwtopo_script }}"
+    - "{{ fwtopo_probe }}"
 
 - name: Check the script parses (nothing changes)
   ansible.windows.win_powershell:
@@ -266,4 +278,11 @@ const WINDOWS: &str = r#"---
           fwtopo: {{ inventory_hostname }} was not confirmed over a fresh connection (or its apply
           failed). Task fwtopo-rollback restores the policy from before fwtopo by itself; see the
           script's messages.
+
+- name: Try every flow the node should reach (its probe script; a failed flow fails the node)
+  ansible.windows.win_command:
+    cmd: powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{{ fwtopo_windows_dir }}\{{ fwtopo_probe }}"
+  environment:
+    FWTOPO_PROBE_SECONDS: "{{ fwtopo_probe_seconds }}"
+  changed_when: false
 "#;
