@@ -140,8 +140,7 @@ fn every_example_exports_an_inventory_naming_every_node() {
             ansible::PLAYBOOK,
             ansible::LINUX_TASKS,
             ansible::WINDOWS_TASKS,
-            ansible::NFT_APPLY,
-            ansible::STATE_HELPER,
+            ansible::HELPER,
         ] {
             assert!(dir.path().join(f).is_file(), "{stem}: {f}");
         }

@@ -1,37 +1,46 @@
-//! The two shell helpers the Linux steps copy to each node: safe apply of an nftables file, and
-//! the fingerprint that makes a second run change nothing.
+//! The shell helper the Linux steps copy to each node (one file, one copy per run): safe apply of
+//! an nftables file, and the fingerprint that makes a second run change nothing.
 
 use crate::export::nftables::TABLE;
 
-/// `bash fwtopo-nft-apply.sh FILE`: checks FILE, keeps our table as it is now, arms a detached
-/// timer that puts it back, loads FILE, and keeps it only when `$FWTOPO_CONFIRM_FILE` appears
-/// within `$FWTOPO_CONFIRM_SECONDS` (made from a new connection); otherwise it puts the old table
-/// back and exits 3. The timer covers a killed script.
-pub fn nft_apply() -> String {
-    NFT_APPLY.replace("__TABLE__", TABLE)
-}
-
-/// `bash fwtopo-state.sh show|record FIREWALL SCRIPT`: `show` prints the fingerprint now (the
+/// `bash fwtopo-ansible.sh nft-apply FILE`: checks FILE, keeps our table as it is now, arms a
+/// detached timer that puts it back, loads FILE, and keeps it only when `$FWTOPO_CONFIRM_FILE`
+/// appears within `$FWTOPO_CONFIRM_SECONDS` (made from a new connection); otherwise it puts the old
+/// table back and exits 3. The timer covers a killed script.
+/// `bash fwtopo-ansible.sh show|record FIREWALL SCRIPT`: `show` prints the fingerprint now (the
 /// script's hash and the live rules' hash) and, on a second line, the one recorded after the last
 /// confirmed apply; `record` records the one now.
-pub fn state() -> String {
-    STATE.replace("__TABLE__", TABLE)
+pub fn render() -> String {
+    let mut s = String::from(HEAD);
+    s.push_str(NFT_APPLY);
+    s.push_str(STATE);
+    s.push_str(MAIN);
+    s.replace("__TABLE__", TABLE)
 }
 
-const NFT_APPLY: &str = r#"#!/bin/bash
-# fwtopo: safe apply of an nftables export, for the Ansible rollout (site.yml).
-#   FWTOPO_CONFIRM_FILE=PATH FWTOPO_CONFIRM_SECONDS=60 bash fwtopo-nft-apply.sh NODE.nftables.nft
-# Checks the file (nft -c), keeps table inet __TABLE__ as it is now, arms a detached timer that puts it
-# back, loads the file, writes PATH.waiting and keeps the new table only when PATH appears within
-# the window (made from a NEW connection: proof that the way in still works). Otherwise the old
-# table comes back and the exit status is 3. The timer puts it back even if this script is killed.
+const HEAD: &str = r#"#!/bin/bash
+# fwtopo: the helper of the Ansible rollout (site.yml) on a Linux node.
+#   FWTOPO_CONFIRM_FILE=PATH FWTOPO_CONFIRM_SECONDS=60 bash fwtopo-ansible.sh nft-apply NODE.nftables.nft
+#     Checks the file (nft -c), keeps table inet __TABLE__ as it is now, arms a detached timer that
+#     puts it back, loads the file, writes PATH.waiting and keeps the new table only when PATH
+#     appears within the window (made from a NEW connection: proof that the way in still works).
+#     Otherwise the old table comes back and the exit status is 3. The timer puts it back even if
+#     this script is killed.
+#   bash fwtopo-ansible.sh show|record FIREWALL SCRIPT
+#     The fingerprint: the script's hash and the hash of the live rules (our nftables table; the
+#     filter tables for the iptables-based firewalls; the zones for firewalld), counters left out.
+#     show: the fingerprint now, then the one recorded after the last confirmed apply (if any).
+#     record: records the fingerprint now, next to the script.
 set -euo pipefail
 umask 077
 say() { printf 'fwtopo: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
+"#;
 
+const NFT_APPLY: &str = r#"
+nft_apply() {
 FILE=${1:-}
-[ -n "$FILE" ] && [ -f "$FILE" ] || die "usage: bash $0 NODE.nftables.nft"
+[ -n "$FILE" ] && [ -f "$FILE" ] || die "usage: bash $0 nft-apply NODE.nftables.nft"
 CONFIRM=${FWTOPO_CONFIRM_FILE:-}
 [ -n "$CONFIRM" ] || die "FWTOPO_CONFIRM_FILE is not set: where the confirmation will appear"
 SECONDS_TO_CONFIRM=${FWTOPO_CONFIRM_SECONDS:-60}
@@ -83,17 +92,12 @@ rm -f "$CONFIRM.waiting"
 nft -f "$PREV" || die "not confirmed, and putting the previous table back failed: nft -f $PREV"
 say "not confirmed within ${SECONDS_TO_CONFIRM}s: the previous table is back"
 exit 3
+}
 "#;
 
-const STATE: &str = r#"#!/bin/bash
-# fwtopo: what the Ansible rollout compares to decide whether to apply (site.yml).
-#   bash fwtopo-state.sh show|record FIREWALL SCRIPT
-# The fingerprint is the script's hash and the hash of the live rules (our nftables table; the
-# filter tables for the iptables-based firewalls; the zones for firewalld), counters left out.
-# show: the fingerprint now, then the one recorded after the last confirmed apply (if any).
-# record: records the fingerprint now, next to the script.
-set -euo pipefail
-MODE=${1:-} FIREWALL=${2:-} SCRIPT=${3:-}
+const STATE: &str = r#"
+fingerprint() {
+MODE=$1 FIREWALL=${2:-} SCRIPT=${3:-}
 [ -f "$SCRIPT" ] || { echo "usage: bash $0 show|record FIREWALL SCRIPT" >&2; exit 2; }
 RECORD="$SCRIPT.applied"
 
@@ -108,6 +112,14 @@ NOW="$(sha256sum < "$SCRIPT" | cut -d' ' -f1) $(live | sha256sum | cut -d' ' -f1
 case "$MODE" in
   show) printf '%s\n' "$NOW"; cat "$RECORD" 2>/dev/null || true ;;
   record) printf '%s\n' "$NOW" > "$RECORD" ;;
-  *) echo "usage: bash $0 show|record FIREWALL SCRIPT" >&2; exit 2 ;;
+esac
+}
+"#;
+
+const MAIN: &str = r#"
+case "${1:-}" in
+  nft-apply) shift; nft_apply "$@" ;;
+  show|record) fingerprint "$@" ;;
+  *) echo "usage: bash $0 nft-apply FILE | show|record FIREWALL SCRIPT" >&2; exit 2 ;;
 esac
 "#;

@@ -24,10 +24,9 @@ pub const PLAYBOOK: &str = "site.yml";
 pub const LINUX_TASKS: &str = "fwtopo-linux.yml";
 /// One Windows node's steps, included by the playbook.
 pub const WINDOWS_TASKS: &str = "fwtopo-windows.yml";
-/// Safe apply of an nftables export (the export is an `nft -f` file, not a script).
-pub const NFT_APPLY: &str = "fwtopo-nft-apply.sh";
-/// The fingerprint of the live firewall and the script, for a second run that changes nothing.
-pub const STATE_HELPER: &str = "fwtopo-state.sh";
+/// The Linux helper: safe apply of an nftables export (an `nft -f` file, not a script), and the
+/// fingerprint of the script and the live rules that lets a second run change nothing.
+pub const HELPER: &str = "fwtopo-ansible.sh";
 
 /// The zone whose flows make a node a management node.
 const ADMIN_ZONE: &str = "admin";
@@ -114,8 +113,7 @@ pub fn files(topology: &Topology, hosts: &[Host]) -> Vec<(&'static str, String)>
         (PLAYBOOK, playbook::site(topology, hosts)),
         (LINUX_TASKS, playbook::linux_tasks()),
         (WINDOWS_TASKS, playbook::windows_tasks()),
-        (NFT_APPLY, helpers::nft_apply()),
-        (STATE_HELPER, helpers::state()),
+        (HELPER, helpers::render()),
     ]
 }
 

@@ -103,8 +103,7 @@ const LINUX: &str = r#"---
   loop:
     - "{{ fwtopo_script }}"
     - "{{ fwtopo_probe }}"
-    - fwtopo-nft-apply.sh
-    - fwtopo-state.sh
+    - fwtopo-ansible.sh
 
 - name: Check the nftables file with nft -c (nothing changes)
   ansible.builtin.command:
@@ -126,7 +125,7 @@ const LINUX: &str = r#"---
 
 - name: Compare the script and the live rules with what fwtopo last applied here
   ansible.builtin.command:
-    argv: [bash, "{{ fwtopo_remote_dir }}/fwtopo-state.sh", show, "{{ fwtopo_firewall }}", "{{ fwtopo_remote_dir }}/{{ fwtopo_script }}"]
+    argv: [bash, "{{ fwtopo_remote_dir }}/fwtopo-ansible.sh", show, "{{ fwtopo_firewall }}", "{{ fwtopo_remote_dir }}/{{ fwtopo_script }}"]
   register: fwtopo_state
   changed_when: false
 
@@ -138,7 +137,7 @@ const LINUX: &str = r#"---
   block:
     - name: Start the apply (the script arms its rollback and waits for the confirmation)
       ansible.builtin.command:
-        argv: "{{ ['bash', fwtopo_remote_dir ~ '/fwtopo-nft-apply.sh', fwtopo_path] if fwtopo_firewall == 'nftables'
+        argv: "{{ ['bash', fwtopo_remote_dir ~ '/fwtopo-ansible.sh', 'nft-apply', fwtopo_path] if fwtopo_firewall == 'nftables'
           else (['bash', fwtopo_path, '--safe', fwtopo_confirm_seconds | string] if fwtopo_firewall == 'iptables'
           else ['bash', fwtopo_path]) }}"
       environment:
@@ -162,10 +161,9 @@ const LINUX: &str = r#"---
         timeout: "{{ fwtopo_reconnect_seconds | int }}"
 
     - name: Confirm from the new connection
-      ansible.builtin.copy:
-        content: "confirmed by ansible\n"
-        dest: "{{ fwtopo_confirm_file }}"
-        mode: "0600"
+      ansible.builtin.command:
+        argv: [touch, "{{ fwtopo_confirm_file }}"]
+      changed_when: true
 
     - name: Wait for the script to keep the new rules
       ansible.builtin.async_status:
@@ -177,7 +175,7 @@ const LINUX: &str = r#"---
 
     - name: Remember what was applied (the next run compares with it)
       ansible.builtin.command:
-        argv: [bash, "{{ fwtopo_remote_dir }}/fwtopo-state.sh", record, "{{ fwtopo_firewall }}", "{{ fwtopo_path }}"]
+        argv: [bash, "{{ fwtopo_remote_dir }}/fwtopo-ansible.sh", record, "{{ fwtopo_firewall }}", "{{ fwtopo_path }}"]
       changed_when: true
   rescue:
     - name: Report the node as not rolled out
