@@ -94,8 +94,7 @@ fn every_windows_probe_script_is_fixed_text_around_plain_calls() {
     let mut fixed: Option<(Vec<String>, Vec<String>)> = None;
     let mut calls = 0;
     let mut scripts = 0;
-    for (ex, node, windows, text) in all_probes().into_iter().filter(|p| p.2) {
-        let _ = windows;
+    for (ex, node, _, text) in all_probes().into_iter().filter(|p| p.2) {
         assert!(text.is_ascii(), "{ex} {node}: not ASCII");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -109,7 +108,7 @@ fn every_windows_probe_script_is_fixed_text_around_plain_calls() {
             .skip_while(|l| l.starts_with("# "))
             .collect();
         let generated =
-            |l: &&str| l.starts_with("Test-FwtopoFlow ") || l.starts_with("Write-Output '");
+            |l: &str| l.starts_with("Test-FwtopoFlow ") || l.starts_with("Write-Output '");
         let first = body.iter().position(|l| generated(l)).unwrap_or(body.len());
         let last = body
             .iter()
