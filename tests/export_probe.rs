@@ -94,8 +94,7 @@ fn every_windows_probe_script_is_fixed_text_around_plain_calls() {
     let mut fixed: Option<(Vec<String>, Vec<String>)> = None;
     let mut calls = 0;
     let mut scripts = 0;
-    for (ex, node, windows, text) in all_probes().into_iter().filter(|p| p.2) {
-        let _ = windows;
+    for (ex, node, _, text) in all_probes().into_iter().filter(|p| p.2) {
         assert!(text.is_ascii(), "{ex} {node}: not ASCII");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
@@ -109,7 +108,7 @@ fn every_windows_probe_script_is_fixed_text_around_plain_calls() {
             .skip_while(|l| l.starts_with("# "))
             .collect();
         let generated =
-            |l: &&str| l.starts_with("Test-FwtopoFlow ") || l.starts_with("Write-Output '");
+            |l: &str| l.starts_with("Test-FwtopoFlow ") || l.starts_with("Write-Output '");
         let first = body.iter().position(|l| generated(l)).unwrap_or(body.len());
         let last = body
             .iter()
@@ -156,4 +155,53 @@ fn every_windows_probe_script_is_fixed_text_around_plain_calls() {
     assert!(parse_line("Write-Output 'a' 'b'; calc").is_err());
     assert!(ps_tokens("Write-Output 'it\u{2019}s'").is_err());
     assert!(matches!(ps_tokens("'a''b'").as_deref(), Ok([Tok::Str(s)]) if s == "a'b"));
+}
+
+/// The bash script's own edges, runnable anywhere: a node with no flow to try (cpanel-whm's
+/// server reaches only `any`) says `flows reached 0/0` and exits 0; bad settings exit 2.
+#[test]
+fn a_bash_probe_script_counts_nothing_as_reached_and_refuses_bad_settings() {
+    if !support::require("bash") || !support::require("timeout") {
+        return;
+    }
+    let t = support::example("cpanel-whm");
+    let node = &t.nodes[0].name;
+    let text = support::render(&catalog(), &t, node, Target::Probe, Egress::Strict);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("probe.sh");
+    std::fs::write(&path, &text).expect("write script");
+    let run = |env: Option<&str>, arg: Option<&str>| {
+        let mut c = Command::new("bash");
+        c.arg(&path).args(arg).env_remove("FWTOPO_PROBE_SECONDS");
+        if let Some(v) = env {
+            c.env("FWTOPO_PROBE_SECONDS", v);
+        }
+        let o = c.output().expect("run the script");
+        let all =
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        (o.status.code(), all)
+    };
+    let (code, out) = run(None, None);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(out.lines().last(), Some("flows reached 0/0"), "{out}");
+    assert!(out.contains("not probed (any) "), "{out}");
+    // Empty is unset: the default.
+    for bad in ["0", "03", "abc", "1000", "-1", " 1"] {
+        let (code, out) = run(Some(bad), None);
+        assert_eq!(code, Some(2), "FWTOPO_PROBE_SECONDS={bad:?}: {out}");
+        assert!(out.contains("FWTOPO_PROBE_SECONDS must be"), "{out}");
+    }
+    let (code, out) = run(None, Some("--bogus"));
+    assert_eq!(
+        (code, out.contains("unknown argument '--bogus'")),
+        (Some(2), true),
+        "{out}"
+    );
+    let (code, out) = run(None, Some("--help"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with(&format!("fwtopo probe export for node {node}\n")),
+        "{out}"
+    );
+    assert!(out.contains("Exit status: 0 every flow reached"), "{out}");
 }
