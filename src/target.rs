@@ -13,9 +13,14 @@ pub enum Target {
     Apf,
     Netsh,
     Powershell,
+    /// Not a firewall: a script run on the node after deploying that tries every flow the node
+    /// should reach (bash on Linux, PowerShell on Windows). Never a node's `firewall`, never
+    /// picked by `--target auto`.
+    Probe,
 }
 
 impl Target {
+    /// The firewalls: what a node's `firewall` may name and the designer cycles through.
     pub const ALL: [Target; 8] = [
         Target::Nftables,
         Target::Iptables,
@@ -27,6 +32,27 @@ impl Target {
         Target::Powershell,
     ];
 
+    /// Everything `fwtopo export --target` writes: the firewalls, then the probe script.
+    pub const EXPORTS: [Target; 9] = [
+        Target::Nftables,
+        Target::Iptables,
+        Target::Firewalld,
+        Target::Ufw,
+        Target::Csf,
+        Target::Apf,
+        Target::Netsh,
+        Target::Powershell,
+        Target::Probe,
+    ];
+
+    /// An export target by name: a firewall ([`FromStr`](std::str::FromStr)) or `probe`.
+    pub fn export_named(s: &str) -> Result<Target, String> {
+        match s {
+            "probe" => Ok(Target::Probe),
+            _ => s.parse(),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Target::Nftables => "nftables",
@@ -37,6 +63,7 @@ impl Target {
             Target::Apf => "apf",
             Target::Netsh => "netsh",
             Target::Powershell => "powershell",
+            Target::Probe => "probe",
         }
     }
 

@@ -662,6 +662,54 @@ fn iptables_safe_apply_restores_unless_confirmed() {
     assert_eq!(c.iptables_saved(), d.iptables_saved());
 }
 
+/// Automation's confirm channel (the Ansible rollout): with `FWTOPO_CONFIRM_FILE` the script
+/// reads no answer; it writes `FILE.waiting` once the new rules are live, and keeps them only when
+/// FILE appears in time. No terminal and no standard input are needed.
+#[test]
+fn iptables_safe_apply_confirms_through_a_file() {
+    if !netns::available(&IPT_TOOLS) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (open, _) = pa_mn_iptables(dir.path());
+    let open = open.to_str().expect("utf-8");
+    let confirm = dir.path().join("confirm");
+    let confirm = confirm.to_str().expect("utf-8");
+    for confirmed in [false, true] {
+        let ns = Netns::new("iptfile");
+        // The confirmer: waits for the marker, checks the new rules are live, then confirms.
+        let driver = format!(
+            "FWTOPO_CONFIRM_FILE='{confirm}' bash '{open}' --safe 4 </dev/null & job=$!\n\
+             for i in $(seq 1 100); do [ -e '{confirm}.waiting' ] && break; sleep 0.1; done\n\
+             [ -e '{confirm}.waiting' ] && echo @@waiting\n\
+             iptables-save | grep -q FWTOPO-IN && echo @@live\n\
+             {touch}\n\
+             wait $job; echo \"@@rc=$?\"\n",
+            touch = if confirmed {
+                format!("touch '{confirm}'")
+            } else {
+                String::new()
+            },
+        );
+        let out = ns.output(&["bash", "-c", &driver], None);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("@@waiting") && text.contains("@@live"),
+            "{text}{err}"
+        );
+        if confirmed {
+            assert!(text.contains("@@rc=0"), "{text}{err}");
+            assert!(ns.iptables_saved().contains("FWTOPO-IN"));
+        } else {
+            assert!(text.contains("@@rc=3"), "{text}{err}");
+            assert!(!ns.iptables_saved().contains("FWTOPO"), "not rolled back");
+        }
+        assert!(!std::path::Path::new(&format!("{confirm}.waiting")).exists());
+        let _ = std::fs::remove_file(confirm);
+    }
+}
+
 /// The shell running `--safe` dies unconfirmed (SIGKILL: no trap runs): the detached timer alone
 /// must put the saved rules back.
 #[test]

@@ -386,3 +386,54 @@ fn windows_scripts_on_disk_get_crlf_unless_lf() {
         .unwrap();
     assert_eq!(both.status.code(), Some(2));
 }
+
+/// The probe scripts go beside the firewall scripts they check: an export of one kind judges only
+/// its own kind's scripts (stale or not) and carries the other's in the index.
+#[test]
+fn probe_and_firewall_scripts_share_a_directory_without_going_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/plesk-automation.ron");
+    let out = dir.path().join("out");
+    let (code, _, err) = export(&site, &out, "auto", &[]);
+    assert_eq!(code, 0, "{err}");
+    let firewalls = index_files(&out);
+    let (code, stdout, err) = export(&site, &out, "probe", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("stale"), "{err}");
+    let probes: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| Path::new(l).file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        probes.iter().any(|f| f.ends_with(".probe.ps1")),
+        "{probes:?}"
+    );
+    assert!(
+        probes.iter().any(|f| f.ends_with(".probe.sh")),
+        "{probes:?}"
+    );
+    for f in &probes {
+        let text = fs::read_to_string(out.join(f)).unwrap();
+        let crlf = text.matches("\r\n").count() == text.matches('\n').count();
+        assert_eq!(
+            crlf,
+            f.ends_with(".ps1"),
+            "{f}: CRLF exactly for PowerShell"
+        );
+    }
+    let mut listed = index_files(&out);
+    listed.sort();
+    let mut both: Vec<String> = firewalls.iter().chain(&probes).cloned().collect();
+    both.sort();
+    assert_eq!(listed, both);
+    assert!(index_stale(&out).is_empty());
+    // And back: a firewall export keeps the probe scripts listed, none stale.
+    let (code, _, err) = export(&site, &out, "auto", &["--prune"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("stale"), "{err}");
+    let mut listed = index_files(&out);
+    listed.sort();
+    assert_eq!(listed, both);
+    assert!(probes.iter().all(|f| out.join(f).exists()));
+}

@@ -335,6 +335,73 @@ fn ufw_safe_apply_rolls_back_unless_confirmed() {
     }
 }
 
+/// Automation's confirm channel (the Ansible rollout): with `FWTOPO_CONFIRM_FILE` the script
+/// needs no terminal; it writes `FILE.waiting` once the new rules are live and keeps them only when
+/// FILE appears within `FWTOPO_CONFIRM_SECONDS`.
+#[test]
+fn ufw_safe_apply_confirms_through_a_file() {
+    if !support::require_root() || !support::require("unshare") || !support::require("ufw") {
+        return;
+    }
+    let cat = catalog();
+    let t = support::example("plesk-automation");
+    for confirmed in [false, true] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (etc, default) = ufw_root(dir.path());
+        let s = dir.path().join("ufw.sh");
+        let state = dir.path().join("state");
+        let confirm = dir.path().join("confirm");
+        std::fs::write(
+            &s,
+            support::render(&cat, &t, "pa-mn", Target::Ufw, Egress::Open),
+        )
+        .expect("write");
+        let driver = format!(
+            "before=$(cat /etc/ufw/user.rules)\n\
+             FWTOPO_CONFIRM_FILE='{c}' FWTOPO_CONFIRM_SECONDS=4 FWTOPO_STATE_DIR='{st}' bash '{s}' </dev/null >/dev/null 2>&1 & job=$!\n\
+             for i in $(seq 1 300); do [ -e '{c}.waiting' ] && break; sleep 0.1; done\n\
+             [ -e '{c}.waiting' ] && echo @@waiting\n\
+             {touch}\n\
+             wait $job; echo \"@@rc=$?\"\n\
+             if [ \"$(cat /etc/ufw/user.rules)\" = \"$before\" ]; then echo @@restored; fi\n\
+             grep -q '^ENABLED=yes' /etc/ufw/ufw.conf && echo @@enabled\n\
+             [ -e '{c}.waiting' ] && echo @@marker-left\n\
+             echo @@end\n",
+            c = confirm.display(),
+            st = state.display(),
+            s = s.display(),
+            touch = if confirmed {
+                format!("touch '{}'", confirm.display())
+            } else {
+                String::new()
+            },
+        );
+        let out = ufw_sandbox(dir.path(), &etc, &default, &driver);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("@@end") && text.contains("@@waiting"),
+            "{text}{err}"
+        );
+        assert!(!text.contains("@@marker-left"), "{text}");
+        if confirmed {
+            assert!(
+                text.contains("@@rc=0")
+                    && text.contains("@@enabled")
+                    && !text.contains("@@restored"),
+                "{text}{err}"
+            );
+        } else {
+            assert!(
+                !text.contains("@@rc=0")
+                    && text.contains("@@restored")
+                    && !text.contains("@@enabled"),
+                "not rolled back: {text}{err}"
+            );
+        }
+    }
+}
+
 /// The session dies (SIGKILL, no EXIT trap) while the script waits for `yes`: only the detached
 /// timer is left, and it must restore the old rules on its own.
 #[test]

@@ -1,4 +1,5 @@
-//! User text cannot change what an export does, in any of the eight targets.
+//! User text cannot change what an export does, in any of the eight targets (and the probe
+//! scripts, in hostile_names/probe.rs).
 //!
 //! Every example topology is exported twice for every node, target and egress policy: once with
 //! benign free text and once with hostile text (quotes, `;`, `&`, `|`, `%PATH%`, `^`, backticks,
@@ -11,6 +12,10 @@
 
 #[path = "support/windows_consoles.rs"]
 mod windows_consoles;
+
+/// The probe scripts, whose flows' services are printed data rather than comments.
+#[path = "hostile_names/probe.rs"]
+mod probe;
 
 use fwtopo::catalog::Catalog;
 use fwtopo::engine;
@@ -706,6 +711,69 @@ fn control_characters_in_a_catalog_are_refused_naming_product_and_field() {
                 shown.starts_with("user/host.ron: product 'host': ") && shown.contains(field),
                 "{ctx}: {shown}"
             );
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The Ansible rollout's YAML
+
+/// The Ansible files of a site: (file name, text).
+fn ansible_files(catalog: &Catalog, t: &Topology) -> Vec<(&'static str, String)> {
+    let catalog = &fwtopo::topology::site_catalog(catalog, t);
+    let plan = engine::derive(catalog, t);
+    let nodes: Vec<&engine::NodePlan> = plan.nodes.iter().collect();
+    let hosts = export::ansible::hosts(catalog, t, &nodes);
+    export::ansible::files(t, &hosts)
+}
+
+/// Where a YAML double-quoted scalar starting at `s[0] == '"'` ends (the byte after its closing
+/// quote), honouring backslash escapes; `None` when it does not close on this line.
+fn quoted_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Free text reaches the Ansible files only in comments and as the `fwtopo_note` value: a
+/// double-quoted, `!unsafe` (never templated) ASCII scalar that closes at the end of its line.
+/// Everything else is identical to the benign export's.
+#[test]
+fn hostile_text_reaches_ansible_yaml_only_as_quoted_data() {
+    let catalog = catalog();
+    let (bad, good) = (hostile(), benign());
+    for (stem, example) in examples() {
+        let b = ansible_files(&catalog, &with_text(&example, &good));
+        let h = ansible_files(&catalog, &with_text(&example, &bad));
+        assert_eq!(b.len(), h.len());
+        for ((name, bt), (_, ht)) in b.iter().zip(&h) {
+            let ctx = format!("{stem} {name}");
+            assert!(ht.is_ascii(), "{ctx}: not ASCII");
+            assert!(!ht.contains('\r'), "{ctx}: a carriage return");
+            let keep = |text: &str| -> Vec<String> {
+                text.lines()
+                    .filter(|l| !l.trim_start().starts_with('#'))
+                    .filter(|l| !l.trim_start().starts_with("fwtopo_note:"))
+                    .map(String::from)
+                    .collect()
+            };
+            assert_eq!(keep(bt), keep(ht), "{ctx}: hostile text changed a line");
+            for line in ht.lines() {
+                let t = line.trim_start();
+                if let Some(v) = t.strip_prefix("fwtopo_note: !unsafe ") {
+                    assert!(v.starts_with('"'), "{ctx}: {line}");
+                    assert_eq!(quoted_end(v), Some(v.len()), "{ctx}: {line}");
+                } else if !t.starts_with('#') {
+                    assert!(!line.contains("PWNED"), "{ctx}: {line}");
+                }
+            }
         }
     }
 }

@@ -150,7 +150,11 @@ enum Command {
         file: PathBuf,
         /// nftables, iptables, firewalld, ufw, csf, apf, netsh, powershell, or auto: each node's
         /// `firewall`, else from its OS (nftables; iptables on Ubuntu, Debian, CentOS and
-        /// Virtuozzo; both netsh and powershell for Windows).
+        /// Virtuozzo; both netsh and powershell for Windows). Or probe: per node, a script to run
+        /// on it after deploying that tries every flow it should reach (<node>.probe.sh, or
+        /// <node>.probe.ps1 for Windows; exit status 0 all reached, 1 some failed). Or ansible
+        /// (with --out): each node's script as auto picks it (PowerShell on Windows) and its
+        /// probe script, an inventory and a playbook.
         #[arg(long, short)]
         target: TargetArg,
         /// Only these nodes (repeat it, or separate names with commas).
@@ -211,6 +215,8 @@ enum Command {
 enum TargetArg {
     Auto,
     One(Target),
+    /// Every node's own script plus an Ansible inventory and playbook (needs --out).
+    Ansible,
 }
 
 impl std::str::FromStr for TargetArg {
@@ -218,8 +224,12 @@ impl std::str::FromStr for TargetArg {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "auto" {
             Ok(TargetArg::Auto)
+        } else if s == "ansible" {
+            Ok(TargetArg::Ansible)
         } else {
-            s.parse().map(TargetArg::One)
+            Target::export_named(s)
+                .map(TargetArg::One)
+                .map_err(|e| format!("{e}; or probe, ansible, or auto"))
         }
     }
 }
@@ -495,10 +505,19 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     let targets = match target {
                         TargetArg::One(t) => vec![t],
                         TargetArg::Auto => export::auto_targets(&topology.nodes[p.node]),
+                        TargetArg::Ansible => vec![
+                            export::ansible::script_target(&topology.nodes[p.node]),
+                            Target::Probe,
+                        ],
                     };
                     targets.into_iter().map(move |t| (*p, t))
                 })
                 .collect();
+            if dir.is_none() && matches!(target, TargetArg::Ansible) {
+                bail!(
+                    "--target ansible writes an inventory, a playbook and every node's script: give the directory with --out DIR"
+                );
+            }
             if dir.is_none() && jobs.len() != 1 {
                 bail!(
                     "{} scripts would go to standard output ({}); choose one with --node and --target, or write them all with --out DIR",
@@ -562,7 +581,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                     let texts = export::SiteTexts::new(&catalog, &topology, &plan);
                     let written: Vec<Written> = jobs
                         .iter()
-                        .map(|(p, t)| Written::new(&p.name, *t))
+                        .map(|(p, t)| Written::for_node(&topology.nodes[p.node], *t))
                         .collect();
                     parallel::render_each(
                         jobs.len(),
@@ -574,11 +593,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         |i, script| batch.add(&written[i].file, script.as_bytes()),
                     )?;
                     // With --node or --role, only those nodes' scripts and those of nodes gone are
-                    // judged.
+                    // judged. The probe scripts live beside the firewall scripts they check: an
+                    // export of one kind leaves the other kind's scripts as they are.
                     let names: std::collections::HashSet<&str> =
                         nodes.iter().map(|p| p.name.as_str()).collect();
-                    let judged =
-                        |n: &str| !selected || names.contains(n) || topology.node(n).is_none();
+                    let probing = matches!(target, TargetArg::One(Target::Probe));
+                    let ansible = matches!(target, TargetArg::Ansible);
+                    let judged = |w: &Written| {
+                        let n = w.node.as_str();
+                        (ansible || (w.target == Target::Probe) == probing)
+                            && (!selected || names.contains(n) || topology.node(n).is_none())
+                    };
                     let leftovers = export_index::leftovers(&dir, previous, &written, judged);
                     let listed: &[Written] = if prune { &[] } else { &leftovers.stale };
                     let index = export_index::text(
@@ -587,6 +612,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                         &leftovers.carried,
                         listed,
                     );
+                    if matches!(target, TargetArg::Ansible) {
+                        let hosts = export::ansible::hosts(&catalog, &topology, &nodes);
+                        for (name, text) in export::ansible::files(&topology, &hosts) {
+                            batch.add(name, text.as_bytes())?;
+                        }
+                    }
                     batch.add(export_index::INDEX, index.as_bytes())?;
                     batch.commit()?;
                     for w in &written {

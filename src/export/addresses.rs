@@ -76,6 +76,32 @@ impl AddressIndex {
     }
 }
 
+impl AddressIndex {
+    /// Every node address inside a network, in address order, with its node (the probe script
+    /// tries a rule's peers at these).
+    pub fn within(&self, net: &IpNet) -> Vec<(IpAddr, usize)> {
+        let (lo, hi) = bounds(net);
+        let (list, v4) = match net {
+            IpNet::V4(_) => (&self.v4, true),
+            IpNet::V6(_) => (&self.v6, false),
+        };
+        let start = list.partition_point(|(a, _)| *a < lo);
+        list[start..]
+            .iter()
+            .take_while(|(a, _)| *a <= hi)
+            .map(|&(a, n)| {
+                let addr = if v4 {
+                    // Stored from a u32, so the cast keeps every bit.
+                    IpAddr::from(std::net::Ipv4Addr::from(a as u32))
+                } else {
+                    IpAddr::from(std::net::Ipv6Addr::from(a))
+                };
+                (addr, n)
+            })
+            .collect()
+    }
+}
+
 /// A network's first and last address as integers.
 fn bounds(net: &IpNet) -> (u128, u128) {
     match net {
@@ -130,5 +156,24 @@ mod tests {
             Vec::<usize>::new()
         );
         assert_eq!(index.covered(&[]), Vec::<usize>::new());
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let within = |n: &str| -> Vec<(Option<IpAddr>, usize)> {
+            let net: IpNet = n.parse().unwrap_or_else(|e| panic!("{n}: {e}"));
+            index
+                .within(&net)
+                .into_iter()
+                .map(|(a, n)| (Some(a), n))
+                .collect()
+        };
+        assert_eq!(
+            within("192.0.2.0/30"),
+            vec![
+                (ip("192.0.2.1"), 0),
+                (ip("192.0.2.2"), 1),
+                (ip("192.0.2.3"), 2)
+            ]
+        );
+        assert_eq!(within("2001:db8::2/128"), vec![(ip("2001:db8::2"), 3)]);
+        assert!(within("198.51.100.0/24").is_empty());
     }
 }

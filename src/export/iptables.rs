@@ -218,7 +218,8 @@ fn header_lines(x: &Export) -> Vec<String> {
         "  (running it again gives the same rules; chains other than ours are never flushed)".to_string(),
         format!("bash {file} --safe [SECONDS] iptables-apply style: save the current rules, apply, and restore the"),
         format!("  saved rules unless you type yes within SECONDS (default {CONFIRM_SECONDS}); survives a dropped ssh session,"),
-        "  and a detached timer restores them even if this shell is killed".to_string(),
+        "  and a detached timer restores them even if this shell is killed. Automation: FWTOPO_CONFIRM_FILE=FILE".to_string(),
+        "  confirms by creating FILE (from a NEW session) instead of typing yes; FILE.waiting appears once the rules are live".to_string(),
         format!("bash {file} --payload v4|v6 print the iptables-restore input"),
         "at boot: iptables-save > /etc/iptables/rules.v4; ip6tables-save > /etc/iptables/rules.v6 (netfilter-persistent)".to_string(),
     ];
@@ -347,6 +348,8 @@ rollback() {
 # iptables-apply style: save, apply, keep only what is confirmed in time.
 safe() {
     local secs=$1 dir ans=
+    # A confirmation left from an earlier run must not confirm this one.
+    [ -z "${FWTOPO_CONFIRM_FILE:-}" ] || rm -f "$FWTOPO_CONFIRM_FILE" "$FWTOPO_CONFIRM_FILE.waiting"
     dir=$(mktemp -d "${TMPDIR:-/tmp}/fwtopo-rollback.XXXXXX")
     if ! { iptables-save > "$dir/v4" && ip6tables-save > "$dir/v6"; }; then
         echo "fwtopo: could not save the current rules; nothing changed" >&2
@@ -367,8 +370,18 @@ safe() {
         echo "fwtopo: apply failed; the saved rules are back" >&2 || :
         exit 1
     fi
-    printf 'fwtopo: new rules active. Type yes within %s seconds to keep them; anything else restores the saved rules: ' "$secs" >&2 || :
-    if read -r -t "$secs" ans && [ "$ans" = yes ]; then
+    if [ -n "${FWTOPO_CONFIRM_FILE:-}" ]; then
+        # Automation: the answer is a file made from a new session; the marker says we wait.
+        echo "fwtopo: new rules active. Waiting up to $secs seconds for $FWTOPO_CONFIRM_FILE (made from a NEW session)" >&2 || :
+        : > "$FWTOPO_CONFIRM_FILE.waiting"
+        for _ in $(seq 1 $((secs * 5))); do [ -e "$FWTOPO_CONFIRM_FILE" ] && break; sleep 0.2; done
+        [ ! -e "$FWTOPO_CONFIRM_FILE" ] || ans=yes
+        rm -f "$FWTOPO_CONFIRM_FILE" "$FWTOPO_CONFIRM_FILE.waiting"
+    else
+        printf 'fwtopo: new rules active. Type yes within %s seconds to keep them; anything else restores the saved rules: ' "$secs" >&2 || :
+        read -r -t "$secs" ans || :
+    fi
+    if [ "$ans" = yes ]; then
         rm -rf "$dir"
         echo "fwtopo: kept" >&2 || :
     else

@@ -4,6 +4,7 @@
 //! ([`text`]), then one small module per platform. Nothing here touches files or terminals.
 
 pub mod addresses;
+pub mod ansible;
 pub mod apf;
 mod conf_firewall;
 pub mod csf;
@@ -13,6 +14,8 @@ pub mod netsh;
 mod netsh_copy;
 pub mod nftables;
 pub mod powershell;
+pub mod probe;
+mod probe_ps;
 pub mod site_texts;
 pub mod text;
 pub mod ufw;
@@ -193,12 +196,20 @@ pub fn render(target: Target, x: &Export) -> String {
         Target::Apf => apf::render(x),
         Target::Netsh => netsh::render(x),
         Target::Powershell => powershell::render(x),
+        Target::Probe if x.node().os.is_windows() => probe_ps::render(x),
+        Target::Probe => probe::render(x),
     };
-    if target.is_windows() && x.options.crlf {
+    if is_windows_text(target, x.node()) && x.options.crlf {
         text::to_crlf(&out)
     } else {
         out
     }
+}
+
+/// Whether a node's export for `target` is Windows text (CRLF in files): the Windows firewalls,
+/// and the probe script of a Windows node.
+pub fn is_windows_text(target: Target, node: &Node) -> bool {
+    target.is_windows() || (target == Target::Probe && node.os.is_windows())
 }
 
 /// What the designer copies for one node and `fwtopo export --node N` prints on standard output
@@ -247,16 +258,27 @@ pub fn auto_targets(node: &Node) -> Vec<Target> {
     }
 }
 
-/// The file a node's export is written to under `--out DIR`.
+/// The file a node's export is written to under `--out DIR`; for the probe target, the Linux
+/// script's ([`node_file_name`] knows the node's OS).
 pub fn file_name(node: &str, target: Target) -> String {
     let ext = match target {
         Target::Nftables => "nft",
         Target::Iptables => "sh",
-        Target::Firewalld | Target::Ufw | Target::Csf | Target::Apf => "sh",
+        Target::Firewalld | Target::Ufw | Target::Csf | Target::Apf | Target::Probe => "sh",
         Target::Netsh => "cmd",
         Target::Powershell => "ps1",
     };
     format!("{node}.{}.{ext}", target.as_str())
+}
+
+/// The file a node's export is written to: [`file_name`], but `<node>.probe.ps1` for the probe
+/// script of a Windows node.
+pub fn node_file_name(node: &Node, target: Target) -> String {
+    if target == Target::Probe && node.os.is_windows() {
+        format!("{}.probe.ps1", node.name)
+    } else {
+        file_name(&node.name, target)
+    }
 }
 
 /// Where the header's long lines wrap.

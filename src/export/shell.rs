@@ -44,7 +44,9 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
         "# Environment: FWTOPO_CONFIRM_SECONDS (default 60) how long to wait for the confirmation;"
             .into(),
     );
-    out.push(format!("#              FWTOPO_STATE_DIR (default {STATE_DIR}) where the backup and roll-back script go."));
+    out.push(format!("#              FWTOPO_STATE_DIR (default {STATE_DIR}) where the backup and roll-back script go;"));
+    out.push("#              FWTOPO_CONFIRM_FILE (automation) confirm by creating this file, from a NEW session,".into());
+    out.push("#              instead of typing yes: the script writes FILE.waiting once the new rules are live.".into());
     out.push(String::new());
     out.extend(
         [
@@ -55,6 +57,7 @@ pub fn preamble(x: &Export, spec: &Spec) -> Vec<String> {
             "die() { say \"error: $*\"; exit 1; }",
             "",
             "CONFIRM_SECONDS=\"${FWTOPO_CONFIRM_SECONDS:-60}\"",
+            "CONFIRM_FILE=\"${FWTOPO_CONFIRM_FILE:-}\"",
             "# LIVE=0: the script writes files only (an image, or --offline), so there is nothing to roll back.",
             "LIVE=1",
         ]
@@ -124,7 +127,9 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         "}".into(),
         "safe_begin() {".into(),
         "  [ \"$LIVE\" = 1 ] || return 0".into(),
-        "  [ \"$CONFIRM_SECONDS\" -eq 0 ] || [ -t 0 ] || die \"safe apply needs a terminal to confirm on: run this interactively, or pass --no-confirm\"".into(),
+        "  [ \"$CONFIRM_SECONDS\" -eq 0 ] || [ -t 0 ] || [ -n \"$CONFIRM_FILE\" ] || die \"safe apply needs a terminal to confirm on: run this interactively, set FWTOPO_CONFIRM_FILE, or pass --no-confirm\"".into(),
+        // A confirmation left from an earlier run must not confirm this one.
+        "  [ -z \"$CONFIRM_FILE\" ] || rm -f \"$CONFIRM_FILE\" \"$CONFIRM_FILE.waiting\"".into(),
         "  mkdir -p \"$STATE_DIR\"".into(),
         "  local paths=() p".into(),
         "  while IFS= read -r p; do [ -e \"$p\" ] && paths+=(\"$p\"); done < <(backup_paths)".into(),
@@ -157,7 +162,15 @@ pub fn safe_apply(target: Target) -> Vec<String> {
         "  fi".into(),
         "  disarm; arm \"$CONFIRM_SECONDS\"".into(),
         "  local answer=".into(),
-        "  read -r -t \"$CONFIRM_SECONDS\" -p \"fwtopo: new firewall active. Open a NEW session to check you can still log in, then type yes within ${CONFIRM_SECONDS}s to keep it: \" answer || true".into(),
+        "  if [ -n \"$CONFIRM_FILE\" ]; then".into(),
+        "    say \"new firewall active: waiting up to ${CONFIRM_SECONDS}s for $CONFIRM_FILE (made from a NEW session)\"".into(),
+        "    : > \"$CONFIRM_FILE.waiting\"".into(),
+        "    for _ in $(seq 1 $((CONFIRM_SECONDS * 5))); do [ -e \"$CONFIRM_FILE\" ] && break; sleep 0.2; done".into(),
+        "    [ ! -e \"$CONFIRM_FILE\" ] || answer=yes".into(),
+        "    rm -f \"$CONFIRM_FILE\" \"$CONFIRM_FILE.waiting\"".into(),
+        "  else".into(),
+        "    read -r -t \"$CONFIRM_SECONDS\" -p \"fwtopo: new firewall active. Open a NEW session to check you can still log in, then type yes within ${CONFIRM_SECONDS}s to keep it: \" answer || true".into(),
+        "  fi".into(),
         "  disarm; ARMED=0; trap - EXIT".into(),
         "  if [ \"$answer\" = yes ]; then".into(),
         "    say \"kept. To roll back by hand: bash $ROLLBACK\"".into(),

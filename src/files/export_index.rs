@@ -44,14 +44,28 @@ impl Written {
         }
     }
 
+    /// What fwtopo writes for a node: [`Written::new`], with the probe script of a Windows node
+    /// in PowerShell.
+    pub fn for_node(node: &crate::topology::Node, target: Target) -> Written {
+        Written {
+            file: export::node_file_name(node, target),
+            node: node.name.clone(),
+            target,
+        }
+    }
+
     /// An index line's fields, when they are a script fwtopo could have written: a node name the
     /// loader accepts, a target, and the very file name fwtopo gives that pair (so never a path,
     /// a hidden file or another file of the directory).
     fn parse(fields: &str) -> Option<Written> {
         let mut f = fields.trim_end_matches('\r').split('\t');
         let (file, node, target) = (f.next()?, f.next()?, f.next()?);
-        let target: Target = target.parse().ok()?;
-        let w = Written::new(node, target);
+        let target = Target::export_named(target).ok()?;
+        let mut w = Written::new(node, target);
+        // A Windows node's probe script is PowerShell.
+        if target == Target::Probe && file == format!("{node}.probe.ps1") {
+            w.file = file.to_string();
+        }
         (is_safe_name(node) && w.file == file).then_some(w)
     }
 
@@ -122,16 +136,17 @@ pub fn previous(dir: &Path) -> Result<Vec<Written>, FileError> {
         .collect())
 }
 
-/// Sorts what an earlier export wrote (`previous`) and this one does not (`now`). `judged(node)`
-/// says whether this export decides about a node's scripts (every node, the one exported with
-/// `--node`, a node gone from the topology); the others are carried as they are while they exist.
+/// Sorts what an earlier export wrote (`previous`) and this one does not (`now`). `judged(script)`
+/// says whether this export decides about a script (of every node, the one exported with
+/// `--node`, a node gone from the topology; of its kind, firewall or probe); the others are
+/// carried as they are while they exist.
 /// A judged script is stale while it is a regular file that still starts with fwtopo's header for
 /// its node and target; gone, it is forgotten; otherwise it is not fwtopo's any more.
 pub fn leftovers(
     dir: &Path,
     previous: Vec<Written>,
     now: &[Written],
-    judged: impl Fn(&str) -> bool,
+    judged: impl Fn(&Written) -> bool,
 ) -> Leftovers {
     let written: HashSet<&str> = now.iter().map(|w| w.file.as_str()).collect();
     let mut out = Leftovers::default();
@@ -143,7 +158,7 @@ pub fn leftovers(
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
         };
-        if !judged(&w.node) {
+        if !judged(&w) {
             out.carried.push(w);
         } else if !meta.is_file() {
             out.not_ours.push((w, NotOurs::NotAFile));
@@ -255,6 +270,16 @@ mod tests {
             Written::parse("pa-mn.netsh.cmd\tpa-mn\tnetsh\r"),
             Some(w("pa-mn", Target::Netsh))
         );
+        // The probe script: bash, or PowerShell for a Windows node.
+        assert_eq!(
+            Written::parse("vz1.probe.sh\tvz1\tprobe"),
+            Some(w("vz1", Target::Probe))
+        );
+        let win = Written::parse("iis.probe.ps1\tiis\tprobe").map(|w| w.file);
+        assert_eq!(win.as_deref(), Some("iis.probe.ps1"));
+        for bad in ["iis.probe.cmd\tiis\tprobe", "iis.probe.ps1\tiis2\tprobe"] {
+            assert_eq!(Written::parse(bad), None, "{bad}");
+        }
         for bad in [
             "../x.sh\tvz1\tiptables",
             "victim.txt\tvz1\tiptables",
@@ -313,7 +338,7 @@ mod tests {
         fs::write(dir.path().join("e.iptables.sh"), header("e")).unwrap();
         let now = [node("e")];
         // c belongs to a node this export does not judge; d is gone; e is written again.
-        let l = leftovers(dir.path(), prev, &now, |n| n != "c");
+        let l = leftovers(dir.path(), prev, &now, |w| w.node != "c");
         assert_eq!(l.stale, [node("a")]);
         assert_eq!(l.carried, [node("c")]);
         assert_eq!(l.not_ours, [(node("b"), NotOurs::Changed)]);

@@ -511,3 +511,41 @@ fn the_export_preview_in_full() {
         "{detail:?}"
     );
 }
+
+/// Issue 16.4: the export screen lists the probe script after the firewalls; a Windows node's
+/// is PowerShell, and its copy is kept as `<node>.probe.ps1`.
+#[test]
+fn the_export_screen_offers_the_probe_script() {
+    use crate::tui::app::Screen;
+    let mut app = example_app();
+    // Before the first firewall, backwards: the last of the list.
+    run(&mut app, [A::Show(Screen::Export), A::PrevTarget]);
+    assert_eq!(app.target, Some(Target::Probe));
+    assert_eq!(app.preview.text, app.export_text(0, Target::Probe));
+    assert!(
+        app.preview
+            .text
+            .starts_with("#!/bin/bash\n# fwtopo probe export for node web1\n"),
+        "{}",
+        app.preview.text
+    );
+    let windows = 3;
+    assert!(app.topology.nodes[windows].os.is_windows());
+    for _ in 0..windows {
+        run(&mut app, [A::Down]);
+    }
+    let name = app.topology.nodes[windows].name.clone();
+    assert!(
+        app.preview
+            .text
+            .starts_with(&format!("# fwtopo probe export for node {name}\n")),
+        "{}",
+        app.preview.text
+    );
+    run(&mut app, [A::Copy]);
+    let kept = app.pending_copy.as_ref().map(|(_, file)| file.clone());
+    assert_eq!(kept, Some(format!("{name}.probe.ps1")));
+    // Never offered as a node's own firewall.
+    run(&mut app, [A::NextTarget]);
+    assert_eq!(app.target, None);
+}

@@ -99,7 +99,8 @@ pub(in crate::tui) fn copy(app: &mut App, powershell: bool, fx: &mut Vec<Effect>
         );
         return;
     }
-    app.pending_copy = Some((text.clone(), export::file_name(&name, target)));
+    let file = export::node_file_name(&app.topology.nodes[n], target);
+    app.pending_copy = Some((text.clone(), file));
     fx.push(Effect::Copy { text, what });
 }
 

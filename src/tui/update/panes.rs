@@ -99,7 +99,7 @@ pub(in crate::tui) fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) 
         Action::ToggleSwitch => toggle_switch(app),
         Action::NextTarget | Action::PrevTarget => {
             let all: Vec<Option<Target>> = std::iter::once(None)
-                .chain(Target::ALL.into_iter().map(Some))
+                .chain(Target::EXPORTS.into_iter().map(Some))
                 .collect();
             let i = all.iter().position(|t| *t == app.target).unwrap_or(0);
             let n = all.len();
