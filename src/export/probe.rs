@@ -549,7 +549,7 @@ const BASH_PRELUDE: &[&str] = &[
     "  ''|*[!0-9]*|0*|????*) echo 'fwtopo probe: FWTOPO_PROBE_SECONDS must be a whole number of seconds from 1 to 999' >&2; exit 2 ;;",
     "esac",
     "# How to connect: bash's /dev/tcp under timeout; nc -z where bash was built without it.",
-    "if command -v timeout >/dev/null 2>&1 && ! timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1 | grep -q 'No such file'; then",
+    "if command -v timeout >/dev/null 2>&1 && ! LC_ALL=C timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1 | grep -q 'No such file'; then",
     "  HOW=devtcp",
     "elif command -v nc >/dev/null 2>&1; then",
     "  HOW=nc",
