@@ -6,9 +6,10 @@
 //! concrete addresses it holds (nodes whose inbound rules accept this node on that port, pinned
 //! external hosts). What a connect cannot prove is listed as "not probed" with the reason, never
 //! counted as reached: UDP, `any`, zones and other networks, host names. A port range is tried at
-//! its first port. Attempts are deduplicated by (address, port), so their number is bounded by the
-//! peers' addresses times the rule's port ranges. Bash here, PowerShell in [`super::probe_ps`];
-//! both print the same lines.
+//! its first port. Attempts are deduplicated by (address, port), and a rule's port range is tried
+//! at [`PEERS_PER_FLOW`] peers at most, so a script's attempts are bounded by the node's rules, not
+//! by the size of the site. Bash here, PowerShell in [`super::probe_ps`]; both print the same
+//! lines.
 
 use super::{AddressIndex, Export, text};
 use crate::catalog::PortItem;
@@ -204,7 +205,6 @@ impl Collector<'_, '_> {
         });
     }
 
-    /// One peer network of an outbound rule: the nodes and external hosts in it, per port range.
     /// The services of rule `i`'s flows on some of its ports, made once.
     fn what(&mut self, i: usize, r: &engine::Rule, ports: &PortRange) -> String {
         let x = self.x;
