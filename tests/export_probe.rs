@@ -205,3 +205,75 @@ fn a_bash_probe_script_counts_nothing_as_reached_and_refuses_bad_settings() {
     );
     assert!(out.contains("Exit status: 0 every flow reached"), "{out}");
 }
+
+/// `fwtopo export --target probe`: one node's script on standard output (a Windows node's in
+/// PowerShell, CRLF with --crlf), every node's under --out; `--target auto` never writes one.
+#[test]
+fn the_command_line_exports_probe_scripts_and_auto_never_does() {
+    use support::cli::fwtopo;
+    let site =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/plesk-automation.ron");
+    let t = support::example("plesk-automation");
+    let want = support::render(
+        &catalog(),
+        &t,
+        "pa-mail-smartermail",
+        Target::Probe,
+        Egress::Open,
+    );
+    let out = fwtopo()
+        .arg("export")
+        .arg(&site)
+        .args(["--target", "probe", "--node", "pa-mail-smartermail"])
+        .output()
+        .expect("run fwtopo");
+    assert_eq!(out.status.code(), Some(0), "{}", support::cli::stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    let crlf = fwtopo()
+        .arg("export")
+        .arg(&site)
+        .args([
+            "--target",
+            "probe",
+            "--node",
+            "pa-mail-smartermail",
+            "--crlf",
+        ])
+        .output()
+        .expect("run fwtopo");
+    assert_eq!(
+        String::from_utf8_lossy(&crlf.stdout),
+        want.replace('\n', "\r\n")
+    );
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let auto = fwtopo()
+        .arg("export")
+        .arg(&site)
+        .args(["--target", "auto", "--out"])
+        .arg(dir.path())
+        .output()
+        .expect("run fwtopo");
+    assert_eq!(
+        auto.status.code(),
+        Some(0),
+        "{}",
+        support::cli::stderr(&auto)
+    );
+    let files = String::from_utf8_lossy(&auto.stdout).into_owned();
+    assert!(
+        files.contains(".nftables.nft") && !files.contains(".probe."),
+        "{files}"
+    );
+    let bad = fwtopo()
+        .arg("export")
+        .arg(&site)
+        .args(["--target", "probes"])
+        .output()
+        .expect("run fwtopo");
+    let err = support::cli::stderr(&bad);
+    assert_eq!(bad.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown firewall 'probes'") && err.contains("or probe, or auto"),
+        "{err}"
+    );
+}

@@ -6,9 +6,10 @@
 //! concrete addresses it holds (nodes whose inbound rules accept this node on that port, pinned
 //! external hosts). What a connect cannot prove is listed as "not probed" with the reason, never
 //! counted as reached: UDP, `any`, zones and other networks, host names. A port range is tried at
-//! its first port. Attempts are deduplicated by (address, port), so their number is bounded by the
-//! peers' addresses times the rule's port ranges. Bash here, PowerShell in [`super::probe_ps`];
-//! both print the same lines.
+//! its first port. Attempts are deduplicated by (address, port), and a rule's port range is tried
+//! at [`PEERS_PER_FLOW`] peers at most, so a script's attempts are bounded by the node's rules, not
+//! by the size of the site. Bash here, PowerShell in [`super::probe_ps`]; both print the same
+//! lines.
 
 use super::{AddressIndex, Export, text};
 use crate::catalog::PortItem;
@@ -18,6 +19,12 @@ use crate::ports::{PortRange, Protocol};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
+
+/// The most peer addresses one flow (a rule's port range) is tried at: a role group of a
+/// thousand nodes would otherwise make every script of the site try a thousand connects. Each
+/// node starts at another place of the group (its index in the topology times this), so the
+/// nodes of a role listed together try every peer between them.
+pub const PEERS_PER_FLOW: usize = 16;
 
 /// How long one attempt may take by default, in seconds.
 pub const DEFAULT_SECONDS: u32 = 3;
@@ -48,6 +55,8 @@ pub enum Why {
     Address,
     /// A node whose inbound rules do not accept this node on the port.
     NotAccepted,
+    /// Peers beyond [`PEERS_PER_FLOW`]: another node's script tries them.
+    Sampled,
 }
 
 impl Why {
@@ -60,6 +69,7 @@ impl Why {
             Why::HostName => "host name",
             Why::Address => "address",
             Why::NotAccepted => "not accepted",
+            Why::Sampled => "sampled",
         }
     }
 }
@@ -134,8 +144,14 @@ pub fn probes(x: &Export) -> Probes {
                 let peer = text::comment_text(&names.join(" "));
                 c.skip(Why::HostName, r.protocol, ports_text(r), &peer, "", &what);
             }
-            Peers::V4(v) => v.iter().for_each(|n| c.network(i, r, IpNet::V4(*n))),
-            Peers::V6(v) => v.iter().for_each(|n| c.network(i, r, IpNet::V6(*n))),
+            Peers::V4(v) => {
+                let nets: Vec<IpNet> = v.iter().map(|n| IpNet::V4(*n)).collect();
+                c.peers(i, r, &nets);
+            }
+            Peers::V6(v) => {
+                let nets: Vec<IpNet> = v.iter().map(|n| IpNet::V6(*n)).collect();
+                c.peers(i, r, &nets);
+            }
         }
     }
     Probes {
@@ -146,6 +162,18 @@ pub fn probes(x: &Export) -> Probes {
 
 fn ports_text(r: &engine::Rule) -> String {
     text::ports(&r.ports, "-", ",")
+}
+
+/// A concrete address a rule reaches: a node's (which must accept this node on the port, checked
+/// only when the address is tried) or a pinned external host's.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'x> {
+    address: IpAddr,
+    /// The node; `None` for an external host.
+    node: Option<usize>,
+    name: &'x str,
+    /// The rule names this very address (not a network holding it): a refusal is worth a line.
+    named: bool,
 }
 
 struct Collector<'a, 'x> {
@@ -177,7 +205,6 @@ impl Collector<'_, '_> {
         });
     }
 
-    /// One peer network of an outbound rule: the nodes and external hosts in it, per port range.
     /// The services of rule `i`'s flows on some of its ports, made once.
     fn what(&mut self, i: usize, r: &engine::Rule, ports: &PortRange) -> String {
         let x = self.x;
@@ -187,82 +214,146 @@ impl Collector<'_, '_> {
             .clone()
     }
 
-    fn network(&mut self, i: usize, r: &engine::Rule, net: IpNet) {
+    /// The peer networks of outbound rule `i`, all of one family: the concrete addresses in them,
+    /// sampled per port range ([`Collector::sample`]), and the networks without one, with why.
+    /// Whether a node accepts this one is asked only of the addresses tried: asking every peer
+    /// of every node made a site export grow with the square of its size.
+    fn peers(&mut self, i: usize, r: &engine::Rule, nets: &[IpNet]) {
         let x = self.x;
         let me = x.node_plan.node;
-        let host = net.prefix_len() == net.max_prefix_len();
-        let sources: Vec<IpAddr> = x
-            .node()
-            .addresses
-            .iter()
-            .copied()
-            .filter(|a| a.is_ipv4() == net.addr().is_ipv4())
-            .collect();
-        let nodes = self.index.within(&net);
-        let hosts: Vec<(IpAddr, &str)> = x
+        let Some(v4) = nets.first().map(|n| n.addr().is_ipv4()) else {
+            return;
+        };
+        // A family this node has no address of: it cannot start the flow, and reaches the
+        // peer over its other family (tried there).
+        if !x.node().addresses.iter().any(|a| a.is_ipv4() == v4) {
+            return;
+        }
+        let mut pinned: Vec<(IpAddr, &str)> = x
             .topology
             .external_hosts
             .iter()
             .flat_map(|h| h.addresses.iter().map(move |a| (*a, h.name.as_str())))
-            .filter(|(a, _)| net.contains(a))
+            .filter(|(a, _)| a.is_ipv4() == v4)
             .collect();
-        let zone = x
-            .topology
-            .zones
-            .iter()
-            .find(|z| z.cidrs.iter().any(|c| net.contains(c)))
-            .map(|z| format!("zone {}", z.name));
-        // A family this node has no address of: it cannot start the flow, and reaches the
-        // peer over its other family (tried there).
-        if sources.is_empty() {
-            return;
-        }
-        let peer = if host {
-            net.addr().to_string()
-        } else {
-            net.to_string()
+        pinned.sort_unstable();
+        let zone_of = |net: &IpNet| {
+            x.topology
+                .zones
+                .iter()
+                .find(|z| z.cidrs.iter().any(|c| net.contains(c)))
+                .map(|z| format!("zone {}", z.name))
         };
-        for range in r.ports.ranges() {
-            let port = range.start;
-            let what = self.what(i, r, range);
-            let first = PortRange::single(port).map(|p| self.what(i, r, &p));
-            let tried = with_range(first.as_deref().unwrap_or(&what), range);
-            let mut found = false;
-            let mut refused: Option<&str> = None;
-            for &(a, n) in &nodes {
-                if n == me {
-                    continue;
-                }
-                let name = x.topology.nodes[n].name.as_str();
-                let accepts = node_plan(x, n).is_some_and(|p| {
-                    sources
-                        .iter()
-                        .any(|s| engine::allows(&p.inbound, r.protocol, port, *s))
-                });
-                if !accepts {
-                    refused.get_or_insert(name);
-                    continue;
-                }
-                found = true;
-                self.found(r, range, a, name, &what, &tried);
-            }
-            for &(a, name) in &hosts {
-                found = true;
-                self.found(r, range, a, name, &what, &tried);
-            }
-            if found && (host || zone.is_none()) {
+        let mut candidates: Vec<Candidate> = Vec::new();
+        // (why, peer, name): the networks no address of which is tried, for every port range.
+        let mut listed: Vec<(Why, String, String)> = Vec::new();
+        for net in nets {
+            let host = net.prefix_len() == net.max_prefix_len();
+            let before = candidates.len();
+            let nodes = self.index.within(net);
+            candidates.extend(
+                nodes
+                    .iter()
+                    .filter(|(_, n)| *n != me)
+                    .map(|&(a, n)| Candidate {
+                        address: a,
+                        node: Some(n),
+                        name: x.topology.nodes[n].name.as_str(),
+                        named: host,
+                    }),
+            );
+            let from = pinned.partition_point(|(a, _)| a < &net.network());
+            candidates.extend(
+                pinned[from..]
+                    .iter()
+                    .take_while(|(a, _)| net.contains(a))
+                    .map(|&(a, name)| Candidate {
+                        address: a,
+                        node: None,
+                        name,
+                        named: host,
+                    }),
+            );
+            let held = candidates.len() > before;
+            if host && held {
                 continue;
             }
-            let (why, name) = match (host, &zone, refused) {
-                (false, Some(z), _) => (Why::Network, z.clone()),
-                (false, None, _) => (Why::Network, String::new()),
-                (true, _, Some(n)) => (Why::NotAccepted, n.to_string()),
-                // The node's own address: reached over loopback, nothing to try.
-                (true, _, None) if nodes.iter().any(|(_, n)| *n == me) => continue,
-                (true, z, None) => (Why::Address, z.clone().unwrap_or_default()),
+            // The node's own address: reached over loopback, nothing to try.
+            if host && !nodes.is_empty() {
+                continue;
+            }
+            let zone = zone_of(net);
+            if held && zone.is_none() {
+                continue;
+            }
+            let why = if host { Why::Address } else { Why::Network };
+            let peer = if host {
+                net.addr().to_string()
+            } else {
+                net.to_string()
             };
+            listed.push((why, peer, zone.unwrap_or_default()));
+        }
+        for range in r.ports.ranges() {
+            let what = self.what(i, r, range);
+            for (why, peer, name) in &listed {
+                let ports = range.format_with("-");
+                self.skip(*why, r.protocol, ports, peer, name, &what);
+            }
+            let first = PortRange::single(range.start).map(|p| self.what(i, r, &p));
+            let tried = with_range(first.as_deref().unwrap_or(&what), range);
+            self.sample(r, range, &candidates, &what, &tried);
+        }
+    }
+
+    /// The concrete peers of one rule and port range: at most [`PEERS_PER_FLOW`] of those that
+    /// accept this node, a different part of a large group from each node (so a site's scripts
+    /// together try every peer), and a line for the ones not looked at.
+    fn sample(
+        &mut self,
+        r: &engine::Rule,
+        range: &PortRange,
+        candidates: &[Candidate],
+        what: &str,
+        tried: &str,
+    ) {
+        let x = self.x;
+        let n = candidates.len();
+        if n == 0 {
+            return;
+        }
+        let sources: Vec<IpAddr> = x.node().addresses.clone();
+        let start = if n > PEERS_PER_FLOW {
+            (x.node_plan.node * PEERS_PER_FLOW) % n
+        } else {
+            0
+        };
+        // Nodes in a zone's network that do not serve the port are passed over silently; past
+        // this many looked at, the rest are left to the line below.
+        let most = 4 * PEERS_PER_FLOW;
+        let (mut taken, mut seen) = (0, 0);
+        while seen < n && seen < most && taken < PEERS_PER_FLOW {
+            let c = candidates[(start + seen) % n];
+            seen += 1;
+            let accepts = c.node.is_none_or(|node| {
+                node_plan(x, node).is_some_and(|p| {
+                    sources
+                        .iter()
+                        .any(|s| engine::allows(&p.inbound, r.protocol, range.start, *s))
+                })
+            });
+            if accepts {
+                taken += 1;
+                self.found(r, range, c.address, c.name, what, tried);
+            } else if c.named {
+                let (ports, address) = (range.format_with("-"), c.address.to_string());
+                self.skip(Why::NotAccepted, r.protocol, ports, &address, c.name, what);
+            }
+        }
+        if seen < n {
+            let more = format!("{} more peer addresses", n - seen);
             let ports = range.format_with("-");
-            self.skip(why, r.protocol, ports, &peer, &name, &what);
+            self.skip(Why::Sampled, r.protocol, ports, &more, "", what);
         }
     }
 
@@ -396,6 +487,10 @@ pub fn header(x: &Export, run: &str, probes: &Probes) -> Vec<String> {
             .into(),
         "addresses no node or pinned host holds (nothing says they listen). Peers of an address family".into(),
         format!("{} has no address of are skipped: it reaches them over the other.", node.name),
+        format!(
+            "A flow to more than {PEERS_PER_FLOW} peer addresses is tried at {PEERS_PER_FLOW} of them, another part of"
+        ),
+        "the group on each node (by its place in the topology), the rest listed (sampled).".into(),
         "A reached flow proves the path and a listener; a failure names the flow: check both".into(),
         "firewalls (fwtopo query) and that the service runs.".into(),
         "Prints: ok|FAILED tcp/PORT to ADDRESS (PEER): SERVICES, then flows reached N/N.".into(),
@@ -454,7 +549,7 @@ const BASH_PRELUDE: &[&str] = &[
     "  ''|*[!0-9]*|0*|????*) echo 'fwtopo probe: FWTOPO_PROBE_SECONDS must be a whole number of seconds from 1 to 999' >&2; exit 2 ;;",
     "esac",
     "# How to connect: bash's /dev/tcp under timeout; nc -z where bash was built without it.",
-    "if command -v timeout >/dev/null 2>&1 && ! timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1 | grep -q 'No such file'; then",
+    "if command -v timeout >/dev/null 2>&1 && ! LC_ALL=C timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>&1 | grep -q 'No such file'; then",
     "  HOW=devtcp",
     "elif command -v nc >/dev/null 2>&1; then",
     "  HOW=nc",
@@ -604,6 +699,61 @@ mod tests {
         // DNS and updates to any, per protocol.
         assert_eq!(count(Why::Any), 2);
         assert!(p.unprobed.iter().all(|u| !u.line().contains("192.0.2.10")));
+    }
+
+    #[test]
+    fn a_flow_to_many_peers_is_tried_at_a_bounded_sample_that_differs_per_node() {
+        let (catalog, mut t) = site();
+        // 40 more database nodes, and two more app nodes.
+        let db = t.nodes[1].clone();
+        for k in 0..40u8 {
+            let mut n = db.clone();
+            n.name = format!("dbx{k}");
+            n.addresses = vec![IpAddr::from([198, 51, 100, 100 + k])];
+            t.nodes.push(n);
+        }
+        // Listed together, as nodes of one role usually are: each tries the next part.
+        for k in 2..4u8 {
+            let mut n = t.nodes[0].clone();
+            n.name = format!("app{k}");
+            n.addresses = vec![IpAddr::from([192, 0, 2, 10 + k])];
+            t.nodes.insert(usize::from(k) - 1, n);
+        }
+        let plan = engine::derive(&catalog, &t);
+        let mut covered = BTreeSet::new();
+        let mut samples = Vec::new();
+        for name in ["app", "app2", "app3"] {
+            let np = plan.node(name).unwrap_or_else(|| panic!("no node {name}"));
+            let p = probes(&Export::new(&catalog, &t, &plan, np, Options::default()));
+            // 42 IPv4 database addresses (db1, db2 and the 40) per port range: 16 tried.
+            let v4_5432: Vec<IpAddr> = p
+                .attempts
+                .iter()
+                .filter(|a| {
+                    a.address.is_ipv4() && a.port == 5432 && a.peer != "licence.example.net"
+                })
+                .map(|a| a.address)
+                .collect();
+            assert_eq!(v4_5432.len(), PEERS_PER_FLOW, "{name}");
+            let sampled: Vec<String> = p
+                .unprobed
+                .iter()
+                .filter(|u| u.why == Why::Sampled)
+                .map(Unprobed::line)
+                .collect();
+            assert!(
+                sampled.contains(
+                    &"not probed (sampled) tcp/5432 to 26 more peer addresses: SQL, SQL admin [site/app/sql site/app/sql-admin]"
+                        .to_string()
+                ),
+                "{name}: {sampled:#?}"
+            );
+            covered.extend(v4_5432.iter().copied());
+            samples.push(v4_5432);
+        }
+        assert_ne!(samples[0], samples[1], "each node tries another part");
+        // Three nodes of 16 each cover all 42.
+        assert_eq!(covered.len(), 42);
     }
 
     #[test]
