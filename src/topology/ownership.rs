@@ -1,6 +1,6 @@
 //! Who asked for a custom role, a custom flow or a node, why, and until when (`owner`, `ticket`,
 //! `reason`, `expires`): an opening nobody owns stays open for years. `fwtopo check` reports what
-//! has expired ([`crate::engine::expiry`]); `rules`, the exports' comments and the designer show
+//! has expired ([`crate::engine::derive_on`]); `rules`, the exports' comments and the designer show
 //! the rest.
 
 use crate::date::Date;
