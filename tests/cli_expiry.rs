@@ -168,3 +168,58 @@ fn dates_that_are_no_day_are_refused_with_exit_status_2() {
         "{err}"
     );
 }
+
+#[test]
+fn rules_show_who_asked_for_each_rule_and_node() {
+    let (_dir, path) = site(SITE);
+    let out = run(fwtopo()
+        .args(["rules", "--json", "--today", "2027-01-01"])
+        .arg(&path));
+    assert_eq!(out.0, 0, "{}", out.2);
+    let v: Value = serde_json::from_str(&out.1).unwrap();
+    let nodes = v["nodes"].as_array().unwrap();
+    let mon = nodes.iter().find(|n| n["name"] == "mon").unwrap();
+    let rule = mon["inbound"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ports"][0] == "8443")
+        .unwrap_or_else(|| panic!("{mon}"));
+    assert_eq!(
+        rule["ownership"],
+        serde_json::json!([
+            {"provenance": "site/monitoring/ui", "of": "flow site/ui", "owner": "ops@example.com",
+             "ticket": "CHG-8", "reason": "trial of the new monitor", "expires": "2027-02-28"},
+            {"provenance": "site/monitoring/ui", "of": "role site/monitoring", "owner": "ops",
+             "ticket": "CHG-1"},
+        ])
+    );
+    // Rules of the catalog's flows say nothing of the kind.
+    let ssh = mon["inbound"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ports"][0] == "22")
+        .unwrap_or_else(|| panic!("{mon}"));
+    assert!(ssh.get("ownership").is_none(), "{ssh}");
+    assert!(mon.get("ownership").is_none(), "{mon}");
+    let web = nodes.iter().find(|n| n["name"] == "web").unwrap();
+    assert_eq!(
+        web["ownership"],
+        serde_json::json!({"owner": "web team", "ticket": "CHG-2", "reason": "launch",
+                           "expires": "2099-01-01"})
+    );
+
+    let (code, text, err) = run(fwtopo().args(["rules", "--today", "2027-01-01"]).arg(&path));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("\n  asked for (custom flows and roles behind these rules)\n    flow site/ui: owner ops@example.com, ticket CHG-8, expires 2027-02-28, reason: trial of the new monitor\n    role site/monitoring: owner ops, ticket CHG-1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "\n  asked for: owner web team, ticket CHG-2, expires 2099-01-01, reason: launch\n"
+        ),
+        "{text}"
+    );
+}
