@@ -22,6 +22,7 @@ pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod modal;
+pub mod ownership;
 pub mod theme;
 pub mod tmux_buffer;
 pub mod update;

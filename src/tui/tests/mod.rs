@@ -2,6 +2,7 @@
 
 mod custom;
 mod newcomer;
+mod ownership;
 pub(super) mod render;
 mod save;
 mod update;
