@@ -297,7 +297,10 @@ fn free_text(u: &mut Unstructured) -> Result<String> {
 /// limits) and any day of the calendar.
 fn ownership(u: &mut Unstructured) -> Result<fwtopo::topology::ownership::Ownership> {
     let line = |u: &mut Unstructured| -> Result<String> {
-        Ok(free_text(u)?.chars().filter(|c| check_line(&c.to_string()).is_ok()).collect())
+        Ok(free_text(u)?
+            .chars()
+            .filter(|c| check_line(&c.to_string()).is_ok())
+            .collect())
     };
     let expires = if u.arbitrary::<bool>()? {
         fwtopo::date::Date::from_days(u.int_in_range(-719_162..=2_932_896)?)
