@@ -124,11 +124,13 @@ fn first_frame(path: &Path, rules: bool) -> Duration {
     let (themes, _) = Theme::load_all(themes_dir.as_deref());
     let t = files::load_topology(path).expect("the fixture loads");
     let mut app = App::deriving(catalog, t, Some(path.to_path_buf()), themes, 0);
+    // As the designer runs: expiry reckoned from today.
+    app.today = files::today().ok();
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
     update(&mut app, Action::Resize(120, 40));
-    let (catalog, topology) = (&app.catalog, &app.topology);
+    let (catalog, topology, today) = (&app.catalog, &app.topology, app.today);
     let (first, (plan, problems)) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || tui::app::derived(catalog, topology));
+        let worker = scope.spawn(move || tui::app::derived(catalog, topology, today));
         term.draw(|f| tui::view::draw(f, &app)).expect("draw");
         let first = start.elapsed();
         (first, worker.join().expect("the derivation"))

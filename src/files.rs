@@ -283,6 +283,24 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "fwtopo".into())
 }
 
+/// The environment variable that fixes today's date (`YYYY-MM-DD`) for the expiry findings, so
+/// a CI run of `fwtopo check` gives the same answer every day.
+pub const TODAY_ENV: &str = "FWTOPO_TODAY";
+
+/// Today's date for the expiry findings: `$FWTOPO_TODAY` when set, else the system clock's day
+/// in UTC (a site's operators are in many zones; a day early or late is within any grace period).
+pub fn today() -> Result<crate::date::Date, String> {
+    if let Some(v) = std::env::var_os(TODAY_ENV).filter(|v| !v.is_empty()) {
+        let text = v.to_string_lossy();
+        return text.parse().map_err(|e| format!("${TODAY_ENV}: {e}"));
+    }
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    crate::date::Date::from_unix_seconds(seconds)
+        .ok_or_else(|| "the system clock is outside the years 1-9999".to_string())
+}
+
 /// Sets the configuration directory for this process (the binary's `--config-dir`); it wins over
 /// `$FWTOPO_CONFIG_DIR`. Only the first call counts; call it before anything reads the
 /// configuration.

@@ -5,6 +5,7 @@
 //! at the edges ([`files`], the CLI), so every face uses the same functions.
 
 pub mod catalog;
+pub mod date;
 pub mod diagram;
 pub mod diff;
 pub mod engine;

@@ -3,9 +3,10 @@
 //! Field names are an interface for scripts and `jq`: add fields, never rename or remove them.
 
 use crate::catalog::{Catalog, Endpoint, Flow, ParamKind, PortItem, Product, Role};
-use crate::engine::{NodePlan, Plan, Rule};
+use crate::engine::{FlowRef, NodePlan, Plan, Rule};
 use crate::ports::{PortRange, PortSet};
 use crate::topology::Topology;
+use crate::topology::ownership::Ownership;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -286,6 +287,9 @@ pub struct NodeReport {
     pub os: &'static str,
     pub addresses: Vec<String>,
     pub roles: Vec<String>,
+    /// Who asked for the node and until when; absent when nothing is said.
+    #[serde(skip_serializing_if = "Ownership::is_empty")]
+    pub ownership: Ownership,
     pub inbound: Vec<RuleReport>,
     pub outbound: Vec<RuleReport>,
     pub local_only: Vec<LocalReport>,
@@ -300,6 +304,50 @@ pub struct RuleReport {
     pub tags: Vec<&'static str>,
     /// `product/role/flow` of every flow behind the rule.
     pub provenance: Vec<String>,
+    /// Who asked for the custom flows and roles behind the rule, and until when; absent when
+    /// none says.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ownership: Vec<Requested>,
+}
+
+/// The owner, ticket, reason and expiry of a custom flow or role behind a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requested {
+    /// `product/role/flow` of the flow behind the rule.
+    pub provenance: String,
+    /// `flow site/<id>` or `role site/<id>`: what says it.
+    pub of: String,
+    #[serde(flatten)]
+    pub ownership: Ownership,
+}
+
+/// Who asked for the flows behind rules (their custom flows', then their custom roles'
+/// ownership), once each, in the order of `provenance`.
+pub fn requested<'a>(
+    catalog: &Catalog,
+    provenance: impl IntoIterator<Item = &'a FlowRef>,
+) -> Vec<Requested> {
+    let mut out: Vec<Requested> = Vec::new();
+    for f in provenance {
+        let product = f.product(catalog);
+        let flow = f.flow(catalog);
+        let role = &product.roles[f.role];
+        for (of, o) in [
+            (format!("flow {}/{}", product.id, flow.id), &flow.ownership),
+            (format!("role {}/{}", product.id, role.id), &role.ownership),
+        ] {
+            if let Some(o) = o
+                && !out.iter().any(|r| r.of == of)
+            {
+                out.push(Requested {
+                    provenance: f.label(catalog),
+                    of,
+                    ownership: (**o).clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -346,6 +394,7 @@ fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan) -> NodeReport {
             .iter()
             .map(|r| format!("{}/{}", r.product, r.role))
             .collect(),
+        ownership: node.ownership.clone(),
         inbound: n.inbound.iter().map(|r| rule(catalog, r)).collect(),
         outbound: n.outbound.iter().map(|r| rule(catalog, r)).collect(),
         local_only: n
@@ -373,5 +422,6 @@ fn rule(catalog: &Catalog, r: &Rule) -> RuleReport {
             .collect(),
         tags: r.tags.iter().map(|t| t.as_str()).collect(),
         provenance: r.provenance.iter().map(|f| f.label(catalog)).collect(),
+        ownership: requested(catalog, &r.provenance),
     }
 }

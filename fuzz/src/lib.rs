@@ -293,6 +293,28 @@ fn free_text(u: &mut Unstructured) -> Result<String> {
     Ok(s)
 }
 
+/// Who asked for a node and until when, as the loader accepts it: lines of text (cut to their
+/// limits) and any day of the calendar.
+fn ownership(u: &mut Unstructured) -> Result<fwtopo::topology::ownership::Ownership> {
+    let line = |u: &mut Unstructured| -> Result<String> {
+        Ok(free_text(u)?
+            .chars()
+            .filter(|c| check_line(&c.to_string()).is_ok())
+            .collect())
+    };
+    let expires = if u.arbitrary::<bool>()? {
+        fwtopo::date::Date::from_days(u.int_in_range(-719_162..=2_932_896)?)
+    } else {
+        None
+    };
+    Ok(fwtopo::topology::ownership::Ownership {
+        owner: line(u)?,
+        ticket: line(u)?,
+        reason: line(u)?,
+        expires,
+    })
+}
+
 /// A name that `check_name` accepts, before a unique suffix is added:
 /// `[A-Za-z0-9][A-Za-z0-9._-]{0,40}`.
 fn name_stem(u: &mut Unstructured) -> Result<String> {
@@ -449,6 +471,9 @@ pub fn gen_topology(u: &mut Unstructured) -> Result<Topology> {
         }
         node.management = u.ratio(17, 20)?;
         node.note = free_text(u)?;
+        if u.ratio(1, 4)? {
+            node.ownership = ownership(u)?;
+        }
         for _ in 0..u.int_in_range(0..=4)? {
             let p = *u.choose(&products)?;
             let roles: Vec<&Role> = p

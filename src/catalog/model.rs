@@ -5,6 +5,7 @@
 //! emitted port can be traced back to a document and section.
 
 use crate::ports::Protocol;
+use crate::topology::ownership::Ownership;
 use serde::{Deserialize, Serialize};
 
 /// One vendor product, from one source document.
@@ -74,6 +75,9 @@ pub struct Role {
     /// file): the nodes the engine counts as playing this role.
     #[serde(skip)]
     pub stands_for: Option<StandIn>,
+    /// Set only on a topology's own (custom) roles: who asked for the role and until when.
+    #[serde(skip)]
+    pub ownership: Option<Box<Ownership>>,
 }
 
 /// Whom a stand-in role of a topology's own product names: its custom flows reach catalog roles
@@ -264,6 +268,9 @@ pub struct Flow {
     #[serde(default)]
     pub note: String,
     pub source: Source,
+    /// Set only on a topology's own (custom) flows: who asked for the flow and until when.
+    #[serde(skip)]
+    pub ownership: Option<Box<Ownership>>,
 }
 
 impl Flow {

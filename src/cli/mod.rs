@@ -9,6 +9,7 @@ mod verify;
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, Parser, Subcommand};
 use fwtopo::catalog::Catalog;
+use fwtopo::date::Date;
 use fwtopo::engine::{self, Severity};
 use fwtopo::export::{self, Egress, Export, Options};
 use fwtopo::files::{self, export_index, export_index::Written};
@@ -29,6 +30,10 @@ pub struct Cli {
     /// $FWTOPO_CONFIG_DIR or the platform config dir).
     #[arg(long, global = true, value_name = "DIR")]
     config_dir: Option<PathBuf>,
+    /// The day expiry findings are reckoned from (FW029, FW030), YYYY-MM-DD (default:
+    /// $FWTOPO_TODAY, else today's date in UTC): for reproducible CI runs.
+    #[arg(long, global = true, value_name = "YYYY-MM-DD")]
+    today: Option<Date>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,9 +278,20 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     if let Some(dir) = cli.config_dir {
         files::set_config_dir(dir);
     }
+    // Read when a command derives, so a bad $FWTOPO_TODAY troubles no other command.
+    let flag = cli.today;
+    let today = || -> Result<Date> {
+        match flag {
+            Some(d) => Ok(d),
+            None => files::today().map_err(anyhow::Error::msg),
+        }
+    };
     let Some(command) = cli.command else {
         // Plain `fwtopo` opens the designer on the built-in example.
-        return crate::tui::run(crate::tui::Options::default());
+        return crate::tui::run(crate::tui::Options {
+            today: Some(today()?),
+            ..Default::default()
+        });
     };
     let mut out = std::io::stdout().lock();
     match command {
@@ -315,7 +331,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             {
                 bail!("{}: no node named {}", shown(&file), quoted(n));
             }
-            let plan = engine::derive(&catalog, &topology);
+            let plan = engine::derive_on(&catalog, &topology, today()?);
             if json {
                 let shown_file = shown(&file);
                 let report = fwtopo::report::rules(&catalog, &topology, &plan, node.as_deref())
@@ -356,7 +372,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             if let Some(p) = product.iter().find(|p| catalog.product(p).is_none()) {
                 bail!("{}: no product {} in the catalog", shown(&file), quoted(p));
             }
-            let plan = engine::derive(&catalog, &topology);
+            let plan = engine::derive_on(&catalog, &topology, today()?);
             let filter = fwtopo::diagram::Filter {
                 nodes: node,
                 products: product,
@@ -381,8 +397,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let after = load_checked(&new, &catalog)?;
             // Each side with its own custom roles.
             let d = fwtopo::diff::diff(
-                &engine::derive(&topology::site_catalog(&catalog, &before), &before),
-                &engine::derive(&topology::site_catalog(&catalog, &after), &after),
+                &engine::derive_on(
+                    &topology::site_catalog(&catalog, &before),
+                    &before,
+                    today()?,
+                ),
+                &engine::derive_on(&topology::site_catalog(&catalog, &after), &after, today()?),
             );
             if json {
                 write_json(&mut out, &d)?;
@@ -426,7 +446,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 port,
                 egress,
             };
-            let plan = engine::derive(&catalog, &topology);
+            let plan = engine::derive_on(&catalog, &topology, today()?);
             let answer = fwtopo::query::ask(&catalog, &topology, &plan, &question);
             if json {
                 write_json(&mut out, &answer)?;
@@ -451,7 +471,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let topology = load_checked(&file, &catalog)?;
             // The topology's own roles and flows join the catalog as one more product.
             let catalog = topology::site_catalog(&catalog, &topology);
-            let plan = engine::derive(&catalog, &topology);
+            let plan = engine::derive_on(&catalog, &topology, today()?);
             // Line by line through a buffer: a 10,000-node site has tens of thousands of findings,
             // and one string of them all would be the largest thing in memory.
             let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut out);
@@ -491,7 +511,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let topology = load_checked(&file, &catalog)?;
             // The topology's own roles and flows join the catalog as one more product.
             let catalog = topology::site_catalog(&catalog, &topology);
-            let plan = engine::derive(&catalog, &topology);
+            let plan = engine::derive_on(&catalog, &topology, today()?);
             // Files meant for cmd.exe get CRLF unless --lf; standard output stays LF unless
             // --crlf (it is piped or pasted, where LF is what the reader expects).
             let crlf = if dir.is_some() { !lf } else { crlf };
@@ -663,6 +683,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 file,
                 theme,
                 data_dir,
+                today: Some(today()?),
             })
         }
         Command::Completions { shell } => {

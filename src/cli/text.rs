@@ -203,6 +203,9 @@ fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan, out: &mut String) 
     if !roles.is_empty() {
         let _ = writeln!(out, "  roles: {}", roles.join(", "));
     }
+    if !node.ownership.is_empty() {
+        let _ = writeln!(out, "  asked for: {}", node.ownership.describe());
+    }
     let _ = writeln!(out, "  inbound");
     out.push_str(&table(&rule_rows(catalog, &n.inbound, "from"), "    "));
     let _ = writeln!(out, "  outbound");
@@ -221,6 +224,22 @@ fn node(catalog: &Catalog, topology: &Topology, n: &NodePlan, out: &mut String) 
             })
             .collect();
         out.push_str(&table(&rows, "    "));
+    }
+    // Who asked for the custom flows and roles behind these rules, and until when.
+    let asked = fwtopo::report::requested(
+        catalog,
+        n.rules()
+            .flat_map(|r| r.provenance.iter())
+            .chain(n.local_only.iter().map(|l| &l.provenance)),
+    );
+    if !asked.is_empty() {
+        let _ = writeln!(
+            out,
+            "  asked for (custom flows and roles behind these rules)"
+        );
+        for r in asked {
+            let _ = writeln!(out, "    {}: {}", r.of, r.ownership.describe());
+        }
     }
 }
 

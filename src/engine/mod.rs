@@ -262,8 +262,18 @@ struct Deriver<'c, 't> {
     findings: findings::Collector,
 }
 
-/// Derives every node's rules and the findings. Pure; unknown products, roles or invalid parameter
-/// values (which [`crate::topology::check`] reports) are skipped or take their defaults.
+/// [`derive`] as on the day `today`: with the findings of what the topology wanted only until an
+/// earlier day (FW029, FW030). What `check`, `export` and the designer use; the edges pass the
+/// day in, so the core reads no clock and tests are fixed in time.
+pub fn derive_on(catalog: &Catalog, topology: &Topology, today: crate::date::Date) -> Plan {
+    let mut plan = derive(catalog, topology);
+    findings::expiry::add(catalog, topology, today, &mut plan);
+    plan
+}
+
+/// Derives every node's rules and the findings, apart from expiry (which needs a date:
+/// [`derive_on`]). Pure; unknown products, roles or invalid parameter values (which
+/// [`crate::topology::check`] reports) are skipped or take their defaults.
 pub fn derive(catalog: &Catalog, topology: &Topology) -> Plan {
     let mut d = Deriver::new(catalog, topology);
     let products: BTreeSet<usize> = d.members.keys().map(|&(p, _)| p).collect();

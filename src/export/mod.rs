@@ -150,6 +150,31 @@ impl<'a> Export<'a> {
         // list stops being written well past that.
         const ENOUGH: usize = 600;
         let mut s = r.services(self.catalog).join(", ");
+        // Who asked for a custom flow and until when, before the provenance: a firewall keeps
+        // only the start of a long comment (nftables 128 bytes), and the expiry matters most.
+        let mut asked: Vec<String> = Vec::new();
+        for f in &r.provenance {
+            let Some(o) = &f.flow(self.catalog).ownership else {
+                continue;
+            };
+            let parts: Vec<String> = [
+                o.expires.map(|d| format!("expires {d}")),
+                (!o.ticket.is_empty()).then(|| format!("ticket {}", o.ticket)),
+                (!o.owner.is_empty()).then(|| format!("owner {}", o.owner)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let text = parts.join(", ");
+            if !text.is_empty() && !asked.contains(&text) && s.len() < ENOUGH {
+                asked.push(text);
+            }
+        }
+        if !asked.is_empty() {
+            s.push_str(" (");
+            s.push_str(&asked.join("; "));
+            s.push(')');
+        }
         s.push_str(" [");
         for (i, f) in r.provenance.iter().enumerate() {
             if s.len() > ENOUGH {

@@ -7,11 +7,13 @@
 //! product ([`StandIn`]) that the engine fills with the nodes they name.
 
 use super::file::{Problem, check_name};
+use super::ownership::Ownership;
 use super::{ExternalHost, Topology, Zone};
 use crate::catalog::{
     Catalog, Document, Endpoint, Flow, Origin, ParamKind, Parameter, PortItem, Product, Role,
     Source, StandIn, Tag, is_dns_name, is_id,
 };
+use crate::date::Date;
 use crate::ports::{PortRange, Protocol};
 use crate::user_text::{check_line, check_text, double_quoted, quoted};
 use serde::{Deserialize, Serialize};
@@ -42,6 +44,33 @@ impl Custom {
     }
 }
 
+/// The owner, ticket, reason and expiry date of a custom role or flow, as one value.
+fn ownership_of(owner: &str, ticket: &str, reason: &str, expires: Option<Date>) -> Ownership {
+    Ownership {
+        owner: owner.to_string(),
+        ticket: ticket.to_string(),
+        reason: reason.to_string(),
+        expires,
+    }
+}
+
+impl CustomRole {
+    pub fn ownership(&self) -> Ownership {
+        ownership_of(&self.owner, &self.ticket, &self.reason, self.expires)
+    }
+}
+
+impl CustomFlow {
+    pub fn ownership(&self) -> Ownership {
+        ownership_of(&self.owner, &self.ticket, &self.reason, self.expires)
+    }
+}
+
+/// The ownership a catalog role or flow carries: none when nothing is set.
+fn carried(o: Ownership) -> Option<Box<Ownership>> {
+    (!o.is_empty()).then(|| Box::new(o))
+}
+
 /// A role of the site's own ("monitoring server"), assigned to nodes as `site/<id>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,6 +83,21 @@ pub struct CustomRole {
     /// Values a node may set on the role, as in the catalog (an altered port, a switch).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<Parameter>,
+    /// Who asked for it ([`Ownership`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ticket: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The first day it is no longer wanted: `check` warns from then, and after the topology's
+    /// grace period reports an error.
+    #[serde(
+        default,
+        with = "super::ownership::expires",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires: Option<Date>,
 }
 
 /// "protocol/ports from A to B", in the catalog's shape, without a document: the topology is its
@@ -74,6 +118,21 @@ pub struct CustomFlow {
     pub when: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub note: String,
+    /// Who asked for it ([`Ownership`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub owner: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ticket: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The first day it is no longer wanted: `check` warns from then, and after the topology's
+    /// grace period reports an error.
+    #[serde(
+        default,
+        with = "super::ownership::expires",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires: Option<Date>,
 }
 
 /// One side of a custom flow.
@@ -146,6 +205,7 @@ pub(super) fn check_section(
         if let Err(m) = check_text(&r.description) {
             push(format!("{at}: description"), m);
         }
+        r.ownership().check(&at, push);
         for (j, p) in r.parameters.iter().enumerate() {
             let here = format!("{at}: parameters[{j}]");
             if let Err(m) = check_name(&p.id) {
@@ -208,6 +268,7 @@ pub(super) fn check_section(
         if let Err(m) = check_text(&f.note) {
             push(format!("{at}: note"), m);
         }
+        f.ownership().check(&at, push);
         if f.protocols.is_empty() {
             push(
                 format!("{at}: protocols"),
@@ -400,6 +461,7 @@ pub fn product(c: &Custom) -> Product {
             platform: Default::default(),
             parameters: r.parameters.clone(),
             stands_for: None,
+            ownership: carried(r.ownership()),
         })
         .collect();
     let endpoint = |e: &CustomEndpoint, roles: &mut Vec<Role>| -> Endpoint {
@@ -413,6 +475,7 @@ pub fn product(c: &Custom) -> Product {
                     platform: Default::default(),
                     parameters: Vec::new(),
                     stands_for: Some(s),
+                    ownership: None,
                 });
             }
             Endpoint::Role(id.to_string())
@@ -456,6 +519,7 @@ pub fn product(c: &Custom) -> Product {
                 origin: Origin::Topology,
                 section: format!("custom flow {}", f.id),
             },
+            ownership: carried(f.ownership()),
         });
     }
     Product {

@@ -3,12 +3,15 @@
 //! Values are read as text and checked here, so a bad address names its node and field instead of
 //! a byte offset, and nothing a person typed reaches an exporter unchecked.
 
+use super::networks::not_a_host_address;
+pub use super::networks::parse_net;
+use super::ownership::{DEFAULT_GRACE_DAYS, MAX_GRACE_DAYS, Ownership};
 use super::{ExternalHost, Node, Os, RoleAssignment, Topology, Zone, is_safe_name};
 use crate::catalog::is_dns_name;
+use crate::date::Date;
 use crate::target::Target;
 pub use crate::user_text::{check_line, check_text};
 use crate::user_text::{double_quoted, quoted};
-use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
@@ -60,6 +63,9 @@ struct TopologyFile<'a> {
     /// `false` turns off the package-update flows every node otherwise gets by its OS.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     os_updates: bool,
+    /// Days an expired role, flow or node stays a warning before it is an error.
+    #[serde(default = "default_grace", skip_serializing_if = "is_default_grace")]
+    expiry_grace_days: u16,
     #[serde(default, borrow)]
     zones: Vec<ZoneFile<'a>>,
     #[serde(default, borrow)]
@@ -91,6 +97,14 @@ fn yes() -> bool {
     true
 }
 
+fn default_grace() -> u16 {
+    DEFAULT_GRACE_DAYS
+}
+
+fn is_default_grace(days: &u16) -> bool {
+    *days == DEFAULT_GRACE_DAYS
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NodeFile<'a> {
@@ -107,6 +121,18 @@ struct NodeFile<'a> {
     management: bool,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     note: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    owner: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    ticket: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    reason: String,
+    #[serde(
+        default,
+        with = "super::ownership::expires",
+        skip_serializing_if = "Option::is_none"
+    )]
+    expires: Option<Date>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -136,30 +162,6 @@ struct ExternalHostFile<'a> {
 #[derive(Deserialize)]
 struct VersionProbe {
     version: u32,
-}
-
-/// Why an address cannot be a peer on the network, if it cannot: firewalls (Windows' among them)
-/// refuse loopback, unspecified and multicast addresses as remote addresses, no host sends from
-/// the broadcast address or from "this network" (`0.0.0.0/8`), and a rule for them is meaningless
-/// anyway. IPv4-mapped IPv6 addresses count as their IPv4 address.
-fn not_a_host_address(ip: IpAddr) -> Option<&'static str> {
-    let v4 = match ip {
-        IpAddr::V4(v4) => Some(v4),
-        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
-    };
-    if ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || v4.is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
-    {
-        Some("loopback, unspecified or multicast")
-    } else if v4.is_some_and(|v4| v4.is_broadcast()) {
-        Some("the broadcast address")
-    } else if v4.is_some_and(|v4| v4.octets()[0] == 0) {
-        Some("in 0.0.0.0/8, this network, which no host has")
-    } else {
-        None
-    }
 }
 
 /// From this size on, a text's node list is parsed in parts on every core ([`super::parts`]):
@@ -253,6 +255,7 @@ pub fn to_ron(t: &Topology) -> String {
         name: t.name.clone(),
         description: t.description.clone(),
         os_updates: t.os_updates,
+        expiry_grace_days: t.expiry_grace_days,
         zones: t
             .zones
             .iter()
@@ -281,6 +284,10 @@ pub fn to_ron(t: &Topology) -> String {
                 firewall: n.firewall.map(|f| f.as_str().into()),
                 management: n.management,
                 note: n.note.clone(),
+                owner: n.ownership.owner.clone(),
+                ticket: n.ownership.ticket.clone(),
+                reason: n.ownership.reason.clone(),
+                expires: n.ownership.expires,
             })
             .collect(),
         external_hosts: t
@@ -337,6 +344,15 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
     }
     if let Err(m) = check_text(&file.description) {
         push("description".into(), m);
+    }
+    if file.expiry_grace_days > MAX_GRACE_DAYS {
+        push(
+            "expiry_grace_days".into(),
+            format!(
+                "{} days is more than the {MAX_GRACE_DAYS} allowed (ten years)",
+                file.expiry_grace_days
+            ),
+        );
     }
 
     let mut zones = Vec::new();
@@ -434,6 +450,13 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         if let Err(m) = check_text(&n.note) {
             push(format!("{at}: note"), m);
         }
+        let ownership = Ownership {
+            owner: n.owner,
+            ticket: n.ticket,
+            reason: n.reason,
+            expires: n.expires,
+        };
+        ownership.check(&at, &mut push);
         let mut roles = Vec::new();
         for (j, r) in n.roles.into_iter().enumerate() {
             // Product and role ids reach scripts and error messages: the same rule as names.
@@ -476,6 +499,7 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
             firewall,
             management: n.management,
             note: n.note,
+            ownership,
         });
     }
 
@@ -533,6 +557,7 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
         custom: file.custom,
         tests: Vec::new(),
         os_updates: file.os_updates,
+        expiry_grace_days: file.expiry_grace_days,
     };
     topology.tests = super::flow_tests::convert(&topology, file.tests, &mut push);
     if problems.is_empty() {
@@ -542,280 +567,5 @@ fn convert(file: TopologyFile<'_>) -> Result<Topology, LoadError> {
     }
 }
 
-/// A zone's network: a CIDR (`198.51.100.0/24`) or a bare address (taken as a host network).
-///
-/// Networks no peer can come from are refused here, because a zone is only ever a peer: a rule for
-/// them matches nothing, and Windows Firewall refuses loopback and multicast remote addresses, so a
-/// netsh export would fail its management rule and still go on to block inbound.
-pub fn parse_net(s: &str) -> Result<IpNet, String> {
-    let t = s.trim();
-    let n = match t.parse::<IpNet>() {
-        Ok(n) if n.trunc() != n => {
-            return Err(format!(
-                "'{t}' has host bits set; did you mean {}?",
-                n.trunc()
-            ));
-        }
-        Ok(n) => n,
-        Err(_) => t
-            .parse::<IpAddr>()
-            .map(IpNet::from)
-            .map_err(|_| format!("{} is not a CIDR or address", quoted(t)))?,
-    };
-    match not_a_peer_network(&n) {
-        Some(why) => Err(format!("'{t}' is {why}")),
-        None => Ok(n),
-    }
-}
-
-/// Why no peer can come from a network, if none can: it lies wholly in loopback, multicast or
-/// link-local space, or is the unspecified address (IPv4-mapped IPv6 counts as its IPv4 network).
-fn not_a_peer_network(n: &IpNet) -> Option<&'static str> {
-    const LOOPBACK: &str = "loopback: traffic from it never crosses a network, and Windows Firewall refuses it as a remote address";
-    const MULTICAST: &str = "multicast: no connection comes from a multicast address, and Windows Firewall refuses it as a remote address";
-    const UNSPECIFIED: &str =
-        "the unspecified address, not a network; write 0.0.0.0/0 or ::/0 to mean every address";
-    const LINK_LOCAL: &str = "link-local only: such addresses are unique on one link alone, so they cannot say where peers are; use routable networks";
-    let within = |outer: &str, n: &IpNet| outer.parse::<IpNet>().is_ok_and(|o| o.contains(n));
-    let v4 = match n {
-        IpNet::V4(v) => Some(*v),
-        IpNet::V6(v) if v.prefix_len() >= 96 => v
-            .addr()
-            .to_ipv4_mapped()
-            .and_then(|a| ipnet::Ipv4Net::new(a, v.prefix_len() - 96).ok()),
-        IpNet::V6(_) => None,
-    };
-    match v4 {
-        Some(v) => {
-            let n = IpNet::V4(v);
-            if within("127.0.0.0/8", &n) {
-                Some(LOOPBACK)
-            } else if within("224.0.0.0/4", &n) {
-                Some(MULTICAST)
-            } else if v.prefix_len() == 32 && v.addr().is_unspecified() {
-                Some(UNSPECIFIED)
-            } else if within("169.254.0.0/16", &n) {
-                Some(LINK_LOCAL)
-            } else {
-                None
-            }
-        }
-        None => {
-            if within("::1/128", n) {
-                Some(LOOPBACK)
-            } else if within("ff00::/8", n) {
-                Some(MULTICAST)
-            } else if within("::/128", n) {
-                Some(UNSPECIFIED)
-            } else if within("fe80::/10", n) {
-                Some(LINK_LOCAL)
-            } else {
-                None
-            }
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"(
-        version: 1,
-        name: "t",
-        zones: [(name: "admin", cidrs: ["198.51.100.0/24"])],
-        nodes: [
-            (name: "a", os: "almalinux", addresses: ["203.0.113.2", "2001:db8::2"],
-             roles: [(product: "plesk-automation", role: "mn")]),
-        ],
-    )"#;
-
-    #[test]
-    fn round_trips_exactly() {
-        let t = from_ron(GOOD).unwrap();
-        let text = to_ron(&t);
-        let again = from_ron(&text).unwrap();
-        assert_eq!(t, again);
-        assert_eq!(text, to_ron(&again));
-    }
-
-    /// A saved file of `n` nodes, pretty-printed as the designer writes it.
-    fn site(n: usize) -> Topology {
-        let mut t = from_ron(GOOD).unwrap();
-        let first = t.nodes[0].clone();
-        t.nodes = (0..n)
-            .map(|i| {
-                let mut node = first.clone();
-                node.name = format!("n{i}");
-                node.addresses = vec![IpAddr::from([198, 51, 100, (i % 250) as u8 + 1])];
-                // Quotes, a separator and characters of several bytes, where cuts may fall.
-                node.note = format!("note {i}: é€😀 \"quoted\"),\n        (not a node");
-                node
-            })
-            .collect();
-        t
-    }
-
-    #[test]
-    fn a_text_in_parts_reads_as_the_whole_text() {
-        let t = site(40);
-        let text = to_ron(&t);
-        for parts in 1..=9 {
-            assert_eq!(
-                from_ron_in_parts(&text, parts),
-                Ok(t.clone()),
-                "{parts} parts"
-            );
-        }
-        // Not by falling back: the parts are there, and they parse.
-        let cut = crate::topology::parts::split(&text, 4).expect("a cut");
-        assert_eq!(cut.lists.len(), 3);
-        assert_eq!(parse_parts(&cut).map(|f| f.nodes.len()), Some(40));
-        // Errors in any part, and texts the cuts land badly in, give the whole text's error.
-        let late = text.replacen("\"n37\"", "\"n37\" oops", 1);
-        let dup = text.replacen("\"n31\"", "\"n2\"", 1);
-        let commented = text.replace(
-            "        (\n            name",
-            "        // ),\n        (\n            name",
-        );
-        let block = text.replacen(
-            "        (\n            name: \"n9\"",
-            "        /* ),\n        ( */ (\n            name: \"n9\"",
-            1,
-        );
-        let newer = text.replacen("version: 1", "version: 7", 1);
-        // A key given twice in a node of a later part, and a byte-order mark.
-        let twice = text.replacen("name: \"n33\",", "name: \"n33\", name: \"n33\",", 1);
-        let bom = format!("\u{FEFF}{late}");
-        for bad in [late, dup, commented, block, newer, twice, bom] {
-            let whole = from_ron_in_parts(&bad, 1);
-            for parts in 2..=9 {
-                assert_eq!(
-                    from_ron_in_parts(&bad, parts),
-                    whole,
-                    "{parts} parts of\n{bad}"
-                );
-            }
-        }
-        assert!(matches!(
-            from_ron_in_parts(&text.replacen("\"n37\"", "\"n37\" oops", 1), 4),
-            Err(LoadError::Syntax { .. })
-        ));
-        let twice = text.replacen("name: \"n33\",", "name: \"n33\", name: \"n33\",", 1);
-        assert!(
-            matches!(
-                from_ron_in_parts(&twice, 4),
-                Err(LoadError::Syntax { message, .. }) if message.starts_with("duplicate key 'name'")
-            ),
-            "{:?}",
-            from_ron_in_parts(&twice, 4)
-        );
-        assert_eq!(from_ron_in_parts(&format!("\u{FEFF}{text}"), 4), Ok(t));
-    }
-
-    #[test]
-    fn syntax_error_has_line_and_column() {
-        let bad = "(\n    version: 1,\n    nodes: [(name: \"a\" os: \"ubuntu\")],\n)";
-        match from_ron(bad) {
-            Err(LoadError::Syntax { line, col, .. }) => {
-                assert_eq!(line, 3);
-                assert!(col > 20, "col {col}");
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn semantic_errors_name_node_and_field() {
-        let bad = GOOD
-            .replace("203.0.113.2\"", "203.0.113.300\"")
-            .replace("\"a\"", "\"a;rm\"");
-        let Err(LoadError::Invalid(p)) = from_ron(&bad) else {
-            panic!("expected invalid")
-        };
-        let text: Vec<String> = p.iter().map(|p| p.to_string()).collect();
-        assert!(
-            text.iter()
-                .any(|t| t.contains("addresses[0]") && t.contains("203.0.113.300")),
-            "{text:?}"
-        );
-        assert!(
-            text.iter()
-                .any(|t| t.contains(": name") && t.contains("a;rm")),
-            "{text:?}"
-        );
-    }
-
-    #[test]
-    fn node_names_differing_only_in_case_are_duplicates() {
-        let text = r#"(version: 1, nodes: [
-            (name: "web", os: "ubuntu", addresses: ["203.0.113.2"]),
-            (name: "Web", os: "ubuntu", addresses: ["203.0.113.3"]),
-        ])"#;
-        let Err(LoadError::Invalid(p)) = from_ron(text) else {
-            panic!("expected invalid")
-        };
-        let text: Vec<String> = p.iter().map(|p| p.to_string()).collect();
-        assert!(
-            text.iter()
-                .any(|t| t.starts_with("nodes[1] \"Web\": name") && t.contains("duplicate")),
-            "{text:?}"
-        );
-    }
-
-    #[test]
-    fn newer_version_is_refused() {
-        let newer = GOOD.replace("version: 1", "version: 9");
-        assert_eq!(from_ron(&newer), Err(LoadError::Version { found: 9 }));
-    }
-
-    #[test]
-    fn zone_networks_no_peer_comes_from_are_refused_naming_zone_and_index() {
-        for (cidr, kind) in [
-            ("127.0.0.1", "is loopback"),
-            ("127.0.0.0/8", "is loopback"),
-            ("::1", "is loopback"),
-            ("::ffff:127.0.0.1", "is loopback"),
-            ("ff02::1", "is multicast"),
-            ("224.0.0.0/4", "is multicast"),
-            ("239.1.2.0/24", "is multicast"),
-            ("0.0.0.0", "is the unspecified address"),
-            ("::", "is the unspecified address"),
-            ("169.254.0.0/16", "is link-local"),
-            ("fe80::/64", "is link-local"),
-            ("fe80::1", "is link-local"),
-        ] {
-            let text = GOOD.replace(
-                r#"cidrs: ["198.51.100.0/24"]"#,
-                &format!(r#"cidrs: ["198.51.100.0/24", "203.0.113.0/24", "{cidr}"]"#),
-            );
-            let Err(LoadError::Invalid(p)) = from_ron(&text) else {
-                panic!("{cidr} was accepted")
-            };
-            let all: Vec<String> = p.iter().map(|p| p.to_string()).collect();
-            assert_eq!(all.len(), 1, "{all:?}");
-            assert!(
-                all[0].starts_with(&format!("zones[0] \"admin\": cidrs[2]: '{cidr}' {kind}")),
-                "{all:?}"
-            );
-        }
-        // Networks that merely contain such space, and whole families, are peers.
-        for cidr in [
-            "0.0.0.0/0",
-            "::/0",
-            "96.0.0.0/3",
-            "fc00::/7",
-            "2001:db8::/32",
-            "::ffff:192.0.2.0/120",
-        ] {
-            let text = GOOD.replace("198.51.100.0/24", cidr);
-            assert!(from_ron(&text).is_ok(), "{cidr} refused");
-        }
-    }
-
-    #[test]
-    fn control_characters_in_notes_are_refused() {
-        let bad = GOOD.replace("name: \"t\"", "name: \"t\\u{202E}x\"");
-        assert!(matches!(from_ron(&bad), Err(LoadError::Invalid(_))));
-    }
-}
+mod tests;

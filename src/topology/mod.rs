@@ -8,7 +8,9 @@ pub mod comments;
 pub mod custom;
 pub mod file;
 pub mod flow_tests;
+mod networks;
 mod os;
+pub mod ownership;
 mod parts;
 
 pub use check::{ParamValue, check};
@@ -36,6 +38,9 @@ pub struct Topology {
     /// `updates-*`) without listing it: under `--egress strict` a node must still reach its
     /// repositories. On unless the file says `os_updates: false`.
     pub os_updates: bool,
+    /// Days an expired custom role, custom flow or node is a warning (FW029) before it is an
+    /// error (FW030) that stops exports ([`ownership::DEFAULT_GRACE_DAYS`] unless the file says).
+    pub expiry_grace_days: u16,
 }
 
 impl Default for Topology {
@@ -49,6 +54,7 @@ impl Default for Topology {
             custom: Custom::default(),
             tests: Vec::new(),
             os_updates: true,
+            expiry_grace_days: ownership::DEFAULT_GRACE_DAYS,
         }
     }
 }
@@ -91,6 +97,8 @@ pub struct Node {
     /// Whether the built-in `host` management role (SSH, or RDP and WinRM) is added automatically.
     pub management: bool,
     pub note: String,
+    /// Who asked for the node and until when.
+    pub ownership: ownership::Ownership,
 }
 
 impl Node {
@@ -103,6 +111,7 @@ impl Node {
             firewall: None,
             management: true,
             note: String::new(),
+            ownership: Default::default(),
         }
     }
 }

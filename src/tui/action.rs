@@ -51,6 +51,8 @@ pub enum Action {
     ChooseOs,
     ToggleManagement,
     EditNote,
+    /// Who asked for the node, custom role or flow, and until when.
+    EditOwnership,
 
     // Export preview.
     NextTarget,

@@ -4,6 +4,7 @@
 use super::changes::{Baseline, NodeMarks, SiteChanges};
 use super::theme::Theme;
 use fwtopo::catalog::{Catalog, HOST_PRODUCT};
+use fwtopo::date::Date;
 use fwtopo::engine::{self, Plan, Severity};
 use fwtopo::export::{self, Egress, Export, Options};
 use fwtopo::files::OnDisk;
@@ -231,9 +232,17 @@ pub fn preview_line(line: &str) -> String {
 
 /// What [`App::install`] takes for a topology: its plan and its check problems. Pure, so it can
 /// run on another thread while a frame is drawn.
-pub fn derived(catalog: &Catalog, topology: &Topology) -> (Plan, Vec<Problem>) {
+/// With `today`, the plan has the expiry findings as of that day (FW029, FW030).
+pub fn derived(
+    catalog: &Catalog,
+    topology: &Topology,
+    today: Option<Date>,
+) -> (Plan, Vec<Problem>) {
     (
-        engine::derive(catalog, topology),
+        match today {
+            Some(day) => engine::derive_on(catalog, topology, day),
+            None => engine::derive(catalog, topology),
+        },
         topology::check(topology, catalog),
     )
 }
@@ -247,6 +256,9 @@ pub struct App {
     pub base_catalog: Catalog,
     pub topology: Topology,
     pub plan: Plan,
+    /// The day expiry findings are reckoned from: the run's (`--today`, `$FWTOPO_TODAY`, the
+    /// clock); `None` (tests) reports no expiry.
+    pub today: Option<Date>,
     /// The plan and findings are being derived on another thread while the first frame is drawn
     /// (a 10,000-node site takes some 30 ms); they are empty until [`App::install`].
     pub deriving: bool,
@@ -352,6 +364,7 @@ impl App {
             base_catalog: catalog,
             topology,
             plan: Plan::default(),
+            today: None,
             deriving: true,
             problems: Vec::new(),
             findings: Vec::new(),
@@ -429,7 +442,7 @@ impl App {
     /// list, node marks and the export preview; the overview is rebuilt when shown.
     pub fn rederive(&mut self) {
         self.catalog = topology::site_catalog(&self.base_catalog, &self.topology);
-        let (plan, problems) = derived(&self.catalog, &self.topology);
+        let (plan, problems) = derived(&self.catalog, &self.topology, self.today);
         self.install(plan, problems);
     }
 

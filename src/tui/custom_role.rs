@@ -124,6 +124,18 @@ pub fn parse_flow(text: &str, keep: Option<&CustomFlow>) -> Result<CustomFlow, S
             .collect()
     };
     let base = keep.cloned();
+    // Who asked for the flow stays with it through an edit of its ports and ends.
+    let (owner, ticket, reason, expires) = base
+        .as_ref()
+        .map(|f| {
+            (
+                f.owner.clone(),
+                f.ticket.clone(),
+                f.reason.clone(),
+                f.expires,
+            )
+        })
+        .unwrap_or_default();
     Ok(CustomFlow {
         id: id.to_string(),
         service: service.trim().to_string(),
@@ -134,6 +146,10 @@ pub fn parse_flow(text: &str, keep: Option<&CustomFlow>) -> Result<CustomFlow, S
         tags: base.as_ref().map(|f| f.tags.clone()).unwrap_or_default(),
         when: base.as_ref().and_then(|f| f.when.clone()),
         note: base.map(|f| f.note).unwrap_or_default(),
+        owner,
+        ticket,
+        reason,
+        expires,
     })
 }
 

@@ -3,6 +3,7 @@
 //! every flow behind it: service, ports, peers, tags, switch, note, document and section.
 
 use super::app::{App, Pane, RoleRow, Source};
+use super::ownership;
 use fwtopo::catalog::{PortItem, Product};
 use fwtopo::engine::{FlowRef, Rule};
 use fwtopo::report;
@@ -171,6 +172,22 @@ fn flow(app: &App, f: &FlowRef) -> Vec<String> {
     if !x.note.is_empty() {
         v.push(format!("  note: {}", x.note));
     }
+    // Who asked for a custom flow, and for the custom role it applies through.
+    if let Some(o) = &x.ownership {
+        v.push(format!(
+            "  asked for: {}",
+            ownership::describe(o, app.today)
+        ));
+    }
+    let role = &p.roles[f.role];
+    if let Some(o) = &role.ownership {
+        v.push(format!(
+            "  role {}/{} asked for: {}",
+            p.id,
+            role.id,
+            ownership::describe(o, app.today)
+        ));
+    }
     v
 }
 
@@ -259,6 +276,12 @@ fn node(app: &App) -> Option<Detail> {
     if !node.note.is_empty() {
         lines.push(format!("note: {}", node.note));
     }
+    if !node.ownership.is_empty() {
+        lines.push(format!(
+            "asked for: {}",
+            ownership::describe(&node.ownership, app.today)
+        ));
+    }
     Some(Detail {
         title: format!("Node {}", node.name),
         lines,
@@ -324,6 +347,10 @@ fn custom(app: &App) -> Option<Detail> {
             lines.push(r.description.clone());
         }
         lines.push(format!("played by: {}", nodes.join(", ")));
+        let o = r.ownership();
+        if !o.is_empty() {
+            lines.push(format!("asked for: {}", ownership::describe(&o, app.today)));
+        }
         return Some(Detail {
             title: format!("Custom role {}", r.id),
             lines,
@@ -333,6 +360,10 @@ fn custom(app: &App) -> Option<Detail> {
     let mut lines = vec![super::custom_role::flow_text(f)];
     if !f.note.is_empty() {
         lines.push(format!("note: {}", f.note));
+    }
+    let o = f.ownership();
+    if !o.is_empty() {
+        lines.push(format!("asked for: {}", ownership::describe(&o, app.today)));
     }
     Some(Detail {
         title: format!("Custom flow {}", f.id),

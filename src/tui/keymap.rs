@@ -155,6 +155,13 @@ pub const KEYMAP: &[Binding] = &[
     b(C::Nodes, &["n"], A::EditNote, "edit its note", false),
     b(
         C::Nodes,
+        &["w"],
+        A::EditOwnership,
+        "who asked for it and until when (owner, ticket, expires, reason)",
+        false,
+    ),
+    b(
+        C::Nodes,
         &["f"],
         A::CycleFirewall,
         "its firewall: from the OS, or each one that runs on it in turn",
@@ -254,6 +261,13 @@ pub const KEYMAP: &[Binding] = &[
         &["n"],
         A::EditNote,
         "the role's description or the flow's note",
+        false,
+    ),
+    b(
+        C::Custom,
+        &["w"],
+        A::EditOwnership,
+        "who asked for the role or flow and until when",
         false,
     ),
     h(

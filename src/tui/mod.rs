@@ -24,6 +24,7 @@ pub mod input;
 pub mod keymap;
 pub mod layout;
 pub mod modal;
+pub mod ownership;
 mod recovery;
 pub mod theme;
 pub mod tmux_buffer;
@@ -75,6 +76,8 @@ pub struct Options {
     pub file: Option<PathBuf>,
     pub theme: Option<String>,
     pub data_dir: Option<PathBuf>,
+    /// The day expiry findings are reckoned from; `None` reports none.
+    pub today: Option<fwtopo::date::Date>,
 }
 
 /// The data directory: `--data-dir`, `$FWTOPO_DATA_DIR`, else the platform's (`~/.local/share/fwtopo`).
@@ -204,6 +207,7 @@ fn start(opts: &Options, catalog: Catalog) -> Result<App> {
     };
     // Derived while the first frame is drawn (`first_frame`).
     let mut app = App::deriving(catalog, topology, path, themes, theme);
+    app.today = opts.today;
     app.disk = disk;
     if new {
         app.mark_unsaved();
@@ -473,15 +477,16 @@ fn first_frame<W: Write>(
     terminal: &mut Terminal<CrosstermBackend<W>>,
     app: &mut App,
 ) -> Result<()> {
-    let (catalog, topology) = (&app.catalog, &app.topology);
+    let (catalog, topology, today) = (&app.catalog, &app.topology, app.today);
     let (drawn, derived) = std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
-            .spawn_scoped(scope, move || app::derived(catalog, topology));
+            .spawn_scoped(scope, move || app::derived(catalog, topology, today));
         let drawn = terminal.draw(|f| view::draw(f, app)).map(|_| ());
         (drawn, worker.ok().and_then(|w| w.join().ok()))
     });
     // No thread (or it panicked): derive here, where a panic reaches the hook.
-    let (plan, problems) = derived.unwrap_or_else(|| app::derived(&app.catalog, &app.topology));
+    let (plan, problems) =
+        derived.unwrap_or_else(|| app::derived(&app.catalog, &app.topology, app.today));
     app.install(plan, problems);
     drawn?;
     Ok(())

@@ -70,6 +70,11 @@ pub enum Purpose {
     RenameCustomRole(usize),
     CustomRoleDescription(usize),
     CustomFlowNote(usize),
+    /// Who asked for a node, custom role or custom flow and until when, in the form of
+    /// [`super::ownership::text`].
+    NodeOwnership(usize),
+    RoleOwnership(usize),
+    FlowOwnership(usize),
     /// A new custom flow, or the one at this index, in the one-line form of
     /// [`super::custom_role::flow_text`].
     CustomFlow(Option<usize>),
@@ -104,6 +109,9 @@ impl Purpose {
             Purpose::RenameCustomRole(_) => "Custom role's id (its flows and nodes follow)",
             Purpose::CustomRoleDescription(_) => "Custom role's description",
             Purpose::CustomFlowNote(_) => "Flow's note",
+            Purpose::NodeOwnership(_) | Purpose::RoleOwnership(_) | Purpose::FlowOwnership(_) => {
+                "Who asked for it: owner: …; ticket: …; expires: YYYY-MM-DD; reason: … (empty clears)"
+            }
             Purpose::CustomFlow(_) => {
                 "Flow: id tcp|udp|tcp+udp ports from A,B to C,D: service (endpoints: role, product/role, *, any, zone=, host=, dns=)"
             }

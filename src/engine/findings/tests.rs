@@ -154,6 +154,16 @@ fn codes_are_unique_and_in_order() {
     assert_eq!(ids, want);
 }
 
+/// The README's list of check codes names every code with its slug.
+#[test]
+fn the_readme_lists_every_code() {
+    let readme = include_str!("../../../README.md");
+    for c in Code::ALL {
+        let entry = format!("`{} {}`", c.id(), c.slug());
+        assert!(readme.contains(&entry), "README.md lacks {entry}");
+    }
+}
+
 /// Issue 15.2: the starter's admin zone (a documentation range with "replace with your own
 /// networks") exported as it is allows SSH and RDP only from addresses nobody has: a lockout.
 #[test]

@@ -3,6 +3,7 @@
 mod changes;
 mod custom;
 mod newcomer;
+mod ownership;
 pub(super) mod render;
 mod save;
 mod update;

@@ -438,7 +438,7 @@ fn first_frame_while_deriving_then_the_rules() {
     for n in &app.topology.nodes {
         assert!(first.contains(&n.name), "{} missing:\n{first}", n.name);
     }
-    let (plan, problems) = derived(&app.catalog, &app.topology);
+    let (plan, problems) = derived(&app.catalog, &app.topology, app.today);
     app.install(plan, problems);
     assert!(!app.deriving);
     assert_eq!(
@@ -460,7 +460,7 @@ fn a_file_with_problems_says_so_once_derived() {
         done.themes.clone(),
         0,
     );
-    let (plan, problems) = derived(&app.catalog, &app.topology);
+    let (plan, problems) = derived(&app.catalog, &app.topology, app.today);
     assert!(!problems.is_empty());
     app.install(plan, problems);
     let status = app

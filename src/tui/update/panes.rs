@@ -66,6 +66,7 @@ pub(in crate::tui) fn pane(app: &mut App, action: Action, fx: &mut Vec<Effect>) 
             }
         }
         Action::EditNote if app.focus == Pane::Custom => custom_role::edit_note(app),
+        Action::EditOwnership => crate::tui::ownership::edit(app),
         Action::EditNote => match app.focus {
             Pane::Zones => {
                 if let Some(z) = app.topology.zones.get(app.zones.sel) {

@@ -18,6 +18,9 @@ pub(in crate::tui) fn submit(
         | Purpose::CustomFlow(_) => {
             custom_role::submit(app, &purpose, text)?;
         }
+        Purpose::NodeOwnership(_) | Purpose::RoleOwnership(_) | Purpose::FlowOwnership(_) => {
+            crate::tui::ownership::submit(app, &purpose, text)?;
+        }
         Purpose::AddNode => {
             let name = node_name(app, text, None)?;
             let at = app

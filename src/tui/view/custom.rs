@@ -4,6 +4,7 @@ use super::{App, cut, fit, lines, pane_block, row_line};
 use crate::tui::app::{EndpointsState, Pane};
 use crate::tui::custom_role::{CustomRow, flow_text, row};
 use crate::tui::layout;
+use crate::tui::ownership::expiry_note;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -54,8 +55,13 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
     let out = (off..len)
         .take(area.height as usize)
         .filter_map(|i| {
-            let (kind, id, what) = match row(&app.topology, i)? {
-                CustomRow::Role(r) => ("role", &c.roles[r].id, c.roles[r].name.clone()),
+            let (kind, id, what, expires) = match row(&app.topology, i)? {
+                CustomRow::Role(r) => (
+                    "role",
+                    &c.roles[r].id,
+                    c.roles[r].name.clone(),
+                    c.roles[r].expires,
+                ),
                 CustomRow::Flow(x) => {
                     let text = flow_text(&c.flows[x]);
                     // The id is its own column.
@@ -64,14 +70,28 @@ pub fn draw(f: &mut Frame, app: &App, rect: Rect) {
                         .unwrap_or(&text)
                         .trim_start()
                         .to_string();
-                    ("flow", &c.flows[x].id, rest)
+                    ("flow", &c.flows[x].id, rest, c.flows[x].expires)
                 }
             };
-            let spans = vec![
+            // Its expiry first, where the row is not cut: past it, in the colour of its finding.
+            let until = expires.map(|d| {
+                let days_past = app.today.map(|t| d.days_until(t));
+                let style = match days_past {
+                    Some(p) if p >= i64::from(app.topology.expiry_grace_days) => t.error,
+                    Some(p) if p >= 0 => t.warning,
+                    _ => t.muted,
+                };
+                (format!("[{}] ", expiry_note(d, app.today)), style)
+            });
+            let used = id_w + 6 + until.as_ref().map_or(0, |(s, _)| s.chars().count());
+            let mut spans = vec![
                 Span::styled(format!("{kind} "), t.muted),
                 Span::styled(format!("{} ", fit(id, id_w)), t.text),
-                Span::styled(cut(&what, w.saturating_sub(id_w + 6)), t.text),
             ];
+            if let Some((s, style)) = until {
+                spans.push(Span::styled(s, style));
+            }
+            spans.push(Span::styled(cut(&what, w.saturating_sub(used)), t.text));
             Some(row_line(
                 spans,
                 i == sel.sel && app.focus == Pane::Custom,
