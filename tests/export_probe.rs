@@ -273,7 +273,7 @@ fn the_command_line_exports_probe_scripts_and_auto_never_does() {
     let err = support::cli::stderr(&bad);
     assert_eq!(bad.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("unknown firewall 'probes'") && err.contains("or probe, or auto"),
+        err.contains("unknown firewall 'probes'") && err.contains("or probe, ansible, or auto"),
         "{err}"
     );
 }
