@@ -187,11 +187,24 @@ pub fn exercise(t: &Topology, valid: bool) {
                     }
                     // Both Windows grammars at once, below: they compare the two exports.
                     Target::Netsh | Target::Powershell => {}
+                    // Not a firewall, so not in `Target::ALL`: exercised below.
+                    Target::Probe => {}
                 }
             }
             if exportable {
                 windows_grammar::check_node(cat, t, &plan, &node.name, egress);
             }
+            // The probe script of every node: never empty, and the count it promises is there.
+            let options = Options {
+                egress,
+                crlf: false,
+            };
+            let probe = export::render(Target::Probe, &Export::new(cat, t, &plan, np, options));
+            assert!(
+                probe.contains("flows reached"),
+                "node {} probe egress {egress:?}: no count",
+                node.name
+            );
         }
     }
 }
