@@ -154,11 +154,20 @@ pub(super) fn addr_v6(n: &ipnet::Ipv6Net) -> String {
 /// Windows Firewall refuses the unspecified address as a remote address, even as the first
 /// address of a network (`0.0.0.0/0` from a zone meaning every address): such a network is
 /// written as the networks covering the rest of it. No packet comes from 0.0.0.0.
+/// Multicast addresses (mDNS's 224.0.0.251) are refused as well, and no rule can name them: they
+/// are left out, which only narrows the rule, and the header says so ([`multicast_peers`]).
 fn windows_v4(v: &[ipnet::Ipv4Net]) -> Cow<'_, [ipnet::Ipv4Net]> {
-    if !v.iter().any(|n| n.network().is_unspecified()) {
+    if !v
+        .iter()
+        .any(|n| n.network().is_unspecified() || n.network().is_multicast())
+    {
         return Cow::Borrowed(v);
     }
-    let mut rest = v.to_vec();
+    let mut rest: Vec<ipnet::Ipv4Net> = v
+        .iter()
+        .filter(|n| !n.network().is_multicast())
+        .copied()
+        .collect();
     crate::net::exclude_v4(&mut rest, std::net::Ipv4Addr::UNSPECIFIED);
     Cow::Owned(rest)
 }
@@ -166,13 +175,48 @@ fn windows_v4(v: &[ipnet::Ipv4Net]) -> Cow<'_, [ipnet::Ipv4Net]> {
 /// [`windows_v4`] for IPv6, where `::/0` also holds the loopback address `::1` that Windows
 /// refuses as well: both go.
 fn windows_v6(v: &[ipnet::Ipv6Net]) -> Cow<'_, [ipnet::Ipv6Net]> {
-    if !v.iter().any(|n| n.network().is_unspecified()) {
+    if !v
+        .iter()
+        .any(|n| n.network().is_unspecified() || n.network().is_multicast())
+    {
         return Cow::Borrowed(v);
     }
-    let mut rest = v.to_vec();
-    crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::UNSPECIFIED);
-    crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::LOCALHOST);
+    let mut rest: Vec<ipnet::Ipv6Net> = v
+        .iter()
+        .filter(|n| !n.network().is_multicast())
+        .copied()
+        .collect();
+    if rest.iter().any(|n| n.network().is_unspecified()) {
+        crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::UNSPECIFIED);
+        crate::net::exclude_v6(&mut rest, std::net::Ipv6Addr::LOCALHOST);
+    }
     Cow::Owned(rest)
+}
+
+/// The multicast peers of a node's rules, which Windows Firewall cannot name (see
+/// [`windows_v4`]).
+fn multicast_peers(x: &Export) -> Vec<String> {
+    let mut out: Vec<String> = x
+        .inbound()
+        .iter()
+        .chain(x.outbound().iter())
+        .flat_map(|r| match &r.peers {
+            Peers::V4(v) => v
+                .iter()
+                .filter(|n| n.network().is_multicast())
+                .map(|n| format!("{} {} to/from {n}", r.protocol.as_str(), r.ports))
+                .collect(),
+            Peers::V6(v) => v
+                .iter()
+                .filter(|n| n.network().is_multicast())
+                .map(|n| format!("{} {} to/from {n}", r.protocol.as_str(), r.ports))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Splits an address list into chunks that respect [`MAX_ADDRS`] and [`ADDR_BUDGET`].
@@ -412,6 +456,11 @@ pub(super) fn windows_notes(x: &Export, comment: &str) -> Vec<String> {
     if !x.inbound().iter().any(|r| r.is_management()) {
         v.push("WARNING: this node has no management rule (RDP/WinRM from the admin zone); with the inbound".into());
         v.push("default block, only consoles and already open sessions reach it.".into());
+    }
+    for m in multicast_peers(x) {
+        v.push(text::comment_text(&format!(
+            "not written (Windows Firewall cannot name a multicast address): {m}"
+        )));
     }
     for lp in &x.node_plan.local_only {
         let label = lp.provenance.label(x.catalog);

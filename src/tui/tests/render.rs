@@ -602,18 +602,18 @@ fn w_on_an_overview_cell_answers_why_or_why_not() {
     };
     // Filled with the cell's first allowed port.
     assert!(s.field.text.starts_with("tcp/"), "{}", s.field.text);
-    run(&mut app, [A::ClearLine]);
-    run(&mut app, typed("22"));
-    run(&mut app, [A::Activate]);
-    let Some(Modal::Detail { detail, .. }) = &app.modal else {
-        panic!("the answer opens: {:?}", app.modal)
+    // Types a port into the open prompt; the answer's title and text.
+    let ask = |app: &mut App, port: &str| -> (String, String) {
+        run(app, [A::ClearLine]);
+        run(app, typed(port));
+        run(app, [A::Activate]);
+        match &app.modal {
+            Some(Modal::Detail { detail, .. }) => (detail.title.clone(), detail.lines.join("\n")),
+            other => panic!("the answer opens: {other:?}"),
+        }
     };
-    assert!(
-        detail.title.ends_with("tcp/22: allowed"),
-        "{}",
-        detail.title
-    );
-    let all = detail.lines.join("\n");
+    let (title, all) = ask(&mut app, "22");
+    assert!(title.ends_with("tcp/22: allowed"), "{title}");
     assert!(all.contains("host/linux/ssh"), "{all}");
     assert!(all.contains("source: fwtopo-host"), "{all}");
     let screen = text(&render(&mut app, 160, 50));
@@ -622,18 +622,9 @@ fn w_on_an_overview_cell_answers_why_or_why_not() {
     // From any address: not allowed, with what would allow it.
     run(&mut app, [A::Close]);
     app.grid.row.sel = 0;
-    run(&mut app, [A::Query, A::ClearLine]);
-    run(&mut app, typed("tcp 22"));
-    run(&mut app, [A::Activate]);
-    let Some(Modal::Detail { detail, .. }) = &app.modal else {
-        panic!("the answer opens: {:?}", app.modal)
-    };
-    assert!(
-        detail.title.ends_with("tcp/22: NOT allowed"),
-        "{}",
-        detail.title
-    );
-    let all = detail.lines.join("\n");
+    run(&mut app, [A::Query]);
+    let (title, all) = ask(&mut app, "tcp 22");
+    assert!(title.ends_with("tcp/22: NOT allowed"), "{title}");
     assert!(all.contains("inbound: DROPPED"), "{all}");
     assert!(all.contains("what would allow it"), "{all}");
     assert!(all.contains("--from any"), "{all}");
