@@ -241,13 +241,23 @@ fn allows_of<'a>(rules: impl Iterator<Item = &'a Rule>) -> BTreeSet<Allow> {
     for r in rules {
         let peers: Vec<Option<IpNet>> = match &r.peers {
             Peers::Any => vec![None],
+            // Windows Firewall cannot name a multicast address: the exports leave those peers
+            // out (and say so in the header).
             Peers::V4(v) => {
-                let mut v = v.clone();
+                let mut v: Vec<_> = v
+                    .iter()
+                    .filter(|n| !n.network().is_multicast())
+                    .copied()
+                    .collect();
                 fwtopo::net::exclude_v4(&mut v, std::net::Ipv4Addr::UNSPECIFIED);
                 v.iter().map(|n| Some(IpNet::V4(*n))).collect()
             }
             Peers::V6(v) => {
-                let mut v = v.clone();
+                let mut v: Vec<_> = v
+                    .iter()
+                    .filter(|n| !n.network().is_multicast())
+                    .copied()
+                    .collect();
                 fwtopo::net::exclude_v6(&mut v, std::net::Ipv6Addr::UNSPECIFIED);
                 fwtopo::net::exclude_v6(&mut v, std::net::Ipv6Addr::LOCALHOST);
                 v.iter().map(|n| Some(IpNet::V6(*n))).collect()
